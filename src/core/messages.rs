@@ -1,0 +1,288 @@
+//! What flows in and out of the scheduler: user commands, runtime reports,
+//! effects for the runtime to carry out, and events for the log and the UI.
+//!
+//! All of these are plain serializable data, so a viewer in another process
+//! can later drive and watch a fleet over a socket.
+
+use serde::{Deserialize, Serialize};
+
+use super::status::Status;
+use super::task::{TaskId, TaskPatch, TaskSpec};
+use crate::agent::FailureClass;
+
+/// A request from the user (cockpit key, CLI subcommand).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Stop a running task's agent with SIGSTOP, or hold a queued task.
+    PauseTask {
+        task: TaskId,
+    },
+    /// Undo [`Command::PauseTask`].
+    ResumeTask {
+        task: TaskId,
+    },
+    /// No new starts; running agents are stopped (SIGSTOP) until resumed.
+    PauseFleet,
+    ResumeFleet,
+    /// Run the task with another agent profile from now on. A running attempt is stopped.
+    Reassign {
+        task: TaskId,
+        agent: String,
+    },
+    /// Change a task that is not running (queued or failed).
+    Edit {
+        task: TaskId,
+        patch: TaskPatch,
+    },
+    Add {
+        spec: TaskSpec,
+    },
+    /// Remove a task from the plan; its branch is kept.
+    Drop {
+        task: TaskId,
+    },
+    /// Queue a failed task again, with a fresh allowance of attempts.
+    Retry {
+        task: TaskId,
+    },
+    /// Merge a task in review (or retry a merge that was blocked).
+    Approve {
+        task: TaskId,
+    },
+    /// Send a task in review back to its agent with this feedback.
+    RequestChanges {
+        task: TaskId,
+        feedback: String,
+    },
+    /// Refuse a task's work: it becomes Failed and a retry starts over from the target.
+    Reject {
+        task: TaskId,
+    },
+}
+
+/// Why a command was refused; the scheduler state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("there is no task `{0}`")]
+    UnknownTask(String),
+    #[error("task `{task}` is {status}: {action} needs a task that is {needs}")]
+    WrongStatus {
+        task: TaskId,
+        status: &'static str,
+        action: &'static str,
+        needs: &'static str,
+    },
+    #[error(
+        "there is no agent profile `{0}` (profiles are defined as [agents.NAME] in fleet.toml)"
+    )]
+    UnknownAgent(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How an agent process ended, as seen by the runtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum AgentResult {
+    /// Exit code 0 and the agent's own verdict was success.
+    Succeeded,
+    /// The agent failed (or could not be started); `message` says why.
+    Failed {
+        class: FailureClass,
+        message: String,
+    },
+    /// The process was stopped at the scheduler's request (reassign, drop).
+    Stopped,
+}
+
+/// Outcome of committing an attempt's changes and running the verify gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum GateResult {
+    /// Committed as `commit` and every verify command passed.
+    Passed { commit: String },
+    /// The agent left the worktree exactly as it found it.
+    NoChanges,
+    /// A verify command failed; `output` is its (trimmed) output.
+    VerifyFailed { command: String, output: String },
+    /// Committing or running the gate failed for a reason outside the agent's work.
+    Error { message: String },
+}
+
+/// Outcome of a merge into the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MergeResult {
+    Merged { commit: String },
+    Conflict { files: Vec<String> },
+    Refused { files: Vec<String> },
+    Error { message: String },
+}
+
+/// A result from the runtime, for work the scheduler asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+pub enum Report {
+    AgentExited {
+        task: TaskId,
+        attempt: u32,
+        result: AgentResult,
+    },
+    Gated {
+        task: TaskId,
+        attempt: u32,
+        result: GateResult,
+    },
+    Merged {
+        task: TaskId,
+        result: MergeResult,
+    },
+}
+
+/// How the next attempt treats the task's worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Workspace {
+    /// Keep the branch and whatever the previous attempts left (the usual case).
+    #[default]
+    Continue,
+    /// Start over from the target's tip (after a rejection); the old state is saved under a ref.
+    Fresh,
+    /// Undo the interrupted `attempt` (saving it under a ref) and start from the commit it started from.
+    Rollback { attempt: u32 },
+}
+
+/// Everything the runtime needs to start one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartRequest {
+    pub task: TaskId,
+    pub attempt: u32,
+    pub agent: String,
+    pub prompt: String,
+    pub workspace: Workspace,
+}
+
+/// A signal for a live agent's process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// SIGSTOP the group.
+    Pause,
+    /// SIGCONT the group.
+    Resume,
+    /// SIGTERM, a grace period, then SIGKILL; the runtime reports [`AgentResult::Stopped`].
+    Stop,
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    User,
+    Engine,
+}
+
+/// Something that happened, for the event log and for observers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Every status change of a task.
+    Status {
+        task: TaskId,
+        from: Status,
+        to: Status,
+    },
+    /// An attempt's agent was asked to start.
+    AgentStarted {
+        task: TaskId,
+        attempt: u32,
+        agent: String,
+    },
+    /// An attempt's agent process ended (`outcome` is succeeded, failed, stopped).
+    AgentEnded {
+        task: TaskId,
+        attempt: u32,
+        outcome: String,
+        message: Option<String>,
+    },
+    /// On start-up: `attempt` was running when the previous engine died.
+    Interrupted {
+        task: TaskId,
+        attempt: u32,
+    },
+    TaskAdded {
+        task: TaskId,
+    },
+    TaskEdited {
+        task: TaskId,
+    },
+    Reassigned {
+        task: TaskId,
+        from: String,
+        to: String,
+    },
+    ChangesRequested {
+        task: TaskId,
+        feedback: String,
+    },
+    FleetPaused {
+        reason: String,
+    },
+    FleetResumed,
+}
+
+impl Event {
+    /// The task an event is about, if any.
+    pub fn task(&self) -> Option<&TaskId> {
+        match self {
+            Event::Status { task, .. }
+            | Event::AgentStarted { task, .. }
+            | Event::AgentEnded { task, .. }
+            | Event::Interrupted { task, .. }
+            | Event::TaskAdded { task }
+            | Event::TaskEdited { task }
+            | Event::Reassigned { task, .. }
+            | Event::ChangesRequested { task, .. } => Some(task),
+            Event::FleetPaused { .. } | Event::FleetResumed => None,
+        }
+    }
+
+    /// The `event` tag as stored in the log (`status`, `agent_started`...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Status { .. } => "status",
+            Event::AgentStarted { .. } => "agent_started",
+            Event::AgentEnded { .. } => "agent_ended",
+            Event::Interrupted { .. } => "interrupted",
+            Event::TaskAdded { .. } => "task_added",
+            Event::TaskEdited { .. } => "task_edited",
+            Event::Reassigned { .. } => "reassigned",
+            Event::ChangesRequested { .. } => "changes_requested",
+            Event::FleetPaused { .. } => "fleet_paused",
+            Event::FleetResumed => "fleet_resumed",
+        }
+    }
+}
+
+/// Work for the runtime, returned by the scheduler in the order to carry it out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Create/prepare the worktree and launch the agent.
+    StartAgent(StartRequest),
+    /// Signal a live agent.
+    SignalAgent { task: TaskId, signal: Signal },
+    /// Commit the attempt's changes with attribution trailers, then run the verify gate.
+    Gate { task: TaskId, attempt: u32 },
+    /// Merge the task's branch into the target.
+    Merge { task: TaskId, attempt: u32 },
+    /// The task is finished (merged or dropped): its worktree directory may go (the branch stays).
+    RemoveWorktree { task: TaskId },
+    /// Persist this task's current state.
+    SaveTask { task: TaskId },
+    /// Persist whether the fleet is paused.
+    SaveFleet { paused: bool },
+    /// Append to the event log and tell observers.
+    Record { actor: Actor, event: Event },
+}

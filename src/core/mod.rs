@@ -1,0 +1,19 @@
+//! The domain core: tasks, statuses, plan validation, feedback and the
+//! scheduler state machine. Nothing here does I/O or knows about tokio,
+//! git2 or the terminal.
+
+pub mod feedback;
+pub mod messages;
+pub mod plan;
+pub mod scheduler;
+pub mod status;
+pub mod task;
+
+pub use feedback::{Feedback, FeedbackKind};
+pub use messages::{
+    Actor, AgentResult, Command, CommandError, Effect, Event, GateResult, MergeResult, Report,
+    Signal, StartRequest, Workspace,
+};
+pub use scheduler::{AfterStop, Limits, Scheduler, Task};
+pub use status::{Column, MergeBlock, Status};
+pub use task::{TaskId, TaskPatch, TaskSpec};

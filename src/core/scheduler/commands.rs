@@ -1,0 +1,374 @@
+//! User commands: pause, resume, reassign, edit, add, drop, retry and the review decisions.
+
+use super::{AfterStop, Out, Scheduler, Task};
+use crate::core::feedback::{Feedback, FeedbackKind};
+use crate::core::messages::{Actor, Command, CommandError, Effect, Event, Signal, Workspace};
+use crate::core::plan::find_cycles;
+use crate::core::status::Status;
+use crate::core::task::{TaskId, TaskPatch, TaskSpec};
+
+impl Scheduler {
+    /// Applies a user command. On error nothing has changed.
+    pub fn command(&mut self, command: Command) -> Result<Vec<Effect>, CommandError> {
+        let mut out = Out::default();
+        match command {
+            Command::PauseTask { task } => self.pause_task(&task, &mut out)?,
+            Command::ResumeTask { task } => self.resume_task(&task, &mut out)?,
+            Command::PauseFleet => {
+                if !self.fleet_paused {
+                    for i in 0..self.tasks.len() {
+                        if matches!(self.tasks[i].status, Status::Running { .. }) {
+                            self.signal(i, Signal::Pause, &mut out);
+                        }
+                    }
+                    self.set_fleet_paused(true, Actor::User, "paused by the user".into(), &mut out);
+                }
+            }
+            Command::ResumeFleet => {
+                if self.fleet_paused {
+                    for i in 0..self.tasks.len() {
+                        if matches!(self.tasks[i].status, Status::Running { .. }) {
+                            self.signal(i, Signal::Resume, &mut out);
+                        }
+                    }
+                    self.set_fleet_paused(false, Actor::User, String::new(), &mut out);
+                }
+            }
+            Command::Reassign { task, agent } => self.reassign(&task, agent, &mut out)?,
+            Command::Edit { task, patch } => self.edit(&task, patch, &mut out)?,
+            Command::Add { spec } => self.add(spec, &mut out)?,
+            Command::Drop { task } => self.drop_task(&task, &mut out)?,
+            Command::Retry { task } => {
+                let i = self.expect(&task, "retry", "failed", |s| {
+                    matches!(s, Status::Failed { .. })
+                })?;
+                self.tasks[i].tries = 0;
+                self.set_status(i, Status::Queued { held: false }, Actor::User, &mut out);
+            }
+            Command::Approve { task } => {
+                let (i, attempt) = self.expect_review(&task, "approve")?;
+                self.set_status(i, Status::Merging { attempt }, Actor::User, &mut out);
+            }
+            Command::RequestChanges { task, feedback } => {
+                if feedback.trim().is_empty() {
+                    return Err(CommandError::Invalid(
+                        "requesting changes needs feedback for the agent; it was empty".into(),
+                    ));
+                }
+                let (i, attempt) = self.expect_review(&task, "request changes")?;
+                let t = &mut self.tasks[i];
+                t.tries = 0;
+                t.feedback = Some(Feedback {
+                    attempt,
+                    kind: FeedbackKind::Reviewer,
+                    text: feedback.trim().to_owned(),
+                });
+                out.record(
+                    Actor::User,
+                    Event::ChangesRequested {
+                        task: task.clone(),
+                        feedback,
+                    },
+                );
+                t.workspace = Workspace::Continue;
+                self.set_status(i, Status::Queued { held: false }, Actor::User, &mut out);
+            }
+            Command::Reject { task } => {
+                let (i, _) = self.expect_review(&task, "reject")?;
+                let t = &mut self.tasks[i];
+                t.feedback = None;
+                t.workspace = Workspace::Fresh;
+                let reason =
+                    "rejected by the reviewer (a retry starts over from the target)".into();
+                self.set_status(i, Status::Failed { reason }, Actor::User, &mut out);
+            }
+        }
+        self.pump(&mut out);
+        Ok(out.fx)
+    }
+
+    /// The index of `task` if its status passes `ok`, else a WrongStatus error.
+    fn expect(
+        &self,
+        task: &TaskId,
+        action: &'static str,
+        needs: &'static str,
+        ok: impl Fn(&Status) -> bool,
+    ) -> Result<usize, CommandError> {
+        let i = self.find(task)?;
+        let status = &self.tasks[i].status;
+        if ok(status) {
+            Ok(i)
+        } else {
+            Err(CommandError::WrongStatus {
+                task: task.clone(),
+                status: status.name(),
+                action,
+                needs,
+            })
+        }
+    }
+
+    /// The index and attempt of `task` if it is in Review.
+    fn expect_review(
+        &self,
+        task: &TaskId,
+        action: &'static str,
+    ) -> Result<(usize, u32), CommandError> {
+        let i = self.expect(task, action, "in review", |s| {
+            matches!(s, Status::Review { .. })
+        })?;
+        match self.tasks[i].status {
+            Status::Review { attempt, .. } => Ok((i, attempt)),
+            _ => Err(CommandError::Invalid(format!(
+                "task `{task}` is not in review"
+            ))),
+        }
+    }
+
+    fn find(&self, task: &TaskId) -> Result<usize, CommandError> {
+        self.index
+            .get(task)
+            .copied()
+            .ok_or_else(|| CommandError::UnknownTask(task.to_string()))
+    }
+
+    fn pause_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
+        let i = self.expect(task, "pause", "running or queued", |s| {
+            matches!(
+                s,
+                Status::Running { .. } | Status::Queued { .. } | Status::Paused { .. }
+            )
+        })?;
+        match self.tasks[i].status {
+            Status::Running { attempt } => {
+                self.signal(i, Signal::Pause, out);
+                self.set_status(i, Status::Paused { attempt }, Actor::User, out);
+            }
+            Status::Queued { held: false } => {
+                self.set_status(i, Status::Queued { held: true }, Actor::User, out)
+            }
+            _ => {} // already paused or held
+        }
+        Ok(())
+    }
+
+    fn resume_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
+        let i = self.expect(task, "resume", "paused or held", |s| {
+            matches!(
+                s,
+                Status::Paused { .. } | Status::Queued { .. } | Status::Running { .. }
+            )
+        })?;
+        match self.tasks[i].status {
+            Status::Paused { attempt } => {
+                if !self.fleet_paused {
+                    self.signal(i, Signal::Resume, out);
+                }
+                self.set_status(i, Status::Running { attempt }, Actor::User, out);
+            }
+            Status::Queued { held: true } => {
+                self.set_status(i, Status::Queued { held: false }, Actor::User, out)
+            }
+            _ => {} // not paused: nothing to do
+        }
+        Ok(())
+    }
+
+    fn reassign(
+        &mut self,
+        task: &TaskId,
+        agent: String,
+        out: &mut Out,
+    ) -> Result<(), CommandError> {
+        if !self.agents.contains(&agent) {
+            return Err(CommandError::UnknownAgent(agent));
+        }
+        let i = self.expect(
+            task,
+            "reassign",
+            "queued, running, in review or failed",
+            |s| {
+                matches!(
+                    s,
+                    Status::Queued { .. }
+                        | Status::Running { .. }
+                        | Status::Paused { .. }
+                        | Status::Review { .. }
+                        | Status::Failed { .. }
+                )
+            },
+        )?;
+        let from = std::mem::replace(&mut self.tasks[i].spec.agent, agent.clone());
+        if from == agent {
+            return Ok(());
+        }
+        out.record(
+            Actor::User,
+            Event::Reassigned {
+                task: task.clone(),
+                from: from.clone(),
+                to: agent,
+            },
+        );
+        out.fx.push(Effect::SaveTask { task: task.clone() });
+        let t = &mut self.tasks[i];
+        if t.attempts > 0 {
+            t.feedback = Some(Feedback {
+                attempt: t.attempts,
+                kind: FeedbackKind::Reassigned { from },
+                text: String::new(),
+            });
+        }
+        match t.status {
+            Status::Running { .. } | Status::Paused { .. } => {
+                t.after_stop.get_or_insert(AfterStop::Requeue);
+                self.signal(i, Signal::Stop, out);
+            }
+            Status::Review { .. } | Status::Failed { .. } => {
+                t.tries = 0;
+                self.set_status(i, Status::Queued { held: false }, Actor::User, out);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn edit(&mut self, task: &TaskId, patch: TaskPatch, out: &mut Out) -> Result<(), CommandError> {
+        let i = self.expect(task, "edit", "queued or failed (not running)", |s| {
+            matches!(s, Status::Queued { .. } | Status::Failed { .. })
+        })?;
+        let mut spec = self.tasks[i].spec.clone();
+        let TaskPatch {
+            title,
+            prompt,
+            deps,
+            agent,
+            role,
+            verify,
+            priority,
+        } = patch;
+        if let Some(v) = title {
+            spec.title = v;
+        }
+        if let Some(v) = prompt {
+            spec.prompt = v;
+        }
+        if let Some(v) = deps {
+            spec.deps = v;
+        }
+        if let Some(v) = agent {
+            spec.agent = v;
+        }
+        if let Some(v) = role {
+            spec.role = v;
+        }
+        if let Some(v) = verify {
+            spec.verify = v;
+        }
+        if let Some(v) = priority {
+            spec.priority = v;
+        }
+        self.check_spec(&spec)?;
+        self.check_acyclic(Some(&spec))?;
+        self.tasks[i].spec = spec;
+        out.fx.push(Effect::SaveTask { task: task.clone() });
+        out.record(Actor::User, Event::TaskEdited { task: task.clone() });
+        Ok(())
+    }
+
+    fn add(&mut self, spec: TaskSpec, out: &mut Out) -> Result<(), CommandError> {
+        if self.index.contains_key(&spec.id) {
+            return Err(CommandError::Invalid(format!(
+                "a task `{}` already exists",
+                spec.id
+            )));
+        }
+        self.check_spec(&spec)?;
+        let id = spec.id.clone();
+        self.index.insert(id.clone(), self.tasks.len());
+        self.tasks.push(Task::new(spec));
+        out.fx.push(Effect::SaveTask { task: id.clone() });
+        out.record(Actor::User, Event::TaskAdded { task: id });
+        Ok(())
+    }
+
+    fn drop_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
+        let i = self.expect(task, "drop", "not verifying, merging or finished", |s| {
+            !matches!(s, Status::Verifying { .. } | Status::Merging { .. }) && !s.is_final()
+        })?;
+        let dependents: Vec<&str> = self
+            .tasks
+            .iter()
+            .filter(|t| !t.status.is_final() && t.spec.deps.contains(task))
+            .map(|t| t.spec.id.as_str())
+            .collect();
+        if !dependents.is_empty() {
+            return Err(CommandError::Invalid(format!(
+                "cannot drop `{task}`: {} depend(s) on it; drop them or edit their dependencies first",
+                dependents.join(", ")
+            )));
+        }
+        if self.tasks[i].status.has_agent() {
+            self.tasks[i].after_stop = Some(AfterStop::Drop);
+            out.fx.push(Effect::SaveTask { task: task.clone() });
+            self.signal(i, Signal::Stop, out);
+        } else {
+            self.finish_drop(i, out);
+        }
+        Ok(())
+    }
+
+    /// A spec's references must exist: dependencies (not dropped, not itself) and its agent.
+    fn check_spec(&self, spec: &TaskSpec) -> Result<(), CommandError> {
+        if !self.agents.contains(&spec.agent) {
+            return Err(CommandError::UnknownAgent(spec.agent.clone()));
+        }
+        for dep in &spec.deps {
+            if dep == &spec.id {
+                return Err(CommandError::Invalid(format!(
+                    "task `{dep}` cannot depend on itself"
+                )));
+            }
+            match self.index.get(dep).map(|&i| &self.tasks[i].status) {
+                None => {
+                    return Err(CommandError::Invalid(format!(
+                        "task `{}` depends on `{dep}`, which is not a task",
+                        spec.id
+                    )));
+                }
+                Some(Status::Dropped) => {
+                    return Err(CommandError::Invalid(format!(
+                        "task `{}` depends on `{dep}`, which was dropped",
+                        spec.id
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The graph with `replacement` swapped in for the task of the same id must have no cycle.
+    fn check_acyclic(&self, replacement: Option<&TaskSpec>) -> Result<(), CommandError> {
+        let graph: Vec<(&TaskId, &[TaskId])> = self
+            .tasks
+            .iter()
+            .map(|t| match replacement {
+                Some(r) if r.id == t.spec.id => (&t.spec.id, r.deps.as_slice()),
+                _ => (&t.spec.id, t.spec.deps.as_slice()),
+            })
+            .collect();
+        match find_cycles(&graph).into_iter().next() {
+            None => Ok(()),
+            Some(cycle) => {
+                let mut names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+                names.push(names[0].clone());
+                Err(CommandError::Invalid(format!(
+                    "that would make a dependency cycle: {}",
+                    names.join(" -> ")
+                )))
+            }
+        }
+    }
+}

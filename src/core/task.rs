@@ -1,0 +1,149 @@
+//! Task identity and the user-authored description of a task.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A task id: a slug `[a-z0-9][a-z0-9-]*`, unique within a fleet.
+///
+/// It names the worktree (`.fleet/worktrees/<id>`) and the branch
+/// (`fleet/<id>`), so it is kept to characters that are safe in both.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskId(String);
+
+/// Why a string is not a valid [`TaskId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{id}` is not a valid task id: {why} (ids are lowercase letters, digits and dashes, starting with a letter or digit)"
+)]
+pub struct BadId {
+    pub id: String,
+    pub why: &'static str,
+}
+
+/// Longest id accepted: it becomes a directory and a branch name.
+const MAX_ID_LEN: usize = 64;
+
+impl TaskId {
+    /// Validates `s` as a task id.
+    pub fn parse(s: &str) -> Result<Self, BadId> {
+        let bad = |why| BadId {
+            id: s.to_owned(),
+            why,
+        };
+        let first = s.chars().next().ok_or_else(|| bad("it is empty"))?;
+        if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
+            return Err(bad("it must start with a lowercase letter or a digit"));
+        }
+        if s.len() > MAX_ID_LEN {
+            return Err(bad("it is longer than 64 characters"));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(bad("it contains a character other than a-z, 0-9 and -"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TaskId {
+    type Error = BadId;
+    fn try_from(s: String) -> Result<Self, BadId> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TaskId> for String {
+    fn from(id: TaskId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for TaskId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the user asked for: the part of a task that comes from the plan and
+/// that `edit`, `reassign` and `replan` change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    pub id: TaskId,
+    pub title: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub deps: Vec<TaskId>,
+    /// Name of the agent profile (`[agents.NAME]`) that runs this task.
+    pub agent: String,
+    /// Free-form role label (implementer, tester, documenter...).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Verify commands for this task instead of `[verify] commands`.
+    #[serde(default)]
+    pub verify: Option<Vec<String>>,
+    /// Higher starts first among ready tasks; ties keep plan order.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// A change to a task that is not running: every `Some` field replaces the old value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    pub deps: Option<Vec<TaskId>>,
+    pub agent: Option<String>,
+    pub role: Option<Option<String>>,
+    pub verify: Option<Option<Vec<String>>>,
+    pub priority: Option<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_slugs() {
+        for ok in ["a", "schema", "api-v2", "0day", "x-1-2"] {
+            assert_eq!(TaskId::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_ids_with_a_reason() {
+        for (bad, why) in [
+            ("", "empty"),
+            ("-x", "start"),
+            ("Schema", "start"),
+            ("a_b", "character"),
+            ("a b", "character"),
+            ("a/b", "character"),
+            ("é", "start"),
+        ] {
+            let err = TaskId::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+        assert!(TaskId::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn deserializing_validates() {
+        let ok: TaskId = serde_json::from_str("\"ok-1\"").unwrap();
+        assert_eq!(ok.as_str(), "ok-1");
+        assert!(serde_json::from_str::<TaskId>("\"Not Ok\"").is_err());
+    }
+}
