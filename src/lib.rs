@@ -11,4 +11,5 @@
 //! - [`cli`]: the command line.
 
 pub mod agent;
+pub mod config;
 pub mod core;

@@ -1,0 +1,309 @@
+//! `fleet.toml`: the fleet settings, agent profiles and the initial plan.
+//!
+//! Every key is documented in `fleet.example.toml`. Unknown keys are errors,
+//! and every error names the file, line and column (or the task) it is about.
+
+mod argv;
+mod error;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use argv::{ArgvVars, PLACEHOLDERS, render_argv};
+pub use error::{ConfigError, Problem};
+
+use crate::agent::Format;
+use crate::core::plan::{self, PlanError};
+use crate::core::{Limits, TaskId, TaskSpec};
+
+/// The name of the configuration file at the repository root.
+pub const FILE_NAME: &str = "fleet.toml";
+
+/// A loaded and validated `fleet.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    pub fleet: FleetSection,
+    pub verify: VerifySection,
+    pub agents: BTreeMap<String, AgentProfile>,
+    /// The plan as written in the file, in file order (imported into the store once by id).
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// `[fleet]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSection {
+    /// Branch approved work lands on; default: the branch checked out when the fleet starts.
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default = "default_max_parallel")]
+    pub max_parallel: usize,
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// No new agent starts while this many tasks wait for review (unset: no limit).
+    #[serde(default)]
+    pub max_review: Option<usize>,
+    /// Profile for tasks that name none (default: the only profile, if there is exactly one).
+    #[serde(default)]
+    pub default_agent: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL when an agent is stopped.
+    #[serde(default = "default_stop_grace")]
+    pub stop_grace_secs: f64,
+}
+
+/// `[verify]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySection {
+    /// Shell commands run in the task's worktree after its changes are committed; empty: no gate.
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// A verify command running longer than this fails (unset: no limit).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// `[agents.NAME]`: how to launch one agent CLI headless.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProfile {
+    /// argv template; placeholders are substituted per argument, never through a shell.
+    pub command: Vec<String>,
+    /// How its stdout is parsed.
+    #[serde(default = "default_format")]
+    pub format: Format,
+    /// At most this many of its agents run at once.
+    #[serde(default)]
+    pub max_parallel: Option<usize>,
+    /// Extra environment variables for the agent process.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+fn default_max_parallel() -> usize {
+    4
+}
+fn default_max_attempts() -> u32 {
+    3
+}
+fn default_stop_grace() -> f64 {
+    5.0
+}
+fn default_format() -> Format {
+    Format::Text
+}
+
+impl Default for FleetSection {
+    fn default() -> Self {
+        Self {
+            target: None,
+            max_parallel: default_max_parallel(),
+            max_attempts: default_max_attempts(),
+            max_review: None,
+            default_agent: None,
+            stop_grace_secs: default_stop_grace(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    fleet: FleetSection,
+    #[serde(default)]
+    verify: VerifySection,
+    #[serde(default)]
+    agents: BTreeMap<String, Spanned<AgentProfile>>,
+    #[serde(default)]
+    task: Vec<Spanned<RawTask>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    id: Spanned<TaskId>,
+    #[serde(default)]
+    title: Option<String>,
+    prompt: String,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(default)]
+    deps: Vec<TaskId>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    verify: Option<Vec<String>>,
+    #[serde(default)]
+    priority: i32,
+}
+
+impl Config {
+    /// Reads `fleet.toml` from the repository root.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join(FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Self::parse(&text, &path)
+    }
+
+    /// Parses and validates the text of a `fleet.toml` read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, col) = span.map(|s| line_col(text, s.start)).unzip();
+            Problem { line, col, message }
+        };
+        let invalid = |problems: Vec<Problem>| ConfigError::Invalid {
+            path: path.to_owned(),
+            problems,
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| invalid(vec![at(e.span(), e.message().trim().to_owned())]))?;
+
+        let mut problems = Vec::new();
+        let fleet = raw.fleet;
+        if fleet.max_parallel == 0 {
+            problems.push(at(None, "[fleet] max_parallel must be at least 1".into()));
+        }
+        if fleet.max_attempts == 0 {
+            problems.push(at(None, "[fleet] max_attempts must be at least 1".into()));
+        }
+        if !(fleet.stop_grace_secs.is_finite() && fleet.stop_grace_secs >= 0.0) {
+            problems.push(at(
+                None,
+                "[fleet] stop_grace_secs must be a number of seconds, 0 or more".into(),
+            ));
+        }
+        let mut agents = BTreeMap::new();
+        for (name, profile) in raw.agents {
+            let span = profile.span();
+            let profile = profile.into_inner();
+            let mut complain =
+                |m: String| problems.push(at(Some(span.clone()), format!("[agents.{name}] {m}")));
+            if profile.command.is_empty() || profile.command[0].trim().is_empty() {
+                complain("command is empty: give the program and its arguments, e.g. [\"claude\", \"-p\", \"{prompt}\"]".into());
+            }
+            if let Some(bad) = profile
+                .command
+                .iter()
+                .find_map(|a| argv::unknown_placeholder(a))
+            {
+                complain(format!(
+                    "command uses unknown placeholder `{{{bad}}}` (known: {})",
+                    PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")
+                ));
+            }
+            if profile.max_parallel == Some(0) {
+                complain("max_parallel must be at least 1 (remove it for no per-agent cap)".into());
+            }
+            agents.insert(name, profile);
+        }
+        let default_agent = match &fleet.default_agent {
+            Some(name) if !agents.contains_key(name) => {
+                problems.push(at(
+                    None,
+                    format!(
+                        "[fleet] default_agent `{name}` is not a profile (add [agents.{name}])"
+                    ),
+                ));
+                None
+            }
+            Some(name) => Some(name.clone()),
+            None if agents.len() == 1 => agents.keys().next().cloned(),
+            None => None,
+        };
+
+        let mut tasks = Vec::new();
+        let mut lines: HashMap<TaskId, Range<usize>> = HashMap::new();
+        for raw_task in raw.task {
+            let span = raw_task.span();
+            let t = raw_task.into_inner();
+            let id_span = t.id.span();
+            let id = t.id.into_inner();
+            // The first definition keeps its position; a duplicate is reported at its own line.
+            let first = lines.entry(id.clone()).or_insert(id_span.clone()).clone();
+            if first != id_span {
+                problems.push(at(
+                    Some(id_span),
+                    format!("task `{id}` is defined more than once"),
+                ));
+                continue;
+            }
+            let agent = t.agent.or_else(|| default_agent.clone()).unwrap_or_else(|| {
+                problems.push(at(Some(span), format!(
+                    "task `{id}` names no agent and there is no default: add agent = \"NAME\" or set [fleet] default_agent"
+                )));
+                String::new()
+            });
+            tasks.push(TaskSpec {
+                title: t.title.unwrap_or_else(|| id.to_string()),
+                id,
+                prompt: t.prompt,
+                deps: t.deps,
+                agent,
+                role: t.role,
+                verify: t.verify,
+                priority: t.priority,
+            });
+        }
+        // An empty agent was reported above.
+        if let Err(errors) = plan::validate(&tasks, &|a| a.is_empty() || agents.contains_key(a)) {
+            for e in errors {
+                if matches!(e, PlanError::DuplicateId { .. }) {
+                    continue; // reported above, with its line
+                }
+                problems.push(at(lines.get(e.task()).cloned(), e.to_string()));
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| (p.line.is_none(), p.line, p.col));
+            return Err(invalid(problems));
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            fleet,
+            verify: raw.verify,
+            agents,
+            tasks,
+        })
+    }
+
+    /// The scheduler's limits from this configuration.
+    pub fn limits(&self, auto_approve: bool) -> Limits {
+        Limits {
+            max_parallel: self.fleet.max_parallel,
+            max_attempts: self.fleet.max_attempts,
+            max_review: self.fleet.max_review,
+            agent_caps: self
+                .agents
+                .iter()
+                .filter_map(|(name, p)| p.max_parallel.map(|cap| (name.clone(), cap)))
+                .collect(),
+            auto_approve,
+        }
+    }
+
+    /// The verify commands for a task: its own override, else `[verify] commands`.
+    pub fn verify_commands<'a>(&'a self, spec: &'a TaskSpec) -> &'a [String] {
+        spec.verify.as_deref().unwrap_or(&self.verify.commands)
+    }
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("fleet.toml"))
+}
+
+fn error(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+const AGENTS: &str = r#"
+[agents.sim]
+command = ["fleetdeck", "sim-agent", "{prompt}"]
+format = "claude"
+max_parallel = 2
+"#;
+
+#[test]
+fn a_full_config_loads() {
+    let text = format!(
+        r#"
+[fleet]
+target = "main"
+max_parallel = 3
+max_attempts = 2
+max_review = 5
+stop_grace_secs = 1.5
+
+[verify]
+commands = ["cargo test"]
+timeout_secs = 60
+{AGENTS}
+[agents.other]
+command = ["other", "--task", "{{task}}"]
+env = {{ FOO = "bar" }}
+
+[[task]]
+id = "schema"
+title = "Design the schema"
+prompt = "write schema.sql"
+agent = "sim"
+
+[[task]]
+id = "api"
+prompt = "build the api"
+agent = "other"
+deps = ["schema"]
+role = "implementer"
+verify = ["make check"]
+priority = 4
+"#
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(c.fleet.target.as_deref(), Some("main"));
+    assert_eq!(c.fleet.stop_grace_secs, 1.5);
+    assert_eq!(c.agents["sim"].format, Format::Claude);
+    assert_eq!(c.agents["other"].format, Format::Text);
+    assert_eq!(c.agents["other"].env["FOO"], "bar");
+    assert_eq!(c.tasks.len(), 2);
+    assert_eq!(c.tasks[0].title, "Design the schema");
+    assert_eq!(c.tasks[1].title, "api", "title defaults to the id");
+    assert_eq!(c.verify_commands(&c.tasks[0]), ["cargo test"]);
+    assert_eq!(c.verify_commands(&c.tasks[1]), ["make check"]);
+    let l = c.limits(true);
+    assert_eq!(
+        (l.max_parallel, l.max_attempts, l.max_review, l.auto_approve),
+        (3, 2, Some(5), true)
+    );
+    assert_eq!(l.agent_caps.get("sim"), Some(&2));
+    assert_eq!(l.agent_caps.get("other"), None);
+}
+
+#[test]
+fn defaults_apply_and_a_single_profile_is_the_default_agent() {
+    let c = parse(&format!("{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\n")).unwrap();
+    assert_eq!(c.fleet.max_parallel, 4);
+    assert_eq!(c.fleet.max_attempts, 3);
+    assert!(c.verify.commands.is_empty());
+    assert_eq!(c.tasks[0].agent, "sim");
+}
+
+#[test]
+fn syntax_errors_give_line_and_column() {
+    let e = error("[fleet]\nmax_parallel = 4\ntarget = \"main\n");
+    assert!(
+        e.starts_with("fleet.toml:3:15: invalid basic string"),
+        "{e}"
+    );
+    let e = error("[fleet]\n\nmax_parallel = \"four\"\n");
+    assert!(
+        e.starts_with("fleet.toml:3:16: ") && e.contains("expected usize"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let e = error("[fleet]\nmax_paralel = 4\n");
+    assert!(
+        e.starts_with("fleet.toml:2:1: unknown field `max_paralel`"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\ndepends = [\"b\"]\n"
+    ));
+    assert!(e.contains("unknown field `depends`"), "{e}");
+    assert!(e.starts_with("fleet.toml:10:1:"), "{e}");
+    let e = error("[colours]\nx = 1\n");
+    assert!(e.contains("unknown field `colours`"), "{e}");
+}
+
+#[test]
+fn bad_ids_duplicates_and_unknown_deps_name_the_task_and_line() {
+    let e = error(&format!(
+        "{AGENTS}\n[[task]]\nid = \"Bad Id\"\nprompt = \"p\"\n"
+    ));
+    assert!(
+        e.starts_with("fleet.toml:8:6: ") && e.contains("`Bad Id` is not a valid task id"),
+        "{e}"
+    );
+
+    let text = format!(
+        "{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\n\n[[task]]\nid = \"b\"\nprompt = \"p\"\ndeps = [\"ghost\"]\n\n[[task]]\nid = \"a\"\nprompt = \"again\"\n"
+    );
+    let e = error(&text);
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "fleet.toml:12:6: task `b` depends on `ghost`, which is not a task in the plan",
+            "fleet.toml:17:6: task `a` is defined more than once",
+        ]
+    );
+}
+
+#[test]
+fn a_cycle_names_its_tasks() {
+    let text = format!(
+        "{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\ndeps = [\"c\"]\n[[task]]\nid = \"b\"\nprompt = \"p\"\ndeps = [\"a\"]\n[[task]]\nid = \"c\"\nprompt = \"p\"\ndeps = [\"b\"]\n"
+    );
+    assert_eq!(
+        error(&text),
+        "fleet.toml:8:6: dependency cycle: a -> c -> b -> a"
+    );
+}
+
+#[test]
+fn agent_problems_are_explained() {
+    let e = error("[[task]]\nid = \"a\"\nprompt = \"p\"\n");
+    assert!(
+        e.contains("task `a` names no agent and there is no default"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\nagent = \"claude\"\n"
+    ));
+    assert!(
+        e.contains("task `a` uses agent `claude`, which is not defined (add [agents.claude]"),
+        "{e}"
+    );
+    let e = error("[agents.x]\ncommand = []\n");
+    assert!(e.contains("[agents.x] command is empty"), "{e}");
+    let e = error("[agents.x]\ncommand = [\"x\", \"{promt}\"]\n");
+    assert!(e.contains("unknown placeholder `{promt}`"), "{e}");
+    let e = error("[agents.x]\ncommand = [\"x\"]\nformat = \"json\"\n");
+    assert!(
+        e.contains("json") && e.starts_with("fleet.toml:3:10"),
+        "{e}"
+    );
+    let e = error("[fleet]\ndefault_agent = \"nope\"\n");
+    assert!(e.contains("default_agent `nope` is not a profile"), "{e}");
+    let e = error("[fleet]\nmax_parallel = 0\n");
+    assert!(e.contains("max_parallel must be at least 1"), "{e}");
+}
+
+#[test]
+fn a_missing_file_is_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Config::load(dir.path()).unwrap_err();
+    assert!(e.is_missing());
+    assert!(e.to_string().contains("fleet.toml"));
+}
