@@ -13,3 +13,4 @@
 pub mod agent;
 pub mod config;
 pub mod core;
+pub mod store;

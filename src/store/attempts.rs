@@ -1,0 +1,193 @@
+//! Attempts: one row per agent run of a task, with its outcome, session and cost.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, now_ms};
+
+/// What is known when an attempt starts.
+#[derive(Debug, Clone)]
+pub struct AttemptStart<'a> {
+    pub task: &'a str,
+    pub n: u32,
+    pub agent: &'a str,
+    pub prompt: &'a str,
+    /// The branch head the attempt started from (hex oid).
+    pub base: &'a str,
+    /// Path of the transcript file, relative to `.fleet/`.
+    pub transcript: &'a str,
+}
+
+/// Tokens and cost of an attempt so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+impl Usage {
+    pub fn tokens(&self) -> u64 {
+        self.input_tokens + self.output_tokens
+    }
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, o: Usage) {
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+        self.cost_usd += o.cost_usd;
+    }
+}
+
+/// An attempt as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub task: String,
+    pub n: u32,
+    pub agent: String,
+    pub prompt: String,
+    pub base: Option<String>,
+    pub transcript: String,
+    pub started_ms: i64,
+    /// None while running (or when the engine died during it).
+    pub ended_ms: Option<i64>,
+    /// Process group of the agent while it runs.
+    pub pgid: Option<i32>,
+    /// succeeded, failed, stopped, interrupted...
+    pub outcome: Option<String>,
+    pub message: Option<String>,
+    pub commit: Option<String>,
+    pub session_id: Option<String>,
+    pub usage: Usage,
+}
+
+const COLUMNS: &str = "task, n, agent, prompt, base, transcript, started_ms, ended_ms, pgid, outcome, message, commit_oid, session_id, input_tokens, output_tokens, cost_usd";
+
+fn from_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        task: r.get(0)?,
+        n: r.get(1)?,
+        agent: r.get(2)?,
+        prompt: r.get(3)?,
+        base: r.get(4)?,
+        transcript: r.get(5)?,
+        started_ms: r.get(6)?,
+        ended_ms: r.get(7)?,
+        pgid: r.get(8)?,
+        outcome: r.get(9)?,
+        message: r.get(10)?,
+        commit: r.get(11)?,
+        session_id: r.get(12)?,
+        usage: Usage {
+            input_tokens: r.get::<_, i64>(13)? as u64,
+            output_tokens: r.get::<_, i64>(14)? as u64,
+            cost_usd: r.get(15)?,
+        },
+    })
+}
+
+impl Store {
+    /// Records the start of an attempt (replacing a row left by an attempt that never really started).
+    pub fn begin_attempt(&self, a: &AttemptStart) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO attempts (task, n, agent, prompt, base, transcript, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![a.task, a.n, a.agent, a.prompt, a.base, a.transcript, now_ms()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The process group of a running attempt, so a later start can find and stop it.
+    pub fn set_attempt_pgid(&self, task: &str, n: u32, pgid: Option<i32>) -> Result<()> {
+        self.update(task, n, "pgid = ?3", pgid)
+    }
+
+    pub fn set_attempt_session(&self, task: &str, n: u32, session: &str) -> Result<()> {
+        self.update(task, n, "session_id = ?3", session)
+    }
+
+    pub fn set_attempt_commit(&self, task: &str, n: u32, commit: &str) -> Result<()> {
+        self.update(task, n, "commit_oid = ?3", commit)
+    }
+
+    pub fn set_attempt_usage(&self, task: &str, n: u32, u: Usage) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                "UPDATE attempts SET input_tokens = ?3, output_tokens = ?4, cost_usd = ?5 WHERE task = ?1 AND n = ?2",
+                params![task, n, u.input_tokens as i64, u.output_tokens as i64, u.cost_usd],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Marks the end of an attempt's agent run.
+    pub fn end_attempt(
+        &self,
+        task: &str,
+        n: u32,
+        outcome: &str,
+        message: Option<&str>,
+    ) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                "UPDATE attempts SET ended_ms = ?3, outcome = ?4, message = ?5, pgid = NULL WHERE task = ?1 AND n = ?2",
+                params![task, n, now_ms(), outcome, message],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn update(&self, task: &str, n: u32, set: &str, value: impl rusqlite::ToSql) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                &format!("UPDATE attempts SET {set} WHERE task = ?1 AND n = ?2"),
+                params![task, n, value],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn attempt(&self, task: &str, n: u32) -> Result<Option<AttemptRecord>> {
+        self.sql(|c| {
+            c.query_row(
+                &format!("SELECT {COLUMNS} FROM attempts WHERE task = ?1 AND n = ?2"),
+                params![task, n],
+                from_row,
+            )
+            .optional()
+        })
+    }
+
+    /// A task's attempts, oldest first.
+    pub fn attempts(&self, task: &str) -> Result<Vec<AttemptRecord>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM attempts WHERE task = ?1 ORDER BY n"),
+            [task],
+        )
+    }
+
+    /// Attempts with no end recorded: running now, or interrupted by a crash.
+    pub fn open_attempts(&self) -> Result<Vec<AttemptRecord>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM attempts WHERE ended_ms IS NULL ORDER BY task, n"),
+            [],
+        )
+    }
+
+    /// Every attempt, for totals.
+    pub fn all_attempts(&self) -> Result<Vec<AttemptRecord>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM attempts ORDER BY task, n"),
+            [],
+        )
+    }
+
+    fn query(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<AttemptRecord>> {
+        self.sql(|c| {
+            let mut stmt = c.prepare(sql)?;
+            let rows = stmt.query_map(p, from_row)?;
+            rows.collect()
+        })
+    }
+}

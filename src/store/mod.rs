@@ -1,0 +1,275 @@
+//! Durable state under `.fleet/`: the SQLite database (tasks, attempts,
+//! events, costs), the lock that makes one process own a fleet, and the
+//! per-attempt transcript files.
+//!
+//! Every write is a single statement or a transaction, and the database runs
+//! in WAL mode, so a crash at any point leaves a consistent state and
+//! `fleetdeck status` can read while a run writes.
+
+mod attempts;
+mod lock;
+mod schema;
+pub mod transcript;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use attempts::{AttemptRecord, AttemptStart, Usage};
+pub use lock::{FleetLock, LockError};
+
+use crate::core::{Actor, Event, Task, TaskId, TaskSpec};
+
+/// The database file name inside `.fleet/`.
+pub const DB_FILE: &str = "fleet.db";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {}: stored {what} is unreadable: {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        what: String,
+        source: serde_json::Error,
+    },
+    #[error("database {} was written by a newer fleetdeck (schema {found}, this one knows {known}); upgrade fleetdeck", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One recorded event, as read back from the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub id: i64,
+    /// Unix time in milliseconds.
+    pub ts_ms: i64,
+    pub task: Option<String>,
+    pub actor: String,
+    pub kind: String,
+    /// The whole event as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// The open database of one fleet.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Store {
+    /// Opens (creating if needed) `.fleet/fleet.db` in `fleet_dir`, migrating it to the current schema.
+    pub fn open(fleet_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(fleet_dir).map_err(|source| StoreError::Io {
+            path: fleet_dir.to_owned(),
+            source,
+        })?;
+        let path = fleet_dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        let store = Store { conn, path };
+        store.sql(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            c.pragma_update(None, "foreign_keys", "ON")
+        })?;
+        schema::migrate(&store)?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        f(&self.conn).map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn corrupt(&self, what: impl Into<String>, source: serde_json::Error) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// All tasks in plan order (the order they were added).
+    pub fn load_tasks(&self) -> Result<Vec<Task>> {
+        let rows: Vec<(String, String)> = self.sql(|c| {
+            let mut stmt = c.prepare("SELECT id, state FROM tasks ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                serde_json::from_str(&json).map_err(|e| self.corrupt(format!("task `{id}`"), e))
+            })
+            .collect()
+    }
+
+    /// Inserts or replaces a task's state, keeping its place in plan order.
+    pub fn save_task(&self, task: &Task) -> Result<()> {
+        let json = serde_json::to_string(task)
+            .map_err(|e| self.corrupt(format!("task `{}`", task.id()), e))?;
+        self.sql(|c| {
+            c.execute(
+                "INSERT INTO tasks (id, seq, state, updated_ms) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms",
+                params![task.id().as_str(), json, now_ms()],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Adds the plan's tasks that were never imported before (by id), in one
+    /// transaction; tasks already imported are left alone, even if the user
+    /// edited or dropped them since. Returns the ids added.
+    pub fn import_plan(&mut self, specs: &[TaskSpec]) -> Result<Vec<TaskId>> {
+        let mut rows = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let json = serde_json::to_string(&Task::new(spec.clone()))
+                .map_err(|e| self.corrupt(format!("task `{}`", spec.id), e))?;
+            rows.push((spec.id.clone(), json));
+        }
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let mut added = Vec::new();
+        for (id, json) in rows {
+            let seen = tx
+                .query_row(
+                    "SELECT 1 FROM imported WHERE id = ?1 UNION ALL SELECT 1 FROM tasks WHERE id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(wrap)?
+                .is_some();
+            if seen {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO imported (id, ts_ms) VALUES (?1, ?2)",
+                params![id.as_str(), now_ms()],
+            )
+            .map_err(wrap)?;
+            tx.execute(
+                "INSERT INTO tasks (id, seq, state, updated_ms) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), ?2, ?3)",
+                params![id.as_str(), json, now_ms()],
+            )
+            .map_err(wrap)?;
+            added.push(id);
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(added)
+    }
+
+    /// A value from the key/value table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.sql(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Whether the fleet was left paused.
+    pub fn fleet_paused(&self) -> Result<bool> {
+        Ok(self.meta("fleet_paused")?.as_deref() == Some("true"))
+    }
+
+    pub fn set_fleet_paused(&self, paused: bool) -> Result<()> {
+        self.set_meta("fleet_paused", if paused { "true" } else { "false" })
+    }
+
+    /// Appends an event to the log, timestamped now.
+    pub fn record(&self, actor: Actor, event: &Event) -> Result<()> {
+        let detail = serde_json::to_string(event).map_err(|e| self.corrupt("event", e))?;
+        let actor = match actor {
+            Actor::User => "user",
+            Actor::Engine => "engine",
+        };
+        self.sql(|c| {
+            c.execute(
+                "INSERT INTO events (ts_ms, task, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    now_ms(),
+                    event.task().map(TaskId::as_str),
+                    actor,
+                    event.kind(),
+                    detail
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The event log in order, optionally only one task's events.
+    pub fn events(&self, task: Option<&str>) -> Result<Vec<EventRecord>> {
+        let rows: Vec<(i64, i64, Option<String>, String, String, String)> = self.sql(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, ts_ms, task, actor, kind, detail FROM events WHERE ?1 IS NULL OR task = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([task], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+            rows.collect()
+        })?;
+        rows.into_iter()
+            .map(|(id, ts_ms, task, actor, kind, detail)| {
+                let detail = serde_json::from_str(&detail)
+                    .map_err(|e| self.corrupt(format!("event {id}"), e))?;
+                Ok(EventRecord {
+                    id,
+                    ts_ms,
+                    task,
+                    actor,
+                    kind,
+                    detail,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+use super::*;
+use crate::core::{Status, TaskSpec};
+
+fn spec(id: &str) -> TaskSpec {
+    TaskSpec {
+        id: TaskId::parse(id).unwrap(),
+        title: id.into(),
+        prompt: "p".into(),
+        deps: vec![],
+        agent: "sim".into(),
+        role: None,
+        verify: None,
+        priority: 0,
+    }
+}
+
+#[test]
+fn the_plan_is_imported_once_by_id_and_later_edits_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.import_plan(&[spec("b"), spec("a")]).unwrap().len(), 2);
+    let mut tasks = store.load_tasks().unwrap();
+    assert_eq!(
+        tasks.iter().map(|t| t.id().as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    tasks[0].spec.prompt = "edited".into();
+    tasks[1].status = Status::Dropped;
+    store.save_task(&tasks[0]).unwrap();
+    store.save_task(&tasks[1]).unwrap();
+    drop(store);
+
+    let mut store = Store::open(dir.path()).unwrap();
+    let added = store
+        .import_plan(&[spec("b"), spec("a"), spec("c")])
+        .unwrap();
+    assert_eq!(added, [TaskId::parse("c").unwrap()]);
+    let tasks = store.load_tasks().unwrap();
+    assert_eq!(tasks[0].spec.prompt, "edited");
+    assert_eq!(tasks[1].status, Status::Dropped);
+    assert_eq!(tasks[2].id().as_str(), "c");
+}
+
+#[test]
+fn a_task_added_at_runtime_is_not_imported_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut t = Task::new(spec("x"));
+    t.spec.prompt = "from the cockpit".into();
+    store.save_task(&t).unwrap();
+    assert!(store.import_plan(&[spec("x")]).unwrap().is_empty());
+    assert_eq!(
+        store.load_tasks().unwrap()[0].spec.prompt,
+        "from the cockpit"
+    );
+}
+
+#[test]
+fn events_and_attempts_are_kept_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = TaskId::parse("a").unwrap();
+    store
+        .record(
+            Actor::Engine,
+            &Event::AgentStarted {
+                task: id.clone(),
+                attempt: 1,
+                agent: "sim".into(),
+            },
+        )
+        .unwrap();
+    store.record(Actor::User, &Event::FleetResumed).unwrap();
+    let events = store.events(None).unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["agent_started", "fleet_resumed"]
+    );
+    assert_eq!(events[0].task.as_deref(), Some("a"));
+    assert_eq!(events[1].actor, "user");
+    assert_eq!(events[0].detail["agent"], "sim");
+    assert_eq!(store.events(Some("a")).unwrap().len(), 1);
+
+    store
+        .begin_attempt(&AttemptStart {
+            task: "a",
+            n: 1,
+            agent: "sim",
+            prompt: "p",
+            base: "abc",
+            transcript: "runs/a/1.jsonl",
+        })
+        .unwrap();
+    store.set_attempt_pgid("a", 1, Some(4242)).unwrap();
+    store
+        .set_attempt_usage(
+            "a",
+            1,
+            Usage {
+                input_tokens: 10,
+                output_tokens: 5,
+                cost_usd: 0.5,
+            },
+        )
+        .unwrap();
+    assert_eq!(store.open_attempts().unwrap()[0].pgid, Some(4242));
+    store.end_attempt("a", 1, "failed", Some("boom")).unwrap();
+    assert!(store.open_attempts().unwrap().is_empty());
+    let a = store.attempt("a", 1).unwrap().unwrap();
+    assert_eq!(
+        (a.outcome.as_deref(), a.message.as_deref(), a.pgid),
+        (Some("failed"), Some("boom"), None)
+    );
+    assert_eq!(a.usage.tokens(), 15);
+}
+
+#[test]
+fn fleet_pause_survives_a_reopen_and_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(!store.fleet_paused().unwrap());
+    store.set_fleet_paused(true).unwrap();
+    store
+        .sql(|c| c.execute_batch("PRAGMA user_version = 99"))
+        .unwrap();
+    drop(store);
+    let err = Store::open(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("newer fleetdeck"), "{err}");
+}
+
+#[test]
+fn two_stores_open_the_same_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Store::open(&p).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+}
