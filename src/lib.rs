@@ -11,3 +11,4 @@
 //! - [`cli`]: the command line.
 
 pub mod agent;
+pub mod git;
