@@ -13,4 +13,5 @@
 pub mod agent;
 pub mod config;
 pub mod core;
+pub mod git;
 pub mod store;

@@ -1,0 +1,161 @@
+//! The git layer's error type and the helpers that attach context to
+//! `git2` and I/O errors.
+
+use std::path::PathBuf;
+
+use git2::Oid;
+
+/// Everything that can go wrong in the git layer.
+///
+/// Every variant names what was being done and on what, so that the message
+/// alone tells the user what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// A `git2` call failed; `what` says which operation on which object.
+    #[error("git: {what}: {source}")]
+    Git {
+        /// The operation, e.g. "open repository /path".
+        what: String,
+        /// The underlying libgit2 error.
+        #[source]
+        source: git2::Error,
+    },
+    /// A file-system operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// The operation and the path it was applied to.
+        what: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Returned when a task id is not a slug (`[a-z0-9][a-z0-9-]*`).
+    #[error(
+        "invalid task id `{id}`: expected lowercase letters, digits and dashes, not starting with a dash"
+    )]
+    InvalidTaskId {
+        /// The rejected id.
+        id: String,
+    },
+    /// Returned when a local branch that the operation needs does not exist.
+    #[error("branch `{branch}` does not exist")]
+    BranchNotFound {
+        /// The short branch name, e.g. `main` or `fleet/add-login`.
+        branch: String,
+    },
+    /// Returned when the repository has no working tree (bare repository).
+    #[error("repository at {path} has no working tree (bare repositories are not supported)")]
+    Bare {
+        /// Path of the repository.
+        path: PathBuf,
+    },
+    /// Returned by operations on a task's worktree when its directory does not
+    /// exist (it was never created, or was removed).
+    #[error("task `{task}` has no worktree at {path}")]
+    WorktreeMissing {
+        /// The task id.
+        task: String,
+        /// Where the worktree was expected.
+        path: PathBuf,
+    },
+    /// Returned by [`ensure_worktree`](super::ensure_worktree) when the
+    /// worktree directory exists but is not a registered worktree of the task,
+    /// so it may hold files fleetdeck does not know about.
+    #[error(
+        "{path} exists but is not the registered worktree of task `{task}`; move it away and retry"
+    )]
+    WorktreeOccupied {
+        /// The task id.
+        task: String,
+        /// The occupied directory.
+        path: PathBuf,
+    },
+    /// Returned by [`ensure_worktree`](super::ensure_worktree) when the
+    /// task's worktree name is registered for a directory other than
+    /// `.fleet/worktrees/<task>` that still exists.
+    #[error(
+        "worktree `{task}` is registered at {path}, not under .fleet/worktrees; remove it with `git worktree remove`"
+    )]
+    WorktreeElsewhere {
+        /// The task id.
+        task: String,
+        /// Where the registration points.
+        path: PathBuf,
+    },
+    /// Returned by [`merge_task_at`](super::merge_task_at) when the target
+    /// branch no longer points at the commit the merge was computed on.
+    #[error("branch `{target}` moved from {expected} to {actual} while merging")]
+    TargetMoved {
+        /// The target branch.
+        target: String,
+        /// The tip the merge was computed on.
+        expected: Oid,
+        /// Where the branch is now.
+        actual: Oid,
+    },
+    /// Returned by [`merge_task`](super::merge_task) when the target branch
+    /// kept moving between computing a merge and updating the branch, every
+    /// time it was tried.
+    #[error("branch `{target}` kept moving during the merge; gave up after {attempts} attempts")]
+    TargetUnstable {
+        /// The target branch.
+        target: String,
+        /// How many merges were computed.
+        attempts: u32,
+    },
+    /// Returned by merges into the checked-out branch while the user's
+    /// checkout is in the middle of another operation (merge, rebase,
+    /// cherry-pick...): nothing was touched.
+    #[error(
+        "the checkout at {path} is in the middle of a {state}; finish or abort it, then merge again"
+    )]
+    CheckoutBusy {
+        /// The repository root.
+        path: PathBuf,
+        /// The operation in progress, e.g. "Merge".
+        state: String,
+    },
+    /// Returned when a merge moved the target branch but updating the user's
+    /// checkout afterwards failed: the branch holds the merge, and the listed
+    /// files in the working tree still show the old content.
+    #[error(
+        "merged into `{target}` ({commit}) but could not update the checkout: {source}; \
+         run `git checkout -- <files>` for: {}",
+        files.join(", ")
+    )]
+    CheckoutUpdate {
+        /// The target branch (already moved).
+        target: String,
+        /// The merge commit.
+        commit: Oid,
+        /// The paths that should have been updated.
+        files: Vec<String>,
+        /// What failed.
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// Attaches a description of the operation to a `git2` or I/O error.
+pub(crate) trait Context<T> {
+    /// Wraps the error with `what` (computed only on failure).
+    fn ctx<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T, GitError>;
+}
+
+impl<T> Context<T> for Result<T, git2::Error> {
+    fn ctx<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T, GitError> {
+        self.map_err(|source| GitError::Git {
+            what: what().into(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for Result<T, std::io::Error> {
+    fn ctx<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T, GitError> {
+        self.map_err(|source| GitError::Io {
+            what: what().into(),
+            source,
+        })
+    }
+}

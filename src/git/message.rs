@@ -1,0 +1,174 @@
+//! Commit messages, signatures and the `Fleet-*` trailers.
+//!
+//! Every commit fleetdeck makes ends with exactly three trailer lines after a
+//! blank line: `Fleet-Task: <id>`, `Fleet-Agent: <profile>`,
+//! `Fleet-Attempt: <n>`. The author is `<profile> (fleetdeck)
+//! <fleetdeck@localhost>`; the committer is the repository's configured
+//! identity, or `fleetdeck <fleetdeck@localhost>` when none is configured.
+
+use git2::{Repository, Signature};
+
+use super::Attribution;
+use super::error::{Context, GitError};
+
+/// Email of every signature fleetdeck invents.
+const EMAIL: &str = "fleetdeck@localhost";
+
+/// The `Fleet-*` trailers read back from a commit message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetTrailers {
+    /// Value of `Fleet-Task`.
+    pub task: String,
+    /// Value of `Fleet-Agent`.
+    pub agent: String,
+    /// Value of `Fleet-Attempt`.
+    pub attempt: u32,
+}
+
+/// Reads the `Fleet-*` trailers of a commit message; `None` when any of the
+/// three is missing or the attempt is not a number (e.g. a user's commit).
+pub fn parse_trailers(message: &str) -> Option<FleetTrailers> {
+    let trailers = git2::message_trailers_strs(message).ok()?;
+    let (mut task, mut agent, mut attempt) = (None, None, None);
+    for (key, value) in trailers.iter() {
+        match key {
+            "Fleet-Task" => task = Some(value.to_owned()),
+            "Fleet-Agent" => agent = Some(value.to_owned()),
+            "Fleet-Attempt" => attempt = value.parse().ok(),
+            _ => {}
+        }
+    }
+    Some(FleetTrailers {
+        task: task?,
+        agent: agent?,
+        attempt: attempt?,
+    })
+}
+
+/// True when `message` carries `Fleet-Task: <task>` (and the other trailers).
+pub(crate) fn is_task_commit(message: Option<&str>, task: &str) -> bool {
+    message
+        .and_then(parse_trailers)
+        .is_some_and(|t| t.task == task)
+}
+
+/// Flattens `text` to one line without angle brackets, so it is safe in a
+/// subject, a trailer value and a signature name; `fallback` when empty.
+fn one_line(text: &str, fallback: &str) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| *c != '<' && *c != '>')
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        fallback.to_owned()
+    } else {
+        flat
+    }
+}
+
+/// The three trailer lines for `attr`, without a trailing newline.
+fn trailers(attr: &Attribution) -> String {
+    format!(
+        "Fleet-Task: {}\nFleet-Agent: {}\nFleet-Attempt: {}",
+        attr.task,
+        one_line(attr.agent, "agent"),
+        attr.attempt
+    )
+}
+
+/// Message of the commit that records an attempt's result.
+pub(crate) fn attempt_message(attr: &Attribution) -> String {
+    format!(
+        "fleet({}): {}\n\nAttempt {} by {}.\n\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        attr.attempt,
+        one_line(attr.agent, "agent"),
+        trailers(attr)
+    )
+}
+
+/// Message of the merge commit that lands a task on the target branch.
+pub(crate) fn merge_message(attr: &Attribution) -> String {
+    format!(
+        "Merge fleet/{}: {}\n\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        trailers(attr)
+    )
+}
+
+/// Message of the commit that saves an interrupted attempt's work.
+pub(crate) fn saved_message(attr: &Attribution, reset_to: git2::Oid) -> String {
+    format!(
+        "fleet({}): {} (interrupted)\n\nWork of attempt {} by {}, saved before resetting to {}.\n\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        attr.attempt,
+        one_line(attr.agent, "agent"),
+        reset_to,
+        trailers(attr)
+    )
+}
+
+/// The author of every commit made for an agent: `<profile> (fleetdeck)`.
+pub(crate) fn author(attr: &Attribution) -> Result<Signature<'static>, GitError> {
+    let name = format!("{} (fleetdeck)", one_line(attr.agent, "agent"));
+    Signature::now(&name, EMAIL).ctx(|| format!("make author signature `{name}`"))
+}
+
+/// The committer: the repository's configured identity, or
+/// `fleetdeck <fleetdeck@localhost>` when `user.name`/`user.email` are not set.
+pub(crate) fn committer(repo: &Repository) -> Result<Signature<'static>, GitError> {
+    match repo.signature() {
+        Ok(sig) => Ok(sig),
+        Err(_) => Signature::now("fleetdeck", EMAIL).ctx(|| "make fallback committer signature"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr() -> Attribution<'static> {
+        Attribution {
+            task: "add-login",
+            agent: "claude",
+            attempt: 2,
+            title: "Add a login\npage <now>",
+        }
+    }
+
+    #[test]
+    fn attempt_message_ends_with_parseable_trailers() {
+        let msg = attempt_message(&attr());
+        assert!(
+            msg.starts_with("fleet(add-login): Add a login page now\n\nAttempt 2 by claude.\n\n")
+        );
+        assert!(
+            msg.ends_with("\n\nFleet-Task: add-login\nFleet-Agent: claude\nFleet-Attempt: 2\n")
+        );
+        let t = parse_trailers(&msg).expect("trailers");
+        assert_eq!(t.task, "add-login");
+        assert_eq!(t.agent, "claude");
+        assert_eq!(t.attempt, 2);
+    }
+
+    #[test]
+    fn merge_message_shape() {
+        let msg = merge_message(&attr());
+        assert_eq!(
+            msg,
+            "Merge fleet/add-login: Add a login page now\n\n\
+             Fleet-Task: add-login\nFleet-Agent: claude\nFleet-Attempt: 2\n"
+        );
+    }
+
+    #[test]
+    fn user_messages_have_no_trailers() {
+        assert_eq!(parse_trailers("fix a bug\n\nSigned-off-by: me\n"), None);
+        assert!(!is_task_commit(Some("plain"), "x"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The git layer: task worktrees, attributed commits and safe merges.
+//!
+//! Built on `git2`, synchronous, with no UI or async types: the runtime calls
+//! these functions through `spawn_blocking`. Every function opens its own
+//! [`git2::Repository`], so calls for different tasks may run on different
+//! threads at the same time.
+//!
+//! Layout of what fleetdeck keeps in the user's repository (`root`):
+//! - `<root>/.fleet/` is ignored through `.git/info/exclude` ([`ensure_excluded`]);
+//!   the user's tracked files such as `.gitignore` are never edited.
+//! - Task `<id>` works in the worktree `<root>/.fleet/worktrees/<id>` (registered
+//!   as `<id>` in `.git/worktrees/`) on branch `fleet/<id>` ([`ensure_worktree`]).
+//! - `refs/fleet/agent/<id>/<attempt>`: commits an agent made by itself, kept
+//!   reachable after [`commit_attempt`] squashed them.
+//! - `refs/fleet/interrupted/<id>/<attempt>` (by convention, see
+//!   [`interrupted_ref`]): work saved by [`save_and_reset`].
+//! - `refs/fleet/stale/<id>/<unix-time>`: an old `fleet/<id>` tip saved when
+//!   the branch was moved to start the task afresh.
+//!
+//! Modules:
+//! - `error`: [`GitError`] and the context helpers.
+//! - `message`: commit messages, signatures and the `Fleet-*` trailers.
+//! - `refs`: branch lookups and diffs between commits.
+//! - `worktree`: creating, reusing and removing task worktrees.
+//! - `commit`: committing an attempt and rolling an interrupted one back.
+//! - `merge`: merging a task branch into the target with compare-and-swap.
+//! - `checkout`: refusing or applying a merge in the user's checkout.
+
+mod checkout;
+mod commit;
+pub mod error;
+mod merge;
+mod message;
+mod refs;
+mod worktree;
+
+use std::path::{Path, PathBuf};
+
+use git2::Repository;
+
+pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
+pub use error::GitError;
+pub use git2::Oid;
+pub use merge::{MergeOutcome, merge_task, merge_task_at};
+pub use message::{FleetTrailers, parse_trailers};
+pub use refs::{branch_tip, changed_files, current_branch};
+pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree};
+
+use error::Context;
+
+/// Who made a commit and why: written into every commit fleetdeck makes as
+/// the `Fleet-Task`, `Fleet-Agent` and `Fleet-Attempt` trailers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribution<'a> {
+    /// The task id (a slug, see [`validate_task_id`]).
+    pub task: &'a str,
+    /// The agent profile name; the commit author becomes `<agent> (fleetdeck)`.
+    pub agent: &'a str,
+    /// The attempt number (1 for the first run).
+    pub attempt: u32,
+    /// The task title, used in the commit subject.
+    pub title: &'a str,
+}
+
+/// The branch a task works on: `fleet/<task>`.
+pub fn task_branch(task: &str) -> String {
+    format!("fleet/{task}")
+}
+
+/// Where a task's worktree lives: `<root>/.fleet/worktrees/<task>`.
+pub fn worktree_path(root: &Path, task: &str) -> PathBuf {
+    root.join(".fleet").join("worktrees").join(task)
+}
+
+/// The ref under which [`commit_attempt`] keeps the commits an agent made by
+/// itself during an attempt: `refs/fleet/agent/<task>/<attempt>`.
+pub fn agent_ref(task: &str, attempt: u32) -> String {
+    format!("refs/fleet/agent/{task}/{attempt}")
+}
+
+/// The conventional `save_ref` for [`save_and_reset`]:
+/// `refs/fleet/interrupted/<task>/<attempt>`.
+pub fn interrupted_ref(task: &str, attempt: u32) -> String {
+    format!("refs/fleet/interrupted/{task}/{attempt}")
+}
+
+/// Checks that `id` is a task slug: `[a-z0-9][a-z0-9-]*`.
+///
+/// Every function that builds a path or a ref from a task id calls this
+/// first, so an id can never escape `.fleet/worktrees/` or `refs/fleet/`.
+pub fn validate_task_id(id: &str) -> Result<(), GitError> {
+    let mut chars = id.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if first_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(GitError::InvalidTaskId { id: id.to_owned() })
+    }
+}
+
+/// Opens the repository whose working tree (or git directory) is exactly `path`.
+fn open(path: &Path) -> Result<Repository, GitError> {
+    Repository::open(path).ctx(|| format!("open repository {}", path.display()))
+}
+
+/// Opens a task's worktree as a repository; [`GitError::WorktreeMissing`] when
+/// its directory does not exist.
+fn open_task_worktree(root: &Path, task: &str) -> Result<(Repository, PathBuf), GitError> {
+    validate_task_id(task)?;
+    let path = worktree_path(root, task);
+    if !path.is_dir() {
+        return Err(GitError::WorktreeMissing {
+            task: task.to_owned(),
+            path,
+        });
+    }
+    let repo = open(&path)?;
+    Ok((repo, path))
+}

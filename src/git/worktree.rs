@@ -1,0 +1,267 @@
+//! Task worktrees: `<root>/.fleet/worktrees/<id>` on branch `fleet/<id>`,
+//! and the `.git/info/exclude` entry that keeps `.fleet/` out of `git status`.
+
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use git2::{BranchType, ErrorCode, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
+
+use super::error::{Context, GitError};
+use super::refs::{is_reachable, local_branch_tip};
+use super::{open, task_branch, validate_task_id, worktree_path};
+
+/// The line [`ensure_excluded`] appends to `.git/info/exclude`.
+const EXCLUDE_LINE: &str = "/.fleet/";
+
+/// A task's worktree as returned by [`ensure_worktree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worktree {
+    /// `<root>/.fleet/worktrees/<id>`.
+    pub path: PathBuf,
+    /// Short branch name, `fleet/<id>`.
+    pub branch: String,
+    /// Tip of the branch when the call returned: the target's tip for a new
+    /// worktree, the branch's current tip for a reused one.
+    pub head: Oid,
+}
+
+/// Makes sure `<root>/.fleet/` is ignored by appending `/.fleet/` to the
+/// repository's `info/exclude` (creating `info/` when missing). Does nothing
+/// when the file already has that line (or `.fleet/`, `/.fleet`, `.fleet`).
+/// Never edits tracked files such as `.gitignore`.
+pub fn ensure_excluded(root: &Path) -> Result<(), GitError> {
+    let repo = open(root)?;
+    if repo.workdir().is_none() {
+        return Err(GitError::Bare {
+            path: root.to_path_buf(),
+        });
+    }
+    let info = repo.commondir().join("info");
+    fs::create_dir_all(&info).ctx(|| format!("create {}", info.display()))?;
+    let exclude = info.join("exclude");
+    let content = match fs::read_to_string(&exclude) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).ctx(|| format!("read {}", exclude.display())),
+    };
+    let present = content
+        .lines()
+        .map(str::trim)
+        .any(|l| matches!(l, "/.fleet/" | ".fleet/" | "/.fleet" | ".fleet"));
+    if present {
+        return Ok(());
+    }
+    let separator = if content.is_empty() || content.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&exclude)
+        .and_then(|mut f| f.write_all(format!("{separator}{EXCLUDE_LINE}\n").as_bytes()))
+        .ctx(|| format!("append {EXCLUDE_LINE} to {}", exclude.display()))
+}
+
+/// Creates the worktree of task `task`, or reuses it when it already exists
+/// and is valid. Called when a task starts (and again on every later attempt).
+///
+/// - Reused: the registration `task` is valid and points at
+///   `<root>/.fleet/worktrees/<task>`; nothing changes and `head` is the tip
+///   of `fleet/<task>`.
+/// - New: a stale registration (its directory is gone) is pruned first;
+///   branch `fleet/<task>` is created at the tip of `target`, or, when it
+///   already exists, moved there after saving its old tip under
+///   `refs/fleet/stale/<task>/<unix-time>` (unless the old tip is already
+///   reachable from the target, so nothing would be lost).
+///
+/// Errors: [`GitError::WorktreeOccupied`] when the directory exists (non-empty)
+/// without being the registered worktree, [`GitError::WorktreeElsewhere`]
+/// when the name is registered for another live directory,
+/// [`GitError::BranchNotFound`] when `target` does not exist.
+pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree, GitError> {
+    validate_task_id(task)?;
+    ensure_excluded(root)?;
+    let repo = open(root)?;
+    let path = worktree_path(root, task);
+    let branch = task_branch(task);
+
+    if reuse_or_prune(&repo, task, &path)? {
+        let head = local_branch_tip(&repo, &branch)?;
+        return Ok(Worktree { path, branch, head });
+    }
+    clear_empty_dir(task, &path)?;
+
+    let target_tip = local_branch_tip(&repo, target)?;
+    point_branch_at(&repo, task, &branch, target, target_tip)?;
+
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).ctx(|| format!("create {}", parent.display()))?;
+    }
+    let branch_ref = format!("refs/heads/{branch}");
+    let reference = repo
+        .find_reference(&branch_ref)
+        .ctx(|| format!("read {branch_ref}"))?;
+    let mut opts = WorktreeAddOptions::new();
+    opts.reference(Some(&reference));
+    repo.worktree(task, &path, Some(&opts))
+        .ctx(|| format!("add worktree {} on {branch}", path.display()))?;
+    Ok(Worktree {
+        path,
+        branch,
+        head: target_tip,
+    })
+}
+
+/// Removes task `task`'s worktree directory and its registration in
+/// `.git/worktrees/`. The branch `fleet/<task>` stays. Does nothing for the
+/// parts that are already gone. Called when a task is done or dropped.
+pub fn remove_worktree(root: &Path, task: &str) -> Result<(), GitError> {
+    validate_task_id(task)?;
+    let repo = open(root)?;
+    let path = worktree_path(root, task);
+    if path.exists() {
+        fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+    }
+    match repo.find_worktree(task) {
+        Ok(wt) => {
+            if same_path(wt.path(), &path) || !wt.path().exists() {
+                let mut opts = WorktreePruneOptions::new();
+                opts.valid(true);
+                wt.prune(Some(&mut opts))
+                    .ctx(|| format!("prune worktree registration `{task}`"))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(()),
+        Err(e) => Err(e).ctx(|| format!("look up worktree `{task}`")),
+    }
+}
+
+/// Returns true when the registration `task` is valid and at `path`; prunes
+/// it (and returns false) when its directory is gone.
+fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<bool, GitError> {
+    let wt = match repo.find_worktree(task) {
+        Ok(wt) => wt,
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(false),
+        Err(e) => return Err(e).ctx(|| format!("look up worktree `{task}`")),
+    };
+    let valid = wt.validate().is_ok();
+    if valid && same_path(wt.path(), path) {
+        return Ok(true);
+    }
+    if valid && wt.path().exists() {
+        return Err(GitError::WorktreeElsewhere {
+            task: task.to_owned(),
+            path: wt.path().to_path_buf(),
+        });
+    }
+    let mut opts = WorktreePruneOptions::new();
+    opts.valid(true);
+    wt.prune(Some(&mut opts))
+        .ctx(|| format!("prune stale worktree registration `{task}`"))?;
+    Ok(false)
+}
+
+/// Removes `path` if it is an empty directory; errors if it holds anything.
+fn clear_empty_dir(task: &str, path: &Path) -> Result<(), GitError> {
+    let mut entries = match fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(_) if path.exists() => {
+            return Err(GitError::WorktreeOccupied {
+                task: task.to_owned(),
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(e).ctx(|| format!("read {}", path.display())),
+    };
+    if entries.next().is_some() {
+        return Err(GitError::WorktreeOccupied {
+            task: task.to_owned(),
+            path: path.to_path_buf(),
+        });
+    }
+    fs::remove_dir(path).ctx(|| format!("remove empty {}", path.display()))
+}
+
+/// Creates `branch` at `tip`, or moves it there, first saving an old tip that
+/// `tip` does not contain under `refs/fleet/stale/<task>/<unix-time>`.
+fn point_branch_at(
+    repo: &Repository,
+    task: &str,
+    branch: &str,
+    target: &str,
+    tip: Oid,
+) -> Result<(), GitError> {
+    let commit = repo
+        .find_commit(tip)
+        .ctx(|| format!("read commit {tip} of {target}"))?;
+    let existing = match repo.find_branch(branch, BranchType::Local) {
+        Ok(b) => Some(
+            b.get()
+                .peel_to_commit()
+                .ctx(|| format!("resolve branch {branch}"))?
+                .id(),
+        ),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(e).ctx(|| format!("look up branch {branch}")),
+    };
+    let Some(old) = existing else {
+        repo.branch(branch, &commit, false)
+            .ctx(|| format!("create branch {branch} at {tip}"))?;
+        return Ok(());
+    };
+    if old == tip {
+        return Ok(());
+    }
+    if !is_reachable(repo, tip, old)? {
+        save_stale(repo, task, old)?;
+    }
+    let name = format!("refs/heads/{branch}");
+    repo.reference_matching(
+        &name,
+        tip,
+        true,
+        old,
+        &format!("fleetdeck: restart from {target}"),
+    )
+    .ctx(|| format!("move {branch} from {old} to {tip}"))?;
+    Ok(())
+}
+
+/// Keeps `old` reachable under a fresh `refs/fleet/stale/<task>/<unix-time>[-n]`.
+fn save_stale(repo: &Repository, task: &str, old: Oid) -> Result<(), GitError> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let base = format!("refs/fleet/stale/{task}/{secs}");
+    for n in 0..1000u32 {
+        let name = if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        match repo.reference(&name, old, false, "fleetdeck: save stale task branch") {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code() == ErrorCode::Exists => continue,
+            Err(e) => return Err(e).ctx(|| format!("create {name}")),
+        }
+    }
+    Err(git2::Error::from_str(
+        "too many stale refs in the same second",
+    ))
+    .ctx(|| format!("save old tip {old} under {base}"))
+}
+
+/// Compares two paths after resolving symlinks (falls back to plain equality).
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
