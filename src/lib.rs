@@ -11,7 +11,10 @@
 //! - [`cli`]: the command line.
 
 pub mod agent;
+pub mod cli;
 pub mod config;
 pub mod core;
 pub mod git;
+pub mod runtime;
 pub mod store;
+pub mod summary;

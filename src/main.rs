@@ -1,3 +1,3 @@
-fn main() {
-    println!("fleetdeck");
+fn main() -> std::process::ExitCode {
+    fleetdeck::cli::main()
 }

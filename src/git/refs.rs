@@ -15,6 +15,21 @@ pub fn current_branch(root: &Path) -> Result<Option<String>, GitError> {
     head_branch(&repo)
 }
 
+/// The main working tree of the repository containing `start`. From inside
+/// a linked worktree (one of fleetdeck's task worktrees, say) this is the
+/// main repository's working tree, so every command finds the same fleet.
+pub fn discover_root(start: &Path) -> Result<std::path::PathBuf, GitError> {
+    let mut repo = git2::Repository::discover(start)
+        .ctx(|| format!("find a git repository at or above {}", start.display()))?;
+    if repo.is_worktree() {
+        let common = repo.commondir().to_path_buf();
+        repo = git2::Repository::open(&common).ctx(|| format!("open repository {}", common.display()))?;
+    }
+    repo.workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| GitError::Bare { path: repo.path().to_path_buf() })
+}
+
 /// The tip of the local branch `branch` (short name, e.g. `main`) in the
 /// repository at `root`; [`GitError::BranchNotFound`] when it does not exist.
 pub fn branch_tip(root: &Path, branch: &str) -> Result<Oid, GitError> {

@@ -93,6 +93,21 @@ impl Writer {
         Ok(w)
     }
 
+    /// Opens an existing transcript to append more lines (verify output),
+    /// keeping timestamps relative to the attempt's start from its header.
+    pub fn open_append(path: &Path) -> std::io::Result<Writer> {
+        let mut first = String::new();
+        BufReader::new(File::open(path)?).read_line(&mut first)?;
+        let started_ms = match serde_json::from_str::<Record>(&first) {
+            Ok(Record::Header { header }) => header.started_ms,
+            _ => crate::store::now_ms(),
+        };
+        let elapsed = std::time::Duration::from_millis((crate::store::now_ms() - started_ms).max(0) as u64);
+        let started = Instant::now().checked_sub(elapsed).unwrap_or_else(Instant::now);
+        let file = OpenOptions::new().append(true).open(path)?;
+        Ok(Writer { file, started, path: path.to_owned() })
+    }
+
     /// Appends one line, timestamped now.
     pub fn line(&mut self, s: Stream, l: &str) -> std::io::Result<()> {
         let t = self.started.elapsed().as_millis() as u64;

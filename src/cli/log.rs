@@ -1,0 +1,117 @@
+//! `fleetdeck log <id>`: a task's transcript, parsed and sanitized.
+
+use std::path::Path;
+
+use clap::Args;
+
+use crate::agent::{AgentEvent, parser_for};
+use crate::sanitize::sanitize;
+use crate::store::transcript::{self, Stream};
+use crate::store::{DB_FILE, Store};
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// The task.
+    pub id: String,
+    /// Which attempt (default: the latest).
+    #[arg(long, short)]
+    pub attempt: Option<u32>,
+    /// Print the raw lines as the agent wrote them (still sanitized).
+    #[arg(long)]
+    pub raw: bool,
+}
+
+pub fn main(root: &Path, args: LogArgs) -> i32 {
+    let fleet_dir = root.join(".fleet");
+    if !fleet_dir.join(DB_FILE).exists() {
+        eprintln!("fleetdeck: no fleet has run in {} yet", root.display());
+        return 1;
+    }
+    let store = match Store::open(&fleet_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 1;
+        }
+    };
+    let attempts = match store.attempts(&args.id) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 1;
+        }
+    };
+    let chosen = match args.attempt {
+        Some(n) => attempts.iter().find(|a| a.n == n),
+        None => attempts.last(),
+    };
+    let Some(attempt) = chosen else {
+        let known: Vec<String> = attempts.iter().map(|a| a.n.to_string()).collect();
+        if known.is_empty() {
+            eprintln!("fleetdeck: task `{}` has not run yet (or does not exist)", args.id);
+        } else {
+            eprintln!("fleetdeck: task `{}` has attempts {}; there is no such attempt", args.id, known.join(", "));
+        }
+        return 1;
+    };
+    let path = fleet_dir.join(&attempt.transcript);
+    let t = match transcript::read(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fleetdeck: cannot read {}: {e}", path.display());
+            return 1;
+        }
+    };
+    let format = t.header.as_ref().map_or(crate::agent::Format::Text, |h| h.format);
+    println!(
+        "== {} attempt {} by {} ({}), {}",
+        attempt.task,
+        attempt.n,
+        attempt.agent,
+        format,
+        attempt.outcome.as_deref().unwrap_or("running")
+    );
+    let mut parser = parser_for(format);
+    for line in &t.lines {
+        let stamp = format!("{:>7.1}s", line.t as f64 / 1000.0);
+        let tag = match line.s {
+            Stream::Out => "",
+            Stream::Err => "stderr ",
+            Stream::Fleet => "fleet ",
+            Stream::Verify => "verify ",
+        };
+        if args.raw || line.s != Stream::Out {
+            println!("{stamp} {tag}{}", sanitize(&line.l));
+            continue;
+        }
+        for event in parser.line(&line.l) {
+            if let Some(text) = render(&event) {
+                println!("{stamp} {text}");
+            }
+        }
+    }
+    0
+}
+
+/// One line for a parsed event (texts are already sanitized by the parser).
+fn render(event: &AgentEvent) -> Option<String> {
+    Some(match event {
+        AgentEvent::Session { id, model } => {
+            format!("session {id}{}", model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())
+        }
+        AgentEvent::Message { text } => format!("agent: {text}"),
+        AgentEvent::ToolCall { name, arg, .. } => format!("tool {name} {arg}"),
+        AgentEvent::ToolResult { ok, preview, .. } => format!("  {} {preview}", if *ok { "ok:" } else { "error:" }),
+        AgentEvent::Notice { text } => format!("notice: {text}"),
+        AgentEvent::Error { text } => format!("error: {text}"),
+        AgentEvent::PermissionDenied { tool, detail } => format!("permission denied for {tool}: {detail}"),
+        AgentEvent::Usage { input_tokens, output_tokens, cost_usd } => format!(
+            "usage: {input_tokens} in, {output_tokens} out{}",
+            cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+        ),
+        AgentEvent::Finished { is_error, summary } => {
+            format!("finished{}: {summary}", if *is_error { " with an error" } else { "" })
+        }
+        AgentEvent::Text { text } => text.clone(),
+    })
+}

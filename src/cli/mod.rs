@@ -1,0 +1,153 @@
+//! The command line: argument parsing (clap) and one module per subcommand.
+
+mod demo;
+mod init;
+mod log;
+mod logging;
+mod run;
+mod status;
+mod task_cmds;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::git;
+
+const ABOUT: &str = "Supervise a fleet of AI coding agents working in parallel on one git repository.";
+
+const LONG_ABOUT: &str = "\
+Supervise a fleet of AI coding agents working in parallel on one git repository.
+
+A plan (the [[task]] tables of fleet.toml) is a graph of tasks. fleetdeck runs
+each ready task's agent CLI headless in its own git worktree and branch
+(.fleet/worktrees/<id> on fleet/<id>), commits what the agent changed with
+attribution trailers, runs the [verify] commands, and holds the result for
+review. Approved work merges into the target branch in dependency order,
+without ever overwriting uncommitted changes in your checkout.
+
+State lives in .fleet/ (ignored through .git/info/exclude): the database,
+transcripts, worktrees and the log file.
+
+Start with `fleetdeck demo --headless` (no API key needed), or `fleetdeck init`
+in your repository.";
+
+#[derive(Parser, Debug)]
+#[command(name = "fleetdeck", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Cli {
+    /// The repository to work on (default: the one containing the current directory).
+    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Write a commented fleet.toml for this repository.
+    Init {
+        /// Overwrite an existing fleet.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the fleet: start ready tasks, verify, merge what is approved.
+    Run(RunArgs),
+    /// Show every task: status, column, agent, attempts, cost and why it waits.
+    Status {
+        /// Print one JSON document {"tasks": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a task to the plan (stored in .fleet/, not in fleet.toml).
+    Add(task_cmds::AddArgs),
+    /// Approve a task in review: merge it into the target now.
+    Approve { id: String },
+    /// Reject a task in review: it becomes Failed; a retry starts over from the target.
+    Reject { id: String },
+    /// Queue a failed task again, with a fresh allowance of attempts.
+    Retry { id: String },
+    /// Send a task in review back to its agent with feedback.
+    RequestChanges {
+        id: String,
+        /// What the agent should change.
+        #[arg(required = true, num_args = 1..)]
+        feedback: Vec<String>,
+    },
+    /// Print a task's transcript (the latest attempt by default), sanitized.
+    Log(log::LogArgs),
+    /// Create a scratch repository with a small project and a plan of simulated agents, and run it.
+    Demo(demo::DemoArgs),
+    /// The simulated agent: run a script of directives, printing Claude Code's stream-json.
+    ///
+    /// One directive per line: `say TEXT`, `write PATH TEXT`, `append PATH TEXT`
+    /// (`\n` escapes in TEXT), `run SHELL-COMMAND`, `sleep MS`, `cost USD`,
+    /// `fail MESSAGE` (exit 1), `if-attempt N DIRECTIVE` (only on attempt N, from
+    /// FLEET_ATTEMPT). Any other line is echoed as assistant text.
+    SimAgent {
+        /// The script (usually the task's prompt, through `{prompt}`).
+        script: String,
+    },
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct RunArgs {
+    /// Run without the full-screen cockpit, printing one line per state change, until nothing can progress.
+    #[arg(long)]
+    pub headless: bool,
+    /// Approve (merge) every task that passes its verify gate.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Resume a paused fleet (after an interrupted run the fleet starts paused).
+    #[arg(long)]
+    pub resume: bool,
+    /// With --headless: print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses the command line and runs it; the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Cmd::SimAgent { script }) => {
+            let attempt = std::env::var("FLEET_ATTEMPT").ok().and_then(|a| a.parse().ok()).unwrap_or(1);
+            crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
+        }
+        Some(Cmd::Demo(args)) => demo::main(args),
+        command => match repo_root(cli.repo.as_deref()) {
+            Err(message) => {
+                eprintln!("fleetdeck: {message}");
+                2
+            }
+            Ok(root) => match command {
+                Some(Cmd::Init { force }) => init::main(&root, force),
+                Some(Cmd::Run(args)) => run::main(&root, args),
+                None => run::main(&root, RunArgs { headless: false, auto_approve: false, resume: false, json: false }),
+                Some(Cmd::Status { json }) => status::main(&root, json),
+                Some(Cmd::Add(args)) => task_cmds::add(&root, args),
+                Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),
+                Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
+                Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
+                Some(Cmd::RequestChanges { id, feedback }) => task_cmds::request_changes(&root, &id, &feedback.join(" ")),
+                Some(Cmd::Log(args)) => log::main(&root, args),
+                Some(Cmd::SimAgent { .. } | Cmd::Demo(_)) => 2,
+            },
+        },
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// The repository's main working tree.
+fn repo_root(dir: Option<&Path>) -> Result<PathBuf, String> {
+    let start = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?,
+    };
+    git::discover_root(&start).map_err(|e| format!("{e}\nfleetdeck works inside a git repository (or pass -C DIR)."))
+}
+
+/// A multi-threaded tokio runtime for one command.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+}

@@ -1,0 +1,128 @@
+//! `fleetdeck run`: the headless runner (the cockpit comes with the TUI).
+
+use std::path::Path;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::{RunArgs, logging};
+use crate::core::{Column, Command, Event, Status};
+use crate::runtime::{Engine, EngineOptions, Notification};
+use crate::store::now_ms;
+use crate::summary;
+
+pub fn main(root: &Path, args: RunArgs) -> i32 {
+    if !args.headless {
+        eprintln!(
+            "fleetdeck: the full-screen cockpit is not part of this build yet; use `fleetdeck run --headless` (see --help)"
+        );
+        return 2;
+    }
+    logging::init(root);
+    let rt = match super::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fleetdeck: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(headless(root, args))
+}
+
+/// Runs the fleet until nothing can progress; the exit code: 0 when every
+/// task is Done (or dropped), 1 when any is Failed or waits in Review (or
+/// cannot start), 2 for a bad configuration.
+pub async fn headless(root: &Path, args: RunArgs) -> i32 {
+    let mut engine = match Engine::open(root, EngineOptions { auto_approve: args.auto_approve }) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return e.exit_code();
+        }
+    };
+    let events = engine.subscribe();
+    let printer = tokio::spawn(print(events, args.json));
+    engine.start();
+    if args.resume
+        && let Err(e) = engine.command(Command::ResumeFleet)
+    {
+        eprintln!("fleetdeck: {e}");
+    }
+    let handle = engine.handle();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            handle.shutdown();
+        }
+    });
+    engine.run(true).await;
+    interrupt.abort();
+    let code = finish(&engine, args.json);
+    drop(engine); // closes the event stream
+    let _ = printer.await;
+    code
+}
+
+/// Prints the outcome and picks the exit code.
+fn finish(engine: &Engine, json: bool) -> i32 {
+    let attempts = engine.store().all_attempts().unwrap_or_default();
+    let rows = summary::rows(engine.scheduler(), &attempts);
+    let all_done = rows.iter().all(|r| r.column == Column::Done);
+    if !json {
+        let done = rows.iter().filter(|r| r.status == "done").count();
+        let cost: f64 = rows.iter().map(|r| r.cost_usd).sum();
+        println!("{done} of {} task(s) done, ${cost:.4} spent; target branch `{}`", rows.len(), engine.target());
+        for r in rows.iter().filter(|r| r.column != Column::Done || r.reason.is_some()) {
+            let why = r.reason.as_deref().unwrap_or("");
+            println!("  {:<20} {:<9} {why}", r.id, r.status);
+        }
+        if engine.scheduler().fleet_paused() && rows.iter().any(|r| r.status == "queued") {
+            println!("the fleet is paused (an earlier run was interrupted, or you paused it): run again with --resume to continue");
+        }
+    }
+    if all_done { 0 } else { 1 }
+}
+
+async fn print(mut events: mpsc::UnboundedReceiver<Notification>, json: bool) {
+    let started = Instant::now();
+    while let Some(n) = events.recv().await {
+        let Notification::Event { actor, event } = n else {
+            if let Notification::Warning { message } = n {
+                eprintln!("fleetdeck: warning: {message}");
+            }
+            continue;
+        };
+        if json {
+            let line = serde_json::json!({ "ts_ms": now_ms(), "actor": actor, "event": event });
+            println!("{line}");
+            continue;
+        }
+        let t = started.elapsed().as_secs_f64();
+        if let Some(text) = describe(&event) {
+            println!("[{t:7.1}s] {text}");
+        }
+    }
+}
+
+/// One line for a state change, or None for events that are not one.
+fn describe(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Status { task, from, to } => {
+            let detail = match to {
+                Status::Running { attempt } if *attempt > 1 => format!(" (attempt {attempt})"),
+                Status::Failed { reason } => format!(": {reason}"),
+                Status::Review { block: Some(block), .. } => format!(": {block}"),
+                Status::Done { commit } => format!(" (merged as {})", &commit[..commit.len().min(10)]),
+                _ => String::new(),
+            };
+            format!("{task:<20} {from} -> {to}{detail}")
+        }
+        Event::Interrupted { task, attempt } => format!("{task:<20} attempt {attempt} was interrupted"),
+        Event::FleetPaused { reason } => format!("fleet paused: {reason}"),
+        Event::FleetResumed => "fleet resumed".into(),
+        Event::AgentEnded { task, attempt, outcome, message: Some(m) } if outcome == "failed" => {
+            let first = m.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            format!("{task:<20} attempt {attempt} failed: {}", crate::sanitize::sanitize(first))
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,87 @@
+//! `fleetdeck status`: every task with its column, cost and reason. Reads the
+//! database without taking the lock, so it works while a run is active.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::core::{Scheduler, Task};
+use crate::store::{DB_FILE, Store};
+use crate::summary::{self, StatusDoc, TaskRow};
+
+pub fn main(root: &Path, json: bool) -> i32 {
+    match rows(root) {
+        Ok(rows) => {
+            if json {
+                match serde_json::to_string_pretty(&StatusDoc { tasks: rows }) {
+                    Ok(doc) => println!("{doc}"),
+                    Err(e) => {
+                        eprintln!("fleetdeck: {e}");
+                        return 1;
+                    }
+                }
+            } else {
+                print_table(&rows);
+            }
+            0
+        }
+        Err((code, message)) => {
+            eprintln!("fleetdeck: {message}");
+            code
+        }
+    }
+}
+
+fn rows(root: &Path) -> Result<Vec<TaskRow>, (i32, String)> {
+    let config = Config::load(root);
+    let db = root.join(".fleet").join(DB_FILE);
+    let (tasks, attempts, paused) = if db.exists() {
+        let store = Store::open(&root.join(".fleet")).map_err(|e| (1, e.to_string()))?;
+        let tasks = store.load_tasks().map_err(|e| (1, e.to_string()))?;
+        let attempts = store.all_attempts().map_err(|e| (1, e.to_string()))?;
+        (tasks, attempts, store.fleet_paused().unwrap_or(false))
+    } else {
+        // Nothing ran yet: show the plan as written, without creating .fleet/.
+        let config = config.as_ref().map_err(|e| (if e.is_missing() { 1 } else { 2 }, no_fleet(e)))?;
+        (config.tasks.iter().cloned().map(Task::new).collect(), Vec::new(), false)
+    };
+    let (limits, agents): (_, Vec<String>) = match &config {
+        Ok(c) => (c.limits(false), c.agents.keys().cloned().collect()),
+        Err(e) => {
+            eprintln!("fleetdeck: warning: {e}");
+            (Default::default(), tasks.iter().map(|t| t.spec.agent.clone()).collect())
+        }
+    };
+    let scheduler = Scheduler::new(limits, agents, tasks, paused);
+    Ok(summary::rows(&scheduler, &attempts))
+}
+
+fn no_fleet(e: &crate::config::ConfigError) -> String {
+    if e.is_missing() {
+        format!("{e}\nThis repository has no fleet yet: `fleetdeck init` writes a fleet.toml to start from.")
+    } else {
+        e.to_string()
+    }
+}
+
+fn print_table(rows: &[TaskRow]) {
+    if rows.is_empty() {
+        println!("no tasks: add [[task]] tables to fleet.toml or use `fleetdeck add`");
+        return;
+    }
+    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    println!("{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE", "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS");
+    for r in rows {
+        let why = r.reason.as_deref().unwrap_or(&r.title);
+        println!(
+            "{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  {}",
+            r.id,
+            r.status,
+            r.column.to_string(),
+            r.agent,
+            r.attempts,
+            format!("${:.4}", r.cost_usd),
+            r.tokens,
+            crate::sanitize::sanitize(why)
+        );
+    }
+}

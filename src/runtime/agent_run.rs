@@ -1,0 +1,296 @@
+//! One attempt's agent run: prepare the worktree, launch the agent CLI,
+//! stream its output into the transcript and the parser, obey pause/stop,
+//! and report how it ended.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::Signal as NixSignal;
+use tokio::sync::{mpsc, oneshot};
+
+use super::Msg;
+use super::process;
+use crate::agent::{AgentEvent, FailureClass, Verdict, parser_for};
+use crate::config::{AgentProfile, ArgvVars, render_argv};
+use crate::core::{AgentResult, Report, Signal, StartRequest, Workspace};
+use crate::git;
+use crate::store::transcript::{self, Header, Stream};
+
+/// Most stderr kept for the verdict and failure messages.
+const STDERR_TAIL: usize = 8 * 1024;
+
+/// Everything an agent run needs; built by the engine for a StartAgent effect.
+pub(crate) struct AgentRun {
+    pub root: PathBuf,
+    pub fleet_dir: PathBuf,
+    pub target: String,
+    pub request: StartRequest,
+    /// The task's title, for the attribution of commits made while preparing.
+    pub title: String,
+    pub profile: AgentProfile,
+    /// For [`Workspace::Rollback`]: the commit the interrupted attempt started from.
+    pub rollback_base: Option<String>,
+    pub stop_grace: Duration,
+    pub tx: mpsc::UnboundedSender<Msg>,
+    pub control: mpsc::UnboundedReceiver<Signal>,
+}
+
+/// Where the line reader found a line.
+enum Piece {
+    Out(String),
+    Err(String),
+}
+
+impl AgentRun {
+    pub async fn run(mut self) {
+        let result = self.attempt().await;
+        let report = Report::AgentExited { task: self.request.task.clone(), attempt: self.request.attempt, result };
+        let _ = self.tx.send(Msg::Report(report));
+    }
+
+    async fn attempt(&mut self) -> AgentResult {
+        let crash = |message: String| AgentResult::Failed { class: FailureClass::Crash, message };
+        let req = self.request.clone();
+        let (root, target, rollback, title) =
+            (self.root.clone(), self.target.clone(), self.rollback_base.clone(), self.title.clone());
+        let prepared = tokio::task::spawn_blocking(move || {
+            prepare(&root, &req, &title, &target, rollback.as_deref())
+        })
+        .await;
+        let (worktree, base) = match prepared {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return crash(format!("could not prepare the worktree: {e}")),
+            Err(e) => return crash(format!("could not prepare the worktree: {e}")),
+        };
+        let task = self.request.task.as_str().to_owned();
+        let attempt = self.request.attempt;
+        let mut argv = render_argv(
+            &self.profile.command,
+            &ArgvVars {
+                prompt: &self.request.prompt,
+                task: &task,
+                attempt,
+                worktree: &worktree.to_string_lossy(),
+                session: "",
+            },
+        );
+        if argv.first().map(String::as_str) == Some("fleetdeck")
+            && let Ok(exe) = std::env::current_exe()
+        {
+            argv[0] = exe.to_string_lossy().into_owned();
+        }
+        let rel = transcript::relative_path(&task, attempt);
+        let header = Header {
+            task: task.clone(),
+            attempt,
+            agent: self.request.agent.clone(),
+            format: self.profile.format,
+            argv: argv.clone(),
+            started_ms: crate::store::now_ms(),
+        };
+        let mut log = match transcript::Writer::create(&self.fleet_dir.join(&rel), &header) {
+            Ok(w) => w,
+            Err(e) => return crash(format!("cannot write the transcript {}: {e}", rel.display())),
+        };
+        // The engine records the attempt (with its base) before the agent may change anything.
+        let (ack, acked) = oneshot::channel();
+        let began = Msg::AttemptBegan {
+            task: self.request.task.clone(),
+            attempt,
+            agent: self.request.agent.clone(),
+            prompt: self.request.prompt.clone(),
+            base: base.clone(),
+            transcript: rel.to_string_lossy().into_owned(),
+            ack,
+        };
+        if self.tx.send(began).is_err() || acked.await.is_err() {
+            return AgentResult::Stopped; // the engine is gone
+        }
+
+        let mut paused = false;
+        while let Ok(signal) = self.control.try_recv() {
+            match signal {
+                Signal::Stop => return AgentResult::Stopped,
+                Signal::Pause => paused = true,
+                Signal::Resume => paused = false,
+            }
+        }
+
+        let mut cmd = process::command(Path::new(&argv[0]), &argv[1..], &worktree, &self.fleet_dir);
+        cmd.env("FLEET_TASK", &task).env("FLEET_ATTEMPT", attempt.to_string()).envs(&self.profile.env);
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let message = if e.kind() == std::io::ErrorKind::NotFound {
+                    format!(
+                        "agent command not found: `{}` (profile `{}`); is it installed and on PATH?",
+                        argv[0], self.request.agent
+                    )
+                } else {
+                    format!("cannot start agent command `{}` (profile `{}`): {e}", argv[0], self.request.agent)
+                };
+                let _ = log.line(Stream::Fleet, &message);
+                return crash(message);
+            }
+        };
+        let pgid = process::group_of(&child);
+        if let Some(pgid) = pgid {
+            let _ = self.tx.send(Msg::AttemptSpawned { task: self.request.task.clone(), attempt, pgid });
+            if paused {
+                process::signal_group(pgid, NixSignal::SIGSTOP);
+            }
+        }
+        let (lines_tx, mut lines) = mpsc::channel::<Piece>(256);
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(process::read_lines(out, lines_tx.clone(), Piece::Out));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(process::read_lines(err, lines_tx.clone(), Piece::Err));
+        }
+        drop(lines_tx);
+
+        let mut parser = parser_for(self.profile.format);
+        let mut stderr_tail = String::new();
+        let mut stop_requested = false;
+        let mut kill_at: Option<tokio::time::Instant> = None;
+        let mut control_open = true;
+        let mut lines_open = true;
+        let status = loop {
+            let kill_timer = async {
+                match kill_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                piece = lines.recv(), if lines_open => match piece {
+                    Some(piece) => self.take_line(piece, &mut log, parser.as_mut(), &mut stderr_tail),
+                    None => lines_open = false,
+                },
+                signal = self.control.recv(), if control_open => match (signal, pgid) {
+                    (Some(Signal::Pause), Some(g)) => process::signal_group(g, NixSignal::SIGSTOP),
+                    (Some(Signal::Resume), Some(g)) => process::signal_group(g, NixSignal::SIGCONT),
+                    (Some(Signal::Stop), Some(g)) => {
+                        if !stop_requested {
+                            stop_requested = true;
+                            let _ = log.line(Stream::Fleet, "stopping the agent (SIGTERM)");
+                            process::terminate_group(g);
+                            kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
+                        }
+                    }
+                    (None, _) => control_open = false,
+                    _ => {}
+                },
+                () = kill_timer => {
+                    kill_at = None;
+                    if let Some(g) = pgid {
+                        let _ = log.line(Stream::Fleet, "the agent ignored SIGTERM: SIGKILL");
+                        process::signal_group(g, NixSignal::SIGKILL);
+                    }
+                }
+                status = child.wait() => break status,
+            }
+        };
+        // Whatever the agent left behind in its group goes with it; then drain its output.
+        if let Some(g) = pgid {
+            process::signal_group(g, NixSignal::SIGKILL);
+        }
+        let drain = async {
+            while let Some(piece) = lines.recv().await {
+                self.take_line(piece, &mut log, parser.as_mut(), &mut stderr_tail);
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+
+        let status = match status {
+            Ok(s) => s,
+            Err(e) => return crash(format!("lost track of the agent process: {e}")),
+        };
+        let _ = log.line(Stream::Fleet, &format!("agent ended: {}", process::describe_exit(&status)));
+        if stop_requested {
+            return AgentResult::Stopped;
+        }
+        match parser.verdict(status.code(), &stderr_tail) {
+            Verdict::Success => AgentResult::Succeeded,
+            Verdict::Failure { class, message } => AgentResult::Failed { class, message },
+        }
+    }
+
+    fn take_line(
+        &self,
+        piece: Piece,
+        log: &mut transcript::Writer,
+        parser: &mut dyn crate::agent::OutputParser,
+        stderr_tail: &mut String,
+    ) {
+        match piece {
+            Piece::Out(line) => {
+                if let Err(e) = log.line(Stream::Out, &line) {
+                    tracing::warn!("transcript {}: {e}", log.path().display());
+                }
+                for event in parser.line(&line) {
+                    self.emit(event);
+                }
+            }
+            Piece::Err(line) => {
+                if let Err(e) = log.line(Stream::Err, &line) {
+                    tracing::warn!("transcript {}: {e}", log.path().display());
+                }
+                stderr_tail.push_str(&line);
+                stderr_tail.push('\n');
+                if stderr_tail.len() > STDERR_TAIL {
+                    let mut cut = stderr_tail.len() - STDERR_TAIL;
+                    while !stderr_tail.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    stderr_tail.drain(..cut);
+                }
+            }
+        }
+    }
+
+    fn emit(&self, event: AgentEvent) {
+        let _ = self.tx.send(Msg::Agent { task: self.request.task.clone(), attempt: self.request.attempt, event });
+    }
+}
+
+/// Makes the task's worktree ready for the attempt; returns it and the commit the attempt starts from.
+///
+/// A fresh start (after a rejection) or the redo of an interrupted attempt
+/// first saves whatever the worktree holds under a ref, so nothing is lost.
+fn prepare(
+    root: &Path,
+    req: &StartRequest,
+    title: &str,
+    target: &str,
+    rollback_base: Option<&str>,
+) -> Result<(PathBuf, String), git::GitError> {
+    let task = req.task.as_str();
+    let wt = git::ensure_worktree(root, task, target)?;
+    let reset_to = match req.workspace {
+        Workspace::Continue => None,
+        Workspace::Fresh => Some((
+            git::branch_tip(root, target)?,
+            format!("refs/fleet/discarded/{task}/{}", req.attempt),
+            req.attempt.saturating_sub(1),
+        )),
+        Workspace::Rollback { attempt } => match rollback_base {
+            Some(base) => {
+                let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
+                    what: format!("read the base commit `{base}` of attempt {attempt}"),
+                    source,
+                })?;
+                Some((oid, git::interrupted_ref(task, attempt), attempt))
+            }
+            None => None,
+        },
+    };
+    match reset_to {
+        Some((to, save_ref, attempt)) => {
+            let attr = git::Attribution { task, agent: &req.agent, attempt, title };
+            git::save_and_reset(root, to, &save_ref, &attr)?;
+            Ok((wt.path, to.to_string()))
+        }
+        None => Ok((wt.path, wt.head.to_string())),
+    }
+}

@@ -1,0 +1,498 @@
+//! The engine loop. See the module documentation of [`crate::runtime`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+use super::agent_run::AgentRun;
+use super::gate::Gate;
+use super::{Msg, process};
+use crate::agent::AgentEvent;
+use crate::config::{Config, ConfigError};
+use crate::core::{
+    Actor, AgentResult, Command, CommandError, Effect, Event, MergeResult, Report, Scheduler, Signal,
+    StartRequest, TaskId, Workspace,
+};
+use crate::git::{self, GitError};
+use crate::store::{FleetLock, LockError, Store, StoreError, Usage};
+
+/// How the engine behaves, from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineOptions {
+    /// Approve every task that passes its gate.
+    pub auto_approve: bool,
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Git(#[from] GitError),
+    #[error("HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml")]
+    NoTarget,
+}
+
+impl EngineError {
+    /// The process exit code for this error: 2 for a configuration the user must fix.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What observers (the headless printer, the cockpit) are told.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notification {
+    /// A scheduler event (status change, agent start/end...), as recorded in the log.
+    Event { actor: Actor, event: Event },
+    /// Live agent output.
+    Agent { task: TaskId, attempt: u32, event: AgentEvent },
+    /// Something went wrong that did not stop the engine (a store write failed...).
+    Warning { message: String },
+}
+
+/// Sends commands to a running engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl EngineHandle {
+    /// Applies a command and waits for the scheduler's verdict.
+    pub async fn command(&self, command: Command) -> Result<(), CommandError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || CommandError::Invalid("the engine has stopped".into());
+        self.tx.send(Msg::Command { command, reply: Some(reply) }).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// Asks the engine to stop its agents and return.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Msg::Shutdown);
+    }
+}
+
+/// One fleet, owned by this process. See the module documentation.
+pub struct Engine {
+    root: PathBuf,
+    fleet_dir: PathBuf,
+    config: Config,
+    target: String,
+    store: Store,
+    scheduler: Scheduler,
+    _lock: FleetLock,
+    tx: mpsc::UnboundedSender<Msg>,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    /// Control channels of live agent runs.
+    agents: HashMap<TaskId, mpsc::UnboundedSender<Signal>>,
+    observers: Vec<mpsc::UnboundedSender<Notification>>,
+    jobs: JoinSet<()>,
+    shutdown: watch::Sender<bool>,
+    removals: usize,
+    started: bool,
+}
+
+impl Engine {
+    /// Opens the fleet of the repository at `root`: reads fleet.toml, takes
+    /// the lock, opens the store, imports new plan tasks and cleans up after
+    /// a crashed predecessor (its leftover processes are killed and its open
+    /// attempts marked interrupted).
+    pub fn open(root: &Path, options: EngineOptions) -> Result<Engine, EngineError> {
+        Self::open_with(root, options, false)
+    }
+
+    /// Like [`Engine::open`], but the fleet is held for this process: no
+    /// agent starts and no gate runs, while merges and plan changes proceed.
+    /// For one-shot commands (`approve`, `retry`...). If the previous engine
+    /// was interrupted, the fleet is also left paused for the next run.
+    pub fn open_held(root: &Path, options: EngineOptions) -> Result<Engine, EngineError> {
+        Self::open_with(root, options, true)
+    }
+
+    fn open_with(root: &Path, options: EngineOptions, held: bool) -> Result<Engine, EngineError> {
+        let root = root.canonicalize().map_err(|source| StoreError::Io { path: root.to_owned(), source })?;
+        let config = Config::load(&root)?;
+        let fleet_dir = root.join(".fleet");
+        let lock = FleetLock::acquire(&fleet_dir)?;
+        git::ensure_excluded(&root)?;
+        let target = match &config.fleet.target {
+            Some(t) => t.clone(),
+            None => git::current_branch(&root)?.ok_or(EngineError::NoTarget)?,
+        };
+        git::branch_tip(&root, &target)?;
+        let mut store = Store::open(&fleet_dir)?;
+        let added = store.import_plan(&config.tasks)?;
+        if !added.is_empty() {
+            tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
+        }
+        let killed = process::kill_leftovers(&fleet_dir);
+        if !killed.is_empty() {
+            tracing::warn!(?killed, "killed processes left running by a previous fleetdeck");
+        }
+        let open = store.open_attempts()?;
+        for attempt in &open {
+            store.end_attempt(&attempt.task, attempt.n, "interrupted", Some("fleetdeck stopped while it ran"))?;
+        }
+        if held && !open.is_empty() {
+            store.set_fleet_paused(true)?;
+        }
+        let tasks = store.load_tasks()?;
+        let paused = held || store.fleet_paused()?;
+        let scheduler = Scheduler::new(config.limits(options.auto_approve), config.agents.keys().cloned(), tasks, paused);
+        let (tx, rx) = mpsc::unbounded_channel();
+        Ok(Engine {
+            root,
+            fleet_dir,
+            config,
+            target,
+            store,
+            scheduler,
+            _lock: lock,
+            tx,
+            rx,
+            agents: HashMap::new(),
+            observers: Vec::new(),
+            jobs: JoinSet::new(),
+            shutdown: watch::channel(false).0,
+            removals: 0,
+            started: false,
+        })
+    }
+
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle { tx: self.tx.clone() }
+    }
+
+    /// A stream of everything that happens from now on.
+    pub fn subscribe(&mut self) -> mpsc::UnboundedReceiver<Notification> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.observers.push(tx);
+        rx
+    }
+
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Recovers and starts what can start. Must run inside a tokio runtime; idempotent.
+    pub fn start(&mut self) {
+        if !self.started {
+            self.started = true;
+            let fx = self.scheduler.start();
+            self.apply(fx);
+        }
+    }
+
+    /// Applies a command directly (before or between runs).
+    pub fn command(&mut self, command: Command) -> Result<(), CommandError> {
+        self.start();
+        let fx = self.scheduler.command(command)?;
+        self.apply(fx);
+        Ok(())
+    }
+
+    /// True when no agent, gate, merge or removal is in flight.
+    pub fn is_idle(&self) -> bool {
+        self.scheduler.is_idle() && self.removals == 0
+    }
+
+    /// Runs until shut down or, with `until_idle`, until nothing is in flight.
+    /// On return every agent has been stopped; what was running is an
+    /// interrupted attempt for the next start.
+    pub async fn run(&mut self, until_idle: bool) {
+        self.start();
+        loop {
+            if until_idle && self.is_idle() {
+                break;
+            }
+            let Some(msg) = self.rx.recv().await else { break };
+            if !self.handle_msg(msg) {
+                break;
+            }
+            while let Some(done) = self.jobs.try_join_next() {
+                if let Err(e) = done {
+                    tracing::error!("a job failed: {e}");
+                }
+            }
+        }
+        self.stop_everything().await;
+    }
+
+    /// Handles one message; false on shutdown.
+    fn handle_msg(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Command { command, reply } => {
+                let result = self.scheduler.command(command).map(|fx| self.apply(fx));
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            Msg::Report(report) => {
+                if let Report::AgentExited { task, attempt, result } = &report {
+                    self.agents.remove(task);
+                    let (outcome, message) = match result {
+                        AgentResult::Succeeded => ("succeeded", None),
+                        AgentResult::Failed { message, .. } => ("failed", Some(message.as_str())),
+                        AgentResult::Stopped => ("stopped", None),
+                    };
+                    let r = self.store.end_attempt(task.as_str(), *attempt, outcome, message);
+                    self.check(r);
+                }
+                let fx = self.scheduler.report(report);
+                self.apply(fx);
+            }
+            Msg::AttemptBegan { task, attempt, agent, prompt, base, transcript, ack } => {
+                let start = crate::store::AttemptStart {
+                    task: task.as_str(),
+                    n: attempt,
+                    agent: &agent,
+                    prompt: &prompt,
+                    base: &base,
+                    transcript: &transcript,
+                };
+                let r = self.store.begin_attempt(&start);
+                self.check(r);
+                let _ = ack.send(());
+            }
+            Msg::AttemptSpawned { task, attempt, pgid } => {
+                let r = self.store.set_attempt_pgid(task.as_str(), attempt, Some(pgid));
+                self.check(r);
+            }
+            Msg::Agent { task, attempt, event } => {
+                let r = match &event {
+                    AgentEvent::Session { id, .. } => self.store.set_attempt_session(task.as_str(), attempt, id),
+                    AgentEvent::Usage { input_tokens, output_tokens, cost_usd } => self.store.set_attempt_usage(
+                        task.as_str(),
+                        attempt,
+                        Usage { input_tokens: *input_tokens, output_tokens: *output_tokens, cost_usd: cost_usd.unwrap_or(0.0) },
+                    ),
+                    _ => Ok(()),
+                };
+                self.check(r);
+                self.notify(Notification::Agent { task, attempt, event });
+            }
+            Msg::Committed { task, attempt, commit } => {
+                let r = self.store.set_attempt_commit(task.as_str(), attempt, &commit);
+                self.check(r);
+            }
+            Msg::WorktreeRemoved { task, error } => {
+                self.removals = self.removals.saturating_sub(1);
+                if let Some(e) = error {
+                    tracing::warn!(task = task.as_str(), "could not remove the worktree: {e}");
+                }
+            }
+            Msg::Shutdown => return false,
+        }
+        true
+    }
+
+    fn notify(&mut self, n: Notification) {
+        self.observers.retain(|o| o.send(n.clone()).is_ok());
+    }
+
+    /// Logs a store failure and tells observers; the engine goes on.
+    fn check(&mut self, result: Result<(), StoreError>) {
+        if let Err(e) = result {
+            tracing::error!("{e}");
+            self.notify(Notification::Warning { message: e.to_string() });
+        }
+    }
+
+    fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::SaveTask { task } => {
+                    if let Some(t) = self.scheduler.task(task.as_str()) {
+                        let r = self.store.save_task(t);
+                        self.check(r);
+                    }
+                }
+                Effect::SaveFleet { paused } => {
+                    let r = self.store.set_fleet_paused(paused);
+                    self.check(r);
+                }
+                Effect::Record { actor, event } => {
+                    let r = self.store.record(actor, &event);
+                    self.check(r);
+                    self.notify(Notification::Event { actor, event });
+                }
+                Effect::StartAgent(request) => self.start_agent(request),
+                Effect::SignalAgent { task, signal } => {
+                    if let Some(control) = self.agents.get(&task) {
+                        let _ = control.send(signal);
+                    }
+                }
+                Effect::Gate { task, attempt } => self.start_gate(task, attempt),
+                Effect::Merge { task, attempt } => self.start_merge(task, attempt),
+                Effect::RemoveWorktree { task } => {
+                    self.removals += 1;
+                    let (root, tx) = (self.root.clone(), self.tx.clone());
+                    self.jobs.spawn(async move {
+                        let t = task.clone();
+                        let r = tokio::task::spawn_blocking(move || git::remove_worktree(&root, t.as_str())).await;
+                        let error = match r {
+                            Ok(Ok(())) => None,
+                            Ok(Err(e)) => Some(e.to_string()),
+                            Err(e) => Some(e.to_string()),
+                        };
+                        let _ = tx.send(Msg::WorktreeRemoved { task, error });
+                    });
+                }
+            }
+        }
+    }
+
+    fn fail_start(&self, request: &StartRequest, message: String) {
+        let result = AgentResult::Failed { class: crate::agent::FailureClass::Crash, message };
+        let report = Report::AgentExited { task: request.task.clone(), attempt: request.attempt, result };
+        let _ = self.tx.send(Msg::Report(report));
+    }
+
+    fn start_agent(&mut self, request: StartRequest) {
+        let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
+            let message = format!("agent profile `{}` is not defined in fleet.toml", request.agent);
+            return self.fail_start(&request, message);
+        };
+        let rollback_base = match request.workspace {
+            Workspace::Rollback { attempt } => {
+                match self.store.attempt(request.task.as_str(), attempt) {
+                    Ok(rec) => rec.and_then(|r| r.base),
+                    Err(e) => return self.fail_start(&request, e.to_string()),
+                }
+            }
+            _ => None,
+        };
+        let title = self.scheduler.task(request.task.as_str()).map(|t| t.spec.title.clone()).unwrap_or_default();
+        let (control_tx, control) = mpsc::unbounded_channel();
+        self.agents.insert(request.task.clone(), control_tx);
+        let run = AgentRun {
+            root: self.root.clone(),
+            fleet_dir: self.fleet_dir.clone(),
+            target: self.target.clone(),
+            request,
+            title,
+            profile,
+            rollback_base,
+            stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
+            tx: self.tx.clone(),
+            control,
+        };
+        self.jobs.spawn(run.run());
+    }
+
+    fn start_gate(&mut self, task: TaskId, attempt: u32) {
+        let fail = |tx: &mpsc::UnboundedSender<Msg>, message: String| {
+            let result = crate::core::GateResult::Error { message };
+            let _ = tx.send(Msg::Report(Report::Gated { task: task.clone(), attempt, result }));
+        };
+        let record = match self.store.attempt(task.as_str(), attempt) {
+            Ok(Some(r)) => r,
+            Ok(None) => return fail(&self.tx, format!("attempt {attempt} of `{task}` is not in the database")),
+            Err(e) => return fail(&self.tx, e.to_string()),
+        };
+        let Some(base) = record.base.clone() else {
+            return fail(&self.tx, format!("attempt {attempt} of `{task}` has no recorded base commit"));
+        };
+        let Some(t) = self.scheduler.task(task.as_str()) else { return };
+        let gate = Gate {
+            root: self.root.clone(),
+            fleet_dir: self.fleet_dir.clone(),
+            task: task.clone(),
+            attempt,
+            agent: record.agent,
+            title: t.spec.title.clone(),
+            base,
+            commands: self.config.verify_commands(&t.spec).to_vec(),
+            timeout: self.config.verify.timeout_secs.map(Duration::from_secs),
+            transcript: self.fleet_dir.join(record.transcript),
+            tx: self.tx.clone(),
+            shutdown: self.shutdown.subscribe(),
+        };
+        self.jobs.spawn(gate.run());
+    }
+
+    fn start_merge(&mut self, task: TaskId, attempt: u32) {
+        let agent = match self.store.attempt(task.as_str(), attempt) {
+            Ok(Some(r)) => r.agent,
+            _ => self.scheduler.task(task.as_str()).map(|t| t.spec.agent.clone()).unwrap_or_default(),
+        };
+        let title = self.scheduler.task(task.as_str()).map(|t| t.spec.title.clone()).unwrap_or_default();
+        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
+        self.jobs.spawn(async move {
+            let id = task.to_string();
+            let merged = tokio::task::spawn_blocking(move || {
+                let attr = git::Attribution { task: &id, agent: &agent, attempt, title: &title };
+                git::merge_task(&root, &target, &attr)
+            })
+            .await;
+            let result = match merged {
+                Ok(Ok(git::MergeOutcome::Merged { commit } | git::MergeOutcome::AlreadyMerged { commit })) => {
+                    MergeResult::Merged { commit: commit.to_string() }
+                }
+                Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
+                Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
+                Ok(Err(e)) => MergeResult::Error { message: e.to_string() },
+                Err(e) => MergeResult::Error { message: e.to_string() },
+            };
+            let _ = tx.send(Msg::Report(Report::Merged { task, result }));
+        });
+    }
+
+    /// Stops every agent (TERM, grace, KILL) and verify command, and waits for
+    /// all jobs. Results that arrive now are not applied: the next start sees
+    /// the attempts as interrupted and redoes them.
+    async fn stop_everything(&mut self) {
+        for control in self.agents.values() {
+            let _ = control.send(Signal::Stop);
+        }
+        let _ = self.shutdown.send(true);
+        let grace = Duration::from_secs_f64(self.config.fleet.stop_grace_secs) + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.jobs.is_empty() {
+            tokio::select! {
+                _ = self.jobs.join_next() => {}
+                msg = self.rx.recv() => match msg {
+                    // Let a run that is about to launch find its Stop and return.
+                    Some(Msg::AttemptBegan { ack, .. }) => drop(ack),
+                    Some(Msg::WorktreeRemoved { .. }) => self.removals = self.removals.saturating_sub(1),
+                    _ => {}
+                },
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!("jobs still running at shutdown; abandoning them");
+                    self.jobs.abort_all();
+                    break;
+                }
+            }
+        }
+        self.agents.clear();
+    }
+}

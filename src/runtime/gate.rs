@@ -1,0 +1,175 @@
+//! The verify gate: commit the attempt's changes with attribution, then run
+//! the verify commands in the task's worktree.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::Signal as NixSignal;
+use tokio::sync::{mpsc, watch};
+
+use super::{Msg, process};
+use crate::core::{GateResult, Report, TaskId};
+use crate::git;
+use crate::store::transcript::{Stream, Writer};
+
+/// Most bytes of verify output kept in memory for the feedback (the
+/// transcript keeps all of it).
+const OUTPUT_KEEP: usize = 64 * 1024;
+
+pub(crate) struct Gate {
+    pub root: PathBuf,
+    pub fleet_dir: PathBuf,
+    pub task: TaskId,
+    pub attempt: u32,
+    pub agent: String,
+    pub title: String,
+    /// The commit the attempt started from.
+    pub base: String,
+    pub commands: Vec<String>,
+    pub timeout: Option<Duration>,
+    /// The attempt's transcript, where verify output is appended.
+    pub transcript: PathBuf,
+    pub tx: mpsc::UnboundedSender<Msg>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Gate {
+    pub async fn run(mut self) {
+        let Some(result) = self.check().await else { return }; // shut down: the next start gates again
+        let report = Report::Gated { task: self.task.clone(), attempt: self.attempt, result };
+        let _ = self.tx.send(Msg::Report(report));
+    }
+
+    /// None when the engine shut down meanwhile.
+    async fn check(&mut self) -> Option<GateResult> {
+        let error = |message: String| Some(GateResult::Error { message });
+        let (root, task, agent, title, base) =
+            (self.root.clone(), self.task.to_string(), self.agent.clone(), self.title.clone(), self.base.clone());
+        let attempt = self.attempt;
+        let committed = tokio::task::spawn_blocking(move || {
+            let base = git::Oid::from_str(&base).map_err(|source| git::GitError::Git {
+                what: format!("read the base commit `{base}`"),
+                source,
+            })?;
+            let attr = git::Attribution { task: &task, agent: &agent, attempt, title: &title };
+            git::commit_attempt(&root, base, &attr)
+        })
+        .await;
+        let commit = match committed {
+            Ok(Ok(git::CommitOutcome::Committed(oid))) => oid.to_string(),
+            Ok(Ok(git::CommitOutcome::NoChanges)) => return Some(GateResult::NoChanges),
+            Ok(Err(e)) => return error(format!("committing the changes failed: {e}")),
+            Err(e) => return error(format!("committing the changes failed: {e}")),
+        };
+        let _ = self.tx.send(Msg::Committed { task: self.task.clone(), attempt, commit: commit.clone() });
+        let mut log = match Writer::open_append(&self.transcript) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("cannot append verify output to {}: {e}", self.transcript.display());
+                None
+            }
+        };
+        let worktree = git::worktree_path(&self.root, self.task.as_str());
+        for command in self.commands.clone() {
+            if let Some(log) = log.as_mut() {
+                let _ = log.line(Stream::Fleet, &format!("verify: {command}"));
+            }
+            match self.verify(&command, &worktree, log.as_mut()).await? {
+                Ok(()) => {}
+                Err(output) => return Some(GateResult::VerifyFailed { command, output }),
+            }
+        }
+        if let Some(log) = log.as_mut() {
+            let _ = log.line(Stream::Fleet, "verify: passed");
+        }
+        Some(GateResult::Passed { commit })
+    }
+
+    /// Runs one verify command through `sh -c`. Ok(()) when it passed,
+    /// Err(output) when it failed; None when the engine shut down.
+    async fn verify(
+        &mut self,
+        command: &str,
+        worktree: &Path,
+        mut log: Option<&mut Writer>,
+    ) -> Option<Result<(), String>> {
+        let args = ["-c".to_owned(), command.to_owned()];
+        let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
+        cmd.env("FLEET_TASK", self.task.as_str()).env("FLEET_ATTEMPT", self.attempt.to_string());
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(format!("cannot run `sh -c {command}`: {e}"))),
+        };
+        let pgid = process::group_of(&child);
+        let (lines_tx, mut lines) = mpsc::channel::<String>(256);
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(process::read_lines(out, lines_tx.clone(), |l| l));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(process::read_lines(err, lines_tx.clone(), |l| l));
+        }
+        drop(lines_tx);
+        let mut output = String::new();
+        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
+        let timer = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(timer);
+        let mut lines_open = true;
+        let status = loop {
+            tokio::select! {
+                line = lines.recv(), if lines_open => match line {
+                    Some(line) => {
+                        if let Some(log) = log.as_deref_mut() {
+                            let _ = log.line(Stream::Verify, &line);
+                        }
+                        output.push_str(&line);
+                        output.push('\n');
+                        if output.len() > 2 * OUTPUT_KEEP {
+                            let mut cut = output.len() - OUTPUT_KEEP;
+                            while !output.is_char_boundary(cut) {
+                                cut += 1;
+                            }
+                            output.drain(..cut);
+                        }
+                    }
+                    None => lines_open = false,
+                },
+                status = child.wait() => break Some(status),
+                () = &mut timer => break None,
+                _ = self.shutdown.changed() => {
+                    if let Some(g) = pgid {
+                        process::signal_group(g, NixSignal::SIGKILL);
+                    }
+                    return None;
+                }
+            }
+        };
+        if let Some(g) = pgid {
+            process::signal_group(g, NixSignal::SIGKILL);
+        }
+        let drain = async {
+            while let Some(line) = lines.recv().await {
+                if let Some(log) = log.as_deref_mut() {
+                    let _ = log.line(Stream::Verify, &line);
+                }
+                output.push_str(&line);
+                output.push('\n');
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+        match status {
+            None => {
+                let secs = self.timeout.map_or(0, |t| t.as_secs());
+                let _ = child.wait().await;
+                Some(Err(format!("{output}\n`{command}` timed out after {secs} s")))
+            }
+            Some(Ok(s)) if s.success() => Some(Ok(())),
+            Some(Ok(s)) => Some(Err(format!("{output}\n`{command}` failed: {}", process::describe_exit(&s)))),
+            Some(Err(e)) => Some(Err(format!("lost track of `{command}`: {e}"))),
+        }
+    }
+}

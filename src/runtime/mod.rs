@@ -1,0 +1,48 @@
+//! The runtime: a thin tokio shell around the pure scheduler.
+//!
+//! The [`Engine`] owns the scheduler, the store and the fleet lock. It handles
+//! one message at a time (a user command, a result from a job, agent output),
+//! feeds it to the scheduler, and carries out the effects it returns by
+//! spawning jobs: agent runs ([`agent_run`]), gates ([`gate`]), merges and
+//! worktree removals. Jobs report back through the same channel.
+
+mod agent_run;
+mod engine;
+mod gate;
+pub mod process;
+
+use tokio::sync::oneshot;
+
+pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification};
+
+use crate::agent::AgentEvent;
+use crate::core::{Command, CommandError, Report, TaskId};
+
+/// Everything the engine loop receives.
+pub(crate) enum Msg {
+    /// A user command; the reply says whether the scheduler accepted it.
+    Command { command: Command, reply: Option<oneshot::Sender<Result<(), CommandError>>> },
+    /// A job finished.
+    Report(Report),
+    /// An agent run prepared its worktree and is about to launch: record the
+    /// attempt (with the commit it starts from) before anything can change.
+    AttemptBegan {
+        task: TaskId,
+        attempt: u32,
+        agent: String,
+        prompt: String,
+        base: String,
+        transcript: String,
+        ack: oneshot::Sender<()>,
+    },
+    /// The agent process runs as this process group.
+    AttemptSpawned { task: TaskId, attempt: u32, pgid: i32 },
+    /// Parsed agent output.
+    Agent { task: TaskId, attempt: u32, event: AgentEvent },
+    /// The gate committed the attempt.
+    Committed { task: TaskId, attempt: u32, commit: String },
+    /// A worktree removal finished.
+    WorktreeRemoved { task: TaskId, error: Option<String> },
+    /// Stop: agents are stopped and will be interrupted attempts on the next start.
+    Shutdown,
+}

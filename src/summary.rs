@@ -1,0 +1,57 @@
+//! A read model of the fleet for listings: one row per task with its
+//! column, cost and the reason it is held or failed. Used by
+//! `fleetdeck status` and the headless summary.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::core::{Column, Scheduler};
+use crate::store::{AttemptRecord, Usage};
+
+/// One task as `fleetdeck status --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRow {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub column: Column,
+    pub agent: String,
+    pub attempts: u32,
+    pub cost_usd: f64,
+    pub tokens: u64,
+    /// Why the task is failed, held or blocked (naming the files of a conflict or refused merge).
+    pub reason: Option<String>,
+}
+
+/// The `{"tasks": [...]}` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusDoc {
+    pub tasks: Vec<TaskRow>,
+}
+
+/// Rows for every task, in plan order, with usage summed over `attempts`.
+pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
+    let mut usage: HashMap<&str, Usage> = HashMap::new();
+    for a in attempts {
+        *usage.entry(a.task.as_str()).or_default() += a.usage;
+    }
+    scheduler
+        .tasks()
+        .iter()
+        .map(|t| {
+            let u = usage.get(t.id().as_str()).copied().unwrap_or_default();
+            TaskRow {
+                id: t.id().to_string(),
+                title: t.spec.title.clone(),
+                status: t.status.name().to_owned(),
+                column: t.status.column(),
+                agent: t.spec.agent.clone(),
+                attempts: t.attempts,
+                cost_usd: u.cost_usd,
+                tokens: u.tokens(),
+                reason: scheduler.reason(t),
+            }
+        })
+        .collect()
+}
