@@ -11,3 +11,5 @@
 //! - [`cli`]: the command line.
 
 pub mod agent;
+pub mod sanitize;
+pub mod sim;

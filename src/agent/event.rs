@@ -12,10 +12,7 @@ use serde::{Deserialize, Serialize};
 pub enum AgentEvent {
     /// The CLI announced its session (Claude `system/init`, Codex `thread.started`...).
     /// Emitted again when a later line carries a different id.
-    Session {
-        id: String,
-        model: Option<String>,
-    },
+    Session { id: String, model: Option<String> },
     /// Assistant prose meant for the human.
     Message { text: String },
     /// The agent invoked a tool; `arg` is the one argument worth showing
@@ -47,10 +44,7 @@ pub enum AgentEvent {
     /// The CLI's own final report (Claude `result`, Codex `turn.completed`,
     /// Gemini `result`...). `is_error` is the CLI's verdict, before the exit code
     /// is taken into account.
-    Finished {
-        is_error: bool,
-        summary: String,
-    },
+    Finished { is_error: bool, summary: String },
     /// A line that is not valid for the format (or the whole output of a
     /// plain-text agent): kept verbatim, after sanitizing.
     Text { text: String },
@@ -80,5 +74,8 @@ pub enum Verdict {
     /// The agent says it finished its work.
     Success,
     /// The agent failed; `message` is what a human (and the next attempt) should read.
-    Failure { class: FailureClass, message: String },
+    Failure {
+        class: FailureClass,
+        message: String,
+    },
 }
