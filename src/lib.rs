@@ -4,6 +4,7 @@
 //! - [`core`]: plan, tasks, statuses and the scheduler state machine. No tokio, git2 or terminal.
 //! - [`config`]: `fleet.toml` parsing and validation.
 //! - [`agent`]: the normalized agent event stream and the output parsers per CLI format.
+//! - [`sanitize`]: strips terminal control sequences from untrusted agent text.
 //! - [`sim`]: the simulated agent (`fleetdeck sim-agent`).
 //! - [`git`]: worktrees, attributed commits and safe merges (git2), no async.
 //! - [`store`]: the SQLite database under `.fleet/`, the lock file and transcripts.
@@ -16,5 +17,7 @@ pub mod config;
 pub mod core;
 pub mod git;
 pub mod runtime;
+pub mod sanitize;
+pub mod sim;
 pub mod store;
 pub mod summary;

@@ -1,23 +1,30 @@
-//! The output formats fleetdeck can parse.
+//! The output formats an agent profile can declare (`format = "claude"`).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// How an agent profile's stdout is parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How an agent CLI writes its standard output, and so which parser reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Claude Code `--output-format stream-json --verbose` (also reads `--output-format json`).
     Claude,
+    /// Codex CLI `exec --json`.
     Codex,
+    /// Gemini CLI `--output-format stream-json`.
     Gemini,
+    /// opencode `run --format json`.
     Opencode,
+    /// aider `--no-pretty` plain text.
     Aider,
+    /// Any other program: every line is text, the exit code decides.
     Text,
 }
 
 impl Format {
+    /// Every format, in the order the documentation lists them.
     pub const ALL: [Format; 6] = [
         Format::Claude,
         Format::Codex,
@@ -27,7 +34,8 @@ impl Format {
         Format::Text,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The name used in `fleet.toml`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Format::Claude => "claude",
             Format::Codex => "codex",
@@ -41,20 +49,40 @@ impl Format {
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.as_str())
     }
 }
 
+/// A format name that is none of the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown output format {0:?} (expected claude, codex, gemini, opencode, aider or text)")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+
+    /// Parses a format name, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Format::ALL
             .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown format `{s}` (one of claude, codex, gemini, opencode, aider, text)"
-                )
-            })
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownFormat(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.to_string().parse::<Format>(), Ok(f));
+            let json = serde_json::to_string(&f).expect("serializes");
+            assert_eq!(json, format!("\"{f}\""));
+            assert_eq!(serde_json::from_str::<Format>(&json).ok(), Some(f));
+        }
+        assert_eq!("Claude".parse::<Format>(), Ok(Format::Claude));
+        assert!("cursor".parse::<Format>().is_err());
     }
 }
