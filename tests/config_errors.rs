@@ -26,28 +26,42 @@ fn a_syntax_error_names_file_line_and_column() {
 fn an_unknown_key_is_named() {
     let (code, err) = run_with("[fleet]\nmax_paralel = 4\n");
     assert_eq!(code, Some(2));
-    assert!(err.contains("fleet.toml:2:1: unknown field `max_paralel`"), "{err}");
+    assert!(
+        err.contains("fleet.toml:2:1: unknown field `max_paralel`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unknown_dependency_names_the_task_and_its_line() {
     let (code, err) = run_with(&with_tasks(&task("a", &["ghost"], "say hi")));
     assert_eq!(code, Some(2));
-    assert!(err.contains(":7:6: task `a` depends on `ghost`, which is not a task in the plan"), "{err}");
+    assert!(
+        err.contains(":7:6: task `a` depends on `ghost`, which is not a task in the plan"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_duplicate_id_names_the_second_definition() {
-    let (code, err) = run_with(&with_tasks(&(task("a", &[], "say 1") + &task("a", &[], "say 2"))));
+    let (code, err) = run_with(&with_tasks(
+        &(task("a", &[], "say 1") + &task("a", &[], "say 2")),
+    ));
     assert_eq!(code, Some(2));
-    assert!(err.contains(":15:6: task `a` is defined more than once"), "{err}");
+    assert!(
+        err.contains(":16:6: task `a` is defined more than once"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_bad_id_is_explained() {
     let (code, err) = run_with(&with_tasks(&task("Bad_Id", &[], "say 1")));
     assert_eq!(code, Some(2));
-    assert!(err.contains(":7:6:") && err.contains("`Bad_Id` is not a valid task id"), "{err}");
+    assert!(
+        err.contains(":7:6:") && err.contains("`Bad_Id` is not a valid task id"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -60,9 +74,14 @@ fn a_cycle_names_its_tasks() {
 
 #[test]
 fn an_unknown_agent_is_named() {
-    let (code, err) = run_with(&with_tasks(&task("a", &[], "say").replace("agent = \"sim\"", "agent = \"claude\"")));
+    let (code, err) = run_with(&with_tasks(
+        &task("a", &[], "say").replace("agent = \"sim\"", "agent = \"claude\""),
+    ));
     assert_eq!(code, Some(2));
-    assert!(err.contains("task `a` uses agent `claude`, which is not defined"), "{err}");
+    assert!(
+        err.contains("task `a` uses agent `claude`, which is not defined"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,14 +90,30 @@ fn status_without_a_fleet_says_how_to_start() {
     std::fs::remove_file(repo.path().join("fleet.toml")).unwrap();
     let out = repo.fleetdeck(&["status"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("fleetdeck init"), "{}", text(&out.stderr));
-    assert!(!repo.path().join(".fleet").exists(), "status creates nothing");
+    assert!(
+        text(&out.stderr).contains("fleetdeck init"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !repo.path().join(".fleet").exists(),
+        "status creates nothing"
+    );
 }
 
 #[test]
 fn outside_a_repository_the_message_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck")).arg("-C").arg(dir.path()).arg("status").output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .arg("-C")
+        .arg(dir.path())
+        .arg("status")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("fleetdeck works inside a git repository"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("fleetdeck works inside a git repository"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -199,6 +199,28 @@ fn worktree_created_reused_and_recreated() {
 }
 
 #[test]
+fn worktrees_started_at_the_same_moment_all_succeed() {
+    let f = Fixture::new();
+    let barrier = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (root, barrier) = (&f.root, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    ensure_worktree(root, &format!("par{i}"), "main")
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+    });
+    let exclude = fs::read_to_string(f.root.join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.matches("/.fleet/").count(), 1, "{exclude}");
+}
+
+#[test]
 fn worktree_starts_from_target_tip_and_rejects_bad_ids() {
     let f = Fixture::new();
     let repo = f.repo();

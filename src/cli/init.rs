@@ -97,7 +97,8 @@ pub fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::env::var_os("PATH").is_some_and(|paths| {
         std::env::split_paths(&paths).any(|dir| {
-            std::fs::metadata(dir.join(program)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
     })
 }
@@ -105,10 +106,17 @@ pub fn on_path(program: &str) -> bool {
 pub fn main(root: &Path, force: bool) -> i32 {
     let path = root.join(FILE_NAME);
     if path.exists() && !force {
-        eprintln!("fleetdeck: {} already exists; use --force to overwrite it", path.display());
+        eprintln!(
+            "fleetdeck: {} already exists; use --force to overwrite it",
+            path.display()
+        );
         return 1;
     }
-    let found: Vec<&str> = PROFILES.iter().map(|(p, _)| *p).filter(|p| on_path(p)).collect();
+    let found: Vec<&str> = PROFILES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| on_path(p))
+        .collect();
     let text = template(&found);
     if let Err(e) = Config::parse(&text, &path) {
         eprintln!("fleetdeck: internal error, the template does not parse: {e}");
@@ -120,7 +128,9 @@ pub fn main(root: &Path, force: bool) -> i32 {
     }
     println!("wrote {}", path.display());
     if found.is_empty() {
-        println!("no agent CLI (claude, codex, gemini, opencode, aider) found on PATH: only the simulated agent is configured");
+        println!(
+            "no agent CLI (claude, codex, gemini, opencode, aider) found on PATH: only the simulated agent is configured"
+        );
     } else {
         println!("agent profiles for: {}", found.join(", "));
     }

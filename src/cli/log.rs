@@ -48,9 +48,16 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
     let Some(attempt) = chosen else {
         let known: Vec<String> = attempts.iter().map(|a| a.n.to_string()).collect();
         if known.is_empty() {
-            eprintln!("fleetdeck: task `{}` has not run yet (or does not exist)", args.id);
+            eprintln!(
+                "fleetdeck: task `{}` has not run yet (or does not exist)",
+                args.id
+            );
         } else {
-            eprintln!("fleetdeck: task `{}` has attempts {}; there is no such attempt", args.id, known.join(", "));
+            eprintln!(
+                "fleetdeck: task `{}` has attempts {}; there is no such attempt",
+                args.id,
+                known.join(", ")
+            );
         }
         return 1;
     };
@@ -62,7 +69,10 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             return 1;
         }
     };
-    let format = t.header.as_ref().map_or(crate::agent::Format::Text, |h| h.format);
+    let format = t
+        .header
+        .as_ref()
+        .map_or(crate::agent::Format::Text, |h| h.format);
     println!(
         "== {} attempt {} by {} ({}), {}",
         attempt.task,
@@ -72,7 +82,9 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         attempt.outcome.as_deref().unwrap_or("running")
     );
     let mut parser = parser_for(format);
+    let mut last_t = 0;
     for line in &t.lines {
+        last_t = line.t;
         let stamp = format!("{:>7.1}s", line.t as f64 / 1000.0);
         let tag = match line.s {
             Stream::Out => "",
@@ -90,6 +102,11 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             }
         }
     }
+    for event in parser.finish() {
+        if let Some(text) = render(&event) {
+            println!("{:>7.1}s {text}", last_t as f64 / 1000.0);
+        }
+    }
     0
 }
 
@@ -97,20 +114,37 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
 fn render(event: &AgentEvent) -> Option<String> {
     Some(match event {
         AgentEvent::Session { id, model } => {
-            format!("session {id}{}", model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())
+            format!(
+                "session {id}{}",
+                model
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            )
         }
         AgentEvent::Message { text } => format!("agent: {text}"),
         AgentEvent::ToolCall { name, arg, .. } => format!("tool {name} {arg}"),
-        AgentEvent::ToolResult { ok, preview, .. } => format!("  {} {preview}", if *ok { "ok:" } else { "error:" }),
+        AgentEvent::ToolResult { ok, preview, .. } => {
+            format!("  {} {preview}", if *ok { "ok:" } else { "error:" })
+        }
         AgentEvent::Notice { text } => format!("notice: {text}"),
         AgentEvent::Error { text } => format!("error: {text}"),
-        AgentEvent::PermissionDenied { tool, detail } => format!("permission denied for {tool}: {detail}"),
-        AgentEvent::Usage { input_tokens, output_tokens, cost_usd } => format!(
+        AgentEvent::PermissionDenied { tool, detail } => {
+            format!("permission denied for {tool}: {detail}")
+        }
+        AgentEvent::Usage {
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        } => format!(
             "usage: {input_tokens} in, {output_tokens} out{}",
             cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
         ),
         AgentEvent::Finished { is_error, summary } => {
-            format!("finished{}: {summary}", if *is_error { " with an error" } else { "" })
+            format!(
+                "finished{}: {summary}",
+                if *is_error { " with an error" } else { "" }
+            )
         }
         AgentEvent::Text { text } => text.clone(),
     })

@@ -13,10 +13,15 @@ pub const LOG_FILE: &str = "fleetdeck.log";
 /// log is not fatal: logging is then off.
 pub fn init(root: &Path) {
     let dir = root.join(".fleet");
-    let file = std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(dir.join(LOG_FILE)));
+    let file = std::fs::create_dir_all(&dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(LOG_FILE))
+    });
     let Ok(file) = file else { return };
-    let filter = EnvFilter::try_from_env("FLEETDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("FLEETDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::sync::Mutex::new(file))

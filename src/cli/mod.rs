@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::git;
 
-const ABOUT: &str = "Supervise a fleet of AI coding agents working in parallel on one git repository.";
+const ABOUT: &str =
+    "Supervise a fleet of AI coding agents working in parallel on one git repository.";
 
 const LONG_ABOUT: &str = "\
 Supervise a fleet of AI coding agents working in parallel on one git repository.
@@ -111,7 +112,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Cmd::SimAgent { script }) => {
-            let attempt = std::env::var("FLEET_ATTEMPT").ok().and_then(|a| a.parse().ok()).unwrap_or(1);
+            let attempt = std::env::var("FLEET_ATTEMPT")
+                .ok()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(1);
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
         Some(Cmd::Demo(args)) => demo::main(args),
@@ -123,13 +127,23 @@ pub fn main() -> ExitCode {
             Ok(root) => match command {
                 Some(Cmd::Init { force }) => init::main(&root, force),
                 Some(Cmd::Run(args)) => run::main(&root, args),
-                None => run::main(&root, RunArgs { headless: false, auto_approve: false, resume: false, json: false }),
+                None => run::main(
+                    &root,
+                    RunArgs {
+                        headless: false,
+                        auto_approve: false,
+                        resume: false,
+                        json: false,
+                    },
+                ),
                 Some(Cmd::Status { json }) => status::main(&root, json),
                 Some(Cmd::Add(args)) => task_cmds::add(&root, args),
                 Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),
                 Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
                 Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
-                Some(Cmd::RequestChanges { id, feedback }) => task_cmds::request_changes(&root, &id, &feedback.join(" ")),
+                Some(Cmd::RequestChanges { id, feedback }) => {
+                    task_cmds::request_changes(&root, &id, &feedback.join(" "))
+                }
                 Some(Cmd::Log(args)) => log::main(&root, args),
                 Some(Cmd::SimAgent { .. } | Cmd::Demo(_)) => 2,
             },
@@ -142,12 +156,17 @@ pub fn main() -> ExitCode {
 fn repo_root(dir: Option<&Path>) -> Result<PathBuf, String> {
     let start = match dir {
         Some(d) => d.to_path_buf(),
-        None => std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?,
+        None => std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?,
     };
-    git::discover_root(&start).map_err(|e| format!("{e}\nfleetdeck works inside a git repository (or pass -C DIR)."))
+    git::discover_root(&start)
+        .map_err(|e| format!("{e}\nfleetdeck works inside a git repository (or pass -C DIR)."))
 }
 
 /// A multi-threaded tokio runtime for one command.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }

@@ -33,7 +33,12 @@ pub fn main(root: &Path, args: RunArgs) -> i32 {
 /// task is Done (or dropped), 1 when any is Failed or waits in Review (or
 /// cannot start), 2 for a bad configuration.
 pub async fn headless(root: &Path, args: RunArgs) -> i32 {
-    let mut engine = match Engine::open(root, EngineOptions { auto_approve: args.auto_approve }) {
+    let mut engine = match Engine::open(
+        root,
+        EngineOptions {
+            auto_approve: args.auto_approve,
+        },
+    ) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("fleetdeck: {e}");
@@ -70,13 +75,22 @@ fn finish(engine: &Engine, json: bool) -> i32 {
     if !json {
         let done = rows.iter().filter(|r| r.status == "done").count();
         let cost: f64 = rows.iter().map(|r| r.cost_usd).sum();
-        println!("{done} of {} task(s) done, ${cost:.4} spent; target branch `{}`", rows.len(), engine.target());
-        for r in rows.iter().filter(|r| r.column != Column::Done || r.reason.is_some()) {
+        println!(
+            "{done} of {} task(s) done, ${cost:.4} spent; target branch `{}`",
+            rows.len(),
+            engine.target()
+        );
+        for r in rows
+            .iter()
+            .filter(|r| r.column != Column::Done || r.reason.is_some())
+        {
             let why = r.reason.as_deref().unwrap_or("");
             println!("  {:<20} {:<9} {why}", r.id, r.status);
         }
         if engine.scheduler().fleet_paused() && rows.iter().any(|r| r.status == "queued") {
-            println!("the fleet is paused (an earlier run was interrupted, or you paused it): run again with --resume to continue");
+            println!(
+                "the fleet is paused (an earlier run was interrupted, or you paused it): run again with --resume to continue"
+            );
         }
     }
     if all_done { 0 } else { 1 }
@@ -110,18 +124,32 @@ fn describe(event: &Event) -> Option<String> {
             let detail = match to {
                 Status::Running { attempt } if *attempt > 1 => format!(" (attempt {attempt})"),
                 Status::Failed { reason } => format!(": {reason}"),
-                Status::Review { block: Some(block), .. } => format!(": {block}"),
-                Status::Done { commit } => format!(" (merged as {})", &commit[..commit.len().min(10)]),
+                Status::Review {
+                    block: Some(block), ..
+                } => format!(": {block}"),
+                Status::Done { commit } => {
+                    format!(" (merged as {})", &commit[..commit.len().min(10)])
+                }
                 _ => String::new(),
             };
             format!("{task:<20} {from} -> {to}{detail}")
         }
-        Event::Interrupted { task, attempt } => format!("{task:<20} attempt {attempt} was interrupted"),
+        Event::Interrupted { task, attempt } => {
+            format!("{task:<20} attempt {attempt} was interrupted")
+        }
         Event::FleetPaused { reason } => format!("fleet paused: {reason}"),
         Event::FleetResumed => "fleet resumed".into(),
-        Event::AgentEnded { task, attempt, outcome, message: Some(m) } if outcome == "failed" => {
+        Event::AgentEnded {
+            task,
+            attempt,
+            outcome,
+            message: Some(m),
+        } if outcome == "failed" => {
             let first = m.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            format!("{task:<20} attempt {attempt} failed: {}", crate::sanitize::sanitize(first))
+            format!(
+                "{task:<20} attempt {attempt} failed: {}",
+                crate::sanitize::sanitize(first)
+            )
         }
         _ => return None,
     })

@@ -41,14 +41,23 @@ fn rows(root: &Path) -> Result<Vec<TaskRow>, (i32, String)> {
         (tasks, attempts, store.fleet_paused().unwrap_or(false))
     } else {
         // Nothing ran yet: show the plan as written, without creating .fleet/.
-        let config = config.as_ref().map_err(|e| (if e.is_missing() { 1 } else { 2 }, no_fleet(e)))?;
-        (config.tasks.iter().cloned().map(Task::new).collect(), Vec::new(), false)
+        let config = config
+            .as_ref()
+            .map_err(|e| (if e.is_missing() { 1 } else { 2 }, no_fleet(e)))?;
+        (
+            config.tasks.iter().cloned().map(Task::new).collect(),
+            Vec::new(),
+            false,
+        )
     };
     let (limits, agents): (_, Vec<String>) = match &config {
         Ok(c) => (c.limits(false), c.agents.keys().cloned().collect()),
         Err(e) => {
             eprintln!("fleetdeck: warning: {e}");
-            (Default::default(), tasks.iter().map(|t| t.spec.agent.clone()).collect())
+            (
+                Default::default(),
+                tasks.iter().map(|t| t.spec.agent.clone()).collect(),
+            )
         }
     };
     let scheduler = Scheduler::new(limits, agents, tasks, paused);
@@ -57,7 +66,9 @@ fn rows(root: &Path) -> Result<Vec<TaskRow>, (i32, String)> {
 
 fn no_fleet(e: &crate::config::ConfigError) -> String {
     if e.is_missing() {
-        format!("{e}\nThis repository has no fleet yet: `fleetdeck init` writes a fleet.toml to start from.")
+        format!(
+            "{e}\nThis repository has no fleet yet: `fleetdeck init` writes a fleet.toml to start from."
+        )
     } else {
         e.to_string()
     }
@@ -69,7 +80,10 @@ fn print_table(rows: &[TaskRow]) {
         return;
     }
     let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    println!("{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE", "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS");
+    println!(
+        "{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE",
+        "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS"
+    );
     for r in rows {
         let why = r.reason.as_deref().unwrap_or(&r.title);
         println!(

@@ -41,7 +41,11 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 id: parse(&args.id)?,
                 title: args.title.clone().unwrap_or_else(|| args.id.clone()),
                 prompt: args.prompt.clone(),
-                deps: args.deps.iter().map(|d| parse(d)).collect::<Result<_, _>>()?,
+                deps: args
+                    .deps
+                    .iter()
+                    .map(|d| parse(d))
+                    .collect::<Result<_, _>>()?,
                 agent: String::new(),
                 role: args.role.clone(),
                 verify: None,
@@ -57,7 +61,9 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
         }
     };
     apply(root, &args.id, move |engine| {
-        let Command::Add { mut spec } = command else { return command };
+        let Command::Add { mut spec } = command else {
+            return command;
+        };
         spec.agent = match args.agent.clone() {
             Some(a) => a,
             None => default_agent(engine).unwrap_or_default(),
@@ -68,7 +74,11 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
 
 fn default_agent(engine: &Engine) -> Option<String> {
     let c = engine.config();
-    c.fleet.default_agent.clone().or_else(|| (c.agents.len() == 1).then(|| c.agents.keys().next().cloned()).flatten())
+    c.fleet.default_agent.clone().or_else(|| {
+        (c.agents.len() == 1)
+            .then(|| c.agents.keys().next().cloned())
+            .flatten()
+    })
 }
 
 pub fn approve(root: &Path, id: &str) -> i32 {
@@ -85,7 +95,10 @@ pub fn retry(root: &Path, id: &str) -> i32 {
 
 pub fn request_changes(root: &Path, id: &str, feedback: &str) -> i32 {
     let feedback = feedback.to_owned();
-    simple(root, id, move |task| Command::RequestChanges { task, feedback })
+    simple(root, id, move |task| Command::RequestChanges {
+        task,
+        feedback,
+    })
 }
 
 fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
@@ -126,8 +139,14 @@ fn apply(root: &Path, id: &str, make: impl FnOnce(&Engine) -> Command) -> i32 {
             return 1;
         }
         engine.run(true).await;
-        let Some(task) = engine.scheduler().task(id) else { return 1 };
-        let reason = engine.scheduler().reason(task).map(|r| format!(": {r}")).unwrap_or_default();
+        let Some(task) = engine.scheduler().task(id) else {
+            return 1;
+        };
+        let reason = engine
+            .scheduler()
+            .reason(task)
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
         println!("{id}: {}{reason}", task.status);
         match &task.status {
             Status::Done { commit } => {

@@ -68,7 +68,7 @@ impl From<TaskId> for String {
 
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0) // honours width and alignment, for aligned listings
     }
 }
 

@@ -23,11 +23,14 @@ pub fn discover_root(start: &Path) -> Result<std::path::PathBuf, GitError> {
         .ctx(|| format!("find a git repository at or above {}", start.display()))?;
     if repo.is_worktree() {
         let common = repo.commondir().to_path_buf();
-        repo = git2::Repository::open(&common).ctx(|| format!("open repository {}", common.display()))?;
+        repo = git2::Repository::open(&common)
+            .ctx(|| format!("open repository {}", common.display()))?;
     }
     repo.workdir()
         .map(Path::to_path_buf)
-        .ok_or_else(|| GitError::Bare { path: repo.path().to_path_buf() })
+        .ok_or_else(|| GitError::Bare {
+            path: repo.path().to_path_buf(),
+        })
 }
 
 /// The tip of the local branch `branch` (short name, e.g. `main`) in the

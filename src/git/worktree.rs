@@ -66,6 +66,17 @@ pub fn ensure_excluded(root: &Path) -> Result<(), GitError> {
         .ctx(|| format!("append {EXCLUDE_LINE} to {}", exclude.display()))
 }
 
+/// Serializes adding and removing worktrees within this process: libgit2
+/// creates `.git/worktrees/` with a check-then-mkdir that fails when two
+/// tasks start at the same moment, and `.git/info/exclude` is read-then-appended.
+static WORKTREE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
+    WORKTREE_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Creates the worktree of task `task`, or reuses it when it already exists
 /// and is valid. Called when a task starts (and again on every later attempt).
 ///
@@ -84,6 +95,7 @@ pub fn ensure_excluded(root: &Path) -> Result<(), GitError> {
 /// [`GitError::BranchNotFound`] when `target` does not exist.
 pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree, GitError> {
     validate_task_id(task)?;
+    let _serial = worktree_lock();
     ensure_excluded(root)?;
     let repo = open(root)?;
     let path = worktree_path(root, task);
@@ -121,6 +133,7 @@ pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree
 /// parts that are already gone. Called when a task is done or dropped.
 pub fn remove_worktree(root: &Path, task: &str) -> Result<(), GitError> {
     validate_task_id(task)?;
+    let _serial = worktree_lock();
     let repo = open(root)?;
     let path = worktree_path(root, task);
     if path.exists() {

@@ -44,15 +44,26 @@ enum Piece {
 impl AgentRun {
     pub async fn run(mut self) {
         let result = self.attempt().await;
-        let report = Report::AgentExited { task: self.request.task.clone(), attempt: self.request.attempt, result };
+        let report = Report::AgentExited {
+            task: self.request.task.clone(),
+            attempt: self.request.attempt,
+            result,
+        };
         let _ = self.tx.send(Msg::Report(report));
     }
 
     async fn attempt(&mut self) -> AgentResult {
-        let crash = |message: String| AgentResult::Failed { class: FailureClass::Crash, message };
+        let crash = |message: String| AgentResult::Failed {
+            class: FailureClass::Crash,
+            message,
+        };
         let req = self.request.clone();
-        let (root, target, rollback, title) =
-            (self.root.clone(), self.target.clone(), self.rollback_base.clone(), self.title.clone());
+        let (root, target, rollback, title) = (
+            self.root.clone(),
+            self.target.clone(),
+            self.rollback_base.clone(),
+            self.title.clone(),
+        );
         let prepared = tokio::task::spawn_blocking(move || {
             prepare(&root, &req, &title, &target, rollback.as_deref())
         })
@@ -90,7 +101,12 @@ impl AgentRun {
         };
         let mut log = match transcript::Writer::create(&self.fleet_dir.join(&rel), &header) {
             Ok(w) => w,
-            Err(e) => return crash(format!("cannot write the transcript {}: {e}", rel.display())),
+            Err(e) => {
+                return crash(format!(
+                    "cannot write the transcript {}: {e}",
+                    rel.display()
+                ));
+            }
         };
         // The engine records the attempt (with its base) before the agent may change anything.
         let (ack, acked) = oneshot::channel();
@@ -117,7 +133,9 @@ impl AgentRun {
         }
 
         let mut cmd = process::command(Path::new(&argv[0]), &argv[1..], &worktree, &self.fleet_dir);
-        cmd.env("FLEET_TASK", &task).env("FLEET_ATTEMPT", attempt.to_string()).envs(&self.profile.env);
+        cmd.env("FLEET_TASK", &task)
+            .env("FLEET_ATTEMPT", attempt.to_string())
+            .envs(&self.profile.env);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
@@ -127,7 +145,10 @@ impl AgentRun {
                         argv[0], self.request.agent
                     )
                 } else {
-                    format!("cannot start agent command `{}` (profile `{}`): {e}", argv[0], self.request.agent)
+                    format!(
+                        "cannot start agent command `{}` (profile `{}`): {e}",
+                        argv[0], self.request.agent
+                    )
                 };
                 let _ = log.line(Stream::Fleet, &message);
                 return crash(message);
@@ -135,7 +156,11 @@ impl AgentRun {
         };
         let pgid = process::group_of(&child);
         if let Some(pgid) = pgid {
-            let _ = self.tx.send(Msg::AttemptSpawned { task: self.request.task.clone(), attempt, pgid });
+            let _ = self.tx.send(Msg::AttemptSpawned {
+                task: self.request.task.clone(),
+                attempt,
+                pgid,
+            });
             if paused {
                 process::signal_group(pgid, NixSignal::SIGSTOP);
             }
@@ -170,13 +195,11 @@ impl AgentRun {
                 signal = self.control.recv(), if control_open => match (signal, pgid) {
                     (Some(Signal::Pause), Some(g)) => process::signal_group(g, NixSignal::SIGSTOP),
                     (Some(Signal::Resume), Some(g)) => process::signal_group(g, NixSignal::SIGCONT),
-                    (Some(Signal::Stop), Some(g)) => {
-                        if !stop_requested {
-                            stop_requested = true;
-                            let _ = log.line(Stream::Fleet, "stopping the agent (SIGTERM)");
-                            process::terminate_group(g);
-                            kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
-                        }
+                    (Some(Signal::Stop), Some(g)) if !stop_requested => {
+                        stop_requested = true;
+                        let _ = log.line(Stream::Fleet, "stopping the agent (SIGTERM)");
+                        process::terminate_group(g);
+                        kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
                     }
                     (None, _) => control_open = false,
                     _ => {}
@@ -201,12 +224,18 @@ impl AgentRun {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+        for event in parser.finish() {
+            self.emit(event);
+        }
 
         let status = match status {
             Ok(s) => s,
             Err(e) => return crash(format!("lost track of the agent process: {e}")),
         };
-        let _ = log.line(Stream::Fleet, &format!("agent ended: {}", process::describe_exit(&status)));
+        let _ = log.line(
+            Stream::Fleet,
+            &format!("agent ended: {}", process::describe_exit(&status)),
+        );
         if stop_requested {
             return AgentResult::Stopped;
         }
@@ -250,7 +279,11 @@ impl AgentRun {
     }
 
     fn emit(&self, event: AgentEvent) {
-        let _ = self.tx.send(Msg::Agent { task: self.request.task.clone(), attempt: self.request.attempt, event });
+        let _ = self.tx.send(Msg::Agent {
+            task: self.request.task.clone(),
+            attempt: self.request.attempt,
+            event,
+        });
     }
 }
 
@@ -287,7 +320,12 @@ fn prepare(
     };
     match reset_to {
         Some((to, save_ref, attempt)) => {
-            let attr = git::Attribution { task, agent: &req.agent, attempt, title };
+            let attr = git::Attribution {
+                task,
+                agent: &req.agent,
+                attempt,
+                title,
+            };
             git::save_and_reset(root, to, &save_ref, &attr)?;
             Ok((wt.path, to.to_string()))
         }

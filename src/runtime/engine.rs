@@ -14,8 +14,8 @@ use super::{Msg, process};
 use crate::agent::AgentEvent;
 use crate::config::{Config, ConfigError};
 use crate::core::{
-    Actor, AgentResult, Command, CommandError, Effect, Event, MergeResult, Report, Scheduler, Signal,
-    StartRequest, TaskId, Workspace,
+    Actor, AgentResult, Command, CommandError, Effect, Event, MergeResult, Report, Scheduler,
+    Signal, StartRequest, TaskId, Workspace,
 };
 use crate::git::{self, GitError};
 use crate::store::{FleetLock, LockError, Store, StoreError, Usage};
@@ -38,7 +38,9 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Git(#[from] GitError),
-    #[error("HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml")]
+    #[error(
+        "HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml"
+    )]
     NoTarget,
 }
 
@@ -59,7 +61,11 @@ pub enum Notification {
     /// A scheduler event (status change, agent start/end...), as recorded in the log.
     Event { actor: Actor, event: Event },
     /// Live agent output.
-    Agent { task: TaskId, attempt: u32, event: AgentEvent },
+    Agent {
+        task: TaskId,
+        attempt: u32,
+        event: AgentEvent,
+    },
     /// Something went wrong that did not stop the engine (a store write failed...).
     Warning { message: String },
 }
@@ -75,7 +81,12 @@ impl EngineHandle {
     pub async fn command(&self, command: Command) -> Result<(), CommandError> {
         let (reply, answer) = oneshot::channel();
         let gone = || CommandError::Invalid("the engine has stopped".into());
-        self.tx.send(Msg::Command { command, reply: Some(reply) }).map_err(|_| gone())?;
+        self.tx
+            .send(Msg::Command {
+                command,
+                reply: Some(reply),
+            })
+            .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 
@@ -123,7 +134,10 @@ impl Engine {
     }
 
     fn open_with(root: &Path, options: EngineOptions, held: bool) -> Result<Engine, EngineError> {
-        let root = root.canonicalize().map_err(|source| StoreError::Io { path: root.to_owned(), source })?;
+        let root = root.canonicalize().map_err(|source| StoreError::Io {
+            path: root.to_owned(),
+            source,
+        })?;
         let config = Config::load(&root)?;
         let fleet_dir = root.join(".fleet");
         let lock = FleetLock::acquire(&fleet_dir)?;
@@ -140,18 +154,31 @@ impl Engine {
         }
         let killed = process::kill_leftovers(&fleet_dir);
         if !killed.is_empty() {
-            tracing::warn!(?killed, "killed processes left running by a previous fleetdeck");
+            tracing::warn!(
+                ?killed,
+                "killed processes left running by a previous fleetdeck"
+            );
         }
         let open = store.open_attempts()?;
         for attempt in &open {
-            store.end_attempt(&attempt.task, attempt.n, "interrupted", Some("fleetdeck stopped while it ran"))?;
+            store.end_attempt(
+                &attempt.task,
+                attempt.n,
+                "interrupted",
+                Some("fleetdeck stopped while it ran"),
+            )?;
         }
         if held && !open.is_empty() {
             store.set_fleet_paused(true)?;
         }
         let tasks = store.load_tasks()?;
         let paused = held || store.fleet_paused()?;
-        let scheduler = Scheduler::new(config.limits(options.auto_approve), config.agents.keys().cloned(), tasks, paused);
+        let scheduler = Scheduler::new(
+            config.limits(options.auto_approve),
+            config.agents.keys().cloned(),
+            tasks,
+            paused,
+        );
         let (tx, rx) = mpsc::unbounded_channel();
         Ok(Engine {
             root,
@@ -173,7 +200,9 @@ impl Engine {
     }
 
     pub fn handle(&self) -> EngineHandle {
-        EngineHandle { tx: self.tx.clone() }
+        EngineHandle {
+            tx: self.tx.clone(),
+        }
     }
 
     /// A stream of everything that happens from now on.
@@ -234,7 +263,9 @@ impl Engine {
             if until_idle && self.is_idle() {
                 break;
             }
-            let Some(msg) = self.rx.recv().await else { break };
+            let Some(msg) = self.rx.recv().await else {
+                break;
+            };
             if !self.handle_msg(msg) {
                 break;
             }
@@ -257,20 +288,35 @@ impl Engine {
                 }
             }
             Msg::Report(report) => {
-                if let Report::AgentExited { task, attempt, result } = &report {
+                if let Report::AgentExited {
+                    task,
+                    attempt,
+                    result,
+                } = &report
+                {
                     self.agents.remove(task);
                     let (outcome, message) = match result {
                         AgentResult::Succeeded => ("succeeded", None),
                         AgentResult::Failed { message, .. } => ("failed", Some(message.as_str())),
                         AgentResult::Stopped => ("stopped", None),
                     };
-                    let r = self.store.end_attempt(task.as_str(), *attempt, outcome, message);
+                    let r = self
+                        .store
+                        .end_attempt(task.as_str(), *attempt, outcome, message);
                     self.check(r);
                 }
                 let fx = self.scheduler.report(report);
                 self.apply(fx);
             }
-            Msg::AttemptBegan { task, attempt, agent, prompt, base, transcript, ack } => {
+            Msg::AttemptBegan {
+                task,
+                attempt,
+                agent,
+                prompt,
+                base,
+                transcript,
+                ack,
+            } => {
                 let start = crate::store::AttemptStart {
                     task: task.as_str(),
                     n: attempt,
@@ -283,25 +329,55 @@ impl Engine {
                 self.check(r);
                 let _ = ack.send(());
             }
-            Msg::AttemptSpawned { task, attempt, pgid } => {
-                let r = self.store.set_attempt_pgid(task.as_str(), attempt, Some(pgid));
+            Msg::AttemptSpawned {
+                task,
+                attempt,
+                pgid,
+            } => {
+                let r = self
+                    .store
+                    .set_attempt_pgid(task.as_str(), attempt, Some(pgid));
                 self.check(r);
             }
-            Msg::Agent { task, attempt, event } => {
+            Msg::Agent {
+                task,
+                attempt,
+                event,
+            } => {
                 let r = match &event {
-                    AgentEvent::Session { id, .. } => self.store.set_attempt_session(task.as_str(), attempt, id),
-                    AgentEvent::Usage { input_tokens, output_tokens, cost_usd } => self.store.set_attempt_usage(
+                    AgentEvent::Session { id, .. } => {
+                        self.store.set_attempt_session(task.as_str(), attempt, id)
+                    }
+                    AgentEvent::Usage {
+                        input_tokens,
+                        output_tokens,
+                        cost_usd,
+                    } => self.store.set_attempt_usage(
                         task.as_str(),
                         attempt,
-                        Usage { input_tokens: *input_tokens, output_tokens: *output_tokens, cost_usd: cost_usd.unwrap_or(0.0) },
+                        Usage {
+                            input_tokens: *input_tokens,
+                            output_tokens: *output_tokens,
+                            cost_usd: cost_usd.unwrap_or(0.0),
+                        },
                     ),
                     _ => Ok(()),
                 };
                 self.check(r);
-                self.notify(Notification::Agent { task, attempt, event });
+                self.notify(Notification::Agent {
+                    task,
+                    attempt,
+                    event,
+                });
             }
-            Msg::Committed { task, attempt, commit } => {
-                let r = self.store.set_attempt_commit(task.as_str(), attempt, &commit);
+            Msg::Committed {
+                task,
+                attempt,
+                commit,
+            } => {
+                let r = self
+                    .store
+                    .set_attempt_commit(task.as_str(), attempt, &commit);
                 self.check(r);
             }
             Msg::WorktreeRemoved { task, error } => {
@@ -323,7 +399,9 @@ impl Engine {
     fn check(&mut self, result: Result<(), StoreError>) {
         if let Err(e) = result {
             tracing::error!("{e}");
-            self.notify(Notification::Warning { message: e.to_string() });
+            self.notify(Notification::Warning {
+                message: e.to_string(),
+            });
         }
     }
 
@@ -358,7 +436,10 @@ impl Engine {
                     let (root, tx) = (self.root.clone(), self.tx.clone());
                     self.jobs.spawn(async move {
                         let t = task.clone();
-                        let r = tokio::task::spawn_blocking(move || git::remove_worktree(&root, t.as_str())).await;
+                        let r = tokio::task::spawn_blocking(move || {
+                            git::remove_worktree(&root, t.as_str())
+                        })
+                        .await;
                         let error = match r {
                             Ok(Ok(())) => None,
                             Ok(Err(e)) => Some(e.to_string()),
@@ -372,14 +453,24 @@ impl Engine {
     }
 
     fn fail_start(&self, request: &StartRequest, message: String) {
-        let result = AgentResult::Failed { class: crate::agent::FailureClass::Crash, message };
-        let report = Report::AgentExited { task: request.task.clone(), attempt: request.attempt, result };
+        let result = AgentResult::Failed {
+            class: crate::agent::FailureClass::Crash,
+            message,
+        };
+        let report = Report::AgentExited {
+            task: request.task.clone(),
+            attempt: request.attempt,
+            result,
+        };
         let _ = self.tx.send(Msg::Report(report));
     }
 
     fn start_agent(&mut self, request: StartRequest) {
         let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
-            let message = format!("agent profile `{}` is not defined in fleet.toml", request.agent);
+            let message = format!(
+                "agent profile `{}` is not defined in fleet.toml",
+                request.agent
+            );
             return self.fail_start(&request, message);
         };
         let rollback_base = match request.workspace {
@@ -391,7 +482,11 @@ impl Engine {
             }
             _ => None,
         };
-        let title = self.scheduler.task(request.task.as_str()).map(|t| t.spec.title.clone()).unwrap_or_default();
+        let title = self
+            .scheduler
+            .task(request.task.as_str())
+            .map(|t| t.spec.title.clone())
+            .unwrap_or_default();
         let (control_tx, control) = mpsc::unbounded_channel();
         self.agents.insert(request.task.clone(), control_tx);
         let run = AgentRun {
@@ -412,17 +507,31 @@ impl Engine {
     fn start_gate(&mut self, task: TaskId, attempt: u32) {
         let fail = |tx: &mpsc::UnboundedSender<Msg>, message: String| {
             let result = crate::core::GateResult::Error { message };
-            let _ = tx.send(Msg::Report(Report::Gated { task: task.clone(), attempt, result }));
+            let _ = tx.send(Msg::Report(Report::Gated {
+                task: task.clone(),
+                attempt,
+                result,
+            }));
         };
         let record = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r,
-            Ok(None) => return fail(&self.tx, format!("attempt {attempt} of `{task}` is not in the database")),
+            Ok(None) => {
+                return fail(
+                    &self.tx,
+                    format!("attempt {attempt} of `{task}` is not in the database"),
+                );
+            }
             Err(e) => return fail(&self.tx, e.to_string()),
         };
         let Some(base) = record.base.clone() else {
-            return fail(&self.tx, format!("attempt {attempt} of `{task}` has no recorded base commit"));
+            return fail(
+                &self.tx,
+                format!("attempt {attempt} of `{task}` has no recorded base commit"),
+            );
         };
-        let Some(t) = self.scheduler.task(task.as_str()) else { return };
+        let Some(t) = self.scheduler.task(task.as_str()) else {
+            return;
+        };
         let gate = Gate {
             root: self.root.clone(),
             fleet_dir: self.fleet_dir.clone(),
@@ -443,25 +552,45 @@ impl Engine {
     fn start_merge(&mut self, task: TaskId, attempt: u32) {
         let agent = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r.agent,
-            _ => self.scheduler.task(task.as_str()).map(|t| t.spec.agent.clone()).unwrap_or_default(),
+            _ => self
+                .scheduler
+                .task(task.as_str())
+                .map(|t| t.spec.agent.clone())
+                .unwrap_or_default(),
         };
-        let title = self.scheduler.task(task.as_str()).map(|t| t.spec.title.clone()).unwrap_or_default();
+        let title = self
+            .scheduler
+            .task(task.as_str())
+            .map(|t| t.spec.title.clone())
+            .unwrap_or_default();
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let id = task.to_string();
             let merged = tokio::task::spawn_blocking(move || {
-                let attr = git::Attribution { task: &id, agent: &agent, attempt, title: &title };
+                let attr = git::Attribution {
+                    task: &id,
+                    agent: &agent,
+                    attempt,
+                    title: &title,
+                };
                 git::merge_task(&root, &target, &attr)
             })
             .await;
             let result = match merged {
-                Ok(Ok(git::MergeOutcome::Merged { commit } | git::MergeOutcome::AlreadyMerged { commit })) => {
-                    MergeResult::Merged { commit: commit.to_string() }
-                }
+                Ok(Ok(
+                    git::MergeOutcome::Merged { commit }
+                    | git::MergeOutcome::AlreadyMerged { commit },
+                )) => MergeResult::Merged {
+                    commit: commit.to_string(),
+                },
                 Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
                 Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
-                Ok(Err(e)) => MergeResult::Error { message: e.to_string() },
-                Err(e) => MergeResult::Error { message: e.to_string() },
+                Ok(Err(e)) => MergeResult::Error {
+                    message: e.to_string(),
+                },
+                Err(e) => MergeResult::Error {
+                    message: e.to_string(),
+                },
             };
             let _ = tx.send(Msg::Report(Report::Merged { task, result }));
         });
@@ -475,7 +604,8 @@ impl Engine {
             let _ = control.send(Signal::Stop);
         }
         let _ = self.shutdown.send(true);
-        let grace = Duration::from_secs_f64(self.config.fleet.stop_grace_secs) + Duration::from_secs(10);
+        let grace =
+            Duration::from_secs_f64(self.config.fleet.stop_grace_secs) + Duration::from_secs(10);
         let deadline = tokio::time::Instant::now() + grace;
         while !self.jobs.is_empty() {
             tokio::select! {

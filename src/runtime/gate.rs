@@ -35,23 +35,39 @@ pub(crate) struct Gate {
 
 impl Gate {
     pub async fn run(mut self) {
-        let Some(result) = self.check().await else { return }; // shut down: the next start gates again
-        let report = Report::Gated { task: self.task.clone(), attempt: self.attempt, result };
+        let Some(result) = self.check().await else {
+            return;
+        }; // shut down: the next start gates again
+        let report = Report::Gated {
+            task: self.task.clone(),
+            attempt: self.attempt,
+            result,
+        };
         let _ = self.tx.send(Msg::Report(report));
     }
 
     /// None when the engine shut down meanwhile.
     async fn check(&mut self) -> Option<GateResult> {
         let error = |message: String| Some(GateResult::Error { message });
-        let (root, task, agent, title, base) =
-            (self.root.clone(), self.task.to_string(), self.agent.clone(), self.title.clone(), self.base.clone());
+        let (root, task, agent, title, base) = (
+            self.root.clone(),
+            self.task.to_string(),
+            self.agent.clone(),
+            self.title.clone(),
+            self.base.clone(),
+        );
         let attempt = self.attempt;
         let committed = tokio::task::spawn_blocking(move || {
             let base = git::Oid::from_str(&base).map_err(|source| git::GitError::Git {
                 what: format!("read the base commit `{base}`"),
                 source,
             })?;
-            let attr = git::Attribution { task: &task, agent: &agent, attempt, title: &title };
+            let attr = git::Attribution {
+                task: &task,
+                agent: &agent,
+                attempt,
+                title: &title,
+            };
             git::commit_attempt(&root, base, &attr)
         })
         .await;
@@ -61,11 +77,18 @@ impl Gate {
             Ok(Err(e)) => return error(format!("committing the changes failed: {e}")),
             Err(e) => return error(format!("committing the changes failed: {e}")),
         };
-        let _ = self.tx.send(Msg::Committed { task: self.task.clone(), attempt, commit: commit.clone() });
+        let _ = self.tx.send(Msg::Committed {
+            task: self.task.clone(),
+            attempt,
+            commit: commit.clone(),
+        });
         let mut log = match Writer::open_append(&self.transcript) {
             Ok(w) => Some(w),
             Err(e) => {
-                tracing::warn!("cannot append verify output to {}: {e}", self.transcript.display());
+                tracing::warn!(
+                    "cannot append verify output to {}: {e}",
+                    self.transcript.display()
+                );
                 None
             }
         };
@@ -95,7 +118,8 @@ impl Gate {
     ) -> Option<Result<(), String>> {
         let args = ["-c".to_owned(), command.to_owned()];
         let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
-        cmd.env("FLEET_TASK", self.task.as_str()).env("FLEET_ATTEMPT", self.attempt.to_string());
+        cmd.env("FLEET_TASK", self.task.as_str())
+            .env("FLEET_ATTEMPT", self.attempt.to_string());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return Some(Err(format!("cannot run `sh -c {command}`: {e}"))),
@@ -165,10 +189,15 @@ impl Gate {
             None => {
                 let secs = self.timeout.map_or(0, |t| t.as_secs());
                 let _ = child.wait().await;
-                Some(Err(format!("{output}\n`{command}` timed out after {secs} s")))
+                Some(Err(format!(
+                    "{output}\n`{command}` timed out after {secs} s"
+                )))
             }
             Some(Ok(s)) if s.success() => Some(Ok(())),
-            Some(Ok(s)) => Some(Err(format!("{output}\n`{command}` failed: {}", process::describe_exit(&s)))),
+            Some(Ok(s)) => Some(Err(format!(
+                "{output}\n`{command}` failed: {}",
+                process::describe_exit(&s)
+            ))),
             Some(Err(e)) => Some(Err(format!("lost track of `{command}`: {e}"))),
         }
     }

@@ -21,7 +21,10 @@ use crate::core::{Command, CommandError, Report, TaskId};
 /// Everything the engine loop receives.
 pub(crate) enum Msg {
     /// A user command; the reply says whether the scheduler accepted it.
-    Command { command: Command, reply: Option<oneshot::Sender<Result<(), CommandError>>> },
+    Command {
+        command: Command,
+        reply: Option<oneshot::Sender<Result<(), CommandError>>>,
+    },
     /// A job finished.
     Report(Report),
     /// An agent run prepared its worktree and is about to launch: record the
@@ -36,11 +39,23 @@ pub(crate) enum Msg {
         ack: oneshot::Sender<()>,
     },
     /// The agent process runs as this process group.
-    AttemptSpawned { task: TaskId, attempt: u32, pgid: i32 },
+    AttemptSpawned {
+        task: TaskId,
+        attempt: u32,
+        pgid: i32,
+    },
     /// Parsed agent output.
-    Agent { task: TaskId, attempt: u32, event: AgentEvent },
+    Agent {
+        task: TaskId,
+        attempt: u32,
+        event: AgentEvent,
+    },
     /// The gate committed the attempt.
-    Committed { task: TaskId, attempt: u32, commit: String },
+    Committed {
+        task: TaskId,
+        attempt: u32,
+        commit: String,
+    },
     /// A worktree removal finished.
     WorktreeRemoved { task: TaskId, error: Option<String> },
     /// Stop: agents are stopped and will be interrupted attempts on the next start.

@@ -33,7 +33,8 @@ pub fn command(program: &Path, args: &[String], cwd: &Path, fleet_dir: &Path) ->
         cmd.pre_exec(move || {
             #[cfg(target_os = "linux")]
             {
-                nix::sys::prctl::set_pdeathsig(Some(NixSignal::SIGKILL)).map_err(std::io::Error::from)?;
+                nix::sys::prctl::set_pdeathsig(Some(NixSignal::SIGKILL))
+                    .map_err(std::io::Error::from)?;
                 // The parent may have died before prctl took effect.
                 if nix::unistd::getppid().as_raw() as u32 != parent {
                     nix::libc::_exit(1);
@@ -73,15 +74,28 @@ pub fn terminate_group(pgid: i32) {
 pub fn kill_leftovers(fleet_dir: &Path) -> Vec<i32> {
     let needle = format!("{FLEET_DIR_VAR}={}", fleet_dir.display()).into_bytes();
     let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     let mut killed = Vec::new();
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
         if pid == me {
             continue;
         }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
-        if environ.split(|b| *b == 0).any(|var| var == needle.as_slice()) {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == needle.as_slice())
+        {
             match kill(Pid::from_raw(pid), NixSignal::SIGKILL) {
                 Ok(()) => killed.push(pid),
                 Err(e) => tracing::warn!(pid, "could not kill a leftover agent process: {e}"),
@@ -108,7 +122,11 @@ where
                 while matches!(buf.last(), Some(b'\n' | b'\r')) {
                     buf.pop();
                 }
-                if tx.send(wrap(String::from_utf8_lossy(&buf).into_owned())).await.is_err() {
+                if tx
+                    .send(wrap(String::from_utf8_lossy(&buf).into_owned()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -122,7 +140,9 @@ pub fn describe_exit(status: &std::process::ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit code {code}"),
         (None, Some(sig)) => {
-            let name = NixSignal::try_from(sig).map(|s| s.as_str().to_owned()).unwrap_or_else(|_| sig.to_string());
+            let name = NixSignal::try_from(sig)
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_else(|_| sig.to_string());
             format!("killed by {name}")
         }
         _ => "ended".into(),
@@ -137,9 +157,14 @@ mod tests {
     async fn leftovers_are_found_by_their_fleet_dir_and_killed() {
         let dir = tempfile::tempdir().unwrap();
         let fleet = dir.path().join(".fleet");
-        let mut child = command(Path::new("sh"), &["-c".into(), "exec sleep 30".into()], dir.path(), &fleet)
-            .spawn()
-            .unwrap();
+        let mut child = command(
+            Path::new("sh"),
+            &["-c".into(), "exec sleep 30".into()],
+            dir.path(),
+            &fleet,
+        )
+        .spawn()
+        .unwrap();
         let pgid = group_of(&child).unwrap();
         // Poll until the child's environment is visible in /proc.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

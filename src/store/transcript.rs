@@ -102,10 +102,17 @@ impl Writer {
             Ok(Record::Header { header }) => header.started_ms,
             _ => crate::store::now_ms(),
         };
-        let elapsed = std::time::Duration::from_millis((crate::store::now_ms() - started_ms).max(0) as u64);
-        let started = Instant::now().checked_sub(elapsed).unwrap_or_else(Instant::now);
+        let elapsed =
+            std::time::Duration::from_millis((crate::store::now_ms() - started_ms).max(0) as u64);
+        let started = Instant::now()
+            .checked_sub(elapsed)
+            .unwrap_or_else(Instant::now);
         let file = OpenOptions::new().append(true).open(path)?;
-        Ok(Writer { file, started, path: path.to_owned() })
+        Ok(Writer {
+            file,
+            started,
+            path: path.to_owned(),
+        })
     }
 
     /// Appends one line, timestamped now.

@@ -40,7 +40,8 @@ impl TestRepo {
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = Signature::now("Test User", "test@example.com").unwrap();
-        repo.commit(Some("HEAD"), &sig, &sig, "initial\n", &tree, &[]).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "initial\n", &tree, &[])
+            .unwrap();
         TestRepo { dir }
     }
 
@@ -73,7 +74,13 @@ impl TestRepo {
     /// The status row of one task.
     pub fn task(&self, id: &str) -> serde_json::Value {
         let doc = self.status();
-        doc["tasks"].as_array().unwrap().iter().find(|t| t["id"] == id).cloned().unwrap_or_else(|| panic!("no task {id} in {doc}"))
+        doc["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no task {id} in {doc}"))
     }
 
     /// Commits on main's first-parent history, newest first: (oid, message).
@@ -84,7 +91,14 @@ impl TestRepo {
         walk.simplify_first_parent().unwrap();
         walk.map(|oid| {
             let oid = oid.unwrap();
-            (oid, repo.find_commit(oid).unwrap().message().unwrap_or("").to_owned())
+            (
+                oid,
+                repo.find_commit(oid)
+                    .unwrap()
+                    .message()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
         })
         .collect()
     }
@@ -102,14 +116,19 @@ impl TestRepo {
 
     pub fn main_tree(&self) -> Oid {
         let repo = self.repo();
-        let id = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().tree_id();
-        id
+        repo.find_reference("refs/heads/main")
+            .unwrap()
+            .peel_to_commit()
+            .unwrap()
+            .tree_id()
     }
 
     /// The events table as (kind, task, detail) in order.
     pub fn events(&self) -> Vec<(String, Option<String>, serde_json::Value)> {
         let conn = rusqlite::Connection::open(self.path().join(".fleet/fleet.db")).unwrap();
-        let mut stmt = conn.prepare("SELECT kind, task, detail FROM events ORDER BY id").unwrap();
+        let mut stmt = conn
+            .prepare("SELECT kind, task, detail FROM events ORDER BY id")
+            .unwrap();
         let rows = stmt
             .query_map([], |r| {
                 let detail: String = r.get(2)?;
@@ -122,7 +141,9 @@ impl TestRepo {
     /// The prompts of a task's attempts, in order.
     pub fn prompts(&self, task: &str) -> Vec<String> {
         let conn = rusqlite::Connection::open(self.path().join(".fleet/fleet.db")).unwrap();
-        let mut stmt = conn.prepare("SELECT prompt FROM attempts WHERE task = ?1 ORDER BY n").unwrap();
+        let mut stmt = conn
+            .prepare("SELECT prompt FROM attempts WHERE task = ?1 ORDER BY n")
+            .unwrap();
         let rows = stmt.query_map([task], |r| r.get(0)).unwrap();
         rows.map(Result::unwrap).collect()
     }
@@ -130,7 +151,10 @@ impl TestRepo {
 
 /// The value of a `Key: value` trailer in a commit message.
 pub fn trailer(message: &str, key: &str) -> Option<String> {
-    message.lines().rev().find_map(|l| l.strip_prefix(&format!("{key}: ")).map(|v| v.trim().to_owned()))
+    message.lines().rev().find_map(|l| {
+        l.strip_prefix(&format!("{key}: "))
+            .map(|v| v.trim().to_owned())
+    })
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -144,7 +168,10 @@ pub fn wait_for<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Opt
         if let Some(v) = check() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
