@@ -1,4 +1,5 @@
-//! Every recorded agent output in `../shared/fixtures/agents/` through its
+//! Every recorded agent output in `tests/fixtures/agents/` (a copy of
+//! `../shared/fixtures/agents/`, so a clean clone tests alone) through its
 //! parser, with the facts asserted; plus hostile and broken input.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use fleetdeck::agent::{
 };
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/agents")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents")
 }
 
 /// A fixture file, lossily decoded as the runtime does.

@@ -74,7 +74,7 @@ const EXAMPLE_TASK: &str = r#"
 [[task]]
 id = "hello"
 title = "Say hello"
-prompt = "write HELLO.md Hello from the fleet!\n"
+prompt = "write HELLO.md Hello from the fleet!\\n"
 agent = "sim"
 deps = []
 "#;

@@ -152,6 +152,11 @@ pub fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
+/// The agent profiles `fleetdeck init` can write, by program name.
+pub fn init_profiles() -> &'static [(&'static str, &'static str)] {
+    &init::PROFILES
+}
+
 /// The repository's main working tree.
 fn repo_root(dir: Option<&Path>) -> Result<PathBuf, String> {
     let start = match dir {

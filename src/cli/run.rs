@@ -139,17 +139,14 @@ fn describe(event: &Event) -> Option<String> {
         }
         Event::FleetPaused { reason } => format!("fleet paused: {reason}"),
         Event::FleetResumed => "fleet resumed".into(),
-        Event::AgentEnded {
+        Event::AttemptFailed {
             task,
             attempt,
-            outcome,
-            message: Some(m),
-        } if outcome == "failed" => {
-            let first = m.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            format!(
-                "{task:<20} attempt {attempt} failed: {}",
-                crate::sanitize::sanitize(first)
-            )
+            reason,
+            retrying: true,
+        } => {
+            let reason = crate::sanitize::sanitize(reason);
+            format!("{task:<20} attempt {attempt} failed, retrying: {reason}")
         }
         _ => return None,
     })

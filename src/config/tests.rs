@@ -180,3 +180,20 @@ fn a_missing_file_is_recognised() {
     assert!(e.is_missing());
     assert!(e.to_string().contains("fleet.toml"));
 }
+
+#[test]
+fn the_documented_example_is_a_valid_config() {
+    let text = include_str!("../../fleet.example.toml");
+    let c = parse(text).unwrap();
+    assert_eq!(c.agents.len(), 6);
+    assert_eq!(c.tasks.len(), 2);
+    assert_eq!(c.fleet.target.as_deref(), Some("main"));
+    // Every profile `init` may write is documented here too, with the same command.
+    for (program, profile) in crate::cli::init_profiles() {
+        let snippet = profile
+            .lines()
+            .find(|l| l.starts_with("command = "))
+            .unwrap();
+        assert!(text.contains(snippet), "{program}: {snippet}");
+    }
+}

@@ -206,6 +206,14 @@ pub enum Event {
         outcome: String,
         message: Option<String>,
     },
+    /// An attempt failed (agent error, no changes, verify failure); `retrying`
+    /// says whether the task was queued again or is now Failed.
+    AttemptFailed {
+        task: TaskId,
+        attempt: u32,
+        reason: String,
+        retrying: bool,
+    },
     /// On start-up: `attempt` was running when the previous engine died.
     Interrupted {
         task: TaskId,
@@ -239,6 +247,7 @@ impl Event {
             Event::Status { task, .. }
             | Event::AgentStarted { task, .. }
             | Event::AgentEnded { task, .. }
+            | Event::AttemptFailed { task, .. }
             | Event::Interrupted { task, .. }
             | Event::TaskAdded { task }
             | Event::TaskEdited { task }
@@ -254,6 +263,7 @@ impl Event {
             Event::Status { .. } => "status",
             Event::AgentStarted { .. } => "agent_started",
             Event::AgentEnded { .. } => "agent_ended",
+            Event::AttemptFailed { .. } => "attempt_failed",
             Event::Interrupted { .. } => "interrupted",
             Event::TaskAdded { .. } => "task_added",
             Event::TaskEdited { .. } => "task_edited",

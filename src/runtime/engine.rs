@@ -8,14 +8,11 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::agent_run::AgentRun;
-use super::gate::Gate;
 use super::{Msg, process};
 use crate::agent::AgentEvent;
 use crate::config::{Config, ConfigError};
 use crate::core::{
-    Actor, AgentResult, Command, CommandError, Effect, Event, MergeResult, Report, Scheduler,
-    Signal, StartRequest, TaskId, Workspace,
+    Actor, AgentResult, Command, CommandError, Effect, Event, Report, Scheduler, Signal, TaskId,
 };
 use crate::git::{self, GitError};
 use crate::store::{FleetLock, LockError, Store, StoreError, Usage};
@@ -98,22 +95,22 @@ impl EngineHandle {
 
 /// One fleet, owned by this process. See the module documentation.
 pub struct Engine {
-    root: PathBuf,
-    fleet_dir: PathBuf,
-    config: Config,
-    target: String,
-    store: Store,
-    scheduler: Scheduler,
-    _lock: FleetLock,
-    tx: mpsc::UnboundedSender<Msg>,
-    rx: mpsc::UnboundedReceiver<Msg>,
+    pub(super) root: PathBuf,
+    pub(super) fleet_dir: PathBuf,
+    pub(super) config: Config,
+    pub(super) target: String,
+    pub(super) store: Store,
+    pub(super) scheduler: Scheduler,
+    pub(super) _lock: FleetLock,
+    pub(super) tx: mpsc::UnboundedSender<Msg>,
+    pub(super) rx: mpsc::UnboundedReceiver<Msg>,
     /// Control channels of live agent runs.
-    agents: HashMap<TaskId, mpsc::UnboundedSender<Signal>>,
-    observers: Vec<mpsc::UnboundedSender<Notification>>,
-    jobs: JoinSet<()>,
-    shutdown: watch::Sender<bool>,
-    removals: usize,
-    started: bool,
+    pub(super) agents: HashMap<TaskId, mpsc::UnboundedSender<Signal>>,
+    pub(super) observers: Vec<mpsc::UnboundedSender<Notification>>,
+    pub(super) jobs: JoinSet<()>,
+    pub(super) shutdown: watch::Sender<bool>,
+    pub(super) removals: usize,
+    pub(super) started: bool,
 }
 
 impl Engine {
@@ -431,169 +428,9 @@ impl Engine {
                 }
                 Effect::Gate { task, attempt } => self.start_gate(task, attempt),
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
-                Effect::RemoveWorktree { task } => {
-                    self.removals += 1;
-                    let (root, tx) = (self.root.clone(), self.tx.clone());
-                    self.jobs.spawn(async move {
-                        let t = task.clone();
-                        let r = tokio::task::spawn_blocking(move || {
-                            git::remove_worktree(&root, t.as_str())
-                        })
-                        .await;
-                        let error = match r {
-                            Ok(Ok(())) => None,
-                            Ok(Err(e)) => Some(e.to_string()),
-                            Err(e) => Some(e.to_string()),
-                        };
-                        let _ = tx.send(Msg::WorktreeRemoved { task, error });
-                    });
-                }
+                Effect::RemoveWorktree { task } => self.remove_worktree(task),
             }
         }
-    }
-
-    fn fail_start(&self, request: &StartRequest, message: String) {
-        let result = AgentResult::Failed {
-            class: crate::agent::FailureClass::Crash,
-            message,
-        };
-        let report = Report::AgentExited {
-            task: request.task.clone(),
-            attempt: request.attempt,
-            result,
-        };
-        let _ = self.tx.send(Msg::Report(report));
-    }
-
-    fn start_agent(&mut self, request: StartRequest) {
-        let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
-            let message = format!(
-                "agent profile `{}` is not defined in fleet.toml",
-                request.agent
-            );
-            return self.fail_start(&request, message);
-        };
-        let rollback_base = match request.workspace {
-            Workspace::Rollback { attempt } => {
-                match self.store.attempt(request.task.as_str(), attempt) {
-                    Ok(rec) => rec.and_then(|r| r.base),
-                    Err(e) => return self.fail_start(&request, e.to_string()),
-                }
-            }
-            _ => None,
-        };
-        let title = self
-            .scheduler
-            .task(request.task.as_str())
-            .map(|t| t.spec.title.clone())
-            .unwrap_or_default();
-        let (control_tx, control) = mpsc::unbounded_channel();
-        self.agents.insert(request.task.clone(), control_tx);
-        let run = AgentRun {
-            root: self.root.clone(),
-            fleet_dir: self.fleet_dir.clone(),
-            target: self.target.clone(),
-            request,
-            title,
-            profile,
-            rollback_base,
-            stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
-            tx: self.tx.clone(),
-            control,
-        };
-        self.jobs.spawn(run.run());
-    }
-
-    fn start_gate(&mut self, task: TaskId, attempt: u32) {
-        let fail = |tx: &mpsc::UnboundedSender<Msg>, message: String| {
-            let result = crate::core::GateResult::Error { message };
-            let _ = tx.send(Msg::Report(Report::Gated {
-                task: task.clone(),
-                attempt,
-                result,
-            }));
-        };
-        let record = match self.store.attempt(task.as_str(), attempt) {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                return fail(
-                    &self.tx,
-                    format!("attempt {attempt} of `{task}` is not in the database"),
-                );
-            }
-            Err(e) => return fail(&self.tx, e.to_string()),
-        };
-        let Some(base) = record.base.clone() else {
-            return fail(
-                &self.tx,
-                format!("attempt {attempt} of `{task}` has no recorded base commit"),
-            );
-        };
-        let Some(t) = self.scheduler.task(task.as_str()) else {
-            return;
-        };
-        let gate = Gate {
-            root: self.root.clone(),
-            fleet_dir: self.fleet_dir.clone(),
-            task: task.clone(),
-            attempt,
-            agent: record.agent,
-            title: t.spec.title.clone(),
-            base,
-            commands: self.config.verify_commands(&t.spec).to_vec(),
-            timeout: self.config.verify.timeout_secs.map(Duration::from_secs),
-            transcript: self.fleet_dir.join(record.transcript),
-            tx: self.tx.clone(),
-            shutdown: self.shutdown.subscribe(),
-        };
-        self.jobs.spawn(gate.run());
-    }
-
-    fn start_merge(&mut self, task: TaskId, attempt: u32) {
-        let agent = match self.store.attempt(task.as_str(), attempt) {
-            Ok(Some(r)) => r.agent,
-            _ => self
-                .scheduler
-                .task(task.as_str())
-                .map(|t| t.spec.agent.clone())
-                .unwrap_or_default(),
-        };
-        let title = self
-            .scheduler
-            .task(task.as_str())
-            .map(|t| t.spec.title.clone())
-            .unwrap_or_default();
-        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
-        self.jobs.spawn(async move {
-            let id = task.to_string();
-            let merged = tokio::task::spawn_blocking(move || {
-                let attr = git::Attribution {
-                    task: &id,
-                    agent: &agent,
-                    attempt,
-                    title: &title,
-                };
-                git::merge_task(&root, &target, &attr)
-            })
-            .await;
-            let result = match merged {
-                Ok(Ok(
-                    git::MergeOutcome::Merged { commit }
-                    | git::MergeOutcome::AlreadyMerged { commit },
-                )) => MergeResult::Merged {
-                    commit: commit.to_string(),
-                },
-                Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
-                Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
-                Ok(Err(e)) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-                Err(e) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-            };
-            let _ = tx.send(Msg::Report(Report::Merged { task, result }));
-        });
     }
 
     /// Stops every agent (TERM, grace, KILL) and verify command, and waits for

@@ -9,6 +9,7 @@
 mod agent_run;
 mod engine;
 mod gate;
+mod jobs;
 pub mod process;
 
 use tokio::sync::oneshot;

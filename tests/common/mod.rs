@@ -14,6 +14,15 @@ command = ["fleetdeck", "sim-agent", "{prompt}"]
 format = "claude"
 "#;
 
+/// The sim profile naming the real binary: inside a test binary "fleetdeck"
+/// would resolve to the test executable itself (library-level tests).
+pub fn sim_profile_abs() -> String {
+    SIM_PROFILE.replace(
+        "\"fleetdeck\"",
+        &format!("{:?}", env!("CARGO_BIN_EXE_fleetdeck")),
+    )
+}
+
 /// A temporary git repository on `main` with one commit.
 pub struct TestRepo {
     pub dir: tempfile::TempDir,

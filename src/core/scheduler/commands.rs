@@ -39,7 +39,7 @@ impl Scheduler {
             Command::Add { spec } => self.add(spec, &mut out)?,
             Command::Drop { task } => self.drop_task(&task, &mut out)?,
             Command::Retry { task } => {
-                let i = self.expect(&task, "retry", "failed", |s| {
+                let i = self.require(&task, "retry", "failed", |s| {
                     matches!(s, Status::Failed { .. })
                 })?;
                 self.tasks[i].tries = 0;
@@ -88,7 +88,7 @@ impl Scheduler {
     }
 
     /// The index of `task` if its status passes `ok`, else a WrongStatus error.
-    fn expect(
+    fn require(
         &self,
         task: &TaskId,
         action: &'static str,
@@ -115,7 +115,7 @@ impl Scheduler {
         task: &TaskId,
         action: &'static str,
     ) -> Result<(usize, u32), CommandError> {
-        let i = self.expect(task, action, "in review", |s| {
+        let i = self.require(task, action, "in review", |s| {
             matches!(s, Status::Review { .. })
         })?;
         match self.tasks[i].status {
@@ -134,7 +134,7 @@ impl Scheduler {
     }
 
     fn pause_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.expect(task, "pause", "running or queued", |s| {
+        let i = self.require(task, "pause", "running or queued", |s| {
             matches!(
                 s,
                 Status::Running { .. } | Status::Queued { .. } | Status::Paused { .. }
@@ -154,7 +154,7 @@ impl Scheduler {
     }
 
     fn resume_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.expect(task, "resume", "paused or held", |s| {
+        let i = self.require(task, "resume", "paused or held", |s| {
             matches!(
                 s,
                 Status::Paused { .. } | Status::Queued { .. } | Status::Running { .. }
@@ -184,7 +184,7 @@ impl Scheduler {
         if !self.agents.contains(&agent) {
             return Err(CommandError::UnknownAgent(agent));
         }
-        let i = self.expect(
+        let i = self.require(
             task,
             "reassign",
             "queued, running, in review or failed",
@@ -235,7 +235,7 @@ impl Scheduler {
     }
 
     fn edit(&mut self, task: &TaskId, patch: TaskPatch, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.expect(task, "edit", "queued or failed (not running)", |s| {
+        let i = self.require(task, "edit", "queued or failed (not running)", |s| {
             matches!(s, Status::Queued { .. } | Status::Failed { .. })
         })?;
         let mut spec = self.tasks[i].spec.clone();
@@ -294,7 +294,7 @@ impl Scheduler {
     }
 
     fn drop_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.expect(task, "drop", "not verifying, merging or finished", |s| {
+        let i = self.require(task, "drop", "not verifying, merging or finished", |s| {
             !matches!(s, Status::Verifying { .. } | Status::Merging { .. }) && !s.is_final()
         })?;
         let dependents: Vec<&str> = self

@@ -7,6 +7,7 @@
 //! with plain unit tests (see `tests.rs`).
 
 mod commands;
+mod reports;
 #[cfg(test)]
 mod tests;
 
@@ -14,12 +15,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::feedback::{Feedback, FeedbackKind, compose_prompt, trim_output};
-use super::messages::{
-    Actor, AgentResult, Effect, Event, GateResult, MergeResult, Report, Signal, StartRequest,
-    Workspace,
-};
-use super::status::{MergeBlock, Status};
+use super::feedback::{Feedback, compose_prompt};
+use super::messages::{Actor, Effect, Event, Report, Signal, StartRequest, Workspace};
+use super::status::Status;
 use super::task::{TaskId, TaskSpec};
 
 /// Capacity and policy knobs, from `[fleet]` and `[agents.*]` in fleet.toml.
@@ -323,165 +321,6 @@ impl Scheduler {
         out.fx.push(Effect::RemoveWorktree {
             task: self.tasks[i].spec.id.clone(),
         });
-    }
-
-    fn agent_exited(&mut self, id: &TaskId, attempt: u32, result: AgentResult, out: &mut Out) {
-        let Some(&i) = self.index.get(id) else { return };
-        if self.live_attempt(i) != Some(attempt) {
-            return;
-        }
-        let (outcome, message) = match &result {
-            AgentResult::Succeeded => ("succeeded", None),
-            AgentResult::Failed { message, .. } => ("failed", Some(message.clone())),
-            AgentResult::Stopped => ("stopped", None),
-        };
-        out.record(
-            Actor::Engine,
-            Event::AgentEnded {
-                task: id.clone(),
-                attempt,
-                outcome: outcome.into(),
-                message,
-            },
-        );
-        if let Some(after) = self.tasks[i].after_stop.take() {
-            let task = &mut self.tasks[i];
-            task.tries = task.tries.saturating_sub(1);
-            match after {
-                AfterStop::Requeue => self.requeue(i, Workspace::Continue, out),
-                AfterStop::Drop => self.finish_drop(i, out),
-            }
-            return;
-        }
-        match result {
-            AgentResult::Succeeded => {
-                self.set_status(i, Status::Verifying { attempt }, Actor::Engine, out);
-                self.gating.insert(id.clone());
-                out.fx.push(Effect::Gate {
-                    task: id.clone(),
-                    attempt,
-                });
-            }
-            AgentResult::Failed { message, .. } => {
-                self.retry_or_fail(i, attempt, FeedbackKind::AgentFailed, &message, out)
-            }
-            AgentResult::Stopped => {
-                // Stopped without our asking (e.g. the engine shut down): redo the attempt.
-                let task = &mut self.tasks[i];
-                task.tries = task.tries.saturating_sub(1);
-                self.requeue(i, Workspace::Rollback { attempt }, out);
-            }
-        }
-    }
-
-    fn gated(&mut self, id: &TaskId, attempt: u32, result: GateResult, out: &mut Out) {
-        let Some(&i) = self.index.get(id) else { return };
-        if self.tasks[i].status != (Status::Verifying { attempt }) {
-            return;
-        }
-        self.gating.remove(id);
-        match result {
-            GateResult::Passed { .. } => {
-                self.tasks[i].feedback = None;
-                self.set_status(
-                    i,
-                    Status::Review {
-                        attempt,
-                        block: None,
-                    },
-                    Actor::Engine,
-                    out,
-                );
-                if self.limits.auto_approve {
-                    self.set_status(i, Status::Merging { attempt }, Actor::Engine, out);
-                }
-            }
-            GateResult::NoChanges => self.retry_or_fail(
-                i,
-                attempt,
-                FeedbackKind::NoChanges,
-                "agent made no changes",
-                out,
-            ),
-            GateResult::VerifyFailed { command, output } => {
-                let text = if output.trim().is_empty() {
-                    format!("`{command}` failed without output")
-                } else {
-                    output
-                };
-                self.retry_or_fail(
-                    i,
-                    attempt,
-                    FeedbackKind::VerifyFailed { command },
-                    &text,
-                    out,
-                )
-            }
-            GateResult::Error { message } => {
-                self.retry_or_fail(i, attempt, FeedbackKind::GateError, &message, out)
-            }
-        }
-    }
-
-    fn merged(&mut self, id: &TaskId, result: MergeResult, out: &mut Out) {
-        let Some(&i) = self.index.get(id) else { return };
-        let Status::Merging { attempt } = self.tasks[i].status else {
-            return;
-        };
-        if self.merging.as_ref() == Some(id) {
-            self.merging = None;
-        }
-        let block = match result {
-            MergeResult::Merged { commit } => {
-                self.set_status(i, Status::Done { commit }, Actor::Engine, out);
-                out.fx.push(Effect::RemoveWorktree { task: id.clone() });
-                return;
-            }
-            MergeResult::Conflict { files } => MergeBlock::Conflict { files },
-            MergeResult::Refused { files } => MergeBlock::Refused { files },
-            MergeResult::Error { message } => MergeBlock::Error { message },
-        };
-        self.set_status(
-            i,
-            Status::Review {
-                attempt,
-                block: Some(block),
-            },
-            Actor::Engine,
-            out,
-        );
-    }
-
-    /// After a failed attempt: queue it again with the failure as feedback,
-    /// or fail the task when it has used its attempts.
-    fn retry_or_fail(
-        &mut self,
-        i: usize,
-        attempt: u32,
-        kind: FeedbackKind,
-        text: &str,
-        out: &mut Out,
-    ) {
-        let text = trim_output(text);
-        let task = &mut self.tasks[i];
-        task.feedback = Some(Feedback {
-            attempt,
-            kind,
-            text: text.clone(),
-        });
-        if task.tries < self.limits.max_attempts {
-            self.requeue(i, Workspace::Continue, out);
-        } else {
-            let tries = task.tries;
-            let first = text
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim();
-            let reason = format!("failed {tries} attempt(s); last: {first}");
-            self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
-        }
     }
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.

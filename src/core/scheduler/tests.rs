@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::agent::FailureClass;
-use crate::core::messages::{Command, CommandError};
+use crate::core::messages::{AgentResult, Command, CommandError, GateResult, MergeResult};
+use crate::core::status::MergeBlock;
 use crate::core::task::TaskPatch;
 
 fn id(s: &str) -> TaskId {
@@ -227,6 +228,15 @@ fn a_failed_attempt_is_retried_with_its_failure_in_the_prompt_then_fails() {
 
     let fx = exited(&mut s, "a", 2, failed("API Error: 500"));
     assert!(start_request(&fx, "a").prompt.contains("> API Error: 500"));
+    assert!(fx.contains(&Effect::Record {
+        actor: Actor::Engine,
+        event: Event::AttemptFailed {
+            task: id("a"),
+            attempt: 2,
+            reason: "API Error: 500".into(),
+            retrying: true
+        }
+    }));
     exited(&mut s, "a", 3, AgentResult::Succeeded);
     let fx = gated(&mut s, "a", 3, GateResult::NoChanges);
     assert!(starts(&fx).is_empty());

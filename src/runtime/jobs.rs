@@ -1,0 +1,175 @@
+//! The jobs the engine spawns for effects: agent runs, gates, merges and
+//! worktree removals. Each reports back to the engine loop over its channel.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::Msg;
+use super::agent_run::AgentRun;
+use super::engine::Engine;
+use super::gate::Gate;
+use crate::core::{AgentResult, GateResult, MergeResult, Report, StartRequest, TaskId, Workspace};
+use crate::git;
+
+impl Engine {
+    fn fail_start(&self, request: &StartRequest, message: String) {
+        let result = AgentResult::Failed {
+            class: crate::agent::FailureClass::Crash,
+            message,
+        };
+        let report = Report::AgentExited {
+            task: request.task.clone(),
+            attempt: request.attempt,
+            result,
+        };
+        let _ = self.tx.send(Msg::Report(report));
+    }
+
+    pub(super) fn start_agent(&mut self, request: StartRequest) {
+        let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
+            let message = format!(
+                "agent profile `{}` is not defined in fleet.toml",
+                request.agent
+            );
+            return self.fail_start(&request, message);
+        };
+        let rollback_base = match request.workspace {
+            Workspace::Rollback { attempt } => {
+                match self.store.attempt(request.task.as_str(), attempt) {
+                    Ok(rec) => rec.and_then(|r| r.base),
+                    Err(e) => return self.fail_start(&request, e.to_string()),
+                }
+            }
+            _ => None,
+        };
+        let title = self
+            .scheduler
+            .task(request.task.as_str())
+            .map(|t| t.spec.title.clone())
+            .unwrap_or_default();
+        let (control_tx, control) = mpsc::unbounded_channel();
+        self.agents.insert(request.task.clone(), control_tx);
+        let run = AgentRun {
+            root: self.root.clone(),
+            fleet_dir: self.fleet_dir.clone(),
+            target: self.target.clone(),
+            request,
+            title,
+            profile,
+            rollback_base,
+            stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
+            tx: self.tx.clone(),
+            control,
+        };
+        self.jobs.spawn(run.run());
+    }
+
+    pub(super) fn start_gate(&mut self, task: TaskId, attempt: u32) {
+        let fail = |tx: &mpsc::UnboundedSender<Msg>, message: String| {
+            let result = GateResult::Error { message };
+            let _ = tx.send(Msg::Report(Report::Gated {
+                task: task.clone(),
+                attempt,
+                result,
+            }));
+        };
+        let record = match self.store.attempt(task.as_str(), attempt) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return fail(
+                    &self.tx,
+                    format!("attempt {attempt} of `{task}` is not in the database"),
+                );
+            }
+            Err(e) => return fail(&self.tx, e.to_string()),
+        };
+        let Some(base) = record.base.clone() else {
+            return fail(
+                &self.tx,
+                format!("attempt {attempt} of `{task}` has no recorded base commit"),
+            );
+        };
+        let Some(t) = self.scheduler.task(task.as_str()) else {
+            return;
+        };
+        let gate = Gate {
+            root: self.root.clone(),
+            fleet_dir: self.fleet_dir.clone(),
+            task: task.clone(),
+            attempt,
+            agent: record.agent,
+            title: t.spec.title.clone(),
+            base,
+            commands: self.config.verify_commands(&t.spec).to_vec(),
+            timeout: self.config.verify.timeout_secs.map(Duration::from_secs),
+            transcript: self.fleet_dir.join(record.transcript),
+            tx: self.tx.clone(),
+            shutdown: self.shutdown.subscribe(),
+        };
+        self.jobs.spawn(gate.run());
+    }
+
+    pub(super) fn start_merge(&mut self, task: TaskId, attempt: u32) {
+        let agent = match self.store.attempt(task.as_str(), attempt) {
+            Ok(Some(r)) => r.agent,
+            _ => self
+                .scheduler
+                .task(task.as_str())
+                .map(|t| t.spec.agent.clone())
+                .unwrap_or_default(),
+        };
+        let title = self
+            .scheduler
+            .task(task.as_str())
+            .map(|t| t.spec.title.clone())
+            .unwrap_or_default();
+        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
+        self.jobs.spawn(async move {
+            let id = task.to_string();
+            let merged = tokio::task::spawn_blocking(move || {
+                let attr = git::Attribution {
+                    task: &id,
+                    agent: &agent,
+                    attempt,
+                    title: &title,
+                };
+                git::merge_task(&root, &target, &attr)
+            })
+            .await;
+            let result = match merged {
+                Ok(Ok(
+                    git::MergeOutcome::Merged { commit }
+                    | git::MergeOutcome::AlreadyMerged { commit },
+                )) => MergeResult::Merged {
+                    commit: commit.to_string(),
+                },
+                Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
+                Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
+                Ok(Err(e)) => MergeResult::Error {
+                    message: e.to_string(),
+                },
+                Err(e) => MergeResult::Error {
+                    message: e.to_string(),
+                },
+            };
+            let _ = tx.send(Msg::Report(Report::Merged { task, result }));
+        });
+    }
+
+    pub(super) fn remove_worktree(&mut self, task: TaskId) {
+        self.removals += 1;
+        let (root, tx) = (self.root.clone(), self.tx.clone());
+        self.jobs.spawn(async move {
+            let t = task.clone();
+            let r =
+                tokio::task::spawn_blocking(move || git::remove_worktree(&root, t.as_str())).await;
+            let error = match r {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            let _ = tx.send(Msg::WorktreeRemoved { task, error });
+        });
+    }
+}
