@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use fleetdeck::core::{Command, Event, Status, TaskId};
-use fleetdeck::runtime::{Engine, EngineOptions, Notification};
+use fleetdeck::runtime::{Engine, EngineHandle, EngineOptions, Notification};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn id(s: &str) -> TaskId {
@@ -77,6 +77,24 @@ async fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// Opens the fleet of `repo` and runs its engine in a task until shut down.
+fn spawn_engine(
+    repo: &TestRepo,
+) -> (
+    UnboundedReceiver<Notification>,
+    EngineHandle,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut engine = Engine::open(repo.path(), EngineOptions::default()).unwrap();
+    let events = engine.subscribe();
+    let handle = engine.handle();
+    (
+        events,
+        handle,
+        tokio::spawn(async move { engine.run(false).await }),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_stops_the_whole_process_group_and_resume_continues_it() {
     let plan = format!(
@@ -84,10 +102,7 @@ async fn pause_stops_the_whole_process_group_and_resume_continues_it() {
         sim_profile_abs()
     );
     let repo = TestRepo::new(&plan, &[]);
-    let mut engine = Engine::open(repo.path(), EngineOptions::default()).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(false).await });
+    let (mut events, handle, run) = spawn_engine(&repo);
     wait_status(&mut events, "long", "running").await;
     let pgid = poll("the agent's process group", || pgid_of(&repo, "long")).await;
     poll("three processes in the group", || {
@@ -135,10 +150,7 @@ async fn a_stop_that_is_ignored_escalates_to_kill_after_the_grace_period() {
         sim_profile_abs()
     );
     let repo = TestRepo::new(&plan, &[]);
-    let mut engine = Engine::open(repo.path(), EngineOptions::default()).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(false).await });
+    let (mut events, handle, run) = spawn_engine(&repo);
     wait_status(&mut events, "t", "running").await;
     let pgid = poll("the agent's process group", || pgid_of(&repo, "t")).await;
     // Reassigning a running task stops it; the new agent gets the task.
