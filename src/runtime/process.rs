@@ -105,8 +105,13 @@ pub fn kill_leftovers(fleet_dir: &Path) -> Vec<i32> {
     killed
 }
 
+/// Longest line kept from an agent or verify command; the rest of a longer
+/// line is dropped (agent output is untrusted and must not exhaust memory).
+pub const MAX_LINE: usize = 1024 * 1024;
+
 /// Reads `stream` line by line into `tx` (lossily decoding invalid UTF-8,
-/// without line endings) until end of file or until the receiver is gone.
+/// without line endings, lines cut at [`MAX_LINE`] bytes) until end of file or
+/// until the receiver is gone.
 pub async fn read_lines<R, T>(stream: R, tx: tokio::sync::mpsc::Sender<T>, wrap: fn(String) -> T)
 where
     R: tokio::io::AsyncRead + Unpin,
@@ -114,23 +119,42 @@ where
     use tokio::io::AsyncBufReadExt;
     let mut reader = tokio::io::BufReader::new(stream);
     let mut buf = Vec::new();
+    let mut skipping = false; // inside the dropped tail of an over-long line
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                if tx
-                    .send(wrap(String::from_utf8_lossy(&buf).into_owned()))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
+        let chunk = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        let (piece, ends_line) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (&chunk[..i], true),
+            None => (chunk, false),
+        };
+        let used = piece.len() + usize::from(ends_line);
+        if skipping {
+            reader.consume(used);
+            skipping = !ends_line;
+            continue;
         }
+        let room = MAX_LINE - buf.len();
+        let overflow = piece.len() > room;
+        buf.extend_from_slice(&piece[..piece.len().min(room)]);
+        reader.consume(used);
+        if ends_line || overflow {
+            while buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            let line = String::from_utf8_lossy(&buf).into_owned();
+            buf.clear();
+            if tx.send(wrap(line)).await.is_err() {
+                return;
+            }
+            skipping = overflow && !ends_line;
+        }
+    }
+    if !buf.is_empty() {
+        let _ = tx
+            .send(wrap(String::from_utf8_lossy(&buf).into_owned()))
+            .await;
     }
 }
 
@@ -152,6 +176,35 @@ pub fn describe_exit(status: &std::process::ExitStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn lines_of(input: Vec<u8>) -> Vec<String> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let reader = tokio::spawn(read_lines(std::io::Cursor::new(input), tx, |l| l));
+        let mut out = Vec::new();
+        while let Some(l) = rx.recv().await {
+            out.push(l);
+        }
+        reader.await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn lines_are_split_decoded_and_bounded() {
+        assert_eq!(
+            lines_of(b"a\r\nb\n\nlast".to_vec()).await,
+            ["a", "b", "", "last"]
+        );
+        assert_eq!(
+            lines_of(b"ok \xff\xfe bytes\n".to_vec()).await,
+            ["ok \u{fffd}\u{fffd} bytes"]
+        );
+        let mut huge = vec![b'x'; MAX_LINE * 3 + 17];
+        huge.extend_from_slice(b"\nafter\n");
+        let lines = lines_of(huge).await;
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], "after");
+    }
 
     #[tokio::test]
     async fn leftovers_are_found_by_their_fleet_dir_and_killed() {

@@ -257,6 +257,9 @@ impl Scheduler {
                 block: Some(block), ..
             } => Some(block.to_string()),
             Status::Paused { .. } => Some("paused by the user".into()),
+            Status::Verifying { .. } if self.fleet_paused && !self.gating.contains(task.id()) => {
+                Some("verify waits for the fleet to resume".into())
+            }
             Status::Queued { held: true } => Some("held by the user".into()),
             Status::Queued { held: false } | Status::Merging { .. } => {
                 let pending: Vec<&str> = self.pending_deps(task).map(TaskId::as_str).collect();

@@ -886,6 +886,10 @@ fn after_a_crash_running_attempts_are_interrupted_and_the_fleet_waits() {
         !fx.iter().any(|e| matches!(e, Effect::Gate { .. })),
         "gates wait for resume"
     );
+    assert_eq!(
+        r.reason(r.task("b").unwrap()).unwrap(),
+        "verify waits for the fleet to resume"
+    );
 
     let fx = r.command(Command::ResumeFleet).unwrap();
     let req = start_request(&fx, "a");
