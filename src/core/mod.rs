@@ -3,6 +3,7 @@
 //! git2 or the terminal.
 
 pub mod feedback;
+pub mod fleet;
 pub mod messages;
 pub mod plan;
 pub mod scheduler;
@@ -10,10 +11,11 @@ pub mod status;
 pub mod task;
 
 pub use feedback::{Feedback, FeedbackKind};
+pub use fleet::{AfterStop, Fleet, Task};
 pub use messages::{
     Actor, AgentResult, Command, CommandError, Effect, Event, GateResult, MergeResult, Report,
     Signal, StartRequest, Workspace,
 };
-pub use scheduler::{AfterStop, Limits, Scheduler, Task};
+pub use scheduler::{Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
 pub use task::{TaskId, TaskPatch, TaskSpec};

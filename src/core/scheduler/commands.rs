@@ -15,9 +15,9 @@ impl Scheduler {
             Command::PauseTask { task } => self.pause_task(&task, &mut out)?,
             Command::ResumeTask { task } => self.resume_task(&task, &mut out)?,
             Command::PauseFleet => {
-                if !self.fleet_paused {
-                    for i in 0..self.tasks.len() {
-                        if matches!(self.tasks[i].status, Status::Running { .. }) {
+                if !self.fleet.paused {
+                    for i in 0..self.fleet.tasks.len() {
+                        if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
                             self.signal(i, Signal::Pause, &mut out);
                         }
                     }
@@ -25,9 +25,9 @@ impl Scheduler {
                 }
             }
             Command::ResumeFleet => {
-                if self.fleet_paused {
-                    for i in 0..self.tasks.len() {
-                        if matches!(self.tasks[i].status, Status::Running { .. }) {
+                if self.fleet.paused {
+                    for i in 0..self.fleet.tasks.len() {
+                        if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
                             self.signal(i, Signal::Resume, &mut out);
                         }
                     }
@@ -42,7 +42,7 @@ impl Scheduler {
                 let i = self.require(&task, "retry", "failed", |s| {
                     matches!(s, Status::Failed { .. })
                 })?;
-                self.tasks[i].tries = 0;
+                self.fleet.tasks[i].tries = 0;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, &mut out);
             }
             Command::Approve { task } => {
@@ -56,7 +56,7 @@ impl Scheduler {
                     ));
                 }
                 let (i, attempt) = self.expect_review(&task, "request changes")?;
-                let t = &mut self.tasks[i];
+                let t = &mut self.fleet.tasks[i];
                 t.tries = 0;
                 t.feedback = Some(Feedback {
                     attempt,
@@ -75,7 +75,7 @@ impl Scheduler {
             }
             Command::Reject { task } => {
                 let (i, _) = self.expect_review(&task, "reject")?;
-                let t = &mut self.tasks[i];
+                let t = &mut self.fleet.tasks[i];
                 t.feedback = None;
                 t.workspace = Workspace::Fresh;
                 let reason =
@@ -96,7 +96,7 @@ impl Scheduler {
         ok: impl Fn(&Status) -> bool,
     ) -> Result<usize, CommandError> {
         let i = self.find(task)?;
-        let status = &self.tasks[i].status;
+        let status = &self.fleet.tasks[i].status;
         if ok(status) {
             Ok(i)
         } else {
@@ -118,7 +118,7 @@ impl Scheduler {
         let i = self.require(task, action, "in review", |s| {
             matches!(s, Status::Review { .. })
         })?;
-        match self.tasks[i].status {
+        match self.fleet.tasks[i].status {
             Status::Review { attempt, .. } => Ok((i, attempt)),
             _ => Err(CommandError::Invalid(format!(
                 "task `{task}` is not in review"
@@ -127,7 +127,8 @@ impl Scheduler {
     }
 
     fn find(&self, task: &TaskId) -> Result<usize, CommandError> {
-        self.index
+        self.fleet
+            .index
             .get(task)
             .copied()
             .ok_or_else(|| CommandError::UnknownTask(task.to_string()))
@@ -140,7 +141,7 @@ impl Scheduler {
                 Status::Running { .. } | Status::Queued { .. } | Status::Paused { .. }
             )
         })?;
-        match self.tasks[i].status {
+        match self.fleet.tasks[i].status {
             Status::Running { attempt } => {
                 self.signal(i, Signal::Pause, out);
                 self.set_status(i, Status::Paused { attempt }, Actor::User, out);
@@ -160,9 +161,9 @@ impl Scheduler {
                 Status::Paused { .. } | Status::Queued { .. } | Status::Running { .. }
             )
         })?;
-        match self.tasks[i].status {
+        match self.fleet.tasks[i].status {
             Status::Paused { attempt } => {
-                if !self.fleet_paused {
+                if !self.fleet.paused {
                     self.signal(i, Signal::Resume, out);
                 }
                 self.set_status(i, Status::Running { attempt }, Actor::User, out);
@@ -181,7 +182,7 @@ impl Scheduler {
         agent: String,
         out: &mut Out,
     ) -> Result<(), CommandError> {
-        if !self.agents.contains(&agent) {
+        if !self.fleet.agents.contains(&agent) {
             return Err(CommandError::UnknownAgent(agent));
         }
         let i = self.require(
@@ -199,7 +200,7 @@ impl Scheduler {
                 )
             },
         )?;
-        let from = std::mem::replace(&mut self.tasks[i].spec.agent, agent.clone());
+        let from = std::mem::replace(&mut self.fleet.tasks[i].spec.agent, agent.clone());
         if from == agent {
             return Ok(());
         }
@@ -212,7 +213,7 @@ impl Scheduler {
             },
         );
         out.fx.push(Effect::SaveTask { task: task.clone() });
-        let t = &mut self.tasks[i];
+        let t = &mut self.fleet.tasks[i];
         if t.attempts > 0 {
             t.feedback = Some(Feedback {
                 attempt: t.attempts,
@@ -238,7 +239,7 @@ impl Scheduler {
         let i = self.require(task, "edit", "queued or failed (not running)", |s| {
             matches!(s, Status::Queued { .. } | Status::Failed { .. })
         })?;
-        let mut spec = self.tasks[i].spec.clone();
+        let mut spec = self.fleet.tasks[i].spec.clone();
         let TaskPatch {
             title,
             prompt,
@@ -271,14 +272,14 @@ impl Scheduler {
         }
         self.check_spec(&spec)?;
         self.check_acyclic(Some(&spec))?;
-        self.tasks[i].spec = spec;
+        self.fleet.tasks[i].spec = spec;
         out.fx.push(Effect::SaveTask { task: task.clone() });
         out.record(Actor::User, Event::TaskEdited { task: task.clone() });
         Ok(())
     }
 
     fn add(&mut self, spec: TaskSpec, out: &mut Out) -> Result<(), CommandError> {
-        if self.index.contains_key(&spec.id) {
+        if self.fleet.index.contains_key(&spec.id) {
             return Err(CommandError::Invalid(format!(
                 "a task `{}` already exists",
                 spec.id
@@ -286,8 +287,8 @@ impl Scheduler {
         }
         self.check_spec(&spec)?;
         let id = spec.id.clone();
-        self.index.insert(id.clone(), self.tasks.len());
-        self.tasks.push(Task::new(spec));
+        self.fleet.index.insert(id.clone(), self.fleet.tasks.len());
+        self.fleet.tasks.push(Task::new(spec));
         out.fx.push(Effect::SaveTask { task: id.clone() });
         out.record(Actor::User, Event::TaskAdded { task: id });
         Ok(())
@@ -298,9 +299,8 @@ impl Scheduler {
             !matches!(s, Status::Verifying { .. } | Status::Merging { .. }) && !s.is_final()
         })?;
         let dependents: Vec<&str> = self
-            .tasks
-            .iter()
-            .filter(|t| !t.status.is_final() && t.spec.deps.contains(task))
+            .fleet
+            .dependents(task)
             .map(|t| t.spec.id.as_str())
             .collect();
         if !dependents.is_empty() {
@@ -309,8 +309,8 @@ impl Scheduler {
                 dependents.join(", ")
             )));
         }
-        if self.tasks[i].status.has_agent() {
-            self.tasks[i].after_stop = Some(AfterStop::Drop);
+        if self.fleet.tasks[i].status.has_agent() {
+            self.fleet.tasks[i].after_stop = Some(AfterStop::Drop);
             out.fx.push(Effect::SaveTask { task: task.clone() });
             self.signal(i, Signal::Stop, out);
         } else {
@@ -321,7 +321,7 @@ impl Scheduler {
 
     /// A spec's references must exist: dependencies (not dropped, not itself) and its agent.
     fn check_spec(&self, spec: &TaskSpec) -> Result<(), CommandError> {
-        if !self.agents.contains(&spec.agent) {
+        if !self.fleet.agents.contains(&spec.agent) {
             return Err(CommandError::UnknownAgent(spec.agent.clone()));
         }
         for dep in &spec.deps {
@@ -330,7 +330,12 @@ impl Scheduler {
                     "task `{dep}` cannot depend on itself"
                 )));
             }
-            match self.index.get(dep).map(|&i| &self.tasks[i].status) {
+            match self
+                .fleet
+                .index
+                .get(dep)
+                .map(|&i| &self.fleet.tasks[i].status)
+            {
                 None => {
                     return Err(CommandError::Invalid(format!(
                         "task `{}` depends on `{dep}`, which is not a task",
@@ -352,6 +357,7 @@ impl Scheduler {
     /// The graph with `replacement` swapped in for the task of the same id must have no cycle.
     fn check_acyclic(&self, replacement: Option<&TaskSpec>) -> Result<(), CommandError> {
         let graph: Vec<(&TaskId, &[TaskId])> = self
+            .fleet
             .tasks
             .iter()
             .map(|t| match replacement {

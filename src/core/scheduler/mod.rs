@@ -11,14 +11,12 @@ mod reports;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-
-use super::feedback::{Feedback, compose_prompt};
+pub use super::fleet::{AfterStop, Fleet, Task};
 use super::messages::{Actor, Effect, Event, Report, Signal, StartRequest, Workspace};
 use super::status::Status;
-use super::task::{TaskId, TaskSpec};
+use super::task::TaskId;
 
 /// Capacity and policy knobs, from `[fleet]` and `[agents.*]` in fleet.toml.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,70 +45,11 @@ impl Default for Limits {
     }
 }
 
-/// What to do when an agent we asked to stop has exited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AfterStop {
-    /// Queue the task again (it was reassigned).
-    Requeue,
-    /// Drop the task.
-    Drop,
-}
-
-/// A task as the scheduler tracks it: the spec plus everything that changes while it runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    pub spec: TaskSpec,
-    pub status: Status,
-    /// Number of the latest attempt started (attempts are numbered from 1).
-    #[serde(default)]
-    pub attempts: u32,
-    /// Attempts since the last human decision; reaching `max_attempts` fails the task.
-    #[serde(default)]
-    pub tries: u32,
-    /// What the next attempt is told about the previous one.
-    #[serde(default)]
-    pub feedback: Option<Feedback>,
-    /// How the next attempt treats the worktree.
-    #[serde(default)]
-    pub workspace: Workspace,
-    /// Set while a stop we asked for is in progress.
-    #[serde(default)]
-    pub after_stop: Option<AfterStop>,
-}
-
-impl Task {
-    /// A task that has never run.
-    pub fn new(spec: TaskSpec) -> Self {
-        Self {
-            spec,
-            status: Status::Queued { held: false },
-            attempts: 0,
-            tries: 0,
-            feedback: None,
-            workspace: Workspace::Continue,
-            after_stop: None,
-        }
-    }
-
-    /// The prompt the next attempt gets: the task's prompt plus any feedback.
-    pub fn next_prompt(&self) -> String {
-        compose_prompt(&self.spec.prompt, self.feedback.as_ref())
-    }
-
-    pub fn id(&self) -> &TaskId {
-        &self.spec.id
-    }
-}
-
 /// The state machine. See the module documentation.
 #[derive(Debug)]
 pub struct Scheduler {
-    tasks: Vec<Task>,
-    index: HashMap<TaskId, usize>,
+    fleet: Fleet,
     limits: Limits,
-    agents: BTreeSet<String>,
-    fleet_paused: bool,
     /// The task whose merge is in flight (merges run one at a time).
     merging: Option<TaskId>,
     /// Tasks whose gate is in flight.
@@ -138,17 +77,9 @@ impl Scheduler {
         tasks: Vec<Task>,
         fleet_paused: bool,
     ) -> Self {
-        let index = tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.spec.id.clone(), i))
-            .collect();
         Self {
-            tasks,
-            index,
+            fleet: Fleet::new(tasks, agents, fleet_paused),
             limits,
-            agents: agents.into_iter().collect(),
-            fleet_paused,
             merging: None,
             gating: HashSet::new(),
         }
@@ -163,12 +94,12 @@ impl Scheduler {
     pub fn start(&mut self) -> Vec<Effect> {
         let mut out = Out::default();
         let mut interrupted = 0;
-        for i in 0..self.tasks.len() {
+        for i in 0..self.fleet.tasks.len() {
             let Some(attempt) = self.live_attempt(i) else {
                 continue;
             };
             interrupted += 1;
-            let task = &mut self.tasks[i];
+            let task = &mut self.fleet.tasks[i];
             task.tries = task.tries.saturating_sub(1);
             out.record(
                 Actor::Engine,
@@ -183,7 +114,7 @@ impl Scheduler {
                 None => self.requeue(i, Workspace::Rollback { attempt }, &mut out),
             }
         }
-        if interrupted > 0 && !self.fleet_paused {
+        if interrupted > 0 && !self.fleet.paused {
             let reason = format!(
                 "{interrupted} running attempt(s) were interrupted when the previous run stopped; resume the fleet to continue"
             );
@@ -214,12 +145,17 @@ impl Scheduler {
         out.fx
     }
 
+    /// The tasks and the queries on them (pending dependencies, reasons...).
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
     pub fn tasks(&self) -> &[Task] {
-        &self.tasks
+        self.fleet.tasks()
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
-        self.index.get(id).map(|&i| &self.tasks[i])
+        self.fleet.task(id)
     }
 
     pub fn limits(&self) -> &Limits {
@@ -227,12 +163,7 @@ impl Scheduler {
     }
 
     pub fn fleet_paused(&self) -> bool {
-        self.fleet_paused
-    }
-
-    /// Whether an agent profile is known.
-    pub fn has_agent(&self, name: &str) -> bool {
-        self.agents.contains(name)
+        self.fleet.paused()
     }
 
     /// True when nothing is in flight: no agent process, gate or merge. After
@@ -241,62 +172,29 @@ impl Scheduler {
     pub fn is_idle(&self) -> bool {
         self.merging.is_none()
             && self.gating.is_empty()
-            && !self.tasks.iter().any(|t| t.status.has_agent())
+            && !self.fleet.tasks.iter().any(|t| t.status.has_agent())
     }
 
-    /// Dependencies of `task` that are not Done yet.
-    pub fn pending_deps<'a>(&'a self, task: &'a Task) -> impl Iterator<Item = &'a TaskId> + 'a {
-        task.spec.deps.iter().filter(|d| !self.is_done(d))
-    }
-
-    /// Why a task is failed, held or blocked, in words; None when it is simply progressing.
+    /// Why a task is failed, held or blocked, in words ([`Fleet::reason`], plus
+    /// a gate that waits for the fleet to resume); None when it is progressing.
     pub fn reason(&self, task: &Task) -> Option<String> {
-        match &task.status {
-            Status::Failed { reason } => Some(reason.clone()),
-            Status::Review {
-                block: Some(block), ..
-            } => Some(block.to_string()),
-            Status::Paused { .. } => Some("paused by the user".into()),
-            Status::Verifying { .. } if self.fleet_paused && !self.gating.contains(task.id()) => {
+        match task.status {
+            Status::Verifying { .. } if self.fleet.paused && !self.gating.contains(task.id()) => {
                 Some("verify waits for the fleet to resume".into())
             }
-            Status::Queued { held: true } => Some("held by the user".into()),
-            Status::Queued { held: false } | Status::Merging { .. } => {
-                let pending: Vec<&str> = self.pending_deps(task).map(TaskId::as_str).collect();
-                if !pending.is_empty() {
-                    let what = if matches!(task.status, Status::Merging { .. }) {
-                        "merge waits for"
-                    } else {
-                        "waiting for"
-                    };
-                    Some(format!("{what} {}", pending.join(", ")))
-                } else if !self.agents.contains(&task.spec.agent) {
-                    Some(format!("agent `{}` is not defined", task.spec.agent))
-                } else if self.fleet_paused && matches!(task.status, Status::Queued { .. }) {
-                    Some("the fleet is paused".into())
-                } else {
-                    None
-                }
-            }
-            _ => None,
+            _ => self.fleet.reason(task),
         }
     }
 
-    fn is_done(&self, id: &TaskId) -> bool {
-        self.index
-            .get(id)
-            .is_some_and(|&i| matches!(self.tasks[i].status, Status::Done { .. }))
-    }
-
     fn live_attempt(&self, i: usize) -> Option<u32> {
-        match self.tasks[i].status {
+        match self.fleet.tasks[i].status {
             Status::Running { attempt } | Status::Paused { attempt } => Some(attempt),
             _ => None,
         }
     }
 
     fn set_status(&mut self, i: usize, to: Status, actor: Actor, out: &mut Out) {
-        let task = &mut self.tasks[i];
+        let task = &mut self.fleet.tasks[i];
         let from = std::mem::replace(&mut task.status, to.clone());
         let id = task.spec.id.clone();
         out.fx.push(Effect::SaveTask { task: id.clone() });
@@ -304,7 +202,7 @@ impl Scheduler {
     }
 
     fn set_fleet_paused(&mut self, paused: bool, actor: Actor, reason: String, out: &mut Out) {
-        self.fleet_paused = paused;
+        self.fleet.paused = paused;
         out.fx.push(Effect::SaveFleet { paused });
         let event = if paused {
             Event::FleetPaused { reason }
@@ -315,37 +213,41 @@ impl Scheduler {
     }
 
     fn requeue(&mut self, i: usize, workspace: Workspace, out: &mut Out) {
-        self.tasks[i].workspace = workspace;
+        self.fleet.tasks[i].workspace = workspace;
         self.set_status(i, Status::Queued { held: false }, Actor::Engine, out);
     }
 
     fn finish_drop(&mut self, i: usize, out: &mut Out) {
         self.set_status(i, Status::Dropped, Actor::User, out);
         out.fx.push(Effect::RemoveWorktree {
-            task: self.tasks[i].spec.id.clone(),
+            task: self.fleet.tasks[i].spec.id.clone(),
         });
     }
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.
     fn pump(&mut self, out: &mut Out) {
         if self.merging.is_none() {
-            let next = (0..self.tasks.len()).find(|&i| {
-                matches!(self.tasks[i].status, Status::Merging { .. })
-                    && self.pending_deps(&self.tasks[i]).next().is_none()
+            let next = (0..self.fleet.tasks.len()).find(|&i| {
+                matches!(self.fleet.tasks[i].status, Status::Merging { .. })
+                    && self
+                        .fleet
+                        .pending_deps(&self.fleet.tasks[i])
+                        .next()
+                        .is_none()
             });
             if let Some(i) = next {
-                let Status::Merging { attempt } = self.tasks[i].status else {
+                let Status::Merging { attempt } = self.fleet.tasks[i].status else {
                     return;
                 };
-                let id = self.tasks[i].spec.id.clone();
+                let id = self.fleet.tasks[i].spec.id.clone();
                 self.merging = Some(id.clone());
                 out.fx.push(Effect::Merge { task: id, attempt });
             }
         }
-        if self.fleet_paused {
+        if self.fleet.paused {
             return;
         }
-        for task in &self.tasks {
+        for task in &self.fleet.tasks {
             if let Status::Verifying { attempt } = task.status
                 && self.gating.insert(task.spec.id.clone())
             {
@@ -356,6 +258,7 @@ impl Scheduler {
             }
         }
         let reviewing = self
+            .fleet
             .tasks
             .iter()
             .filter(|t| matches!(t.status, Status::Review { .. }))
@@ -365,28 +268,28 @@ impl Scheduler {
         }
         let mut running = 0;
         let mut per_agent: HashMap<&str, usize> = HashMap::new();
-        for t in self.tasks.iter().filter(|t| t.status.has_agent()) {
+        for t in self.fleet.tasks.iter().filter(|t| t.status.has_agent()) {
             running += 1;
             *per_agent.entry(t.spec.agent.as_str()).or_default() += 1;
         }
         if running >= self.limits.max_parallel {
             return;
         }
-        let mut ready: Vec<usize> = (0..self.tasks.len())
+        let mut ready: Vec<usize> = (0..self.fleet.tasks.len())
             .filter(|&i| {
-                let t = &self.tasks[i];
+                let t = &self.fleet.tasks[i];
                 t.status == Status::Queued { held: false }
-                    && self.agents.contains(&t.spec.agent)
-                    && self.pending_deps(t).next().is_none()
+                    && self.fleet.agents.contains(&t.spec.agent)
+                    && self.fleet.pending_deps(t).next().is_none()
             })
             .collect();
-        ready.sort_by_key(|&i| (std::cmp::Reverse(self.tasks[i].spec.priority), i));
+        ready.sort_by_key(|&i| (std::cmp::Reverse(self.fleet.tasks[i].spec.priority), i));
         let mut to_start = Vec::new();
         for i in ready {
             if running >= self.limits.max_parallel {
                 break;
             }
-            let agent = self.tasks[i].spec.agent.as_str();
+            let agent = self.fleet.tasks[i].spec.agent.as_str();
             let used = per_agent.entry(agent).or_default();
             if self
                 .limits
@@ -406,7 +309,7 @@ impl Scheduler {
     }
 
     fn start_attempt(&mut self, i: usize, out: &mut Out) {
-        let task = &mut self.tasks[i];
+        let task = &mut self.fleet.tasks[i];
         task.attempts += 1;
         task.tries += 1;
         let attempt = task.attempts;
@@ -429,7 +332,7 @@ impl Scheduler {
 
     fn signal(&self, i: usize, signal: Signal, out: &mut Out) {
         out.fx.push(Effect::SignalAgent {
-            task: self.tasks[i].spec.id.clone(),
+            task: self.fleet.tasks[i].spec.id.clone(),
             signal,
         });
     }

@@ -16,7 +16,9 @@ impl Scheduler {
         result: AgentResult,
         out: &mut Out,
     ) {
-        let Some(&i) = self.index.get(id) else { return };
+        let Some(&i) = self.fleet.index.get(id) else {
+            return;
+        };
         if self.live_attempt(i) != Some(attempt) {
             return;
         }
@@ -34,8 +36,8 @@ impl Scheduler {
                 message,
             },
         );
-        if let Some(after) = self.tasks[i].after_stop.take() {
-            let task = &mut self.tasks[i];
+        if let Some(after) = self.fleet.tasks[i].after_stop.take() {
+            let task = &mut self.fleet.tasks[i];
             task.tries = task.tries.saturating_sub(1);
             match after {
                 AfterStop::Requeue => self.requeue(i, Workspace::Continue, out),
@@ -57,7 +59,7 @@ impl Scheduler {
             }
             AgentResult::Stopped => {
                 // Stopped without our asking (e.g. the engine shut down): redo the attempt.
-                let task = &mut self.tasks[i];
+                let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
                 self.requeue(i, Workspace::Rollback { attempt }, out);
             }
@@ -65,14 +67,16 @@ impl Scheduler {
     }
 
     pub(super) fn gated(&mut self, id: &TaskId, attempt: u32, result: GateResult, out: &mut Out) {
-        let Some(&i) = self.index.get(id) else { return };
-        if self.tasks[i].status != (Status::Verifying { attempt }) {
+        let Some(&i) = self.fleet.index.get(id) else {
+            return;
+        };
+        if self.fleet.tasks[i].status != (Status::Verifying { attempt }) {
             return;
         }
         self.gating.remove(id);
         match result {
             GateResult::Passed { .. } => {
-                self.tasks[i].feedback = None;
+                self.fleet.tasks[i].feedback = None;
                 self.set_status(
                     i,
                     Status::Review {
@@ -114,8 +118,10 @@ impl Scheduler {
     }
 
     pub(super) fn merged(&mut self, id: &TaskId, result: MergeResult, out: &mut Out) {
-        let Some(&i) = self.index.get(id) else { return };
-        let Status::Merging { attempt } = self.tasks[i].status else {
+        let Some(&i) = self.fleet.index.get(id) else {
+            return;
+        };
+        let Status::Merging { attempt } = self.fleet.tasks[i].status else {
             return;
         };
         if self.merging.as_ref() == Some(id) {
@@ -160,7 +166,7 @@ impl Scheduler {
             .unwrap_or("")
             .trim()
             .to_owned();
-        let task = &mut self.tasks[i];
+        let task = &mut self.fleet.tasks[i];
         task.feedback = Some(Feedback {
             attempt,
             kind,

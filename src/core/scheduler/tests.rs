@@ -4,7 +4,7 @@ use super::*;
 use crate::agent::FailureClass;
 use crate::core::messages::{AgentResult, Command, CommandError, GateResult, MergeResult};
 use crate::core::status::MergeBlock;
-use crate::core::task::TaskPatch;
+use crate::core::task::{TaskPatch, TaskSpec};
 
 fn id(s: &str) -> TaskId {
     TaskId::parse(s).unwrap()
@@ -640,7 +640,7 @@ fn a_merge_waits_for_its_dependencies_to_be_merged() {
         exited(&mut s, t, 1, AgentResult::Succeeded);
         gated(&mut s, t, 1, passed());
     }
-    s.tasks[1].spec.deps = vec![id("a")];
+    s.fleet.tasks[1].spec.deps = vec![id("a")];
     let fx = s.command(Command::Approve { task: id("c") }).unwrap();
     assert!(merges(&fx).is_empty());
     assert_eq!(s.reason(s.task("c").unwrap()).unwrap(), "merge waits for a");

@@ -1,0 +1,183 @@
+//! The tasks of a fleet and the facts derived from them (which dependencies
+//! are pending, why a task waits). Shared by the scheduler, which changes
+//! tasks, and by read models (the cockpit, `status`), which mirror them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::feedback::{Feedback, compose_prompt};
+use super::messages::Workspace;
+use super::status::Status;
+use super::task::{TaskId, TaskSpec};
+
+/// What to do when an agent we asked to stop has exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterStop {
+    /// Queue the task again (it was reassigned).
+    Requeue,
+    /// Drop the task.
+    Drop,
+}
+
+/// A task as the scheduler tracks it: the spec plus everything that changes while it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub spec: TaskSpec,
+    pub status: Status,
+    /// Number of the latest attempt started (attempts are numbered from 1).
+    #[serde(default)]
+    pub attempts: u32,
+    /// Attempts since the last human decision; reaching `max_attempts` fails the task.
+    #[serde(default)]
+    pub tries: u32,
+    /// What the next attempt is told about the previous one.
+    #[serde(default)]
+    pub feedback: Option<Feedback>,
+    /// How the next attempt treats the worktree.
+    #[serde(default)]
+    pub workspace: Workspace,
+    /// Set while a stop we asked for is in progress.
+    #[serde(default)]
+    pub after_stop: Option<AfterStop>,
+}
+
+impl Task {
+    /// A task that has never run.
+    pub fn new(spec: TaskSpec) -> Self {
+        Self {
+            spec,
+            status: Status::Queued { held: false },
+            attempts: 0,
+            tries: 0,
+            feedback: None,
+            workspace: Workspace::Continue,
+            after_stop: None,
+        }
+    }
+
+    /// The prompt the next attempt gets: the task's prompt plus any feedback.
+    pub fn next_prompt(&self) -> String {
+        compose_prompt(&self.spec.prompt, self.feedback.as_ref())
+    }
+
+    pub fn id(&self) -> &TaskId {
+        &self.spec.id
+    }
+}
+
+/// Tasks in plan order with an index by id, the known agent profiles and
+/// whether the fleet is paused.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub(super) tasks: Vec<Task>,
+    pub(super) index: HashMap<TaskId, usize>,
+    pub(super) agents: BTreeSet<String>,
+    pub(super) paused: bool,
+}
+
+impl Fleet {
+    pub fn new(tasks: Vec<Task>, agents: impl IntoIterator<Item = String>, paused: bool) -> Self {
+        let index = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.spec.id.clone(), i))
+            .collect();
+        Self {
+            tasks,
+            index,
+            agents: agents.into_iter().collect(),
+            paused,
+        }
+    }
+
+    /// Every task in plan order.
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.index.get(id).map(|&i| &self.tasks[i])
+    }
+
+    /// Whether the fleet is paused (no new starts, agents stopped).
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether an agent profile is known.
+    pub fn has_agent(&self, name: &str) -> bool {
+        self.agents.contains(name)
+    }
+
+    /// The known agent profiles, sorted.
+    pub fn agents(&self) -> impl Iterator<Item = &str> {
+        self.agents.iter().map(String::as_str)
+    }
+
+    /// True when the task `id` is Done (merged).
+    pub fn is_done(&self, id: &TaskId) -> bool {
+        self.task(id.as_str())
+            .is_some_and(|t| matches!(t.status, Status::Done { .. }))
+    }
+
+    /// Dependencies of `task` that are not Done yet.
+    pub fn pending_deps<'a>(&'a self, task: &'a Task) -> impl Iterator<Item = &'a TaskId> + 'a {
+        task.spec.deps.iter().filter(|d| !self.is_done(d))
+    }
+
+    /// Tasks that depend on `id` and are not finished.
+    pub fn dependents<'a>(&'a self, id: &'a TaskId) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks
+            .iter()
+            .filter(move |t| !t.status.is_final() && t.spec.deps.contains(id))
+    }
+
+    /// Why a task is failed, held or blocked, in words; None when it is simply progressing.
+    pub fn reason(&self, task: &Task) -> Option<String> {
+        match &task.status {
+            Status::Failed { reason } => Some(reason.clone()),
+            Status::Review {
+                block: Some(block), ..
+            } => Some(block.to_string()),
+            Status::Paused { .. } => Some("paused by the user".into()),
+            Status::Queued { held: true } => Some("held by the user".into()),
+            Status::Queued { held: false } | Status::Merging { .. } => {
+                let pending: Vec<&str> = self.pending_deps(task).map(TaskId::as_str).collect();
+                if !pending.is_empty() {
+                    let what = if matches!(task.status, Status::Merging { .. }) {
+                        "merge waits for"
+                    } else {
+                        "waiting for"
+                    };
+                    Some(format!("{what} {}", pending.join(", ")))
+                } else if !self.agents.contains(&task.spec.agent) {
+                    Some(format!("agent `{}` is not defined", task.spec.agent))
+                } else if self.paused && matches!(task.status, Status::Queued { .. }) {
+                    Some("the fleet is paused".into())
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Replaces the task of the same id, or appends it: for read models that
+    /// mirror the engine's task notifications.
+    pub fn upsert(&mut self, task: Task) {
+        match self.index.get(task.id()) {
+            Some(&i) => self.tasks[i] = task,
+            None => {
+                self.index.insert(task.id().clone(), self.tasks.len());
+                self.tasks.push(task);
+            }
+        }
+    }
+
+    /// For read models: mirror the fleet's paused flag.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+}
