@@ -21,3 +21,4 @@ pub mod sanitize;
 pub mod sim;
 pub mod store;
 pub mod summary;
+pub mod ui;

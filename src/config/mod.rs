@@ -31,6 +31,7 @@ pub struct Config {
     pub fleet: FleetSection,
     pub verify: VerifySection,
     pub agents: BTreeMap<String, AgentProfile>,
+    pub ui: UiSection,
     /// The plan as written in the file, in file order (imported into the store once by id).
     pub tasks: Vec<TaskSpec>,
 }
@@ -112,9 +113,57 @@ impl Default for FleetSection {
     }
 }
 
+/// `[ui]`: the cockpit's look and keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSection {
+    /// A built-in theme name (dark, light, high-contrast, mono) or a path to a theme file.
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// Overrides of single actions: `approve = "ctrl-a"` or `down = ["j", "ctrl-n"]`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeysSpec>,
+    /// Mouse support (click a card, scroll a pane).
+    #[serde(default = "default_true")]
+    pub mouse: bool,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        Self {
+            theme: None,
+            keys: BTreeMap::new(),
+            mouse: true,
+        }
+    }
+}
+
+/// One key or several for an action in `[ui.keys]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeysSpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeysSpec {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeysSpec::One(k) => vec![k.as_str()],
+            KeysSpec::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(default)]
+    ui: UiSection,
     #[serde(default)]
     fleet: FleetSection,
     #[serde(default)]
