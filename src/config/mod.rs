@@ -321,6 +321,7 @@ impl Config {
             fleet,
             verify: raw.verify,
             agents,
+            ui: raw.ui,
             tasks,
         })
     }
