@@ -59,6 +59,31 @@ pub enum Command {
     Reject {
         task: TaskId,
     },
+    /// Several commands applied all together or not at all (a replan).
+    Batch {
+        commands: Vec<Command>,
+    },
+}
+
+impl Command {
+    /// A short description for messages: "edit `api`", "add `docs`"...
+    pub fn describe(&self) -> String {
+        match self {
+            Command::PauseTask { task } => format!("pause `{task}`"),
+            Command::ResumeTask { task } => format!("resume `{task}`"),
+            Command::PauseFleet => "pause the fleet".into(),
+            Command::ResumeFleet => "resume the fleet".into(),
+            Command::Reassign { task, agent } => format!("reassign `{task}` to `{agent}`"),
+            Command::Edit { task, .. } => format!("edit `{task}`"),
+            Command::Add { spec } => format!("add `{}`", spec.id),
+            Command::Drop { task } => format!("drop `{task}`"),
+            Command::Retry { task } => format!("retry `{task}`"),
+            Command::Approve { task } => format!("approve `{task}`"),
+            Command::RequestChanges { task, .. } => format!("request changes to `{task}`"),
+            Command::Reject { task } => format!("reject `{task}`"),
+            Command::Batch { commands } => format!("{} changes", commands.len()),
+        }
+    }
 }
 
 /// Why a command was refused; the scheduler state is unchanged.

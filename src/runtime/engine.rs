@@ -12,10 +12,11 @@ use super::{Msg, process};
 use crate::agent::AgentEvent;
 use crate::config::{Config, ConfigError};
 use crate::core::{
-    Actor, AgentResult, Command, CommandError, Effect, Event, Report, Scheduler, Signal, TaskId,
+    Actor, AgentResult, Command, CommandError, Effect, Event, Report, Scheduler, Signal, Task,
+    TaskId,
 };
 use crate::git::{self, GitError};
-use crate::store::{FleetLock, LockError, Store, StoreError, Usage};
+use crate::store::{AttemptRecord, FleetLock, LockError, Store, StoreError, Usage};
 
 /// How the engine behaves, from the command line.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,8 +64,33 @@ pub enum Notification {
         attempt: u32,
         event: AgentEvent,
     },
+    /// A task's whole state after it changed (sent whenever it is saved).
+    Task { task: Box<Task> },
+    /// The fleet was paused or resumed.
+    Fleet { paused: bool },
+    /// A line of verify output (or a note from the gate) for `attempt`.
+    Gate {
+        task: TaskId,
+        attempt: u32,
+        line: String,
+    },
     /// Something went wrong that did not stop the engine (a store write failed...).
     Warning { message: String },
+}
+
+/// The state of a fleet at one moment, for a viewer to start from.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub root: PathBuf,
+    pub target: String,
+    /// Tasks in plan order.
+    pub tasks: Vec<Task>,
+    pub fleet_paused: bool,
+    /// Agent profile names.
+    pub agents: Vec<String>,
+    pub max_parallel: usize,
+    /// Every attempt so far (outcomes, usage, transcripts).
+    pub attempts: Vec<AttemptRecord>,
 }
 
 /// Sends commands to a running engine.
@@ -229,6 +255,20 @@ impl Engine {
         &self.root
     }
 
+    /// Everything a viewer needs to start from; later changes arrive as
+    /// notifications (subscribe first, then take the snapshot).
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            root: self.root.clone(),
+            target: self.target.clone(),
+            tasks: self.scheduler.tasks().to_vec(),
+            fleet_paused: self.scheduler.fleet_paused(),
+            agents: self.config.agents.keys().cloned().collect(),
+            max_parallel: self.config.fleet.max_parallel,
+            attempts: self.store.all_attempts()?,
+        })
+    }
+
     /// Recovers and starts what can start. Must run inside a tokio runtime; idempotent.
     pub fn start(&mut self) {
         if !self.started {
@@ -367,6 +407,17 @@ impl Engine {
                     event,
                 });
             }
+            Msg::GateLine {
+                task,
+                attempt,
+                line,
+            } => {
+                self.notify(Notification::Gate {
+                    task,
+                    attempt,
+                    line,
+                });
+            }
             Msg::Committed {
                 task,
                 attempt,
@@ -406,14 +457,16 @@ impl Engine {
         for effect in effects {
             match effect {
                 Effect::SaveTask { task } => {
-                    if let Some(t) = self.scheduler.task(task.as_str()) {
-                        let r = self.store.save_task(t);
+                    if let Some(t) = self.scheduler.task(task.as_str()).cloned() {
+                        let r = self.store.save_task(&t);
                         self.check(r);
+                        self.notify(Notification::Task { task: Box::new(t) });
                     }
                 }
                 Effect::SaveFleet { paused } => {
                     let r = self.store.set_fleet_paused(paused);
                     self.check(r);
+                    self.notify(Notification::Fleet { paused });
                 }
                 Effect::Record { actor, event } => {
                     let r = self.store.record(actor, &event);

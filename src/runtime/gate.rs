@@ -82,7 +82,7 @@ impl Gate {
             attempt,
             commit: commit.clone(),
         });
-        let mut log = match Writer::open_append(&self.transcript) {
+        let writer = match Writer::open_append(&self.transcript) {
             Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!(
@@ -92,19 +92,21 @@ impl Gate {
                 None
             }
         };
+        let mut log = GateLog {
+            writer,
+            tx: self.tx.clone(),
+            task: self.task.clone(),
+            attempt,
+        };
         let worktree = git::worktree_path(&self.root, self.task.as_str());
         for command in self.commands.clone() {
-            if let Some(log) = log.as_mut() {
-                let _ = log.line(Stream::Fleet, &format!("verify: {command}"));
-            }
-            match self.verify(&command, &worktree, log.as_mut()).await? {
+            log.line(Stream::Fleet, &format!("verify: {command}"));
+            match self.verify(&command, &worktree, &mut log).await? {
                 Ok(()) => {}
                 Err(output) => return Some(GateResult::VerifyFailed { command, output }),
             }
         }
-        if let Some(log) = log.as_mut() {
-            let _ = log.line(Stream::Fleet, "verify: passed");
-        }
+        log.line(Stream::Fleet, "verify: passed");
         Some(GateResult::Passed { commit })
     }
 
@@ -114,7 +116,7 @@ impl Gate {
         &mut self,
         command: &str,
         worktree: &Path,
-        mut log: Option<&mut Writer>,
+        log: &mut GateLog,
     ) -> Option<Result<(), String>> {
         let args = ["-c".to_owned(), command.to_owned()];
         let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
@@ -146,20 +148,7 @@ impl Gate {
         let status = loop {
             tokio::select! {
                 line = lines.recv(), if lines_open => match line {
-                    Some(line) => {
-                        if let Some(log) = log.as_deref_mut() {
-                            let _ = log.line(Stream::Verify, &line);
-                        }
-                        output.push_str(&line);
-                        output.push('\n');
-                        if output.len() > 2 * OUTPUT_KEEP {
-                            let mut cut = output.len() - OUTPUT_KEEP;
-                            while !output.is_char_boundary(cut) {
-                                cut += 1;
-                            }
-                            output.drain(..cut);
-                        }
-                    }
+                    Some(line) => keep(&mut output, log, &line),
                     None => lines_open = false,
                 },
                 status = child.wait() => break Some(status),
@@ -177,11 +166,7 @@ impl Gate {
         }
         let drain = async {
             while let Some(line) = lines.recv().await {
-                if let Some(log) = log.as_deref_mut() {
-                    let _ = log.line(Stream::Verify, &line);
-                }
-                output.push_str(&line);
-                output.push('\n');
+                keep(&mut output, log, &line);
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
@@ -200,5 +185,43 @@ impl Gate {
             ))),
             Some(Err(e)) => Some(Err(format!("lost track of `{command}`: {e}"))),
         }
+    }
+}
+
+/// Where the gate's lines go: the attempt's transcript and the engine's observers.
+struct GateLog {
+    writer: Option<Writer>,
+    tx: mpsc::UnboundedSender<Msg>,
+    task: TaskId,
+    attempt: u32,
+}
+
+impl GateLog {
+    fn line(&mut self, stream: Stream, text: &str) {
+        if let Some(w) = self.writer.as_mut()
+            && let Err(e) = w.line(stream, text)
+        {
+            tracing::warn!("transcript {}: {e}", w.path().display());
+        }
+        let msg = Msg::GateLine {
+            task: self.task.clone(),
+            attempt: self.attempt,
+            line: text.to_owned(),
+        };
+        let _ = self.tx.send(msg);
+    }
+}
+
+/// Logs a line of verify output and keeps the end of the output for the feedback.
+fn keep(output: &mut String, log: &mut GateLog, line: &str) {
+    log.line(Stream::Verify, line);
+    output.push_str(line);
+    output.push('\n');
+    if output.len() > 2 * OUTPUT_KEEP {
+        let mut cut = output.len() - OUTPUT_KEEP;
+        while !output.is_char_boundary(cut) {
+            cut += 1;
+        }
+        output.drain(..cut);
     }
 }

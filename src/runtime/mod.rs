@@ -14,7 +14,7 @@ pub mod process;
 
 use tokio::sync::oneshot;
 
-pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification};
+pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
 
 use crate::agent::AgentEvent;
 use crate::core::{Command, CommandError, Report, TaskId};
@@ -50,6 +50,12 @@ pub(crate) enum Msg {
         task: TaskId,
         attempt: u32,
         event: AgentEvent,
+    },
+    /// A line of verify output.
+    GateLine {
+        task: TaskId,
+        attempt: u32,
+        line: String,
     },
     /// The gate committed the attempt.
     Committed {

@@ -11,43 +11,71 @@ impl Scheduler {
     /// Applies a user command. On error nothing has changed.
     pub fn command(&mut self, command: Command) -> Result<Vec<Effect>, CommandError> {
         let mut out = Out::default();
+        self.apply(command, &mut out)?;
+        self.pump(&mut out);
+        Ok(out.fx)
+    }
+
+    /// Applies one command without starting anything; on error `out` may hold
+    /// partial effects, so callers discard it (see [`Command::Batch`]).
+    fn apply(&mut self, command: Command, out: &mut Out) -> Result<(), CommandError> {
+        let mut sub = Out::default();
+        let result = self.apply_one(command, &mut sub);
+        out.fx.append(&mut sub.fx);
+        result
+    }
+
+    fn apply_one(&mut self, command: Command, out: &mut Out) -> Result<(), CommandError> {
         match command {
-            Command::PauseTask { task } => self.pause_task(&task, &mut out)?,
-            Command::ResumeTask { task } => self.resume_task(&task, &mut out)?,
+            Command::Batch { commands } => {
+                let before = self.clone();
+                for (i, command) in commands.into_iter().enumerate() {
+                    let what = command.describe();
+                    if let Err(e) = self.apply(command, out) {
+                        *self = before;
+                        return Err(CommandError::Invalid(format!(
+                            "change {} ({what}): {e}; nothing was applied",
+                            i + 1
+                        )));
+                    }
+                }
+            }
+            Command::PauseTask { task } => self.pause_task(&task, out)?,
+            Command::ResumeTask { task } => self.resume_task(&task, out)?,
             Command::PauseFleet => {
                 if !self.fleet.paused {
                     for i in 0..self.fleet.tasks.len() {
                         if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
-                            self.signal(i, Signal::Pause, &mut out);
+                            self.signal(i, Signal::Pause, out);
                         }
                     }
-                    self.set_fleet_paused(true, Actor::User, "paused by the user".into(), &mut out);
+                    self.set_fleet_paused(true, Actor::User, "paused by the user".into(), out);
                 }
             }
             Command::ResumeFleet => {
                 if self.fleet.paused {
                     for i in 0..self.fleet.tasks.len() {
                         if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
-                            self.signal(i, Signal::Resume, &mut out);
+                            self.signal(i, Signal::Resume, out);
                         }
                     }
-                    self.set_fleet_paused(false, Actor::User, String::new(), &mut out);
+                    self.set_fleet_paused(false, Actor::User, String::new(), out);
                 }
             }
-            Command::Reassign { task, agent } => self.reassign(&task, agent, &mut out)?,
-            Command::Edit { task, patch } => self.edit(&task, patch, &mut out)?,
-            Command::Add { spec } => self.add(spec, &mut out)?,
-            Command::Drop { task } => self.drop_task(&task, &mut out)?,
+            Command::Reassign { task, agent } => self.reassign(&task, agent, out)?,
+            Command::Edit { task, patch } => self.edit(&task, patch, out)?,
+            Command::Add { spec } => self.add(spec, out)?,
+            Command::Drop { task } => self.drop_task(&task, out)?,
             Command::Retry { task } => {
                 let i = self.require(&task, "retry", "failed", |s| {
                     matches!(s, Status::Failed { .. })
                 })?;
                 self.fleet.tasks[i].tries = 0;
-                self.set_status(i, Status::Queued { held: false }, Actor::User, &mut out);
+                self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
             Command::Approve { task } => {
                 let (i, attempt) = self.expect_review(&task, "approve")?;
-                self.set_status(i, Status::Merging { attempt }, Actor::User, &mut out);
+                self.set_status(i, Status::Merging { attempt }, Actor::User, out);
             }
             Command::RequestChanges { task, feedback } => {
                 if feedback.trim().is_empty() {
@@ -71,7 +99,7 @@ impl Scheduler {
                     },
                 );
                 t.workspace = Workspace::Continue;
-                self.set_status(i, Status::Queued { held: false }, Actor::User, &mut out);
+                self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
             Command::Reject { task } => {
                 let (i, _) = self.expect_review(&task, "reject")?;
@@ -80,11 +108,10 @@ impl Scheduler {
                 t.workspace = Workspace::Fresh;
                 let reason =
                     "rejected by the reviewer (a retry starts over from the target)".into();
-                self.set_status(i, Status::Failed { reason }, Actor::User, &mut out);
+                self.set_status(i, Status::Failed { reason }, Actor::User, out);
             }
         }
-        self.pump(&mut out);
-        Ok(out.fx)
+        Ok(())
     }
 
     /// The index of `task` if its status passes `ok`, else a WrongStatus error.

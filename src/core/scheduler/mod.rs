@@ -46,7 +46,7 @@ impl Default for Limits {
 }
 
 /// The state machine. See the module documentation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scheduler {
     fleet: Fleet,
     limits: Limits,

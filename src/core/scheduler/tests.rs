@@ -986,3 +986,62 @@ fn thousands_of_tasks_schedule_in_plan_order() {
         "plan order: t1 before t2's retry and t18"
     );
 }
+
+#[test]
+fn a_batch_applies_all_its_commands_or_none() {
+    let (mut s, _) = sched_with(
+        vec![
+            spec("a", &[], "sim"),
+            spec("b", &["a"], "sim"),
+            spec("c", &[], "sim"),
+        ],
+        limits(1),
+    );
+    let before = s.tasks().to_vec();
+    let bad = Command::Batch {
+        commands: vec![
+            Command::Add {
+                spec: spec("d", &["a"], "sim"),
+            },
+            Command::Drop { task: id("c") },
+            Command::Edit {
+                task: id("b"),
+                patch: TaskPatch {
+                    deps: Some(vec![id("ghost")]),
+                    ..TaskPatch::default()
+                },
+            },
+        ],
+    };
+    let err = s.command(bad).unwrap_err().to_string();
+    assert!(
+        err.starts_with("change 3 (edit `b`): task `b` depends on `ghost`"),
+        "{err}"
+    );
+    assert!(err.ends_with("nothing was applied"), "{err}");
+    assert_eq!(s.tasks(), before.as_slice());
+    assert!(s.task("d").is_none());
+
+    let good = Command::Batch {
+        commands: vec![
+            Command::Add {
+                spec: spec("d", &["a"], "sim"),
+            },
+            Command::Drop { task: id("c") },
+            Command::Edit {
+                task: id("b"),
+                patch: TaskPatch {
+                    deps: Some(vec![id("d")]),
+                    ..TaskPatch::default()
+                },
+            },
+        ],
+    };
+    let fx = s.command(good).unwrap();
+    assert_eq!(status(&s, "c"), Status::Dropped);
+    assert_eq!(s.task("b").unwrap().spec.deps, vec![id("d")]);
+    assert!(fx.contains(&Effect::Record {
+        actor: Actor::User,
+        event: Event::TaskAdded { task: id("d") }
+    }));
+}
