@@ -19,9 +19,9 @@ pub struct DemoArgs {
     /// Where to create the scratch repository (must not exist yet; default: a new directory under the system temp dir).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// How long the long-running demo task takes, in seconds.
-    #[arg(long, default_value_t = 6)]
-    pub long_secs: u64,
+    /// How long the long-running demo task takes, in seconds (default: 6 headless, 60 in the cockpit).
+    #[arg(long)]
+    pub long_secs: Option<u64>,
 }
 
 const FILES: [(&str, &str); 4] = [
@@ -35,7 +35,7 @@ const FILES: [(&str, &str); 4] = [
 ];
 const PLAN: &str = include_str!("../../assets/demo/fleet.toml");
 
-pub fn main(args: DemoArgs) -> i32 {
+pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
     let dir = match args.dir.clone() {
         Some(d) => d,
         None => std::env::temp_dir().join(format!(
@@ -44,7 +44,8 @@ pub fn main(args: DemoArgs) -> i32 {
             crate::store::now_ms()
         )),
     };
-    if let Err(e) = create(&dir, args.long_secs) {
+    let long_secs = args.long_secs.unwrap_or(if args.headless { 6 } else { 60 });
+    if let Err(e) = create(&dir, long_secs) {
         eprintln!(
             "fleetdeck: cannot create the demo repository in {}: {e}",
             dir.display()
@@ -53,10 +54,9 @@ pub fn main(args: DemoArgs) -> i32 {
     }
     println!("demo repository: {}", dir.display());
     if !args.headless {
-        eprintln!(
-            "fleetdeck: the full-screen cockpit is not part of this build yet; run `fleetdeck demo --headless`"
-        );
-        return 2;
+        let code = super::cockpit::main(&dir, theme);
+        println!("demo repository: {} (`fleetdeck -C {}` opens it again)", dir.display(), dir.display());
+        return code;
     }
     logging::init(&dir);
     let rt = match super::runtime() {

@@ -1,5 +1,6 @@
 //! The command line: argument parsing (clap) and one module per subcommand.
 
+mod cockpit;
 mod demo;
 mod init;
 mod log;
@@ -40,6 +41,10 @@ struct Cli {
     /// The repository to work on (default: the one containing the current directory).
     #[arg(short = 'C', long, global = true, value_name = "DIR")]
     repo: Option<PathBuf>,
+    /// Cockpit theme: dark, light, high-contrast, mono, or a path to a theme file
+    /// (default: [ui] theme in fleet.toml, or mono when NO_COLOR is set).
+    #[arg(long, global = true, value_name = "NAME")]
+    theme: Option<String>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -52,7 +57,7 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Run the fleet: start ready tasks, verify, merge what is approved.
+    /// Run the fleet in the cockpit (or --headless): start ready tasks, verify, merge what is approved.
     Run(RunArgs),
     /// Show every task: status, column, agent, attempts, cost and why it waits.
     Status {
@@ -77,7 +82,7 @@ enum Cmd {
     },
     /// Print a task's transcript (the latest attempt by default), sanitized.
     Log(log::LogArgs),
-    /// Create a scratch repository with a small project and a plan of simulated agents, and run it.
+    /// Create a scratch repository with a small project and a plan of simulated agents, and open the cockpit on it.
     Demo(demo::DemoArgs),
     /// The simulated agent: run a script of directives, printing Claude Code's stream-json.
     ///
@@ -118,7 +123,7 @@ pub fn main() -> ExitCode {
                 .unwrap_or(1);
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
-        Some(Cmd::Demo(args)) => demo::main(args),
+        Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         command => match repo_root(cli.repo.as_deref()) {
             Err(message) => {
                 eprintln!("fleetdeck: {message}");
@@ -126,16 +131,18 @@ pub fn main() -> ExitCode {
             }
             Ok(root) => match command {
                 Some(Cmd::Init { force }) => init::main(&root, force),
-                Some(Cmd::Run(args)) => run::main(&root, args),
-                None => run::main(
-                    &root,
-                    RunArgs {
-                        headless: false,
-                        auto_approve: false,
-                        resume: false,
-                        json: false,
-                    },
-                ),
+                Some(Cmd::Run(args)) if args.headless => run::main(&root, args),
+                Some(Cmd::Run(args)) => {
+                    if args.auto_approve || args.resume || args.json {
+                        eprintln!(
+                            "fleetdeck: --auto-approve, --resume and --json go with --headless (in the cockpit, P resumes and a approves)"
+                        );
+                        2
+                    } else {
+                        cockpit::main(&root, cli.theme.as_deref())
+                    }
+                }
+                None => cockpit::main(&root, cli.theme.as_deref()),
                 Some(Cmd::Status { json }) => status::main(&root, json),
                 Some(Cmd::Add(args)) => task_cmds::add(&root, args),
                 Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),

@@ -12,12 +12,6 @@ use crate::store::now_ms;
 use crate::summary;
 
 pub fn main(root: &Path, args: RunArgs) -> i32 {
-    if !args.headless {
-        eprintln!(
-            "fleetdeck: the full-screen cockpit is not part of this build yet; use `fleetdeck run --headless` (see --help)"
-        );
-        return 2;
-    }
     logging::init(root);
     let rt = match super::runtime() {
         Ok(rt) => rt,

@@ -31,6 +31,9 @@ pub struct AddArgs {
     pub role: Option<String>,
     #[arg(long, default_value_t = 0)]
     pub priority: i32,
+    /// Merge as soon as the verify gate passes, without review.
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 pub fn add(root: &Path, args: AddArgs) -> i32 {
@@ -50,6 +53,7 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 role: args.role.clone(),
                 verify: None,
                 priority: args.priority,
+                auto_approve: args.auto_approve,
             },
         })
     })();

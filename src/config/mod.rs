@@ -191,6 +191,8 @@ struct RawTask {
     verify: Option<Vec<String>>,
     #[serde(default)]
     priority: i32,
+    #[serde(default)]
+    auto_approve: bool,
 }
 
 impl Config {
@@ -301,6 +303,7 @@ impl Config {
                 role: t.role,
                 verify: t.verify,
                 priority: t.priority,
+                auto_approve: t.auto_approve,
             });
         }
         // An empty agent was reported above.

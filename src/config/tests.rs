@@ -186,7 +186,8 @@ fn the_documented_example_is_a_valid_config() {
     let text = include_str!("../../fleet.example.toml");
     let c = parse(text).unwrap();
     assert_eq!(c.agents.len(), 6);
-    assert_eq!(c.tasks.len(), 2);
+    assert_eq!(c.tasks.len(), 3);
+    assert!(c.tasks[2].auto_approve && !c.tasks[0].auto_approve);
     assert_eq!(c.fleet.target.as_deref(), Some("main"));
     // Every profile `init` may write is documented here too, with the same command.
     for (program, profile) in crate::cli::init_profiles() {

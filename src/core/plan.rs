@@ -173,6 +173,7 @@ mod tests {
             role: None,
             verify: None,
             priority: 0,
+            auto_approve: false,
         }
     }
 

@@ -98,6 +98,10 @@ pub struct TaskSpec {
     /// Higher starts first among ready tasks; ties keep plan order.
     #[serde(default)]
     pub priority: i32,
+    /// Merge as soon as the verify gate passes, without waiting for review
+    /// (for low-risk work such as documentation).
+    #[serde(default)]
+    pub auto_approve: bool,
 }
 
 /// A change to a task that is not running: every `Some` field replaces the old value.
@@ -110,6 +114,7 @@ pub struct TaskPatch {
     pub role: Option<Option<String>>,
     pub verify: Option<Option<Vec<String>>>,
     pub priority: Option<i32>,
+    pub auto_approve: Option<bool>,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ fn spec(id: &str) -> TaskSpec {
         role: None,
         verify: None,
         priority: 0,
+        auto_approve: false,
     }
 }
 

@@ -275,6 +275,7 @@ impl Scheduler {
             role,
             verify,
             priority,
+            auto_approve,
         } = patch;
         if let Some(v) = title {
             spec.title = v;
@@ -296,6 +297,9 @@ impl Scheduler {
         }
         if let Some(v) = priority {
             spec.priority = v;
+        }
+        if let Some(v) = auto_approve {
+            spec.auto_approve = v;
         }
         self.check_spec(&spec)?;
         self.check_acyclic(Some(&spec))?;

@@ -86,7 +86,7 @@ impl Scheduler {
                     Actor::Engine,
                     out,
                 );
-                if self.limits.auto_approve {
+                if self.limits.auto_approve || self.fleet.tasks[i].spec.auto_approve {
                     self.set_status(i, Status::Merging { attempt }, Actor::Engine, out);
                 }
             }

@@ -20,6 +20,7 @@ fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
         role: None,
         verify: None,
         priority: 0,
+        auto_approve: false,
     }
 }
 
@@ -1044,4 +1045,16 @@ fn a_batch_applies_all_its_commands_or_none() {
         actor: Actor::User,
         event: Event::TaskAdded { task: id("d") }
     }));
+}
+
+#[test]
+fn a_task_marked_auto_approve_merges_without_review() {
+    let mut docs = spec("docs", &[], "sim");
+    docs.auto_approve = true;
+    let (mut s, _) = sched_with(vec![docs, spec("code", &[], "sim")], limits(2));
+    exited(&mut s, "docs", 1, AgentResult::Succeeded);
+    assert_eq!(merges(&gated(&mut s, "docs", 1, passed())), ["docs"]);
+    exited(&mut s, "code", 1, AgentResult::Succeeded);
+    gated(&mut s, "code", 1, passed());
+    assert_eq!(status(&s, "code"), Status::Review { attempt: 1, block: None });
 }

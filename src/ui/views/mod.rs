@@ -1,1 +1,10 @@
-//! One file per view. Each view renders from state passed in; none keeps state of its own.
+//! One file per view. Each renders from the state passed in and keeps none of its own.
+
+pub mod board;
+pub mod chrome;
+pub mod detail;
+pub mod diff;
+pub mod dialogs;
+pub mod help;
+pub mod info;
+pub mod transcript;

@@ -1,0 +1,122 @@
+//! `fleetdeck` / `fleetdeck run`: the full-screen cockpit over the engine.
+
+use std::path::Path;
+
+use tokio::sync::mpsc;
+
+use super::logging;
+use crate::config::FILE_NAME;
+use crate::runtime::{Engine, EngineOptions};
+use crate::ui::app::App;
+use crate::ui::keymap::Keymap;
+use crate::ui::model::Model;
+use crate::ui::run::{UiMsg, event_loop, spawn_terminal_reader};
+use crate::ui::terminal;
+use crate::ui::theme::Theme;
+
+pub fn main(root: &Path, theme: Option<&str>) -> i32 {
+    if !root.join(FILE_NAME).exists() {
+        eprintln!(
+            "fleetdeck: there is no {FILE_NAME} in {}.\n`fleetdeck init` writes one to start from; `fleetdeck demo` shows the cockpit on a scratch repository.",
+            root.display()
+        );
+        return 2;
+    }
+    logging::init(root);
+    let rt = match super::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fleetdeck: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(cockpit(root, theme))
+}
+
+/// Opens the fleet and runs the cockpit until the user quits.
+pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
+    let mut engine = match Engine::open(root, EngineOptions::default()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return e.exit_code();
+        }
+    };
+    let config = engine.config().clone();
+    let keymap = match Keymap::with_overrides(&config.ui.keys) {
+        Ok((keymap, warnings)) => {
+            for w in warnings {
+                tracing::warn!("[ui.keys]: {w}");
+            }
+            keymap
+        }
+        Err(e) => {
+            eprintln!("fleetdeck: {}: [ui.keys]: {e}", config.path.display());
+            return 2;
+        }
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (theme, warnings) = Theme::load(theme.or(config.ui.theme.as_deref()), no_color);
+    for w in warnings {
+        tracing::warn!("theme: {w}");
+    }
+    let notes = engine.subscribe();
+    engine.start();
+    let snapshot = match engine.snapshot() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 1;
+        }
+    };
+    let handle = engine.handle();
+    let engine_task = tokio::spawn(async move { engine.run(false).await });
+
+    let mut app = App::new(Model::new(snapshot), keymap, theme);
+    app.mouse = config.ui.mouse;
+    let (tx, rx) = mpsc::unbounded_channel();
+    forward_signals(tx.clone());
+    let mut guard = match terminal::enter(app.mouse) {
+        Ok(g) => g,
+        Err(e) => {
+            handle.shutdown();
+            let _ = engine_task.await;
+            eprintln!("fleetdeck: cannot take over the terminal: {e} (use `fleetdeck run --headless` without one)");
+            return 1;
+        }
+    };
+    if let Ok(size) = guard.terminal.size() {
+        app.size = (size.width, size.height);
+    }
+    spawn_terminal_reader(tx.clone());
+    let result = event_loop(&mut app, &mut guard.terminal, notes, rx, tx, handle.clone()).await;
+    drop(guard); // give the terminal back before waiting for agents to stop
+    let live = app.model.fleet.tasks().iter().filter(|t| t.status.has_agent()).count();
+    handle.shutdown();
+    let _ = engine_task.await;
+    if let Err(e) = result {
+        eprintln!("fleetdeck: the terminal failed: {e}");
+        return 1;
+    }
+    if live > 0 {
+        println!(
+            "fleetdeck: stopped {live} running agent(s); their attempts are redone when the fleet next starts (it starts paused: press P)."
+        );
+    }
+    0
+}
+
+/// SIGTERM and SIGHUP (a closed SSH session) leave like a quit, so the terminal is restored.
+fn forward_signals(tx: mpsc::UnboundedSender<UiMsg>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        let tx = tx.clone();
+        if let Ok(mut s) = signal(kind) {
+            tokio::spawn(async move {
+                if s.recv().await.is_some() {
+                    let _ = tx.send(UiMsg::Terminate);
+                }
+            });
+        }
+    }
+}

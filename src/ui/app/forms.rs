@@ -1,0 +1,345 @@
+//! The text forms of the editors: a task as TOML for `e` and `n`, the
+//! not-yet-done plan as TOML for `R`, and turning edited text back into
+//! engine commands, with errors that say where.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::core::{Command, Fleet, Task, TaskId, TaskPatch, TaskSpec};
+
+/// A TOML string: a literal multi-line string when it spans lines (easy to
+/// edit), else a basic string with escapes.
+fn toml_str(s: &str) -> String {
+    if s.contains('\n') && !s.contains("'''") && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        format!("'''\n{s}'''")
+    } else {
+        toml::Value::String(s.to_owned()).to_string()
+    }
+}
+
+fn toml_list(items: &[TaskId]) -> String {
+    let items: Vec<String> = items.iter().map(|d| toml_str(d.as_str())).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The editable fields of a task (`id` only when `with_id`).
+pub fn task_toml(spec: &TaskSpec, with_id: bool) -> String {
+    let mut out = String::new();
+    if with_id {
+        out.push_str(&format!("id = {}\n", toml_str(spec.id.as_str())));
+    }
+    out.push_str(&format!("title = {}\n", toml_str(&spec.title)));
+    out.push_str(&format!("agent = {}\n", toml_str(&spec.agent)));
+    out.push_str(&format!("deps = {}\n", toml_list(&spec.deps)));
+    if let Some(role) = &spec.role {
+        out.push_str(&format!("role = {}\n", toml_str(role)));
+    }
+    if spec.priority != 0 {
+        out.push_str(&format!("priority = {}\n", spec.priority));
+    }
+    if spec.auto_approve {
+        out.push_str("auto_approve = true\n");
+    }
+    if let Some(verify) = &spec.verify {
+        let items: Vec<String> = verify.iter().map(|v| toml_str(v)).collect();
+        out.push_str(&format!("verify = [{}]\n", items.join(", ")));
+    }
+    out.push_str(&format!("prompt = {}\n", toml_str(&spec.prompt)));
+    out
+}
+
+/// The text of the editor for `e` on a task.
+pub fn edit_text(task: &Task) -> String {
+    format!(
+        "# Edit task `{}`: change the values, ctrl-s saves, esc cancels.\n{}",
+        task.id(),
+        task_toml(&task.spec, false)
+    )
+}
+
+/// The text of the editor for `n`.
+pub fn new_task_text(default_agent: &str) -> String {
+    format!(
+        "# New task: fill in the values, ctrl-s adds it, esc cancels.\nid = \"\"\ntitle = \"\"\nagent = {}\ndeps = []\nprompt = '''\n'''\n",
+        toml_str(default_agent)
+    )
+}
+
+/// The not-yet-done part of the plan, as `[[task]]` tables.
+pub fn replan_text(fleet: &Fleet) -> String {
+    let mut out = String::from(
+        "# Replan: the tasks that are not done. Add, remove or change [[task]] tables,\n# then ctrl-s to review the changes before they apply; esc cancels.\n",
+    );
+    for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
+        out.push_str(&format!("\n[[task]]  # {}\n", t.status));
+        out.push_str(&task_toml(&t.spec, true));
+    }
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    id: Option<String>,
+    title: Option<String>,
+    prompt: Option<String>,
+    agent: Option<String>,
+    #[serde(default)]
+    deps: Option<Vec<String>>,
+    role: Option<String>,
+    verify: Option<Vec<String>>,
+    priority: Option<i32>,
+    auto_approve: Option<bool>,
+}
+
+/// A TOML error as `line L, column C: message`.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {col}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_owned(),
+    }
+}
+
+fn ids(list: Vec<String>) -> Result<Vec<TaskId>, String> {
+    list.iter().map(|d| TaskId::parse(d).map_err(|e| e.to_string())).collect()
+}
+
+/// Parses the `e` editor into an Edit command.
+pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
+    let f: Fields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    if f.id.is_some() {
+        return Err("the id cannot be changed here (use replan: R)".into());
+    }
+    let patch = TaskPatch {
+        title: f.title,
+        prompt: f.prompt,
+        deps: f.deps.map(ids).transpose()?,
+        agent: f.agent,
+        role: Some(f.role),
+        verify: Some(f.verify),
+        priority: Some(f.priority.unwrap_or(0)),
+        auto_approve: Some(f.auto_approve.unwrap_or(false)),
+    };
+    Ok(Command::Edit { task: task.clone(), patch })
+}
+
+fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
+    let raw_id = f.id.ok_or_else(|| format!("{where_}: `id` is missing"))?;
+    let id = TaskId::parse(&raw_id).map_err(|e| format!("{where_}: {e}"))?;
+    let prompt = f.prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| format!("{where_}: `prompt` is empty"))?;
+    let agent = f.agent.filter(|a| !a.is_empty()).ok_or_else(|| format!("{where_}: `agent` is missing"))?;
+    Ok(TaskSpec {
+        title: f.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| id.to_string()),
+        id,
+        prompt,
+        deps: f.deps.map(ids).transpose().map_err(|e| format!("{where_}: {e}"))?.unwrap_or_default(),
+        agent,
+        role: f.role,
+        verify: f.verify,
+        priority: f.priority.unwrap_or(0),
+        auto_approve: f.auto_approve.unwrap_or(false),
+    })
+}
+
+/// Parses the `n` editor into an Add command.
+pub fn parse_new(text: &str) -> Result<Command, String> {
+    let f: Fields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    Ok(Command::Add { spec: spec_from(f, "the new task")? })
+}
+
+/// One change a replan makes, for the confirmation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplanChange {
+    Add { id: TaskId, title: String },
+    Drop { id: TaskId },
+    /// `fields` names what changed: title, prompt, deps, agent...
+    Edit { id: TaskId, fields: Vec<&'static str> },
+}
+
+impl std::fmt::Display for ReplanChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplanChange::Add { id, title } => write!(f, "+ add   {id}: {title}"),
+            ReplanChange::Drop { id } => write!(f, "- drop  {id}"),
+            ReplanChange::Edit { id, fields } => write!(f, "~ edit  {id}: {}", fields.join(", ")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Plan {
+    #[serde(default)]
+    task: Vec<Fields>,
+}
+
+/// Compares the edited plan with the fleet: the changes, and one Batch
+/// command doing them (adds, then edits, then drops). No change is an error
+/// (there is nothing to confirm).
+pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Command), String> {
+    let plan: Plan = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    let mut edited: Vec<TaskSpec> = Vec::new();
+    for (i, f) in plan.task.into_iter().enumerate() {
+        let spec = spec_from(f, &format!("task {} of the plan", i + 1))?;
+        if edited.iter().any(|s| s.id == spec.id) {
+            return Err(format!("task `{}` appears twice", spec.id));
+        }
+        edited.push(spec);
+    }
+    let open: HashMap<&TaskId, &Task> =
+        fleet.tasks().iter().filter(|t| !t.status.is_final()).map(|t| (t.id(), t)).collect();
+    let (mut changes, mut adds, mut edits, mut drops) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for spec in &edited {
+        match open.get(&spec.id) {
+            None if fleet.task(spec.id.as_str()).is_some() => {
+                return Err(format!("task `{}` is already done or dropped; give the new task another id", spec.id));
+            }
+            None => {
+                changes.push(ReplanChange::Add { id: spec.id.clone(), title: spec.title.clone() });
+                adds.push(Command::Add { spec: spec.clone() });
+            }
+            Some(task) => {
+                let old = &task.spec;
+                let mut fields = Vec::new();
+                let mut patch = TaskPatch::default();
+                if old.title != spec.title {
+                    fields.push("title");
+                    patch.title = Some(spec.title.clone());
+                }
+                if old.prompt.trim_end() != spec.prompt.trim_end() {
+                    fields.push("prompt");
+                    patch.prompt = Some(spec.prompt.clone());
+                }
+                if old.deps != spec.deps {
+                    fields.push("deps");
+                    patch.deps = Some(spec.deps.clone());
+                }
+                if old.agent != spec.agent {
+                    fields.push("agent");
+                    patch.agent = Some(spec.agent.clone());
+                }
+                if old.role != spec.role {
+                    fields.push("role");
+                    patch.role = Some(spec.role.clone());
+                }
+                if old.verify != spec.verify {
+                    fields.push("verify");
+                    patch.verify = Some(spec.verify.clone());
+                }
+                if old.priority != spec.priority {
+                    fields.push("priority");
+                    patch.priority = Some(spec.priority);
+                }
+                if old.auto_approve != spec.auto_approve {
+                    fields.push("auto_approve");
+                    patch.auto_approve = Some(spec.auto_approve);
+                }
+                if !fields.is_empty() {
+                    changes.push(ReplanChange::Edit { id: spec.id.clone(), fields });
+                    edits.push(Command::Edit { task: spec.id.clone(), patch });
+                }
+            }
+        }
+    }
+    for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
+        if !edited.iter().any(|s| &s.id == t.id()) {
+            changes.push(ReplanChange::Drop { id: t.id().clone() });
+            drops.push(Command::Drop { task: t.id().clone() });
+        }
+    }
+    if changes.is_empty() {
+        return Err("nothing changed".into());
+    }
+    let mut commands = adds;
+    commands.append(&mut edits);
+    commands.append(&mut drops);
+    Ok((changes, Command::Batch { commands }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Status;
+
+    fn spec(id: &str, deps: &[&str]) -> TaskSpec {
+        TaskSpec {
+            id: TaskId::parse(id).unwrap(),
+            title: format!("Title {id}"),
+            prompt: format!("line one of {id}\nline two with '''quotes\" and \\ backslash"),
+            deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
+            agent: "sim".into(),
+            role: Some("tester".into()),
+            verify: None,
+            priority: 0,
+            auto_approve: false,
+        }
+    }
+
+    fn fleet() -> Fleet {
+        let mut done = Task::new(spec("done", &[]));
+        done.status = Status::Done { commit: "c".into() };
+        let mut plain = spec("b", &["a"]);
+        plain.prompt = "simple\nprompt".into();
+        Fleet::new(vec![done, Task::new(spec("a", &[])), Task::new(plain)], ["sim".to_string()], false)
+    }
+
+    #[test]
+    fn a_task_round_trips_through_its_toml() {
+        for s in [spec("a", &["x", "y"]), TaskSpec { prompt: "multi\nline".into(), ..spec("b", &[]) }] {
+            let text = task_toml(&s, true);
+            let Command::Add { spec: back } = parse_new(&text).unwrap() else { panic!() };
+            assert_eq!(back, s, "{text}");
+        }
+    }
+
+    #[test]
+    fn edit_errors_point_at_the_line() {
+        let id = TaskId::parse("a").unwrap();
+        let err = parse_edit(&id, "title = \"x\"\nprompt = \"unterminated\n").unwrap_err();
+        assert!(err.starts_with("line 2, column "), "{err}");
+        let err = parse_edit(&id, "titel = \"x\"\n").unwrap_err();
+        assert!(err.contains("unknown field `titel`"), "{err}");
+        let err = parse_edit(&id, "deps = [\"Bad Id\"]\n").unwrap_err();
+        assert!(err.contains("not a valid task id"), "{err}");
+        let Command::Edit { patch, .. } = parse_edit(&id, &edit_text(&Task::new(spec("a", &[])))).unwrap() else {
+            panic!()
+        };
+        assert_eq!(patch.title.as_deref(), Some("Title a"));
+    }
+
+    #[test]
+    fn an_unchanged_replan_is_nothing_to_confirm() {
+        let f = fleet();
+        let text = replan_text(&f);
+        assert!(!text.contains("id = \"done\""), "done tasks are not part of a replan");
+        assert_eq!(parse_replan(&f, &text).unwrap_err(), "nothing changed");
+    }
+
+    #[test]
+    fn a_replan_lists_adds_edits_and_drops_and_batches_them_in_order() {
+        let f = fleet();
+        let text = replan_text(&f)
+            .replace("deps = [\"a\"]", "deps = [\"c\"]")
+            .replace("[[task]]  # queued\nid = \"a\"", "[[task]]\nid = \"c\"")
+            + "";
+        let (changes, command) = parse_replan(&f, &text).unwrap();
+        let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]);
+        let Command::Batch { commands } = command else { panic!() };
+        let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
+        assert_eq!(kinds, ["add `c`", "edit `b`", "drop `a`"]);
+    }
+
+    #[test]
+    fn a_replan_cannot_reuse_a_finished_id() {
+        let f = fleet();
+        let text = format!("{}\n[[task]]\nid = \"done\"\nagent = \"sim\"\nprompt = \"again\"\n", replan_text(&f));
+        assert!(parse_replan(&f, &text).unwrap_err().contains("already done"));
+    }
+}

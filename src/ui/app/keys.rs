@@ -1,0 +1,445 @@
+//! Keys: overlays first, then the board or the task detail. A key that
+//! means nothing where it is pressed does nothing.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui_textarea::TextArea;
+
+use super::forms::{edit_text, new_task_text, parse_edit, parse_new, parse_replan, replan_text};
+use super::{
+    App, COLUMNS, Detail, Editor, EditorKind, Intent, Origin, Overlay, Picker, Screen, Tab, Toast,
+};
+use crate::core::{Command, Status};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::layout;
+
+impl App {
+    /// Handles a key press; returns what must happen outside the app.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Intent> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        self.toast = None;
+        if let Some(overlay) = self.overlay.take() {
+            return self.overlay_key(overlay, key);
+        }
+        let Some(action) = self.keymap.action(self.context(), &key) else { return Vec::new() };
+        match self.screen {
+            Screen::Board => self.board_action(action),
+            Screen::Detail(_) => self.detail_action(action),
+        }
+    }
+
+    /// Pasted text goes to an open editor; elsewhere it is ignored.
+    pub fn handle_paste(&mut self, text: &str) {
+        match &mut self.overlay {
+            Some(Overlay::Editor(ed)) => {
+                ed.area.insert_str(text);
+            }
+            Some(Overlay::Search(area)) => {
+                area.insert_str(text.replace(['\n', '\r'], " "));
+            }
+            _ => {}
+        }
+    }
+
+    fn toast(&mut self, text: impl Into<String>) -> Vec<Intent> {
+        self.toast = Some(Toast { text: text.into(), error: true });
+        Vec::new()
+    }
+
+    fn board_action(&mut self, action: Action) -> Vec<Intent> {
+        let col = self.board.column;
+        let len = self.column_tasks(COLUMNS[col]).len();
+        let sel = &mut self.board.selected[col];
+        match action {
+            Action::Up => *sel = sel.saturating_sub(1).min(len.saturating_sub(1)),
+            Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
+            Action::PageUp => *sel = sel.saturating_sub(layout::cards_per_page(self.size)),
+            Action::PageDown => *sel = (*sel + layout::cards_per_page(self.size)).min(len.saturating_sub(1)),
+            Action::Top => *sel = 0,
+            Action::Bottom => *sel = len.saturating_sub(1),
+            Action::Left | Action::PrevTab => self.board.column = col.saturating_sub(1),
+            Action::Right | Action::NextTab => self.board.column = (col + 1).min(COLUMNS.len() - 1),
+            Action::Open => return self.open_detail(),
+            _ => return self.common_action(action),
+        }
+        Vec::new()
+    }
+
+    /// Opens the task detail on the selected card.
+    pub fn open_detail(&mut self) -> Vec<Intent> {
+        let Some(task) = self.selected_task().map(|t| t.id().clone()) else { return Vec::new() };
+        self.screen = Screen::Detail(Detail {
+            task,
+            tab: Tab::Transcript,
+            attempt: None,
+            scroll: None,
+            search: None,
+            info_scroll: 0,
+        });
+        self.pending_loads()
+    }
+
+    pub(super) fn detail_action(&mut self, action: Action) -> Vec<Intent> {
+        let Screen::Detail(d) = &mut self.screen else { return Vec::new() };
+        match (d.tab, action) {
+            (_, Action::Back) => {
+                self.screen = Screen::Board;
+                return Vec::new();
+            }
+            (_, Action::NextTab | Action::PrevTab) => {
+                let i = Tab::ALL.iter().position(|t| *t == d.tab).unwrap_or(0);
+                let n = Tab::ALL.len();
+                let next = if action == Action::NextTab { (i + 1) % n } else { (i + n - 1) % n };
+                d.tab = Tab::ALL[next];
+                return self.pending_loads();
+            }
+            (Tab::Transcript, _) => return self.transcript_action(action),
+            (Tab::Diff, _) => return self.diff_action(action),
+            (Tab::Info, Action::Up) => d.info_scroll = d.info_scroll.saturating_sub(1),
+            (Tab::Info, Action::Down) => d.info_scroll += 1,
+            (Tab::Info, Action::PageUp) => d.info_scroll = d.info_scroll.saturating_sub(10),
+            (Tab::Info, Action::PageDown) => d.info_scroll += 10,
+            (Tab::Info, Action::Top) => d.info_scroll = 0,
+            _ => return self.common_action(action),
+        }
+        Vec::new()
+    }
+
+    /// Lines of the shown transcript and the height of its pane.
+    fn transcript_geometry(&self) -> (usize, usize) {
+        let Screen::Detail(d) = &self.screen else { return (0, 0) };
+        let len = self
+            .shown_attempt(d)
+            .and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
+            .map_or(0, |t| t.len());
+        (len, layout::detail_body(self.area()).height as usize)
+    }
+
+    fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
+        let (len, height) = self.transcript_geometry();
+        let bottom = len.saturating_sub(height);
+        let Screen::Detail(d) = &mut self.screen else { return Vec::new() };
+        let top = d.scroll.unwrap_or(bottom).min(bottom);
+        let set = |d: &mut Detail, top: usize| d.scroll = if top >= bottom { None } else { Some(top) };
+        match action {
+            Action::Up => set(d, top.saturating_sub(1)),
+            Action::Down => set(d, top + 1),
+            Action::PageUp => set(d, top.saturating_sub(height.max(1))),
+            Action::PageDown => set(d, top + height.max(1)),
+            Action::Top => set(d, 0),
+            Action::Bottom | Action::Follow => d.scroll = None,
+            Action::Search => {
+                let mut area = TextArea::default();
+                area.set_placeholder_text("search the transcript (enter to find, esc to cancel)");
+                self.overlay = Some(Overlay::Search(area));
+            }
+            Action::SearchNext | Action::SearchPrev => self.find(action == Action::SearchNext),
+            _ => return self.common_action(action),
+        }
+        Vec::new()
+    }
+
+    /// Moves the transcript to the next (or previous) line matching the search.
+    fn find(&mut self, forward: bool) {
+        let (len, height) = self.transcript_geometry();
+        let Screen::Detail(d) = &self.screen else { return };
+        let Some(query) = d.search.clone().map(|q| q.to_lowercase()) else {
+            self.toast = Some(Toast { text: "no search yet: press / to search".into(), error: false });
+            return;
+        };
+        let Some(transcript) = self.shown_attempt(d).and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
+        else {
+            return;
+        };
+        let bottom = len.saturating_sub(height);
+        let from = d.scroll.unwrap_or(bottom);
+        let hit = |i: &usize| transcript.lines[*i].text.to_lowercase().contains(&query);
+        let found = if forward {
+            (from + 1..len).chain(0..=from.min(len.saturating_sub(1))).find(hit)
+        } else {
+            (0..from).rev().chain((from..len).rev()).find(hit)
+        };
+        match found {
+            Some(line) => {
+                if let Screen::Detail(d) = &mut self.screen {
+                    d.scroll = Some(line.min(bottom));
+                    if line >= bottom {
+                        d.scroll = Some(line.saturating_sub(height / 2).min(bottom));
+                    }
+                }
+            }
+            None => self.toast = Some(Toast { text: format!("not found: {query}"), error: true }),
+        }
+    }
+
+    fn diff_action(&mut self, action: Action) -> Vec<Intent> {
+        let height = layout::detail_body(self.area()).height as usize;
+        let Some(loaded) = self.diff.as_mut() else { return self.common_action(action) };
+        let Ok(model) = &loaded.result else { return self.common_action(action) };
+        let view = &mut loaded.view;
+        view.height = height;
+        match action {
+            Action::Up => view.scroll_by(model, -1),
+            Action::Down => view.scroll_by(model, 1),
+            Action::PageUp => view.page(model, -1),
+            Action::PageDown => view.page(model, 1),
+            Action::Top => view.top(model),
+            Action::Bottom => view.bottom(model),
+            Action::Left => view.focus = crate::ui::views::diff::DiffFocus::Files,
+            Action::Right => view.focus = crate::ui::views::diff::DiffFocus::Diff,
+            Action::NextHunk => view.next_hunk(model),
+            Action::PrevHunk => view.prev_hunk(model),
+            Action::NextFile => view.next_file(model),
+            Action::PrevFile => view.prev_file(model),
+            Action::ToggleSplit => view.toggle_split(model),
+            _ => return self.common_action(action),
+        }
+        Vec::new()
+    }
+
+    /// Actions that mean the same on the board and in the detail.
+    fn common_action(&mut self, action: Action) -> Vec<Intent> {
+        match action {
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                return Vec::new();
+            }
+            Action::Quit => return self.request_quit(),
+            _ => {}
+        }
+        self.common_task_action(action)
+    }
+
+    /// Quits at once when no agent runs; otherwise asks first.
+    pub fn request_quit(&mut self) -> Vec<Intent> {
+        let live = self.model.fleet.tasks().iter().filter(|t| t.status.has_agent()).count();
+        if live == 0 {
+            return vec![Intent::Quit];
+        }
+        self.overlay = Some(Overlay::Confirm {
+            question: format!(
+                "{live} agent(s) are running. Quit? They are stopped now and their attempts are redone (as interrupted) when the fleet next starts."
+            ),
+            yes: vec![Intent::Quit],
+        });
+        Vec::new()
+    }
+
+    fn common_task_action(&mut self, action: Action) -> Vec<Intent> {
+        match action {
+            Action::PauseFleet => {
+                let command = if self.model.fleet.paused() { Command::ResumeFleet } else { Command::PauseFleet };
+                return vec![Intent::Command { command, origin: Origin::Key }];
+            }
+            Action::NewTask => {
+                let agent = self.model.fleet.agents().next().unwrap_or("").to_owned();
+                return self.open_editor(EditorKind::NewTask, &new_task_text(&agent));
+            }
+            Action::Replan => {
+                let text = replan_text(&self.model.fleet);
+                return self.open_editor(EditorKind::Replan, &text);
+            }
+            _ => {}
+        }
+        let Some(task) = self.selected_task() else {
+            return if is_task_action(action) { self.toast("no task selected") } else { Vec::new() };
+        };
+        let (id, status) = (task.id().clone(), task.status.clone());
+        let send = |command| vec![Intent::Command { command, origin: Origin::Key }];
+        match action {
+            Action::Pause => match status {
+                Status::Paused { .. } | Status::Queued { held: true } => send(Command::ResumeTask { task: id }),
+                _ => send(Command::PauseTask { task: id }),
+            },
+            Action::Retry => send(Command::Retry { task: id }),
+            Action::Approve => send(Command::Approve { task: id }),
+            Action::Reassign => {
+                let agents: Vec<String> = self.model.fleet.agents().map(str::to_owned).collect();
+                let current = agents.iter().position(|a| *a == task.spec.agent).unwrap_or(0);
+                self.overlay = Some(Overlay::Picker(Picker { task: id, agents, selected: current }));
+                Vec::new()
+            }
+            Action::Edit => match status {
+                Status::Queued { .. } | Status::Failed { .. } => {
+                    let text = edit_text(task);
+                    self.open_editor(EditorKind::Task(id), &text)
+                }
+                other => self.toast(format!("`{id}` is {other}: only queued or failed tasks can be edited")),
+            },
+            Action::RequestChanges => match status {
+                Status::Review { .. } => self.open_editor(EditorKind::Feedback(id), ""),
+                other => self.toast(format!("`{id}` is {other}: changes can be requested in review")),
+            },
+            Action::Reject => match status {
+                Status::Review { .. } => {
+                    self.overlay = Some(Overlay::Confirm {
+                        question: format!("Reject the work of `{id}`? It becomes failed; a retry starts over from the target (the work is kept under refs/fleet/discarded/)."),
+                        yes: send(Command::Reject { task: id }),
+                    });
+                    Vec::new()
+                }
+                other => self.toast(format!("`{id}` is {other}: only a task in review can be rejected")),
+            },
+            Action::Drop => {
+                self.overlay = Some(Overlay::Confirm {
+                    question: format!("Drop `{id}`? A running agent is stopped; its branch is kept."),
+                    yes: send(Command::Drop { task: id }),
+                });
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn open_editor(&mut self, kind: EditorKind, text: &str) -> Vec<Intent> {
+        let lines = if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_owned).collect() };
+        let mut area = TextArea::new(lines);
+        if matches!(kind, EditorKind::Feedback(_)) {
+            area.set_placeholder_text("What should the agent change? ctrl-s sends, esc cancels.");
+        }
+        self.overlay = Some(Overlay::Editor(Editor { kind, area, error: None, pending: false }));
+        Vec::new()
+    }
+
+    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Vec<Intent> {
+        let nav = self.keymap.action(Context::Board, &key);
+        let ctx = match overlay {
+            Overlay::Editor(_) | Overlay::Search(_) => Context::Editor,
+            _ => Context::Confirm,
+        };
+        let action = self.keymap.action(ctx, &key);
+        match overlay {
+            Overlay::Help { scroll } => {
+                let max = crate::ui::views::help::line_count(&self.keymap);
+                let scroll = match nav {
+                    Some(Action::Down) => (scroll + 1).min(max),
+                    Some(Action::Up) => scroll.saturating_sub(1),
+                    Some(Action::PageDown) => (scroll + 10).min(max),
+                    Some(Action::PageUp) => scroll.saturating_sub(10),
+                    _ if key.code == KeyCode::Esc || nav == Some(Action::Help) || nav == Some(Action::Quit) => {
+                        return Vec::new();
+                    }
+                    _ => scroll,
+                };
+                self.overlay = Some(Overlay::Help { scroll });
+                Vec::new()
+            }
+            Overlay::Confirm { question, yes } => match action {
+                Some(Action::Yes) => yes,
+                Some(Action::No | Action::Back) => Vec::new(),
+                _ => {
+                    self.overlay = Some(Overlay::Confirm { question, yes });
+                    Vec::new()
+                }
+            },
+            Overlay::Picker(mut p) => {
+                match nav {
+                    Some(Action::Up) => p.selected = p.selected.saturating_sub(1),
+                    Some(Action::Down) => p.selected = (p.selected + 1).min(p.agents.len().saturating_sub(1)),
+                    Some(Action::Open) => {
+                        let Some(agent) = p.agents.get(p.selected).cloned() else { return Vec::new() };
+                        let command = Command::Reassign { task: p.task, agent };
+                        return vec![Intent::Command { command, origin: Origin::Key }];
+                    }
+                    _ if key.code == KeyCode::Esc => return Vec::new(),
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Picker(p));
+                Vec::new()
+            }
+            Overlay::Search(mut area) => {
+                match (action, key.code) {
+                    (Some(Action::Back), _) => return Vec::new(),
+                    (_, KeyCode::Enter) => {
+                        let query = area.lines().join(" ").trim().to_owned();
+                        if let Screen::Detail(d) = &mut self.screen {
+                            d.search = (!query.is_empty()).then_some(query);
+                        }
+                        self.find(true);
+                        return Vec::new();
+                    }
+                    _ => {
+                        area.input(key);
+                    }
+                }
+                self.overlay = Some(Overlay::Search(area));
+                Vec::new()
+            }
+            Overlay::Replan { changes, command, text, scroll } => match action {
+                Some(Action::Yes) => {
+                    let intents = vec![Intent::Command { command: command.clone(), origin: Origin::Editor }];
+                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll });
+                    intents
+                }
+                Some(Action::No | Action::Back) => self.open_editor(EditorKind::Replan, &text),
+                _ => {
+                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll });
+                    Vec::new()
+                }
+            },
+            Overlay::Editor(mut ed) => match action {
+                Some(Action::Back) => Vec::new(),
+                Some(Action::Save) => self.save_editor(ed),
+                _ => {
+                    if !ed.pending {
+                        ed.area.input(key);
+                        ed.error = None;
+                    }
+                    self.overlay = Some(Overlay::Editor(ed));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn save_editor(&mut self, mut ed: Editor) -> Vec<Intent> {
+        let text = ed.area.lines().join("\n");
+        let parsed = match &ed.kind {
+            EditorKind::Feedback(task) => {
+                if text.trim().is_empty() {
+                    Err("write what the agent should change first".to_owned())
+                } else {
+                    Ok(Command::RequestChanges { task: task.clone(), feedback: text.trim().to_owned() })
+                }
+            }
+            EditorKind::Task(task) => parse_edit(task, &text),
+            EditorKind::NewTask => parse_new(&text),
+            EditorKind::Replan => match parse_replan(&self.model.fleet, &text) {
+                Ok((changes, command)) => {
+                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll: 0 });
+                    return Vec::new();
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match parsed {
+            Ok(command) => {
+                ed.pending = true;
+                ed.error = None;
+                self.overlay = Some(Overlay::Editor(ed));
+                vec![Intent::Command { command, origin: Origin::Editor }]
+            }
+            Err(e) => {
+                ed.error = Some(e);
+                self.overlay = Some(Overlay::Editor(ed));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Actions that need a selected task.
+fn is_task_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Pause
+            | Action::Reassign
+            | Action::Edit
+            | Action::Drop
+            | Action::Retry
+            | Action::Approve
+            | Action::RequestChanges
+            | Action::Reject
+    )
+}

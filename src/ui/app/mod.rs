@@ -1,0 +1,324 @@
+//! The cockpit's state: the read model plus what the user is looking at.
+//!
+//! Keys and mouse events come in ([`App::handle_key`], [`App::handle_mouse`])
+//! and go out as [`Intent`]s (engine commands, background loads, quit); the
+//! app never talks to the engine or the terminal itself, so all of it is
+//! tested without either.
+
+mod forms;
+mod keys;
+mod mouse;
+
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+use ratatui_textarea::TextArea;
+
+pub use forms::{ReplanChange, task_toml};
+
+use super::keymap::{Context, Keymap};
+use super::model::Model;
+use super::theme::Theme;
+use crate::core::{Column, Command, CommandError, Task, TaskId};
+use crate::runtime::Notification;
+
+/// Something the app wants done outside itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Send a command to the engine; its result comes back through [`App::command_done`].
+    Command { command: Command, origin: Origin },
+    /// Compute the diff of a task's branch.
+    LoadDiff(TaskId),
+    /// Read an attempt's transcript file (an attempt that ran before the cockpit watched).
+    LoadTranscript { task: TaskId, attempt: u32, rel: String },
+    /// Stop the engine and leave.
+    Quit,
+}
+
+/// Where a command came from, so its result can go back there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A key on the board or in the detail view: errors become a toast.
+    Key,
+    /// An editor: it stays open on error (showing it) and closes on success.
+    Editor,
+}
+
+/// The main screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    Board,
+    Detail(Detail),
+}
+
+/// The tabs of the task detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Transcript,
+    Diff,
+    Info,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Transcript, Tab::Diff, Tab::Info];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Transcript => "Transcript",
+            Tab::Diff => "Diff",
+            Tab::Info => "Info",
+        }
+    }
+}
+
+/// The task detail's view state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub task: TaskId,
+    pub tab: Tab,
+    /// Which attempt's transcript is shown (None: the latest).
+    pub attempt: Option<u32>,
+    /// Top line of the transcript when the user scrolled; None follows new output.
+    pub scroll: Option<usize>,
+    /// The search and the line of the current match.
+    pub search: Option<String>,
+    pub info_scroll: usize,
+}
+
+/// Board navigation: the focused column and the selected card in each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Board {
+    pub column: usize,
+    pub selected: [usize; 4],
+}
+
+/// Something drawn over the main screen that takes the keys.
+#[derive(Debug)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Confirm { question: String, yes: Vec<Intent> },
+    Editor(Editor),
+    Picker(Picker),
+    /// The changes of a replan, to confirm before they apply.
+    Replan { changes: Vec<ReplanChange>, command: Command, text: String, scroll: usize },
+    /// The transcript search input.
+    Search(TextArea<'static>),
+}
+
+/// What an editor edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditorKind {
+    Feedback(TaskId),
+    Task(TaskId),
+    NewTask,
+    Replan,
+}
+
+/// A text editor with a validation error shown in place.
+#[derive(Debug)]
+pub struct Editor {
+    pub kind: EditorKind,
+    pub area: TextArea<'static>,
+    pub error: Option<String>,
+    /// True while its command is with the engine.
+    pub pending: bool,
+}
+
+/// The agent picker for a reassignment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picker {
+    pub task: TaskId,
+    pub agents: Vec<String>,
+    pub selected: usize,
+}
+
+/// A one-line message in the footer until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Below this width the board shows one column at a time.
+pub const NARROW: u16 = 100;
+
+pub struct App {
+    pub model: Model,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub screen: Screen,
+    pub board: Board,
+    pub overlay: Option<Overlay>,
+    pub toast: Option<Toast>,
+    /// Terminal size, updated on resize.
+    pub size: (u16, u16),
+    /// Unix milliseconds at the last draw request (elapsed times are drawn from it).
+    pub now_ms: i64,
+    pub mouse: bool,
+    /// The diff shown in the detail view, with the revision it was loaded at.
+    pub diff: Option<LoadedDiff>,
+    /// Transcript files asked for and not yet installed.
+    pub requested: std::collections::HashSet<(TaskId, u32)>,
+    pub quitting: bool,
+}
+
+/// A task's diff as loaded, and where the viewer stands in it.
+pub struct LoadedDiff {
+    pub task: TaskId,
+    pub result: Result<crate::ui::diff::DiffModel, String>,
+    pub view: crate::ui::views::diff::DiffView,
+    /// The task's status when loaded: a later status change reloads it.
+    pub status: String,
+}
+
+impl App {
+    pub fn new(model: Model, keymap: Keymap, theme: Theme) -> App {
+        App {
+            model,
+            keymap,
+            theme,
+            screen: Screen::Board,
+            board: Board::default(),
+            overlay: None,
+            toast: None,
+            size: (80, 24),
+            now_ms: crate::store::now_ms(),
+            mouse: true,
+            diff: None,
+            requested: Default::default(),
+            quitting: false,
+        }
+    }
+
+    /// The whole terminal area.
+    pub fn area(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    pub fn narrow(&self) -> bool {
+        self.size.0 < NARROW
+    }
+
+    /// The tasks of a board column, in plan order.
+    pub fn column_tasks(&self, column: Column) -> Vec<&Task> {
+        self.model.fleet.tasks().iter().filter(|t| t.status.column() == column).collect()
+    }
+
+    /// The task under the cursor: the selected card, or the one in detail.
+    pub fn selected_task(&self) -> Option<&Task> {
+        match &self.screen {
+            Screen::Detail(d) => self.model.task(d.task.as_str()),
+            Screen::Board => {
+                let col = COLUMNS[self.board.column];
+                let tasks = self.column_tasks(col);
+                let i = self.board.selected[self.board.column].min(tasks.len().saturating_sub(1));
+                tasks.get(i).copied()
+            }
+        }
+    }
+
+    /// The key context of what has the focus.
+    pub fn context(&self) -> Context {
+        match (&self.overlay, &self.screen) {
+            (Some(Overlay::Editor(_) | Overlay::Search(_)), _) => Context::Editor,
+            (Some(Overlay::Confirm { .. } | Overlay::Replan { .. }), _) => Context::Confirm,
+            (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
+            (None, Screen::Board) => Context::Board,
+            (None, Screen::Detail(d)) => match d.tab {
+                Tab::Transcript => Context::Transcript,
+                Tab::Diff => Context::Diff,
+                Tab::Info => Context::Info,
+            },
+        }
+    }
+
+    /// Applies an engine notification; true when the screen must be redrawn.
+    pub fn apply(&mut self, n: Notification) -> bool {
+        self.model.apply(n)
+    }
+
+    /// What follows from the model's current state: a diff to (re)load for
+    /// the detail's diff tab, a transcript to read from its file.
+    pub fn pending_loads(&mut self) -> Vec<Intent> {
+        let Screen::Detail(d) = &self.screen else { return Vec::new() };
+        let d = d.clone();
+        let Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.name()) else { return Vec::new() };
+        let mut out = Vec::new();
+        if d.tab == Tab::Diff {
+            let fresh = self.diff.as_ref().is_some_and(|l| l.task == d.task && l.status == status);
+            if !fresh {
+                self.diff = Some(LoadedDiff {
+                    task: d.task.clone(),
+                    result: Err("loading the diff…".into()),
+                    view: Default::default(),
+                    status: status.to_owned(),
+                });
+                out.push(Intent::LoadDiff(d.task.clone()));
+            }
+        }
+        if let Some(a) = self.shown_attempt(&d) {
+            let key = (d.task.clone(), a.n);
+            if !self.model.complete.contains(&key) && !self.requested.contains(&key) {
+                out.push(Intent::LoadTranscript { task: d.task.clone(), attempt: a.n, rel: a.transcript.clone() });
+                self.requested.insert(key);
+            }
+        }
+        out
+    }
+
+    /// The attempt whose transcript the detail shows.
+    pub fn shown_attempt<'a>(&'a self, d: &Detail) -> Option<&'a crate::ui::model::AttemptInfo> {
+        let attempts = self.model.attempts_of(&d.task);
+        match d.attempt {
+            Some(n) => attempts.iter().find(|a| a.n == n),
+            None => attempts.last(),
+        }
+    }
+
+    /// A command finished in the engine.
+    pub fn command_done(&mut self, what: String, origin: Origin, result: Result<(), CommandError>) {
+        match (origin, result) {
+            (Origin::Editor, Ok(())) => {
+                if matches!(self.overlay, Some(Overlay::Editor(_) | Overlay::Replan { .. })) {
+                    self.overlay = None;
+                }
+                self.toast = Some(Toast { text: format!("{what}: done"), error: false });
+            }
+            (Origin::Editor, Err(e)) => match self.overlay.take() {
+                Some(Overlay::Editor(mut ed)) => {
+                    ed.pending = false;
+                    ed.error = Some(e.to_string());
+                    self.overlay = Some(Overlay::Editor(ed));
+                }
+                // A replan the engine refused goes back to its editor, with the reason.
+                Some(Overlay::Replan { text, .. }) => {
+                    self.open_editor(EditorKind::Replan, &text);
+                    if let Some(Overlay::Editor(ed)) = &mut self.overlay {
+                        ed.error = Some(e.to_string());
+                    }
+                }
+                other => {
+                    self.overlay = other;
+                    self.toast = Some(Toast { text: format!("{what}: {e}"), error: true });
+                }
+            },
+            (Origin::Key, Ok(())) => {}
+            (Origin::Key, Err(e)) => self.toast = Some(Toast { text: format!("{what}: {e}"), error: true }),
+        }
+    }
+
+    /// Whether elapsed times on screen are ticking (an agent runs): the loop
+    /// then redraws once a second, and never otherwise.
+    pub fn needs_tick(&self) -> bool {
+        self.model.fleet.tasks().iter().any(|t| t.status.has_agent())
+    }
+
+    /// The interval of that tick.
+    pub const TICK: Duration = Duration::from_secs(1);
+}
+
+/// The board columns in display order.
+pub const COLUMNS: [Column; 4] = [Column::Queued, Column::Running, Column::Review, Column::Done];
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! Drawing: a pure function of the app's state.
+
+use ratatui::Frame;
+
+use super::app::{App, Overlay, Screen};
+use super::views::{board, detail, dialogs, help};
+
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    match &app.screen {
+        Screen::Board => board::render(frame, area, app),
+        Screen::Detail(d) => detail::render(frame, area, app, d),
+    }
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help { scroll }) => help::render(frame, area, &app.keymap, &app.theme, *scroll),
+        Some(Overlay::Confirm { question, .. }) => dialogs::confirm(frame, area, app, question),
+        Some(Overlay::Editor(ed)) => dialogs::editor(frame, area, app, ed),
+        Some(Overlay::Picker(p)) => dialogs::picker(frame, area, app, p),
+        Some(Overlay::Replan { changes, scroll, .. }) => dialogs::replan(frame, area, app, changes, *scroll),
+        Some(Overlay::Search(input)) => dialogs::search(frame, area, app, input),
+    }
+}

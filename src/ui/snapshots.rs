@@ -1,0 +1,153 @@
+//! Snapshots of every view on the fixed fixture at 80x24 and 160x48, and
+//! every view drawn into tiny areas without panicking.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::ui::app::{App, Detail, Editor, EditorKind, Overlay, Picker, Screen, Tab};
+use crate::ui::fixture;
+use crate::ui::render::render;
+
+fn draw(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| render(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn detail(app: &mut App, task: &str, tab: Tab) {
+    app.screen = Screen::Detail(Detail {
+        task: crate::core::TaskId::parse(task).unwrap(),
+        tab,
+        attempt: None,
+        scroll: None,
+        search: None,
+        info_scroll: 0,
+    });
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+#[test]
+fn board() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        app.board.column = 2;
+        app.board.selected[2] = 1;
+        insta::assert_snapshot!(format!("board_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn board_with_a_paused_fleet_and_a_toast() {
+    let mut app = fixture::app(160, 48);
+    app.model.fleet.set_paused(true);
+    app.toast = Some(crate::ui::app::Toast { text: "approve `api`: task `api` is running".into(), error: true });
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn transcript() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        detail(&mut app, "api", Tab::Transcript);
+        insta::assert_snapshot!(format!("transcript_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn transcript_scrolled_with_a_search() {
+    let mut app = fixture::app(80, 10);
+    detail(&mut app, "api", Tab::Transcript);
+    if let Screen::Detail(d) = &mut app.screen {
+        d.scroll = Some(1);
+        d.search = Some("the".into());
+    }
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn info() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        detail(&mut app, "perf", Tab::Info);
+        insta::assert_snapshot!(format!("info_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn editor() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        app.board.selected[0] = 0;
+        let text = crate::ui::app::task_toml(&app.model.task("ui").unwrap().spec, false);
+        app.overlay = Some(Overlay::Editor(Editor {
+            kind: EditorKind::Task(crate::core::TaskId::parse("ui").unwrap()),
+            area: ratatui_textarea::TextArea::new(text.lines().map(String::from).collect()),
+            error: Some("line 3, column 8: invalid array".into()),
+            pending: false,
+        }));
+        insta::assert_snapshot!(format!("editor_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn replan_confirmation() {
+    use crate::ui::app::ReplanChange;
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        let id = |s: &str| crate::core::TaskId::parse(s).unwrap();
+        app.overlay = Some(Overlay::Replan {
+            changes: vec![
+                ReplanChange::Add { id: id("cache"), title: "Add a cache".into() },
+                ReplanChange::Edit { id: id("ui"), fields: vec!["title", "deps"] },
+                ReplanChange::Drop { id: id("docs") },
+            ],
+            command: crate::core::Command::Batch { commands: vec![] },
+            text: String::new(),
+            scroll: 0,
+        });
+        insta::assert_snapshot!(format!("replan_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn picker_and_confirm() {
+    let mut app = fixture::app(80, 24);
+    app.overlay = Some(Overlay::Picker(Picker {
+        task: crate::core::TaskId::parse("api").unwrap(),
+        agents: vec!["aider".into(), "claude".into(), "codex".into()],
+        selected: 1,
+    }));
+    insta::assert_snapshot!("picker_80x24", draw(&app));
+    app.overlay = Some(Overlay::Confirm { question: "Drop `ui`? A running agent is stopped; its branch is kept.".into(), yes: vec![] });
+    insta::assert_snapshot!("confirm_80x24", draw(&app));
+}
+
+/// Every screen and overlay at sizes from 1x1 up: never a panic.
+#[test]
+fn tiny_terminals_never_panic() {
+    for (w, h) in [(1, 1), (2, 1), (1, 3), (5, 2), (12, 4), (30, 6), (99, 10)] {
+        let mut app = fixture::app(w, h);
+        draw(&app);
+        for tab in Tab::ALL {
+            detail(&mut app, "api", tab);
+            draw(&app);
+        }
+        app.screen = Screen::Board;
+        let overlays = || {
+            vec![
+                Overlay::Help { scroll: 3 },
+                Overlay::Confirm { question: "sure?".into(), yes: vec![] },
+                Overlay::Editor(Editor { kind: EditorKind::NewTask, area: Default::default(), error: Some("bad".into()), pending: false }),
+                Overlay::Picker(Picker { task: crate::core::TaskId::parse("api").unwrap(), agents: vec!["a".into()], selected: 0 }),
+                Overlay::Replan { changes: vec![], command: crate::core::Command::Batch { commands: vec![] }, text: String::new(), scroll: 0 },
+                Overlay::Search(Default::default()),
+            ]
+        };
+        for o in overlays() {
+            app.overlay = Some(o);
+            draw(&app);
+        }
+    }
+}

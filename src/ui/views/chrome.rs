@@ -1,0 +1,130 @@
+//! The header (repository, target, capacity, review queue, cost) and the
+//! footer (the keys that apply here, or a message).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::core::Status;
+use crate::ui::app::App;
+use crate::ui::keymap::Action;
+
+/// The top bar.
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let m = &app.model;
+    let tasks = m.fleet.tasks();
+    let running = tasks.iter().filter(|x| x.status.has_agent()).count();
+    let review = tasks.iter().filter(|x| matches!(x.status, Status::Review { .. })).count();
+    let sep = Span::styled(" │ ", t.muted);
+    let mut spans = vec![
+        Span::styled(" fleetdeck ", t.title),
+        sep.clone(),
+        Span::styled(m.root_label(), t.text),
+        Span::styled(" → ", t.muted),
+        Span::styled(m.target.clone(), t.text),
+        sep.clone(),
+        Span::styled(format!("running {running}/{}", m.max_parallel), t.running),
+        sep.clone(),
+        Span::styled(format!("review {review}"), t.review),
+        sep.clone(),
+        Span::styled(format!("${:.4}", m.total_cost()), t.text),
+    ];
+    if m.fleet.paused() {
+        spans.push(sep.clone());
+        spans.push(Span::styled("FLEET PAUSED", t.paused));
+    }
+    if let Some(w) = &m.warning {
+        spans.push(sep);
+        spans.push(Span::styled(crate::sanitize::sanitize(w).into_owned(), t.warning));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}
+
+/// The bottom bar: a toast if there is one, else the hints for `actions`.
+pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str)]) {
+    let t = &app.theme;
+    if let Some(toast) = &app.toast {
+        let style = if toast.error { t.error } else { t.text };
+        frame.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)).style(t.footer), area);
+        return;
+    }
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1usize;
+    for (action, label) in actions {
+        let key = app.keymap.key_label(*action);
+        let width = key.chars().count() + label.chars().count() + 3;
+        if used + width > area.width as usize {
+            break;
+        }
+        used += width;
+        spans.push(Span::styled(key, t.key));
+        spans.push(Span::styled(format!(" {label}  "), t.footer));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(t.footer), area);
+}
+
+/// The keys worth showing for a task in `status`, most useful first.
+pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
+    let mut hints = Vec::new();
+    match status {
+        Some(Status::Review { .. }) => {
+            hints.extend([(Action::Approve, "approve"), (Action::RequestChanges, "changes"), (Action::Reject, "reject")])
+        }
+        Some(Status::Failed { .. }) => {
+            hints.extend([(Action::Retry, "retry"), (Action::Reassign, "reassign"), (Action::Edit, "edit")])
+        }
+        Some(Status::Running { .. }) => hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")]),
+        Some(Status::Paused { .. }) => hints.extend([(Action::Pause, "resume"), (Action::Reassign, "reassign")]),
+        Some(Status::Queued { held: true }) => hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")]),
+        Some(Status::Queued { .. }) => hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")]),
+        _ => {}
+    }
+    if status.is_some_and(|s| !s.is_final()) {
+        hints.push((Action::Drop, "drop"));
+    }
+    hints
+}
+
+/// "4.2s", "42s", "3m05s", "1h02m".
+pub fn elapsed(ms: i64) -> String {
+    let ms = ms.max(0);
+    let s = (ms / 1000) as u64;
+    match s {
+        0..10 => format!("{:.1}s", ms as f64 / 1000.0),
+        10..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Cuts `s` to `width` characters, ending with `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_cuts_read_well() {
+        assert_eq!(elapsed(42_900), "42s");
+        assert_eq!(elapsed(185_000), "3m05s");
+        assert_eq!(elapsed(3_720_000), "1h02m");
+        assert_eq!(elapsed(-5), "0.0s");
+        assert_eq!(elapsed(4_240), "4.2s");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("abc", 0), "");
+    }
+}

@@ -1,0 +1,65 @@
+//! The task detail: a title line, tabs (Transcript, Diff, Info), the body.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{board::status_style, chrome, info, transcript};
+use crate::ui::app::{App, Detail, Tab};
+use crate::ui::keymap::Action;
+use crate::ui::layout;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
+    let t = &app.theme;
+    let l = layout::detail(area);
+    let task = app.model.task(d.task.as_str());
+    let mut title = vec![Span::styled(format!(" {} ", d.task), t.title)];
+    if let Some(task) = task {
+        title.push(Span::styled(format!("[{}] ", task.status), status_style(&task.status, t)));
+        title.push(Span::styled(crate::sanitize::sanitize(&task.spec.title).replace('\n', " "), t.text));
+        title.push(Span::styled(format!("  {}", task.spec.agent), t.muted));
+        if let Some(reason) = app.model.fleet.reason(task) {
+            title.push(Span::styled(format!("  — {}", crate::sanitize::sanitize(&reason)), t.warning));
+        }
+    } else {
+        title.push(Span::styled("(this task no longer exists)", t.error));
+    }
+    frame.render_widget(Paragraph::new(Line::from(title)).style(t.header), l.title);
+
+    let w = layout::DETAIL_TAB_WIDTH as usize;
+    let mut tabs = vec![];
+    for tab in Tab::ALL {
+        let style = if tab == d.tab { t.selected } else { t.muted };
+        tabs.push(Span::styled(format!("{:^w$}", tab.title()), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(tabs)), l.tabs);
+
+    match d.tab {
+        Tab::Transcript => transcript::render(frame, l.body, app, d),
+        Tab::Diff => match &app.diff {
+            Some(loaded) if loaded.task == d.task => match &loaded.result {
+                Ok(model) => crate::ui::views::diff::render(frame, l.body, model, &loaded.view, t),
+                Err(message) => {
+                    frame.render_widget(Paragraph::new(Span::styled(format!(" {message}"), t.muted)), l.body)
+                }
+            },
+            _ => frame.render_widget(Paragraph::new(Span::styled(" loading the diff…", t.muted)), l.body),
+        },
+        Tab::Info => info::render(frame, l.body, app, d),
+    }
+
+    let mut hints = vec![(Action::Back, "back"), (Action::NextTab, "tab")];
+    match d.tab {
+        Tab::Transcript => hints.extend([(Action::Search, "search"), (Action::Follow, "follow")]),
+        Tab::Diff => hints.extend([
+            (Action::NextHunk, "hunk"),
+            (Action::NextFile, "file"),
+            (Action::ToggleSplit, "split"),
+        ]),
+        Tab::Info => {}
+    }
+    hints.extend(chrome::task_hints(task.map(|t| &t.status)));
+    hints.push((Action::Help, "help"));
+    chrome::footer(frame, l.footer, app, &hints);
+}
