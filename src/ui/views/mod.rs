@@ -3,8 +3,8 @@
 pub mod board;
 pub mod chrome;
 pub mod detail;
-pub mod diff;
 pub mod dialogs;
+pub mod diff;
 pub mod help;
 pub mod info;
 pub mod transcript;
