@@ -55,8 +55,18 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
             return 2;
         }
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let (theme, warnings) = Theme::load(theme.or(config.ui.theme.as_deref()), no_color);
+    // A relative theme path in fleet.toml is relative to the repository.
+    let configured = config.ui.theme.as_deref().map(|t| {
+        if t.ends_with(".toml") && !Path::new(t).is_absolute() {
+            root.join(t).display().to_string()
+        } else {
+            t.to_owned()
+        }
+    });
+    let (theme, warnings) = Theme::load(
+        theme.or(configured.as_deref()),
+        crate::ui::theme::no_color_env(),
+    );
     for w in warnings {
         tracing::warn!("theme: {w}");
     }
@@ -81,7 +91,9 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
         Err(e) => {
             handle.shutdown();
             let _ = engine_task.await;
-            eprintln!("fleetdeck: cannot take over the terminal: {e} (use `fleetdeck run --headless` without one)");
+            eprintln!(
+                "fleetdeck: cannot take over the terminal: {e} (use `fleetdeck run --headless` without one)"
+            );
             return 1;
         }
     };
@@ -91,7 +103,13 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     spawn_terminal_reader(tx.clone());
     let result = event_loop(&mut app, &mut guard.terminal, notes, rx, tx, handle.clone()).await;
     drop(guard); // give the terminal back before waiting for agents to stop
-    let live = app.model.fleet.tasks().iter().filter(|t| t.status.has_agent()).count();
+    let live = app
+        .model
+        .fleet
+        .tasks()
+        .iter()
+        .filter(|t| t.status.has_agent())
+        .count();
     handle.shutdown();
     let _ = engine_task.await;
     if let Err(e) = result {

@@ -55,7 +55,11 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
     println!("demo repository: {}", dir.display());
     if !args.headless {
         let code = super::cockpit::main(&dir, theme);
-        println!("demo repository: {} (`fleetdeck -C {}` opens it again)", dir.display(), dir.display());
+        println!(
+            "demo repository: {} (`fleetdeck -C {}` opens it again)",
+            dir.display(),
+            dir.display()
+        );
         return code;
     }
     logging::init(&dir);

@@ -35,7 +35,15 @@ fn task(spec: TaskSpec, status: Status, attempts: u32) -> Task {
     t
 }
 
-fn attempt(task: &str, n: u32, agent: &str, started_s_ago: i64, ended_s_ago: Option<i64>, outcome: Option<&str>, cost: f64) -> AttemptRecord {
+fn attempt(
+    task: &str,
+    n: u32,
+    agent: &str,
+    started_s_ago: i64,
+    ended_s_ago: Option<i64>,
+    outcome: Option<&str>,
+    cost: f64,
+) -> AttemptRecord {
     AttemptRecord {
         task: task.into(),
         n,
@@ -47,33 +55,99 @@ fn attempt(task: &str, n: u32, agent: &str, started_s_ago: i64, ended_s_ago: Opt
         ended_ms: ended_s_ago.map(|s| NOW - s * 1000),
         pgid: None,
         outcome: outcome.map(str::to_owned),
-        message: (outcome == Some("failed")).then(|| "`cargo test` failed: exit code 101".to_owned()),
+        message: (outcome == Some("failed"))
+            .then(|| "`cargo test` failed: exit code 101".to_owned()),
         commit: None,
         session_id: None,
-        usage: Usage { input_tokens: 1200, output_tokens: 80, cost_usd: cost },
+        usage: Usage {
+            input_tokens: 1200,
+            output_tokens: 80,
+            cost_usd: cost,
+        },
     }
 }
 
 /// The fixture's model: ten tasks across all columns.
 pub fn model() -> Model {
     let tasks = vec![
-        task(spec("schema", "Design the schema", &[], "claude"), Status::Done { commit: "a1b2c3d4e5".into() }, 1),
-        task(spec("api", "Build the HTTP API on the schema", &["schema"], "codex"), Status::Running { attempt: 2 }, 2),
-        task(spec("auth", "Sessions and login", &["schema"], "claude"), Status::Paused { attempt: 1 }, 1),
-        task(spec("ui", "Web front end", &["api"], "gemini"), Status::Queued { held: false }, 0),
-        task(spec("docs", "Document the API", &["api", "auth"], "aider"), Status::Queued { held: true }, 0),
-        task(spec("tests", "Integration tests", &["schema"], "codex"), Status::Review { attempt: 1, block: None }, 1),
         task(
-            spec("greet", "Change the greeting", &[], "claude"),
-            Status::Review { attempt: 1, block: Some(MergeBlock::Conflict { files: vec!["greeting.txt".into()] }) },
+            spec("schema", "Design the schema", &[], "claude"),
+            Status::Done {
+                commit: "a1b2c3d4e5".into(),
+            },
             1,
         ),
-        task(spec("perf", "Speed up the parser", &["schema"], "claude"), Status::Failed { reason: "failed 3 attempt(s); last: `cargo test` failed: exit code 101".into() }, 3),
-        task(spec("lint", "Fix the lints", &[], "aider"), Status::Verifying { attempt: 1 }, 1),
-        task(spec("old", "An abandoned idea", &[], "claude"), Status::Dropped, 0),
+        task(
+            spec(
+                "api",
+                "Build the HTTP API on the schema",
+                &["schema"],
+                "codex",
+            ),
+            Status::Running { attempt: 2 },
+            2,
+        ),
+        task(
+            spec("auth", "Sessions and login", &["schema"], "claude"),
+            Status::Paused { attempt: 1 },
+            1,
+        ),
+        task(
+            spec("ui", "Web front end", &["api"], "gemini"),
+            Status::Queued { held: false },
+            0,
+        ),
+        task(
+            spec("docs", "Document the API", &["api", "auth"], "aider"),
+            Status::Queued { held: true },
+            0,
+        ),
+        task(
+            spec("tests", "Integration tests", &["schema"], "codex"),
+            Status::Review {
+                attempt: 1,
+                block: None,
+            },
+            1,
+        ),
+        task(
+            spec("greet", "Change the greeting", &[], "claude"),
+            Status::Review {
+                attempt: 1,
+                block: Some(MergeBlock::Conflict {
+                    files: vec!["greeting.txt".into()],
+                }),
+            },
+            1,
+        ),
+        task(
+            spec("perf", "Speed up the parser", &["schema"], "claude"),
+            Status::Failed {
+                reason: "failed 3 attempt(s); last: `cargo test` failed: exit code 101".into(),
+            },
+            3,
+        ),
+        task(
+            spec("lint", "Fix the lints", &[], "aider"),
+            Status::Verifying { attempt: 1 },
+            1,
+        ),
+        task(
+            spec("old", "An abandoned idea", &[], "claude"),
+            Status::Dropped,
+            0,
+        ),
     ];
     let attempts = vec![
-        attempt("schema", 1, "claude", 900, Some(840), Some("succeeded"), 0.42),
+        attempt(
+            "schema",
+            1,
+            "claude",
+            900,
+            Some(840),
+            Some("succeeded"),
+            0.42,
+        ),
         attempt("api", 1, "codex", 600, Some(500), Some("failed"), 0.1),
         attempt("api", 2, "codex", 125, None, None, 0.0831),
         attempt("auth", 1, "claude", 300, None, None, 0.05),
@@ -89,7 +163,9 @@ pub fn model() -> Model {
         target: "main".into(),
         tasks,
         fleet_paused: false,
-        agents: ["aider", "claude", "codex", "gemini"].map(String::from).to_vec(),
+        agents: ["aider", "claude", "codex", "gemini"]
+            .map(String::from)
+            .to_vec(),
         max_parallel: 4,
         attempts,
     };
@@ -98,14 +174,39 @@ pub fn model() -> Model {
     let mut t = Transcript::default();
     let start = NOW - 125_000;
     let events = [
-        AgentEvent::Session { id: "0e59974e".into(), model: Some("gpt-5".into()) },
-        AgentEvent::Message { text: "I'll add the routes first.\nThen the handlers.".into() },
-        AgentEvent::ToolCall { id: None, name: "Write".into(), arg: "src/routes.rs".into() },
-        AgentEvent::ToolResult { id: None, ok: true, preview: "File created successfully".into() },
-        AgentEvent::ToolCall { id: None, name: "Bash".into(), arg: "cargo test".into() },
-        AgentEvent::ToolResult { id: None, ok: false, preview: "error[E0425]: cannot find value `db`\nmore".into() },
-        AgentEvent::Notice { text: "API retry 1/3 in 2s (overloaded)".into() },
-        AgentEvent::Message { text: "Fixing the missing import.".into() },
+        AgentEvent::Session {
+            id: "0e59974e".into(),
+            model: Some("gpt-5".into()),
+        },
+        AgentEvent::Message {
+            text: "I'll add the routes first.\nThen the handlers.".into(),
+        },
+        AgentEvent::ToolCall {
+            id: None,
+            name: "Write".into(),
+            arg: "src/routes.rs".into(),
+        },
+        AgentEvent::ToolResult {
+            id: None,
+            ok: true,
+            preview: "File created successfully".into(),
+        },
+        AgentEvent::ToolCall {
+            id: None,
+            name: "Bash".into(),
+            arg: "cargo test".into(),
+        },
+        AgentEvent::ToolResult {
+            id: None,
+            ok: false,
+            preview: "error[E0425]: cannot find value `db`\nmore".into(),
+        },
+        AgentEvent::Notice {
+            text: "API retry 1/3 in 2s (overloaded)".into(),
+        },
+        AgentEvent::Message {
+            text: "Fixing the missing import.".into(),
+        },
     ];
     for (i, e) in events.iter().enumerate() {
         t.push_event(start + i as i64 * 7_000, e);

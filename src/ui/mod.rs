@@ -13,9 +13,9 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod render;
+pub mod run;
 #[cfg(test)]
 mod snapshots;
-pub mod run;
 pub mod terminal;
 pub mod theme;
 pub mod views;

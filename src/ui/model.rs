@@ -89,7 +89,11 @@ impl Transcript {
 
     pub fn push_text(&mut self, at_ms: i64, kind: LineKind, text: &str) {
         for l in sanitize(text).split('\n') {
-            self.push(Line { at_ms, kind, text: l.to_owned() });
+            self.push(Line {
+                at_ms,
+                kind,
+                text: l.to_owned(),
+            });
         }
     }
 
@@ -106,33 +110,62 @@ impl Transcript {
 /// folded to their first line, prose split into lines. Texts are sanitized.
 pub fn event_lines(event: &AgentEvent) -> Vec<(LineKind, String)> {
     let one = |kind, text: String| vec![(kind, first_line(&text))];
-    let many = |kind, text: &str| sanitize(text).split('\n').map(|l| (kind, l.to_owned())).collect::<Vec<_>>();
+    let many = |kind, text: &str| {
+        sanitize(text)
+            .split('\n')
+            .map(|l| (kind, l.to_owned()))
+            .collect::<Vec<_>>()
+    };
     match event {
         AgentEvent::Session { id, model } => {
-            let model = model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+            let model = model
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default();
             one(LineKind::Notice, format!("session {id}{model}"))
         }
         AgentEvent::Message { text } => many(LineKind::Message, text),
         AgentEvent::ToolCall { name, arg, .. } => one(LineKind::Tool, format!("▸ {name} {arg}")),
-        AgentEvent::ToolResult { ok: true, preview, .. } => one(LineKind::ToolOk, format!("  ↳ {preview}")),
-        AgentEvent::ToolResult { ok: false, preview, .. } => one(LineKind::ToolError, format!("  ↳ {preview}")),
+        AgentEvent::ToolResult {
+            ok: true, preview, ..
+        } => one(LineKind::ToolOk, format!("  ↳ {preview}")),
+        AgentEvent::ToolResult {
+            ok: false, preview, ..
+        } => one(LineKind::ToolError, format!("  ↳ {preview}")),
         AgentEvent::Notice { text } => one(LineKind::Notice, text.clone()),
         AgentEvent::Error { text } => many(LineKind::Error, text),
-        AgentEvent::PermissionDenied { tool, detail } => {
-            one(LineKind::Error, format!("permission denied for {tool}: {detail}"))
-        }
+        AgentEvent::PermissionDenied { tool, detail } => one(
+            LineKind::Error,
+            format!("permission denied for {tool}: {detail}"),
+        ),
         AgentEvent::Usage { .. } => Vec::new(),
-        AgentEvent::Finished { is_error: false, summary } => one(LineKind::Notice, format!("finished: {summary}")),
-        AgentEvent::Finished { is_error: true, summary } => one(LineKind::Error, format!("finished with an error: {summary}")),
+        AgentEvent::Finished {
+            is_error: false,
+            summary,
+        } => one(LineKind::Notice, format!("finished: {summary}")),
+        AgentEvent::Finished {
+            is_error: true,
+            summary,
+        } => one(
+            LineKind::Error,
+            format!("finished with an error: {summary}"),
+        ),
         AgentEvent::Text { text } => many(LineKind::Text, text),
     }
 }
 
 fn first_line(text: &str) -> String {
     let clean = sanitize(text);
-    let first = clean.split('\n').find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = clean
+        .split('\n')
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let more = clean.split('\n').filter(|l| !l.trim().is_empty()).count() > 1;
-    if more { format!("{first} …") } else { first.to_owned() }
+    if more {
+        format!("{first} …")
+    } else {
+        first.to_owned()
+    }
 }
 
 /// Reads an attempt's transcript file into display lines (for attempts that
@@ -140,7 +173,11 @@ fn first_line(text: &str) -> String {
 pub fn load_transcript(fleet_dir: &Path, rel: &str) -> std::io::Result<Transcript> {
     let t = transcript::read(&fleet_dir.join(rel))?;
     let started = t.header.as_ref().map_or(0, |h| h.started_ms);
-    let mut parser = parser_for(t.header.as_ref().map_or(crate::agent::Format::Text, |h| h.format));
+    let mut parser = parser_for(
+        t.header
+            .as_ref()
+            .map_or(crate::agent::Format::Text, |h| h.format),
+    );
     let mut out = Transcript::default();
     for line in &t.lines {
         let at = started + line.t as i64;
@@ -213,7 +250,9 @@ impl Model {
     pub fn root_label(&self) -> String {
         let path = self.root.display().to_string();
         match std::env::var("HOME") {
-            Ok(home) if !home.is_empty() && path.starts_with(&home) => format!("~{}", &path[home.len()..]),
+            Ok(home) if !home.is_empty() && path.starts_with(&home) => {
+                format!("~{}", &path[home.len()..])
+            }
             _ => path,
         }
     }
@@ -238,7 +277,11 @@ impl Model {
 
     /// The whole fleet's cost so far.
     pub fn total_cost(&self) -> f64 {
-        self.attempts.values().flatten().map(|a| a.usage.cost_usd).sum()
+        self.attempts
+            .values()
+            .flatten()
+            .map(|a| a.usage.cost_usd)
+            .sum()
     }
 
     /// Applies one engine notification; returns whether anything visible changed.
@@ -253,10 +296,18 @@ impl Model {
                 true
             }
             Notification::Event { event, .. } => self.apply_event(event),
-            Notification::Agent { task, attempt, event } => {
+            Notification::Agent {
+                task,
+                attempt,
+                event,
+            } => {
                 let now = now_ms();
                 match &event {
-                    AgentEvent::Usage { input_tokens, output_tokens, cost_usd } => {
+                    AgentEvent::Usage {
+                        input_tokens,
+                        output_tokens,
+                        cost_usd,
+                    } => {
                         if let Some(a) = self.attempt_mut(&task, attempt) {
                             a.usage = Usage {
                                 input_tokens: *input_tokens,
@@ -270,12 +321,26 @@ impl Model {
                     }
                     _ => {}
                 }
-                self.transcripts.entry((task, attempt)).or_default().push_event(now, &event);
+                self.transcripts
+                    .entry((task, attempt))
+                    .or_default()
+                    .push_event(now, &event);
                 true
             }
-            Notification::Gate { task, attempt, line } => {
-                let kind = if line.starts_with("verify: ") { LineKind::Fleet } else { LineKind::Verify };
-                self.transcripts.entry((task, attempt)).or_default().push_text(now_ms(), kind, &line);
+            Notification::Gate {
+                task,
+                attempt,
+                line,
+            } => {
+                let kind = if line.starts_with("verify: ") {
+                    LineKind::Fleet
+                } else {
+                    LineKind::Verify
+                };
+                self.transcripts
+                    .entry((task, attempt))
+                    .or_default()
+                    .push_text(now_ms(), kind, &line);
                 true
             }
             Notification::Warning { message } => {
@@ -291,9 +356,15 @@ impl Model {
 
     fn apply_event(&mut self, event: Event) -> bool {
         match event {
-            Event::AgentStarted { task, attempt, agent } => {
+            Event::AgentStarted {
+                task,
+                attempt,
+                agent,
+            } => {
                 self.needs_input.remove(&task);
-                let rel = transcript::relative_path(task.as_str(), attempt).to_string_lossy().into_owned();
+                let rel = transcript::relative_path(task.as_str(), attempt)
+                    .to_string_lossy()
+                    .into_owned();
                 let list = self.attempts.entry(task.clone()).or_default();
                 list.retain(|a| a.n != attempt);
                 list.push(AttemptInfo {
@@ -307,11 +378,17 @@ impl Model {
                     transcript: rel,
                 });
                 // Watched from its start: the live transcript is complete.
-                self.transcripts.insert((task.clone(), attempt), Transcript::default());
+                self.transcripts
+                    .insert((task.clone(), attempt), Transcript::default());
                 self.complete.insert((task, attempt));
                 true
             }
-            Event::AgentEnded { task, attempt, outcome, message } => {
+            Event::AgentEnded {
+                task,
+                attempt,
+                outcome,
+                message,
+            } => {
                 if let Some(a) = self.attempt_mut(&task, attempt) {
                     a.ended_ms = Some(now_ms());
                     a.outcome = Some(outcome);
@@ -356,11 +433,30 @@ mod tests {
 
     #[test]
     fn events_become_sanitized_single_lines() {
-        let lines = event_lines(&AgentEvent::ToolResult { id: None, ok: true, preview: "a\nb\u{1b}[2J".into() });
+        let lines = event_lines(&AgentEvent::ToolResult {
+            id: None,
+            ok: true,
+            preview: "a\nb\u{1b}[2J".into(),
+        });
         assert_eq!(lines, [(LineKind::ToolOk, "  ↳ a …".to_owned())]);
-        let lines = event_lines(&AgentEvent::Message { text: "one\ntwo\u{1b}]0;x\u{7}".into() });
-        assert_eq!(lines, [(LineKind::Message, "one".to_owned()), (LineKind::Message, "two".to_owned())]);
-        assert!(event_lines(&AgentEvent::Usage { input_tokens: 1, output_tokens: 1, cost_usd: None }).is_empty());
+        let lines = event_lines(&AgentEvent::Message {
+            text: "one\ntwo\u{1b}]0;x\u{7}".into(),
+        });
+        assert_eq!(
+            lines,
+            [
+                (LineKind::Message, "one".to_owned()),
+                (LineKind::Message, "two".to_owned())
+            ]
+        );
+        assert!(
+            event_lines(&AgentEvent::Usage {
+                input_tokens: 1,
+                output_tokens: 1,
+                cost_usd: None
+            })
+            .is_empty()
+        );
     }
 
     #[test]

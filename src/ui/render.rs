@@ -13,11 +13,15 @@ pub fn render(frame: &mut Frame, app: &App) {
     }
     match &app.overlay {
         None => {}
-        Some(Overlay::Help { scroll }) => help::render(frame, area, &app.keymap, &app.theme, *scroll),
+        Some(Overlay::Help { scroll }) => {
+            help::render(frame, area, &app.keymap, &app.theme, *scroll)
+        }
         Some(Overlay::Confirm { question, .. }) => dialogs::confirm(frame, area, app, question),
         Some(Overlay::Editor(ed)) => dialogs::editor(frame, area, app, ed),
         Some(Overlay::Picker(p)) => dialogs::picker(frame, area, app, p),
-        Some(Overlay::Replan { changes, scroll, .. }) => dialogs::replan(frame, area, app, changes, *scroll),
+        Some(Overlay::Replan {
+            changes, scroll, ..
+        }) => dialogs::replan(frame, area, app, changes, *scroll),
         Some(Overlay::Search(input)) => dialogs::search(frame, area, app, input),
     }
 }

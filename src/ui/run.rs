@@ -22,9 +22,20 @@ pub const FRAME: Duration = Duration::from_millis(33);
 /// Everything the loop receives besides engine notifications.
 pub enum UiMsg {
     Term(TermEvent),
-    CommandDone { what: String, origin: Origin, result: Result<(), CommandError> },
-    DiffLoaded { task: TaskId, result: Result<DiffModel, String> },
-    TranscriptLoaded { task: TaskId, attempt: u32, result: Result<Transcript, String> },
+    CommandDone {
+        what: String,
+        origin: Origin,
+        result: Result<(), CommandError>,
+    },
+    DiffLoaded {
+        task: TaskId,
+        result: Result<DiffModel, String>,
+    },
+    TranscriptLoaded {
+        task: TaskId,
+        attempt: u32,
+        result: Result<Transcript, String>,
+    },
     /// SIGTERM or SIGHUP: leave as if the user quit.
     Terminate,
 }
@@ -79,7 +90,9 @@ pub async fn event_loop<S: Screen>(
             return Ok(frames);
         }
         let frame_due = dirty.then(|| tokio::time::Instant::from_std(last_draw + FRAME));
-        let tick_due = app.needs_tick().then(|| tokio::time::Instant::from_std(last_draw + App::TICK));
+        let tick_due = app
+            .needs_tick()
+            .then(|| tokio::time::Instant::from_std(last_draw + App::TICK));
         let mut intents = Vec::new();
         tokio::select! {
             n = notes.recv() => match n {
@@ -121,7 +134,11 @@ fn handle(app: &mut App, m: UiMsg) -> Vec<Intent> {
     match m {
         UiMsg::Term(TermEvent::Key(key)) if is_ctrl_c(&key) => {
             // ctrl-c closes what is open, else quits (asking while agents run).
-            if app.overlay.take().is_some() { Vec::new() } else { app.request_quit() }
+            if app.overlay.take().is_some() {
+                Vec::new()
+            } else {
+                app.request_quit()
+            }
         }
         UiMsg::Term(TermEvent::Key(key)) => app.handle_key(key),
         UiMsg::Term(TermEvent::Mouse(m)) => app.handle_mouse(m),
@@ -134,7 +151,11 @@ fn handle(app: &mut App, m: UiMsg) -> Vec<Intent> {
             Vec::new()
         }
         UiMsg::Term(_) => Vec::new(),
-        UiMsg::CommandDone { what, origin, result } => {
+        UiMsg::CommandDone {
+            what,
+            origin,
+            result,
+        } => {
             app.command_done(what, origin, result);
             Vec::new()
         }
@@ -144,12 +165,19 @@ fn handle(app: &mut App, m: UiMsg) -> Vec<Intent> {
             }
             Vec::new()
         }
-        UiMsg::TranscriptLoaded { task, attempt, result } => {
+        UiMsg::TranscriptLoaded {
+            task,
+            attempt,
+            result,
+        } => {
             app.requested.remove(&(task.clone(), attempt));
             match result {
                 Ok(t) => app.model.set_transcript(task, attempt, t),
                 Err(e) => {
-                    app.toast = Some(super::app::Toast { text: format!("cannot read the transcript: {e}"), error: true })
+                    app.toast = Some(super::app::Toast {
+                        text: format!("cannot read the transcript: {e}"),
+                        error: true,
+                    })
                 }
             }
             Vec::new()
@@ -171,11 +199,19 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
             let what = command.describe();
             tokio::spawn(async move {
                 let result = engine.command(command).await;
-                let _ = tx.send(UiMsg::CommandDone { what, origin, result });
+                let _ = tx.send(UiMsg::CommandDone {
+                    what,
+                    origin,
+                    result,
+                });
             });
         }
         Intent::LoadDiff(task) => {
-            let (tx, root, target) = (outbox.clone(), app.model.root.clone(), app.model.target.clone());
+            let (tx, root, target) = (
+                outbox.clone(),
+                app.model.root.clone(),
+                app.model.target.clone(),
+            );
             tokio::task::spawn_blocking(move || {
                 let result = crate::git::task_changes(&root, task.as_str(), &target)
                     .map(DiffModel::new)
@@ -187,7 +223,11 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
             let (tx, dir) = (outbox.clone(), app.model.fleet_dir());
             tokio::task::spawn_blocking(move || {
                 let result = load_transcript(&dir, &rel).map_err(|e| e.to_string());
-                let _ = tx.send(UiMsg::TranscriptLoaded { task, attempt, result });
+                let _ = tx.send(UiMsg::TranscriptLoaded {
+                    task,
+                    attempt,
+                    result,
+                });
             });
         }
     }

@@ -42,7 +42,10 @@ fn board() {
 fn board_with_a_paused_fleet_and_a_toast() {
     let mut app = fixture::app(160, 48);
     app.model.fleet.set_paused(true);
-    app.toast = Some(crate::ui::app::Toast { text: "approve `api`: task `api` is running".into(), error: true });
+    app.toast = Some(crate::ui::app::Toast {
+        text: "approve `api`: task `api` is running".into(),
+        error: true,
+    });
     insta::assert_snapshot!(draw(&app));
 }
 
@@ -99,8 +102,14 @@ fn replan_confirmation() {
         let id = |s: &str| crate::core::TaskId::parse(s).unwrap();
         app.overlay = Some(Overlay::Replan {
             changes: vec![
-                ReplanChange::Add { id: id("cache"), title: "Add a cache".into() },
-                ReplanChange::Edit { id: id("ui"), fields: vec!["title", "deps"] },
+                ReplanChange::Add {
+                    id: id("cache"),
+                    title: "Add a cache".into(),
+                },
+                ReplanChange::Edit {
+                    id: id("ui"),
+                    fields: vec!["title", "deps"],
+                },
                 ReplanChange::Drop { id: id("docs") },
             ],
             command: crate::core::Command::Batch { commands: vec![] },
@@ -120,7 +129,10 @@ fn picker_and_confirm() {
         selected: 1,
     }));
     insta::assert_snapshot!("picker_80x24", draw(&app));
-    app.overlay = Some(Overlay::Confirm { question: "Drop `ui`? A running agent is stopped; its branch is kept.".into(), yes: vec![] });
+    app.overlay = Some(Overlay::Confirm {
+        question: "Drop `ui`? A running agent is stopped; its branch is kept.".into(),
+        yes: vec![],
+    });
     insta::assert_snapshot!("confirm_80x24", draw(&app));
 }
 
@@ -138,10 +150,27 @@ fn tiny_terminals_never_panic() {
         let overlays = || {
             vec![
                 Overlay::Help { scroll: 3 },
-                Overlay::Confirm { question: "sure?".into(), yes: vec![] },
-                Overlay::Editor(Editor { kind: EditorKind::NewTask, area: Default::default(), error: Some("bad".into()), pending: false }),
-                Overlay::Picker(Picker { task: crate::core::TaskId::parse("api").unwrap(), agents: vec!["a".into()], selected: 0 }),
-                Overlay::Replan { changes: vec![], command: crate::core::Command::Batch { commands: vec![] }, text: String::new(), scroll: 0 },
+                Overlay::Confirm {
+                    question: "sure?".into(),
+                    yes: vec![],
+                },
+                Overlay::Editor(Editor {
+                    kind: EditorKind::NewTask,
+                    area: Default::default(),
+                    error: Some("bad".into()),
+                    pending: false,
+                }),
+                Overlay::Picker(Picker {
+                    task: crate::core::TaskId::parse("api").unwrap(),
+                    agents: vec!["a".into()],
+                    selected: 0,
+                }),
+                Overlay::Replan {
+                    changes: vec![],
+                    command: crate::core::Command::Batch { commands: vec![] },
+                    text: String::new(),
+                    scroll: 0,
+                },
                 Overlay::Search(Default::default()),
             ]
         };

@@ -5,8 +5,12 @@
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -30,8 +34,18 @@ pub fn enter(mouse: bool) -> io::Result<Guard> {
     install_panic_hook();
     enable_raw_mode()?;
     let mut out = io::stdout();
-    let entered = execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide).and_then(|()| {
-        if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) }
+    let entered = execute!(
+        out,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
+    .and_then(|()| {
+        if mouse {
+            execute!(out, EnableMouseCapture)
+        } else {
+            Ok(())
+        }
     });
     if let Err(e) = entered {
         restore();
@@ -50,7 +64,13 @@ pub fn enter(mouse: bool) -> io::Result<Guard> {
 /// Leaves cockpit mode; harmless when not in it.
 pub fn restore() {
     let mut out = io::stdout();
-    let _ = execute!(out, DisableMouseCapture, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
     let _ = out.flush();
 }

@@ -1056,5 +1056,11 @@ fn a_task_marked_auto_approve_merges_without_review() {
     assert_eq!(merges(&gated(&mut s, "docs", 1, passed())), ["docs"]);
     exited(&mut s, "code", 1, AgentResult::Succeeded);
     gated(&mut s, "code", 1, passed());
-    assert_eq!(status(&s, "code"), Status::Review { attempt: 1, block: None });
+    assert_eq!(
+        status(&s, "code"),
+        Status::Review {
+            attempt: 1,
+            block: None
+        }
+    );
 }

@@ -11,7 +11,10 @@ use crate::core::{Command, Fleet, Task, TaskId, TaskPatch, TaskSpec};
 /// A TOML string: a literal multi-line string when it spans lines (easy to
 /// edit), else a basic string with escapes.
 fn toml_str(s: &str) -> String {
-    if s.contains('\n') && !s.contains("'''") && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if s.contains('\n')
+        && !s.contains("'''")
+        && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         format!("'''\n{s}'''")
     } else {
         toml::Value::String(s.to_owned()).to_string()
@@ -107,7 +110,9 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
 }
 
 fn ids(list: Vec<String>) -> Result<Vec<TaskId>, String> {
-    list.iter().map(|d| TaskId::parse(d).map_err(|e| e.to_string())).collect()
+    list.iter()
+        .map(|d| TaskId::parse(d).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Parses the `e` editor into an Edit command.
@@ -126,19 +131,36 @@ pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
         priority: Some(f.priority.unwrap_or(0)),
         auto_approve: Some(f.auto_approve.unwrap_or(false)),
     };
-    Ok(Command::Edit { task: task.clone(), patch })
+    Ok(Command::Edit {
+        task: task.clone(),
+        patch,
+    })
 }
 
 fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
     let raw_id = f.id.ok_or_else(|| format!("{where_}: `id` is missing"))?;
     let id = TaskId::parse(&raw_id).map_err(|e| format!("{where_}: {e}"))?;
-    let prompt = f.prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| format!("{where_}: `prompt` is empty"))?;
-    let agent = f.agent.filter(|a| !a.is_empty()).ok_or_else(|| format!("{where_}: `agent` is missing"))?;
+    let prompt = f
+        .prompt
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| format!("{where_}: `prompt` is empty"))?;
+    let agent = f
+        .agent
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| format!("{where_}: `agent` is missing"))?;
     Ok(TaskSpec {
-        title: f.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| id.to_string()),
+        title: f
+            .title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| id.to_string()),
         id,
         prompt,
-        deps: f.deps.map(ids).transpose().map_err(|e| format!("{where_}: {e}"))?.unwrap_or_default(),
+        deps: f
+            .deps
+            .map(ids)
+            .transpose()
+            .map_err(|e| format!("{where_}: {e}"))?
+            .unwrap_or_default(),
         agent,
         role: f.role,
         verify: f.verify,
@@ -150,16 +172,26 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
 /// Parses the `n` editor into an Add command.
 pub fn parse_new(text: &str) -> Result<Command, String> {
     let f: Fields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-    Ok(Command::Add { spec: spec_from(f, "the new task")? })
+    Ok(Command::Add {
+        spec: spec_from(f, "the new task")?,
+    })
 }
 
 /// One change a replan makes, for the confirmation list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplanChange {
-    Add { id: TaskId, title: String },
-    Drop { id: TaskId },
+    Add {
+        id: TaskId,
+        title: String,
+    },
+    Drop {
+        id: TaskId,
+    },
     /// `fields` names what changed: title, prompt, deps, agent...
-    Edit { id: TaskId, fields: Vec<&'static str> },
+    Edit {
+        id: TaskId,
+        fields: Vec<&'static str>,
+    },
 }
 
 impl std::fmt::Display for ReplanChange {
@@ -192,16 +224,27 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
         }
         edited.push(spec);
     }
-    let open: HashMap<&TaskId, &Task> =
-        fleet.tasks().iter().filter(|t| !t.status.is_final()).map(|t| (t.id(), t)).collect();
-    let (mut changes, mut adds, mut edits, mut drops) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let open: HashMap<&TaskId, &Task> = fleet
+        .tasks()
+        .iter()
+        .filter(|t| !t.status.is_final())
+        .map(|t| (t.id(), t))
+        .collect();
+    let (mut changes, mut adds, mut edits, mut drops) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for spec in &edited {
         match open.get(&spec.id) {
             None if fleet.task(spec.id.as_str()).is_some() => {
-                return Err(format!("task `{}` is already done or dropped; give the new task another id", spec.id));
+                return Err(format!(
+                    "task `{}` is already done or dropped; give the new task another id",
+                    spec.id
+                ));
             }
             None => {
-                changes.push(ReplanChange::Add { id: spec.id.clone(), title: spec.title.clone() });
+                changes.push(ReplanChange::Add {
+                    id: spec.id.clone(),
+                    title: spec.title.clone(),
+                });
                 adds.push(Command::Add { spec: spec.clone() });
             }
             Some(task) => {
@@ -241,8 +284,14 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
                     patch.auto_approve = Some(spec.auto_approve);
                 }
                 if !fields.is_empty() {
-                    changes.push(ReplanChange::Edit { id: spec.id.clone(), fields });
-                    edits.push(Command::Edit { task: spec.id.clone(), patch });
+                    changes.push(ReplanChange::Edit {
+                        id: spec.id.clone(),
+                        fields,
+                    });
+                    edits.push(Command::Edit {
+                        task: spec.id.clone(),
+                        patch,
+                    });
                 }
             }
         }
@@ -250,7 +299,9 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
     for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
         if !edited.iter().any(|s| &s.id == t.id()) {
             changes.push(ReplanChange::Drop { id: t.id().clone() });
-            drops.push(Command::Drop { task: t.id().clone() });
+            drops.push(Command::Drop {
+                task: t.id().clone(),
+            });
         }
     }
     if changes.is_empty() {
@@ -286,14 +337,26 @@ mod tests {
         done.status = Status::Done { commit: "c".into() };
         let mut plain = spec("b", &["a"]);
         plain.prompt = "simple\nprompt".into();
-        Fleet::new(vec![done, Task::new(spec("a", &[])), Task::new(plain)], ["sim".to_string()], false)
+        Fleet::new(
+            vec![done, Task::new(spec("a", &[])), Task::new(plain)],
+            ["sim".to_string()],
+            false,
+        )
     }
 
     #[test]
     fn a_task_round_trips_through_its_toml() {
-        for s in [spec("a", &["x", "y"]), TaskSpec { prompt: "multi\nline".into(), ..spec("b", &[]) }] {
+        for s in [
+            spec("a", &["x", "y"]),
+            TaskSpec {
+                prompt: "multi\nline".into(),
+                ..spec("b", &[])
+            },
+        ] {
             let text = task_toml(&s, true);
-            let Command::Add { spec: back } = parse_new(&text).unwrap() else { panic!() };
+            let Command::Add { spec: back } = parse_new(&text).unwrap() else {
+                panic!()
+            };
             assert_eq!(back, s, "{text}");
         }
     }
@@ -307,7 +370,9 @@ mod tests {
         assert!(err.contains("unknown field `titel`"), "{err}");
         let err = parse_edit(&id, "deps = [\"Bad Id\"]\n").unwrap_err();
         assert!(err.contains("not a valid task id"), "{err}");
-        let Command::Edit { patch, .. } = parse_edit(&id, &edit_text(&Task::new(spec("a", &[])))).unwrap() else {
+        let Command::Edit { patch, .. } =
+            parse_edit(&id, &edit_text(&Task::new(spec("a", &[])))).unwrap()
+        else {
             panic!()
         };
         assert_eq!(patch.title.as_deref(), Some("Title a"));
@@ -317,7 +382,10 @@ mod tests {
     fn an_unchanged_replan_is_nothing_to_confirm() {
         let f = fleet();
         let text = replan_text(&f);
-        assert!(!text.contains("id = \"done\""), "done tasks are not part of a replan");
+        assert!(
+            !text.contains("id = \"done\""),
+            "done tasks are not part of a replan"
+        );
         assert_eq!(parse_replan(&f, &text).unwrap_err(), "nothing changed");
     }
 
@@ -330,8 +398,13 @@ mod tests {
             + "";
         let (changes, command) = parse_replan(&f, &text).unwrap();
         let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]);
-        let Command::Batch { commands } = command else { panic!() };
+        assert_eq!(
+            shown,
+            ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]
+        );
+        let Command::Batch { commands } = command else {
+            panic!()
+        };
         let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
         assert_eq!(kinds, ["add `c`", "edit `b`", "drop `a`"]);
     }
@@ -339,7 +412,14 @@ mod tests {
     #[test]
     fn a_replan_cannot_reuse_a_finished_id() {
         let f = fleet();
-        let text = format!("{}\n[[task]]\nid = \"done\"\nagent = \"sim\"\nprompt = \"again\"\n", replan_text(&f));
-        assert!(parse_replan(&f, &text).unwrap_err().contains("already done"));
+        let text = format!(
+            "{}\n[[task]]\nid = \"done\"\nagent = \"sim\"\nprompt = \"again\"\n",
+            replan_text(&f)
+        );
+        assert!(
+            parse_replan(&f, &text)
+                .unwrap_err()
+                .contains("already done")
+        );
     }
 }

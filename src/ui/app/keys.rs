@@ -22,7 +22,9 @@ impl App {
         if let Some(overlay) = self.overlay.take() {
             return self.overlay_key(overlay, key);
         }
-        let Some(action) = self.keymap.action(self.context(), &key) else { return Vec::new() };
+        let Some(action) = self.keymap.action(self.context(), &key) else {
+            return Vec::new();
+        };
         match self.screen {
             Screen::Board => self.board_action(action),
             Screen::Detail(_) => self.detail_action(action),
@@ -43,7 +45,10 @@ impl App {
     }
 
     fn toast(&mut self, text: impl Into<String>) -> Vec<Intent> {
-        self.toast = Some(Toast { text: text.into(), error: true });
+        self.toast = Some(Toast {
+            text: text.into(),
+            error: true,
+        });
         Vec::new()
     }
 
@@ -55,7 +60,9 @@ impl App {
             Action::Up => *sel = sel.saturating_sub(1).min(len.saturating_sub(1)),
             Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
             Action::PageUp => *sel = sel.saturating_sub(layout::cards_per_page(self.size)),
-            Action::PageDown => *sel = (*sel + layout::cards_per_page(self.size)).min(len.saturating_sub(1)),
+            Action::PageDown => {
+                *sel = (*sel + layout::cards_per_page(self.size)).min(len.saturating_sub(1))
+            }
             Action::Top => *sel = 0,
             Action::Bottom => *sel = len.saturating_sub(1),
             Action::Left | Action::PrevTab => self.board.column = col.saturating_sub(1),
@@ -68,7 +75,9 @@ impl App {
 
     /// Opens the task detail on the selected card.
     pub fn open_detail(&mut self) -> Vec<Intent> {
-        let Some(task) = self.selected_task().map(|t| t.id().clone()) else { return Vec::new() };
+        let Some(task) = self.selected_task().map(|t| t.id().clone()) else {
+            return Vec::new();
+        };
         self.screen = Screen::Detail(Detail {
             task,
             tab: Tab::Transcript,
@@ -81,7 +90,9 @@ impl App {
     }
 
     pub(super) fn detail_action(&mut self, action: Action) -> Vec<Intent> {
-        let Screen::Detail(d) = &mut self.screen else { return Vec::new() };
+        let Screen::Detail(d) = &mut self.screen else {
+            return Vec::new();
+        };
         match (d.tab, action) {
             (_, Action::Back) => {
                 self.screen = Screen::Board;
@@ -90,7 +101,11 @@ impl App {
             (_, Action::NextTab | Action::PrevTab) => {
                 let i = Tab::ALL.iter().position(|t| *t == d.tab).unwrap_or(0);
                 let n = Tab::ALL.len();
-                let next = if action == Action::NextTab { (i + 1) % n } else { (i + n - 1) % n };
+                let next = if action == Action::NextTab {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
                 d.tab = Tab::ALL[next];
                 return self.pending_loads();
             }
@@ -108,7 +123,9 @@ impl App {
 
     /// Lines of the shown transcript and the height of its pane.
     fn transcript_geometry(&self) -> (usize, usize) {
-        let Screen::Detail(d) = &self.screen else { return (0, 0) };
+        let Screen::Detail(d) = &self.screen else {
+            return (0, 0);
+        };
         let len = self
             .shown_attempt(d)
             .and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
@@ -119,9 +136,12 @@ impl App {
     fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
         let (len, height) = self.transcript_geometry();
         let bottom = len.saturating_sub(height);
-        let Screen::Detail(d) = &mut self.screen else { return Vec::new() };
+        let Screen::Detail(d) = &mut self.screen else {
+            return Vec::new();
+        };
         let top = d.scroll.unwrap_or(bottom).min(bottom);
-        let set = |d: &mut Detail, top: usize| d.scroll = if top >= bottom { None } else { Some(top) };
+        let set =
+            |d: &mut Detail, top: usize| d.scroll = if top >= bottom { None } else { Some(top) };
         match action {
             Action::Up => set(d, top.saturating_sub(1)),
             Action::Down => set(d, top + 1),
@@ -143,12 +163,19 @@ impl App {
     /// Moves the transcript to the next (or previous) line matching the search.
     fn find(&mut self, forward: bool) {
         let (len, height) = self.transcript_geometry();
-        let Screen::Detail(d) = &self.screen else { return };
-        let Some(query) = d.search.clone().map(|q| q.to_lowercase()) else {
-            self.toast = Some(Toast { text: "no search yet: press / to search".into(), error: false });
+        let Screen::Detail(d) = &self.screen else {
             return;
         };
-        let Some(transcript) = self.shown_attempt(d).and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
+        let Some(query) = d.search.clone().map(|q| q.to_lowercase()) else {
+            self.toast = Some(Toast {
+                text: "no search yet: press / to search".into(),
+                error: false,
+            });
+            return;
+        };
+        let Some(transcript) = self
+            .shown_attempt(d)
+            .and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
         else {
             return;
         };
@@ -156,7 +183,9 @@ impl App {
         let from = d.scroll.unwrap_or(bottom);
         let hit = |i: &usize| transcript.lines[*i].text.to_lowercase().contains(&query);
         let found = if forward {
-            (from + 1..len).chain(0..=from.min(len.saturating_sub(1))).find(hit)
+            (from + 1..len)
+                .chain(0..=from.min(len.saturating_sub(1)))
+                .find(hit)
         } else {
             (0..from).rev().chain((from..len).rev()).find(hit)
         };
@@ -169,14 +198,23 @@ impl App {
                     }
                 }
             }
-            None => self.toast = Some(Toast { text: format!("not found: {query}"), error: true }),
+            None => {
+                self.toast = Some(Toast {
+                    text: format!("not found: {query}"),
+                    error: true,
+                })
+            }
         }
     }
 
     fn diff_action(&mut self, action: Action) -> Vec<Intent> {
         let height = layout::detail_body(self.area()).height as usize;
-        let Some(loaded) = self.diff.as_mut() else { return self.common_action(action) };
-        let Ok(model) = &loaded.result else { return self.common_action(action) };
+        let Some(loaded) = self.diff.as_mut() else {
+            return self.common_action(action);
+        };
+        let Ok(model) = &loaded.result else {
+            return self.common_action(action);
+        };
         let view = &mut loaded.view;
         view.height = height;
         match action {
@@ -213,7 +251,13 @@ impl App {
 
     /// Quits at once when no agent runs; otherwise asks first.
     pub fn request_quit(&mut self) -> Vec<Intent> {
-        let live = self.model.fleet.tasks().iter().filter(|t| t.status.has_agent()).count();
+        let live = self
+            .model
+            .fleet
+            .tasks()
+            .iter()
+            .filter(|t| t.status.has_agent())
+            .count();
         if live == 0 {
             return vec![Intent::Quit];
         }
@@ -229,8 +273,15 @@ impl App {
     fn common_task_action(&mut self, action: Action) -> Vec<Intent> {
         match action {
             Action::PauseFleet => {
-                let command = if self.model.fleet.paused() { Command::ResumeFleet } else { Command::PauseFleet };
-                return vec![Intent::Command { command, origin: Origin::Key }];
+                let command = if self.model.fleet.paused() {
+                    Command::ResumeFleet
+                } else {
+                    Command::PauseFleet
+                };
+                return vec![Intent::Command {
+                    command,
+                    origin: Origin::Key,
+                }];
             }
             Action::NewTask => {
                 let agent = self.model.fleet.agents().next().unwrap_or("").to_owned();
@@ -243,21 +294,39 @@ impl App {
             _ => {}
         }
         let Some(task) = self.selected_task() else {
-            return if is_task_action(action) { self.toast("no task selected") } else { Vec::new() };
+            return if is_task_action(action) {
+                self.toast("no task selected")
+            } else {
+                Vec::new()
+            };
         };
         let (id, status) = (task.id().clone(), task.status.clone());
-        let send = |command| vec![Intent::Command { command, origin: Origin::Key }];
+        let send = |command| {
+            vec![Intent::Command {
+                command,
+                origin: Origin::Key,
+            }]
+        };
         match action {
             Action::Pause => match status {
-                Status::Paused { .. } | Status::Queued { held: true } => send(Command::ResumeTask { task: id }),
+                Status::Paused { .. } | Status::Queued { held: true } => {
+                    send(Command::ResumeTask { task: id })
+                }
                 _ => send(Command::PauseTask { task: id }),
             },
             Action::Retry => send(Command::Retry { task: id }),
             Action::Approve => send(Command::Approve { task: id }),
             Action::Reassign => {
                 let agents: Vec<String> = self.model.fleet.agents().map(str::to_owned).collect();
-                let current = agents.iter().position(|a| *a == task.spec.agent).unwrap_or(0);
-                self.overlay = Some(Overlay::Picker(Picker { task: id, agents, selected: current }));
+                let current = agents
+                    .iter()
+                    .position(|a| *a == task.spec.agent)
+                    .unwrap_or(0);
+                self.overlay = Some(Overlay::Picker(Picker {
+                    task: id,
+                    agents,
+                    selected: current,
+                }));
                 Vec::new()
             }
             Action::Edit => match status {
@@ -265,25 +334,35 @@ impl App {
                     let text = edit_text(task);
                     self.open_editor(EditorKind::Task(id), &text)
                 }
-                other => self.toast(format!("`{id}` is {other}: only queued or failed tasks can be edited")),
+                other => self.toast(format!(
+                    "`{id}` is {other}: only queued or failed tasks can be edited"
+                )),
             },
             Action::RequestChanges => match status {
                 Status::Review { .. } => self.open_editor(EditorKind::Feedback(id), ""),
-                other => self.toast(format!("`{id}` is {other}: changes can be requested in review")),
+                other => self.toast(format!(
+                    "`{id}` is {other}: changes can be requested in review"
+                )),
             },
             Action::Reject => match status {
                 Status::Review { .. } => {
                     self.overlay = Some(Overlay::Confirm {
-                        question: format!("Reject the work of `{id}`? It becomes failed; a retry starts over from the target (the work is kept under refs/fleet/discarded/)."),
+                        question: format!(
+                            "Reject the work of `{id}`? It becomes failed; a retry starts over from the target (the work is kept under refs/fleet/discarded/)."
+                        ),
                         yes: send(Command::Reject { task: id }),
                     });
                     Vec::new()
                 }
-                other => self.toast(format!("`{id}` is {other}: only a task in review can be rejected")),
+                other => self.toast(format!(
+                    "`{id}` is {other}: only a task in review can be rejected"
+                )),
             },
             Action::Drop => {
                 self.overlay = Some(Overlay::Confirm {
-                    question: format!("Drop `{id}`? A running agent is stopped; its branch is kept."),
+                    question: format!(
+                        "Drop `{id}`? A running agent is stopped; its branch is kept."
+                    ),
                     yes: send(Command::Drop { task: id }),
                 });
                 Vec::new()
@@ -293,12 +372,21 @@ impl App {
     }
 
     pub(super) fn open_editor(&mut self, kind: EditorKind, text: &str) -> Vec<Intent> {
-        let lines = if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_owned).collect() };
+        let lines = if text.is_empty() {
+            vec![String::new()]
+        } else {
+            text.lines().map(str::to_owned).collect()
+        };
         let mut area = TextArea::new(lines);
         if matches!(kind, EditorKind::Feedback(_)) {
             area.set_placeholder_text("What should the agent change? ctrl-s sends, esc cancels.");
         }
-        self.overlay = Some(Overlay::Editor(Editor { kind, area, error: None, pending: false }));
+        self.overlay = Some(Overlay::Editor(Editor {
+            kind,
+            area,
+            error: None,
+            pending: false,
+        }));
         Vec::new()
     }
 
@@ -311,13 +399,16 @@ impl App {
         let action = self.keymap.action(ctx, &key);
         match overlay {
             Overlay::Help { scroll } => {
-                let max = crate::ui::views::help::line_count(&self.keymap);
+                let max = crate::ui::views::help::max_scroll(&self.keymap, self.area());
                 let scroll = match nav {
                     Some(Action::Down) => (scroll + 1).min(max),
                     Some(Action::Up) => scroll.saturating_sub(1),
                     Some(Action::PageDown) => (scroll + 10).min(max),
                     Some(Action::PageUp) => scroll.saturating_sub(10),
-                    _ if key.code == KeyCode::Esc || nav == Some(Action::Help) || nav == Some(Action::Quit) => {
+                    _ if key.code == KeyCode::Esc
+                        || nav == Some(Action::Help)
+                        || nav == Some(Action::Quit) =>
+                    {
                         return Vec::new();
                     }
                     _ => scroll,
@@ -336,11 +427,21 @@ impl App {
             Overlay::Picker(mut p) => {
                 match nav {
                     Some(Action::Up) => p.selected = p.selected.saturating_sub(1),
-                    Some(Action::Down) => p.selected = (p.selected + 1).min(p.agents.len().saturating_sub(1)),
+                    Some(Action::Down) => {
+                        p.selected = (p.selected + 1).min(p.agents.len().saturating_sub(1))
+                    }
                     Some(Action::Open) => {
-                        let Some(agent) = p.agents.get(p.selected).cloned() else { return Vec::new() };
-                        let command = Command::Reassign { task: p.task, agent };
-                        return vec![Intent::Command { command, origin: Origin::Key }];
+                        let Some(agent) = p.agents.get(p.selected).cloned() else {
+                            return Vec::new();
+                        };
+                        let command = Command::Reassign {
+                            task: p.task,
+                            agent,
+                        };
+                        return vec![Intent::Command {
+                            command,
+                            origin: Origin::Key,
+                        }];
                     }
                     _ if key.code == KeyCode::Esc => return Vec::new(),
                     _ => {}
@@ -366,15 +467,33 @@ impl App {
                 self.overlay = Some(Overlay::Search(area));
                 Vec::new()
             }
-            Overlay::Replan { changes, command, text, scroll } => match action {
+            Overlay::Replan {
+                changes,
+                command,
+                text,
+                scroll,
+            } => match action {
                 Some(Action::Yes) => {
-                    let intents = vec![Intent::Command { command: command.clone(), origin: Origin::Editor }];
-                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll });
+                    let intents = vec![Intent::Command {
+                        command: command.clone(),
+                        origin: Origin::Editor,
+                    }];
+                    self.overlay = Some(Overlay::Replan {
+                        changes,
+                        command,
+                        text,
+                        scroll,
+                    });
                     intents
                 }
                 Some(Action::No | Action::Back) => self.open_editor(EditorKind::Replan, &text),
                 _ => {
-                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll });
+                    self.overlay = Some(Overlay::Replan {
+                        changes,
+                        command,
+                        text,
+                        scroll,
+                    });
                     Vec::new()
                 }
             },
@@ -400,14 +519,22 @@ impl App {
                 if text.trim().is_empty() {
                     Err("write what the agent should change first".to_owned())
                 } else {
-                    Ok(Command::RequestChanges { task: task.clone(), feedback: text.trim().to_owned() })
+                    Ok(Command::RequestChanges {
+                        task: task.clone(),
+                        feedback: text.trim().to_owned(),
+                    })
                 }
             }
             EditorKind::Task(task) => parse_edit(task, &text),
             EditorKind::NewTask => parse_new(&text),
             EditorKind::Replan => match parse_replan(&self.model.fleet, &text) {
                 Ok((changes, command)) => {
-                    self.overlay = Some(Overlay::Replan { changes, command, text, scroll: 0 });
+                    self.overlay = Some(Overlay::Replan {
+                        changes,
+                        command,
+                        text,
+                        scroll: 0,
+                    });
                     return Vec::new();
                 }
                 Err(e) => Err(e),
@@ -418,7 +545,10 @@ impl App {
                 ed.pending = true;
                 ed.error = None;
                 self.overlay = Some(Overlay::Editor(ed));
-                vec![Intent::Command { command, origin: Origin::Editor }]
+                vec![Intent::Command {
+                    command,
+                    origin: Origin::Editor,
+                }]
             }
             Err(e) => {
                 ed.error = Some(e);

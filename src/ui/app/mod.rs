@@ -30,7 +30,11 @@ pub enum Intent {
     /// Compute the diff of a task's branch.
     LoadDiff(TaskId),
     /// Read an attempt's transcript file (an attempt that ran before the cockpit watched).
-    LoadTranscript { task: TaskId, attempt: u32, rel: String },
+    LoadTranscript {
+        task: TaskId,
+        attempt: u32,
+        rel: String,
+    },
     /// Stop the engine and leave.
     Quit,
 }
@@ -95,12 +99,22 @@ pub struct Board {
 /// Something drawn over the main screen that takes the keys.
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: usize },
-    Confirm { question: String, yes: Vec<Intent> },
+    Help {
+        scroll: usize,
+    },
+    Confirm {
+        question: String,
+        yes: Vec<Intent>,
+    },
     Editor(Editor),
     Picker(Picker),
     /// The changes of a replan, to confirm before they apply.
-    Replan { changes: Vec<ReplanChange>, command: Command, text: String, scroll: usize },
+    Replan {
+        changes: Vec<ReplanChange>,
+        command: Command,
+        text: String,
+        scroll: usize,
+    },
     /// The transcript search input.
     Search(TextArea<'static>),
 }
@@ -201,7 +215,12 @@ impl App {
 
     /// The tasks of a board column, in plan order.
     pub fn column_tasks(&self, column: Column) -> Vec<&Task> {
-        self.model.fleet.tasks().iter().filter(|t| t.status.column() == column).collect()
+        self.model
+            .fleet
+            .tasks()
+            .iter()
+            .filter(|t| t.status.column() == column)
+            .collect()
     }
 
     /// The task under the cursor: the selected card, or the one in detail.
@@ -240,12 +259,19 @@ impl App {
     /// What follows from the model's current state: a diff to (re)load for
     /// the detail's diff tab, a transcript to read from its file.
     pub fn pending_loads(&mut self) -> Vec<Intent> {
-        let Screen::Detail(d) = &self.screen else { return Vec::new() };
+        let Screen::Detail(d) = &self.screen else {
+            return Vec::new();
+        };
         let d = d.clone();
-        let Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.name()) else { return Vec::new() };
+        let Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.name()) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         if d.tab == Tab::Diff {
-            let fresh = self.diff.as_ref().is_some_and(|l| l.task == d.task && l.status == status);
+            let fresh = self
+                .diff
+                .as_ref()
+                .is_some_and(|l| l.task == d.task && l.status == status);
             if !fresh {
                 self.diff = Some(LoadedDiff {
                     task: d.task.clone(),
@@ -259,7 +285,11 @@ impl App {
         if let Some(a) = self.shown_attempt(&d) {
             let key = (d.task.clone(), a.n);
             if !self.model.complete.contains(&key) && !self.requested.contains(&key) {
-                out.push(Intent::LoadTranscript { task: d.task.clone(), attempt: a.n, rel: a.transcript.clone() });
+                out.push(Intent::LoadTranscript {
+                    task: d.task.clone(),
+                    attempt: a.n,
+                    rel: a.transcript.clone(),
+                });
                 self.requested.insert(key);
             }
         }
@@ -279,10 +309,16 @@ impl App {
     pub fn command_done(&mut self, what: String, origin: Origin, result: Result<(), CommandError>) {
         match (origin, result) {
             (Origin::Editor, Ok(())) => {
-                if matches!(self.overlay, Some(Overlay::Editor(_) | Overlay::Replan { .. })) {
+                if matches!(
+                    self.overlay,
+                    Some(Overlay::Editor(_) | Overlay::Replan { .. })
+                ) {
                     self.overlay = None;
                 }
-                self.toast = Some(Toast { text: format!("{what}: done"), error: false });
+                self.toast = Some(Toast {
+                    text: format!("{what}: done"),
+                    error: false,
+                });
             }
             (Origin::Editor, Err(e)) => match self.overlay.take() {
                 Some(Overlay::Editor(mut ed)) => {
@@ -299,18 +335,30 @@ impl App {
                 }
                 other => {
                     self.overlay = other;
-                    self.toast = Some(Toast { text: format!("{what}: {e}"), error: true });
+                    self.toast = Some(Toast {
+                        text: format!("{what}: {e}"),
+                        error: true,
+                    });
                 }
             },
             (Origin::Key, Ok(())) => {}
-            (Origin::Key, Err(e)) => self.toast = Some(Toast { text: format!("{what}: {e}"), error: true }),
+            (Origin::Key, Err(e)) => {
+                self.toast = Some(Toast {
+                    text: format!("{what}: {e}"),
+                    error: true,
+                })
+            }
         }
     }
 
     /// Whether elapsed times on screen are ticking (an agent runs): the loop
     /// then redraws once a second, and never otherwise.
     pub fn needs_tick(&self) -> bool {
-        self.model.fleet.tasks().iter().any(|t| t.status.has_agent())
+        self.model
+            .fleet
+            .tasks()
+            .iter()
+            .any(|t| t.status.has_agent())
     }
 
     /// The interval of that tick.
@@ -318,7 +366,12 @@ impl App {
 }
 
 /// The board columns in display order.
-pub const COLUMNS: [Column; 4] = [Column::Queued, Column::Running, Column::Review, Column::Done];
+pub const COLUMNS: [Column; 4] = [
+    Column::Queued,
+    Column::Running,
+    Column::Review,
+    Column::Done,
+];
 
 #[cfg(test)]
 mod tests;

@@ -32,7 +32,11 @@ impl App {
             self.board.column = ((pos.x - tabs.x) / w).min(3) as usize;
             return Vec::new();
         }
-        let Some((col, rect)) = l.columns.iter().enumerate().find_map(|(i, c)| c.filter(|r| r.contains(pos)).map(|r| (i, r)))
+        let Some((col, rect)) = l
+            .columns
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| c.filter(|r| r.contains(pos)).map(|r| (i, r)))
         else {
             return Vec::new();
         };
@@ -45,7 +49,10 @@ impl App {
                     return Vec::new();
                 }
                 let visible = (inner.height / CARD_HEIGHT).max(1) as usize;
-                let first = layout::first_card(self.board.selected[col].min(len.saturating_sub(1)), visible);
+                let first = layout::first_card(
+                    self.board.selected[col].min(len.saturating_sub(1)),
+                    visible,
+                );
                 let index = first + ((pos.y - inner.y) / CARD_HEIGHT) as usize;
                 if index >= len {
                     self.board.column = col;
@@ -60,7 +67,8 @@ impl App {
             }
             MouseEventKind::ScrollDown => {
                 self.board.column = col;
-                self.board.selected[col] = (self.board.selected[col] + 1).min(len.saturating_sub(1));
+                self.board.selected[col] =
+                    (self.board.selected[col] + 1).min(len.saturating_sub(1));
             }
             MouseEventKind::ScrollUp => {
                 self.board.column = col;
@@ -83,8 +91,14 @@ impl App {
                 Vec::new()
             }
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown if l.body.contains(pos) => {
-                let action = if kind == MouseEventKind::ScrollUp { Action::Up } else { Action::Down };
-                (0..WHEEL).flat_map(|_| self.detail_action(action)).collect()
+                let action = if kind == MouseEventKind::ScrollUp {
+                    Action::Up
+                } else {
+                    Action::Down
+                };
+                (0..WHEEL)
+                    .flat_map(|_| self.detail_action(action))
+                    .collect()
             }
             _ => Vec::new(),
         }

@@ -39,8 +39,15 @@ fn id(s: &str) -> TaskId {
 fn on(task: &str) -> App {
     let mut app = fixture::app(160, 48);
     let t = app.model.task(task).unwrap();
-    let col = COLUMNS.iter().position(|c| *c == t.status.column()).unwrap();
-    let index = app.column_tasks(COLUMNS[col]).iter().position(|t| t.id().as_str() == task).unwrap();
+    let col = COLUMNS
+        .iter()
+        .position(|c| *c == t.status.column())
+        .unwrap();
+    let index = app
+        .column_tasks(COLUMNS[col])
+        .iter()
+        .position(|t| t.id().as_str() == task)
+        .unwrap();
     app.board.column = col;
     app.board.selected[col] = index;
     assert_eq!(app.selected_task().unwrap().id().as_str(), task);
@@ -54,7 +61,11 @@ fn arrows_move_between_columns_and_cards() {
     press(&mut app, &["down"]);
     assert_eq!(app.selected_task().unwrap().id().as_str(), "docs");
     press(&mut app, &["down", "down", "j"]);
-    assert_eq!(app.selected_task().unwrap().id().as_str(), "docs", "stops at the end");
+    assert_eq!(
+        app.selected_task().unwrap().id().as_str(),
+        "docs",
+        "stops at the end"
+    );
     press(&mut app, &["l", "l"]);
     assert_eq!(app.board.column, 2);
     press(&mut app, &["G"]);
@@ -68,8 +79,13 @@ fn arrows_move_between_columns_and_cards() {
 fn enter_opens_the_detail_and_esc_returns() {
     let mut app = on("api");
     let intents = press(&mut app, &["enter"]);
-    assert!(intents.is_empty(), "the live transcript is in memory: {intents:?}");
-    assert!(matches!(&app.screen, Screen::Detail(d) if d.task.as_str() == "api" && d.tab == Tab::Transcript));
+    assert!(
+        intents.is_empty(),
+        "the live transcript is in memory: {intents:?}"
+    );
+    assert!(
+        matches!(&app.screen, Screen::Detail(d) if d.task.as_str() == "api" && d.tab == Tab::Transcript)
+    );
     let intents = press(&mut app, &["tab"]);
     assert_eq!(intents, [Intent::LoadDiff(id("api"))]);
     press(&mut app, &["tab"]);
@@ -84,23 +100,46 @@ fn opening_a_task_that_ran_earlier_reads_its_transcript_file_once() {
     let intents = press(&mut app, &["enter"]);
     assert_eq!(
         intents,
-        [Intent::LoadTranscript { task: id("perf"), attempt: 3, rel: "runs/perf/3.jsonl".into() }]
+        [Intent::LoadTranscript {
+            task: id("perf"),
+            attempt: 3,
+            rel: "runs/perf/3.jsonl".into()
+        }]
     );
-    assert!(press(&mut app, &["tab", "tab", "tab"]).iter().all(|i| !matches!(i, Intent::LoadTranscript { .. })));
+    assert!(
+        press(&mut app, &["tab", "tab", "tab"])
+            .iter()
+            .all(|i| !matches!(i, Intent::LoadTranscript { .. }))
+    );
 }
 
 #[test]
 fn task_keys_send_their_commands() {
     let mut app = on("api");
-    assert_eq!(commands(&press(&mut app, &["p"])), [Command::PauseTask { task: id("api") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["p"])),
+        [Command::PauseTask { task: id("api") }]
+    );
     let mut app = on("auth");
-    assert_eq!(commands(&press(&mut app, &["p"])), [Command::ResumeTask { task: id("auth") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["p"])),
+        [Command::ResumeTask { task: id("auth") }]
+    );
     let mut app = on("docs");
-    assert_eq!(commands(&press(&mut app, &["p"])), [Command::ResumeTask { task: id("docs") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["p"])),
+        [Command::ResumeTask { task: id("docs") }]
+    );
     let mut app = on("perf");
-    assert_eq!(commands(&press(&mut app, &["t"])), [Command::Retry { task: id("perf") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["t"])),
+        [Command::Retry { task: id("perf") }]
+    );
     let mut app = on("tests");
-    assert_eq!(commands(&press(&mut app, &["a"])), [Command::Approve { task: id("tests") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["a"])),
+        [Command::Approve { task: id("tests") }]
+    );
     assert_eq!(commands(&press(&mut app, &["P"])), [Command::PauseFleet]);
     app.model.fleet.set_paused(true);
     assert_eq!(commands(&press(&mut app, &["P"])), [Command::ResumeFleet]);
@@ -111,31 +150,49 @@ fn reject_and_drop_ask_first() {
     let mut app = on("tests");
     assert!(press(&mut app, &["x"]).is_empty());
     assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
-    assert_eq!(commands(&press(&mut app, &["y"])), [Command::Reject { task: id("tests") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["y"])),
+        [Command::Reject { task: id("tests") }]
+    );
     assert!(app.overlay.is_none());
     let mut app = on("ui");
     press(&mut app, &["d"]);
-    assert!(commands(&press(&mut app, &["n"])).is_empty(), "n answers no");
+    assert!(
+        commands(&press(&mut app, &["n"])).is_empty(),
+        "n answers no"
+    );
     assert!(app.overlay.is_none());
     press(&mut app, &["d"]);
-    assert_eq!(commands(&press(&mut app, &["enter"])), [Command::Drop { task: id("ui") }]);
+    assert_eq!(
+        commands(&press(&mut app, &["enter"])),
+        [Command::Drop { task: id("ui") }]
+    );
 }
 
 #[test]
 fn reassign_picks_an_agent() {
     let mut app = on("api");
     press(&mut app, &["r"]);
-    let Some(Overlay::Picker(p)) = &app.overlay else { panic!("no picker") };
+    let Some(Overlay::Picker(p)) = &app.overlay else {
+        panic!("no picker")
+    };
     assert_eq!(p.agents[p.selected], "codex", "starts on the current agent");
     assert_eq!(
         commands(&press(&mut app, &["up", "enter"])),
-        [Command::Reassign { task: id("api"), agent: "claude".into() }]
+        [Command::Reassign {
+            task: id("api"),
+            agent: "claude".into()
+        }]
     );
 }
 
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
-        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
         app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
     }
 }
@@ -144,14 +201,22 @@ fn type_text(app: &mut App, text: &str) {
 fn request_changes_sends_the_typed_feedback() {
     let mut app = on("tests");
     press(&mut app, &["c"]);
-    assert!(matches!(&app.overlay, Some(Overlay::Editor(e)) if e.kind == EditorKind::Feedback(id("tests"))));
-    assert!(commands(&press(&mut app, &["ctrl-s"])).is_empty(), "empty feedback is refused");
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Editor(e)) if e.kind == EditorKind::Feedback(id("tests")))
+    );
+    assert!(
+        commands(&press(&mut app, &["ctrl-s"])).is_empty(),
+        "empty feedback is refused"
+    );
     type_text(&mut app, "use the fixtures\nplease");
     let intents = press(&mut app, &["ctrl-s"]);
     assert_eq!(
         intents,
         [Intent::Command {
-            command: Command::RequestChanges { task: id("tests"), feedback: "use the fixtures\nplease".into() },
+            command: Command::RequestChanges {
+                task: id("tests"),
+                feedback: "use the fixtures\nplease".into()
+            },
             origin: Origin::Editor
         }]
     );
@@ -168,8 +233,17 @@ fn editing_a_task_validates_in_place() {
     // Break the TOML: an unknown key.
     type_text(&mut app, "colour = 1\n");
     assert!(commands(&press(&mut app, &["ctrl-s"])).is_empty());
-    let Some(Overlay::Editor(ed)) = &app.overlay else { panic!() };
-    assert!(ed.error.as_deref().unwrap().contains("unknown field `colour`"), "{:?}", ed.error);
+    let Some(Overlay::Editor(ed)) = &app.overlay else {
+        panic!()
+    };
+    assert!(
+        ed.error
+            .as_deref()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{:?}",
+        ed.error
+    );
     // Remove the line again (the cursor is at the start of the next line).
     press(&mut app, &["up"]);
     for _ in 0.."colour = 1".len() {
@@ -177,10 +251,21 @@ fn editing_a_task_validates_in_place() {
     }
     app.handle_key(KeyEvent::new(KeyCode::Delete, KeyModifiers::NONE));
     let cmds = commands(&press(&mut app, &["ctrl-s"]));
-    assert!(matches!(&cmds[..], [Command::Edit { task, .. }] if task.as_str() == "ui"), "{cmds:?}");
+    assert!(
+        matches!(&cmds[..], [Command::Edit { task, .. }] if task.as_str() == "ui"),
+        "{cmds:?}"
+    );
     // The engine refuses: the error shows in the editor, which stays open.
-    app.command_done("edit".into(), Origin::Editor, Err(crate::core::CommandError::Invalid("that would make a dependency cycle: ui -> api -> ui".into())));
-    let Some(Overlay::Editor(ed)) = &app.overlay else { panic!("the editor closed") };
+    app.command_done(
+        "edit".into(),
+        Origin::Editor,
+        Err(crate::core::CommandError::Invalid(
+            "that would make a dependency cycle: ui -> api -> ui".into(),
+        )),
+    );
+    let Some(Overlay::Editor(ed)) = &app.overlay else {
+        panic!("the editor closed")
+    };
     assert!(ed.error.as_deref().unwrap().contains("cycle"));
     press(&mut app, &["esc"]);
     assert!(app.overlay.is_none());
@@ -191,7 +276,13 @@ fn a_running_task_cannot_be_edited_and_says_why() {
     let mut app = on("api");
     assert!(press(&mut app, &["e"]).is_empty());
     assert!(app.overlay.is_none());
-    assert!(app.toast.as_ref().unwrap().text.contains("only queued or failed tasks can be edited"));
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("only queued or failed tasks can be edited")
+    );
     let mut app = on("api");
     press(&mut app, &["c"]);
     assert!(app.overlay.is_none());
@@ -204,44 +295,81 @@ fn a_running_task_cannot_be_edited_and_says_why() {
 fn new_task_adds_what_was_typed() {
     let mut app = fixture::app(80, 24);
     press(&mut app, &["n"]);
-    let Some(Overlay::Editor(ed)) = &mut app.overlay else { panic!() };
+    let Some(Overlay::Editor(ed)) = &mut app.overlay else {
+        panic!()
+    };
     let text = "id = \"cache\"\ntitle = \"Add a cache\"\nagent = \"claude\"\ndeps = [\"api\"]\nprompt = \"cache it\"\n";
-    *ed = Editor { area: ratatui_textarea::TextArea::new(text.lines().map(String::from).collect()), ..Editor { kind: EditorKind::NewTask, area: Default::default(), error: None, pending: false } };
+    *ed = Editor {
+        area: ratatui_textarea::TextArea::new(text.lines().map(String::from).collect()),
+        ..Editor {
+            kind: EditorKind::NewTask,
+            area: Default::default(),
+            error: None,
+            pending: false,
+        }
+    };
     let cmds = commands(&press(&mut app, &["ctrl-s"]));
-    let [Command::Add { spec }] = &cmds[..] else { panic!("{cmds:?}") };
-    assert_eq!((spec.id.as_str(), spec.deps.len(), spec.agent.as_str()), ("cache", 1, "claude"));
+    let [Command::Add { spec }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(
+        (spec.id.as_str(), spec.deps.len(), spec.agent.as_str()),
+        ("cache", 1, "claude")
+    );
 }
 
 #[test]
 fn replan_shows_the_changes_before_applying_them() {
     let mut app = fixture::app(160, 48);
     press(&mut app, &["R"]);
-    let Some(Overlay::Editor(ed)) = &mut app.overlay else { panic!() };
-    let text = ed.area.lines().join("\n").replace("title = \"Web front end\"", "title = \"Web UI\"");
+    let Some(Overlay::Editor(ed)) = &mut app.overlay else {
+        panic!()
+    };
+    let text = ed
+        .area
+        .lines()
+        .join("\n")
+        .replace("title = \"Web front end\"", "title = \"Web UI\"");
     let text = text[..text.find("[[task]]  # queued\nid = \"docs\"").unwrap()].to_owned()
         + &text[text.find("[[task]]  # review\nid = \"tests\"").unwrap()..];
     ed.area = ratatui_textarea::TextArea::new(text.lines().map(String::from).collect());
     assert!(press(&mut app, &["ctrl-s"]).is_empty());
-    let Some(Overlay::Replan { changes, .. }) = &app.overlay else { panic!("{:?}", app.overlay) };
+    let Some(Overlay::Replan { changes, .. }) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
     let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["~ edit  ui: title", "- drop  docs"]);
     // n goes back to the editor with the text kept.
     press(&mut app, &["n"]);
-    assert!(matches!(&app.overlay, Some(Overlay::Editor(e)) if e.area.lines().join("\n").contains("Web UI")));
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Editor(e)) if e.area.lines().join("\n").contains("Web UI"))
+    );
     press(&mut app, &["ctrl-s"]);
     let cmds = commands(&press(&mut app, &["y"]));
-    let [Command::Batch { commands }] = &cmds[..] else { panic!("{cmds:?}") };
+    let [Command::Batch { commands }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
     assert_eq!(commands.len(), 2);
     // If the engine refuses, the editor comes back with the reason.
-    app.command_done("2 changes".into(), Origin::Editor, Err(crate::core::CommandError::Invalid("change 2 (drop `docs`): no".into())));
-    assert!(matches!(&app.overlay, Some(Overlay::Editor(e)) if e.error.as_deref() == Some("change 2 (drop `docs`): no")));
+    app.command_done(
+        "2 changes".into(),
+        Origin::Editor,
+        Err(crate::core::CommandError::Invalid(
+            "change 2 (drop `docs`): no".into(),
+        )),
+    );
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Editor(e)) if e.error.as_deref() == Some("change 2 (drop `docs`): no"))
+    );
 }
 
 #[test]
 fn quitting_asks_only_while_agents_run() {
     let mut app = fixture::app(80, 24);
     assert!(press(&mut app, &["q"]).is_empty());
-    assert!(matches!(&app.overlay, Some(Overlay::Confirm { question, .. }) if question.starts_with("2 agent(s) are running")));
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Confirm { question, .. }) if question.starts_with("2 agent(s) are running"))
+    );
     assert_eq!(press(&mut app, &["y"]), [Intent::Quit]);
     let mut idle = fixture::app(80, 24);
     for t in ["api", "auth"] {
@@ -264,7 +392,11 @@ fn keys_that_mean_nothing_here_do_nothing() {
     // Task actions on a done task are the engine's to refuse: the message comes back as a toast.
     let intents = press(&mut app, &["t"]);
     assert_eq!(commands(&intents), [Command::Retry { task: id("schema") }]);
-    app.command_done("retry `schema`".into(), Origin::Key, Err(crate::core::CommandError::Invalid("no".into())));
+    app.command_done(
+        "retry `schema`".into(),
+        Origin::Key,
+        Err(crate::core::CommandError::Invalid("no".into())),
+    );
     assert_eq!(app.toast.as_ref().unwrap().text, "retry `schema`: no");
     // The help screen swallows keys until closed.
     press(&mut app, &["?"]);
@@ -295,21 +427,33 @@ fn keys_that_mean_nothing_here_do_nothing() {
 fn transcript_follows_until_scrolled_and_search_finds() {
     let mut app = on("api");
     press(&mut app, &["enter"]);
-    let Screen::Detail(d) = &app.screen else { panic!() };
+    let Screen::Detail(d) = &app.screen else {
+        panic!()
+    };
     assert_eq!(d.scroll, None, "follows by default");
     app.size = (80, 8); // a 5-line transcript pane
     press(&mut app, &["k"]);
-    let Screen::Detail(d) = &app.screen else { panic!() };
+    let Screen::Detail(d) = &app.screen else {
+        panic!()
+    };
     assert!(d.scroll.is_some());
     press(&mut app, &["f"]);
-    let Screen::Detail(d) = &app.screen else { panic!() };
+    let Screen::Detail(d) = &app.screen else {
+        panic!()
+    };
     assert_eq!(d.scroll, None);
     press(&mut app, &["/"]);
     type_text(&mut app, "routes");
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    let Screen::Detail(d) = &app.screen else { panic!() };
+    let Screen::Detail(d) = &app.screen else {
+        panic!()
+    };
     assert_eq!(d.search.as_deref(), Some("routes"));
-    assert_eq!(d.scroll, Some(1), "the first match (wrapping around) is brought into view");
+    assert_eq!(
+        d.scroll,
+        Some(1),
+        "the first match (wrapping around) is brought into view"
+    );
     press(&mut app, &["/"]);
     type_text(&mut app, "nothing-like-this");
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));

@@ -25,7 +25,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .enumerate()
             .map(|(i, c)| {
                 let label = fit(&format!(" {} {}", c, app.column_tasks(*c).len()), w);
-                let style = if i == app.board.column { t.selected } else { t.muted };
+                let style = if i == app.board.column {
+                    t.selected
+                } else {
+                    t.muted
+                };
                 Span::styled(format!("{label:<w$}"), style)
             })
             .collect();
@@ -38,7 +42,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let mut hints = vec![(Action::Open, "open")];
     hints.extend(chrome::task_hints(app.selected_task().map(|t| &t.status)));
-    hints.extend([(Action::NewTask, "new"), (Action::Replan, "replan"), (Action::PauseFleet, "fleet"), (Action::Help, "help"), (Action::Quit, "quit")]);
+    hints.extend([
+        (Action::NewTask, "new"),
+        (Action::Replan, "replan"),
+        (Action::PauseFleet, "fleet"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ]);
     chrome::footer(frame, l.footer, app, &hints);
 }
 
@@ -84,11 +94,19 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
     let title = crate::sanitize::sanitize(&task.spec.title).replace('\n', " ");
     let status_style = status_style(&task.status, t);
     let rest = width.saturating_sub(id.chars().count() + 1);
-    let mut first = vec![Span::styled(fit(id, width), status_style.patch(t.title)), Span::raw(" "), Span::styled(fit(&title, rest), t.text)];
+    let mut first = vec![
+        Span::styled(fit(id, width), status_style.patch(t.title)),
+        Span::raw(" "),
+        Span::styled(fit(&title, rest), t.text),
+    ];
     let mut meta = task.spec.agent.clone();
     let attempts = app.model.attempts_of(task.id());
     if let Some(a) = attempts.last() {
-        let end = if task.status.has_agent() { app.now_ms } else { a.ended_ms.unwrap_or(app.now_ms) };
+        let end = if task.status.has_agent() {
+            app.now_ms
+        } else {
+            a.ended_ms.unwrap_or(app.now_ms)
+        };
         meta.push_str(&format!(" · {}", elapsed(end - a.started_ms)));
         if attempts.len() > 1 {
             meta.push_str(&format!(" · #{}", a.n));
@@ -111,7 +129,10 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
         second.push(Span::styled(text, style));
         second.push(Span::raw(" "));
     }
-    second.push(Span::styled(fit(&meta, width.saturating_sub(used)), t.muted));
+    second.push(Span::styled(
+        fit(&meta, width.saturating_sub(used)),
+        t.muted,
+    ));
     if highlight {
         let sel = t.selected;
         let pad = |spans: &mut Vec<Span<'a>>| {
@@ -135,7 +156,12 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         Status::Paused { .. } => out.push(("paused".to_owned(), t.paused)),
         Status::Queued { held: true } => out.push(("held".to_owned(), t.paused)),
         Status::Queued { held: false } => {
-            let pending: Vec<&str> = app.model.fleet.pending_deps(task).map(|d| d.as_str()).collect();
+            let pending: Vec<&str> = app
+                .model
+                .fleet
+                .pending_deps(task)
+                .map(|d| d.as_str())
+                .collect();
             if !pending.is_empty() {
                 out.push((format!("blocked: {}", pending.join(",")), t.muted));
             } else if app.model.fleet.paused() {
@@ -145,9 +171,18 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         Status::Verifying { .. } => out.push(("verifying".to_owned(), t.running)),
         Status::Merging { .. } => out.push(("merging".to_owned(), t.review)),
         Status::Failed { .. } => out.push(("failed".to_owned(), t.failed)),
-        Status::Review { block: Some(MergeBlock::Conflict { .. }), .. } => out.push(("conflict".to_owned(), t.conflict)),
-        Status::Review { block: Some(MergeBlock::Refused { .. }), .. } => out.push(("your changes".to_owned(), t.conflict)),
-        Status::Review { block: Some(MergeBlock::Error { .. }), .. } => out.push(("merge error".to_owned(), t.error)),
+        Status::Review {
+            block: Some(MergeBlock::Conflict { .. }),
+            ..
+        } => out.push(("conflict".to_owned(), t.conflict)),
+        Status::Review {
+            block: Some(MergeBlock::Refused { .. }),
+            ..
+        } => out.push(("your changes".to_owned(), t.conflict)),
+        Status::Review {
+            block: Some(MergeBlock::Error { .. }),
+            ..
+        } => out.push(("merge error".to_owned(), t.error)),
         Status::Done { commit } => out.push((commit.chars().take(7).collect(), t.done)),
         Status::Dropped => out.push(("dropped".to_owned(), t.muted)),
         _ => {}

@@ -16,7 +16,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let m = &app.model;
     let tasks = m.fleet.tasks();
     let running = tasks.iter().filter(|x| x.status.has_agent()).count();
-    let review = tasks.iter().filter(|x| matches!(x.status, Status::Review { .. })).count();
+    let review = tasks
+        .iter()
+        .filter(|x| matches!(x.status, Status::Review { .. }))
+        .count();
     let sep = Span::styled(" │ ", t.muted);
     let mut spans = vec![
         Span::styled(" fleetdeck ", t.title),
@@ -37,7 +40,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     }
     if let Some(w) = &m.warning {
         spans.push(sep);
-        spans.push(Span::styled(crate::sanitize::sanitize(w).into_owned(), t.warning));
+        spans.push(Span::styled(
+            crate::sanitize::sanitize(w).into_owned(),
+            t.warning,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }
@@ -47,7 +53,10 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
     let t = &app.theme;
     if let Some(toast) = &app.toast {
         let style = if toast.error { t.error } else { t.text };
-        frame.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)).style(t.footer), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {}", toast.text), style)).style(t.footer),
+            area,
+        );
         return;
     }
     let mut spans = vec![Span::raw(" ")];
@@ -69,16 +78,28 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
 pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
     let mut hints = Vec::new();
     match status {
-        Some(Status::Review { .. }) => {
-            hints.extend([(Action::Approve, "approve"), (Action::RequestChanges, "changes"), (Action::Reject, "reject")])
+        Some(Status::Review { .. }) => hints.extend([
+            (Action::Approve, "approve"),
+            (Action::RequestChanges, "changes"),
+            (Action::Reject, "reject"),
+        ]),
+        Some(Status::Failed { .. }) => hints.extend([
+            (Action::Retry, "retry"),
+            (Action::Reassign, "reassign"),
+            (Action::Edit, "edit"),
+        ]),
+        Some(Status::Running { .. }) => {
+            hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")])
         }
-        Some(Status::Failed { .. }) => {
-            hints.extend([(Action::Retry, "retry"), (Action::Reassign, "reassign"), (Action::Edit, "edit")])
+        Some(Status::Paused { .. }) => {
+            hints.extend([(Action::Pause, "resume"), (Action::Reassign, "reassign")])
         }
-        Some(Status::Running { .. }) => hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")]),
-        Some(Status::Paused { .. }) => hints.extend([(Action::Pause, "resume"), (Action::Reassign, "reassign")]),
-        Some(Status::Queued { held: true }) => hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")]),
-        Some(Status::Queued { .. }) => hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")]),
+        Some(Status::Queued { held: true }) => {
+            hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")])
+        }
+        Some(Status::Queued { .. }) => {
+            hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")])
+        }
         _ => {}
     }
     if status.is_some_and(|s| !s.is_final()) {

@@ -16,11 +16,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let task = app.model.task(d.task.as_str());
     let mut title = vec![Span::styled(format!(" {} ", d.task), t.title)];
     if let Some(task) = task {
-        title.push(Span::styled(format!("[{}] ", task.status), status_style(&task.status, t)));
-        title.push(Span::styled(crate::sanitize::sanitize(&task.spec.title).replace('\n', " "), t.text));
+        title.push(Span::styled(
+            format!("[{}] ", task.status),
+            status_style(&task.status, t),
+        ));
+        title.push(Span::styled(
+            crate::sanitize::sanitize(&task.spec.title).replace('\n', " "),
+            t.text,
+        ));
         title.push(Span::styled(format!("  {}", task.spec.agent), t.muted));
         if let Some(reason) = app.model.fleet.reason(task) {
-            title.push(Span::styled(format!("  — {}", crate::sanitize::sanitize(&reason)), t.warning));
+            title.push(Span::styled(
+                format!("  — {}", crate::sanitize::sanitize(&reason)),
+                t.warning,
+            ));
         }
     } else {
         title.push(Span::styled("(this task no longer exists)", t.error));
@@ -40,11 +49,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         Tab::Diff => match &app.diff {
             Some(loaded) if loaded.task == d.task => match &loaded.result {
                 Ok(model) => crate::ui::views::diff::render(frame, l.body, model, &loaded.view, t),
-                Err(message) => {
-                    frame.render_widget(Paragraph::new(Span::styled(format!(" {message}"), t.muted)), l.body)
-                }
+                Err(message) => frame.render_widget(
+                    Paragraph::new(Span::styled(format!(" {message}"), t.muted)),
+                    l.body,
+                ),
             },
-            _ => frame.render_widget(Paragraph::new(Span::styled(" loading the diff…", t.muted)), l.body),
+            _ => frame.render_widget(
+                Paragraph::new(Span::styled(" loading the diff…", t.muted)),
+                l.body,
+            ),
         },
         Tab::Info => info::render(frame, l.body, app, d),
     }

@@ -38,7 +38,11 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
         EditorKind::NewTask => "New task".to_owned(),
         EditorKind::Replan => "Replan".to_owned(),
     };
-    let rect = centered(area, area.width.saturating_sub(4).max(20), area.height.saturating_sub(2).max(6));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(6),
+    );
     frame.render_widget(Clear, rect);
     let block = frame_box(app, title);
     let inner = block.inner(rect);
@@ -46,16 +50,34 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
     if inner.height < 2 {
         return;
     }
-    let status_h = if ed.error.is_some() { 2.min(inner.height - 1) } else { 1 };
-    let text_area = Rect { height: inner.height - status_h, ..inner };
-    let status = Rect { y: text_area.bottom(), height: status_h, ..inner };
+    let status_h = if ed.error.is_some() {
+        2.min(inner.height - 1)
+    } else {
+        1
+    };
+    let text_area = Rect {
+        height: inner.height - status_h,
+        ..inner
+    };
+    let status = Rect {
+        y: text_area.bottom(),
+        height: status_h,
+        ..inner
+    };
     frame.render_widget(&ed.area, text_area);
     let line = if let Some(e) = &ed.error {
-        Line::from(Span::styled(crate::sanitize::sanitize(e).into_owned(), app.theme.error))
+        Line::from(Span::styled(
+            crate::sanitize::sanitize(e).into_owned(),
+            app.theme.error,
+        ))
     } else if ed.pending {
         Line::from(Span::styled("sending…", app.theme.muted))
     } else {
-        let save = if ed.kind == EditorKind::Replan { "review the changes" } else { "save" };
+        let save = if ed.kind == EditorKind::Replan {
+            "review the changes"
+        } else {
+            "save"
+        };
         hints(app, &[(Action::Save, save), (Action::Back, "cancel")])
     };
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), status);
@@ -68,19 +90,30 @@ pub fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker) {
     let block = frame_box(app, format!("Reassign `{}` to", p.task));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let current = app.model.task(p.task.as_str()).map(|t| t.spec.agent.clone()).unwrap_or_default();
+    let current = app
+        .model
+        .task(p.task.as_str())
+        .map(|t| t.spec.agent.clone())
+        .unwrap_or_default();
     let mut lines: Vec<Line> = p
         .agents
         .iter()
         .enumerate()
         .map(|(i, a)| {
             let mark = if *a == current { " (current)" } else { "" };
-            let style = if i == p.selected { app.theme.selected } else { app.theme.text };
+            let style = if i == p.selected {
+                app.theme.selected
+            } else {
+                app.theme.text
+            };
             Line::from(Span::styled(format!(" {a}{mark}"), style))
         })
         .collect();
     lines.push(Line::default());
-    lines.push(hints(app, &[(Action::Open, "reassign"), (Action::Back, "cancel")]));
+    lines.push(hints(
+        app,
+        &[(Action::Open, "reassign"), (Action::Back, "cancel")],
+    ));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -99,7 +132,11 @@ pub fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
 }
 
 pub fn replan(frame: &mut Frame, area: Rect, app: &App, changes: &[ReplanChange], scroll: usize) {
-    let rect = centered(area, 90.min(area.width), (changes.len() as u16).saturating_add(6));
+    let rect = centered(
+        area,
+        90.min(area.width),
+        (changes.len() as u16).saturating_add(6),
+    );
     frame.render_widget(Clear, rect);
     let block = frame_box(app, format!("Apply {} change(s)?", changes.len()));
     let inner = block.inner(rect);
@@ -114,23 +151,48 @@ pub fn replan(frame: &mut Frame, area: Rect, app: &App, changes: &[ReplanChange]
                 ReplanChange::Drop { .. } => t.removed,
                 ReplanChange::Edit { .. } => t.warning,
             };
-            Line::from(Span::styled(crate::sanitize::sanitize(&c.to_string()).into_owned(), style))
+            Line::from(Span::styled(
+                crate::sanitize::sanitize(&c.to_string()).into_owned(),
+                style,
+            ))
         })
         .collect();
     lines.push(Line::default());
-    lines.push(hints(app, &[(Action::Yes, "apply all"), (Action::No, "back to the editor")]));
+    lines.push(hints(
+        app,
+        &[
+            (Action::Yes, "apply all"),
+            (Action::No, "back to the editor"),
+        ],
+    ));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-pub fn search(frame: &mut Frame, area: Rect, app: &App, input: &ratatui_textarea::TextArea<'static>) {
+pub fn search(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    input: &ratatui_textarea::TextArea<'static>,
+) {
     let body = layout::detail_body(area);
     if body.height == 0 {
         return;
     }
-    let rect = Rect { y: body.bottom() - 1, height: 1, ..body };
+    let rect = Rect {
+        y: body.bottom() - 1,
+        height: 1,
+        ..body
+    };
     frame.render_widget(Clear, rect);
-    let label = Rect { width: rect.width.min(2), ..rect };
-    let field = Rect { x: rect.x + label.width, width: rect.width - label.width, ..rect };
+    let label = Rect {
+        width: rect.width.min(2),
+        ..rect
+    };
+    let field = Rect {
+        x: rect.x + label.width,
+        width: rect.width - label.width,
+        ..rect
+    };
     frame.render_widget(Paragraph::new(Span::styled("/ ", app.theme.key)), label);
     frame.render_widget(input, field);
 }

@@ -11,17 +11,29 @@ use crate::ui::app::{App, Detail};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let t = &app.theme;
-    let Some(task) = app.model.task(d.task.as_str()) else { return };
+    let Some(task) = app.model.task(d.task.as_str()) else {
+        return;
+    };
     let clean = |s: &str| crate::sanitize::sanitize(s).into_owned();
     let field = |name: &str, value: String| {
-        Line::from(vec![Span::styled(format!("{name:<11}"), t.muted), Span::styled(value, t.text)])
+        Line::from(vec![
+            Span::styled(format!("{name:<11}"), t.muted),
+            Span::styled(value, t.text),
+        ])
     };
     let mut lines = vec![
         field("title", clean(&task.spec.title)),
         Line::from(vec![
             Span::styled(format!("{:<11}", "status"), t.muted),
             Span::styled(task.status.to_string(), status_style(&task.status, t)),
-            Span::styled(app.model.fleet.reason(task).map(|r| format!(" — {}", clean(&r))).unwrap_or_default(), t.warning),
+            Span::styled(
+                app.model
+                    .fleet
+                    .reason(task)
+                    .map(|r| format!(" — {}", clean(&r)))
+                    .unwrap_or_default(),
+                t.warning,
+            ),
         ]),
         field("agent", task.spec.agent.clone()),
     ];
@@ -33,15 +45,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         .deps
         .iter()
         .map(|dep| {
-            let status = app.model.task(dep.as_str()).map_or("missing".to_owned(), |x| x.status.to_string());
+            let status = app
+                .model
+                .task(dep.as_str())
+                .map_or("missing".to_owned(), |x| x.status.to_string());
             format!("{dep} ({status})")
         })
         .collect();
-    lines.push(field("deps", if deps.is_empty() { "none".into() } else { deps.join(", ") }));
+    lines.push(field(
+        "deps",
+        if deps.is_empty() {
+            "none".into()
+        } else {
+            deps.join(", ")
+        },
+    ));
     lines.push(field("branch", format!("fleet/{}", task.id())));
-    lines.push(field("worktree", app.model.root.join(".fleet/worktrees").join(task.id().as_str()).display().to_string()));
+    lines.push(field(
+        "worktree",
+        app.model
+            .root
+            .join(".fleet/worktrees")
+            .join(task.id().as_str())
+            .display()
+            .to_string(),
+    ));
     let usage = app.model.usage(task.id());
-    lines.push(field("usage", format!("{} tokens, ${:.4}", usage.tokens(), usage.cost_usd)));
+    lines.push(field(
+        "usage",
+        format!("{} tokens, ${:.4}", usage.tokens(), usage.cost_usd),
+    ));
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("attempts", t.title)));
     let attempts = app.model.attempts_of(task.id());
@@ -60,10 +93,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         lines.push(Line::from(vec![
             Span::styled(format!("  #{:<3}", a.n), t.muted),
             Span::styled(format!("{:<12}", outcome), style),
-            Span::styled(format!("{:<10} {:>7}  ${:.4}", a.agent, elapsed(end - a.started_ms), a.usage.cost_usd), t.text),
+            Span::styled(
+                format!(
+                    "{:<10} {:>7}  ${:.4}",
+                    a.agent,
+                    elapsed(end - a.started_ms),
+                    a.usage.cost_usd
+                ),
+                t.text,
+            ),
         ]));
         if let Some(m) = &a.message {
-            let first = clean(m).lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
+            let first = clean(m)
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_owned();
             lines.push(Line::from(Span::styled(format!("       {first}"), t.muted)));
         }
     }
@@ -73,5 +118,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         lines.push(Line::from(Span::styled(format!("  {l}"), t.text)));
     }
     let scroll = d.info_scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }

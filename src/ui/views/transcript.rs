@@ -18,11 +18,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         return;
     }
     let Some(attempt) = app.shown_attempt(d) else {
-        frame.render_widget(Paragraph::new(Span::styled(" this task has not run yet", t.muted)), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" this task has not run yet", t.muted)),
+            area,
+        );
         return;
     };
     let Some(transcript) = app.model.transcripts.get(&(d.task.clone(), attempt.n)) else {
-        frame.render_widget(Paragraph::new(Span::styled(" loading the transcript…", t.muted)), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading the transcript…", t.muted)),
+            area,
+        );
         return;
     };
     let height = area.height as usize;
@@ -34,7 +40,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let mut lines: Vec<Line> = Vec::with_capacity(height);
     if top == 0 && transcript.dropped > 0 && height > 1 {
         lines.push(Line::from(Span::styled(
-            format!(" … {} earlier lines are in the transcript file (fleetdeck log {})", transcript.dropped, d.task),
+            format!(
+                " … {} earlier lines are in the transcript file (fleetdeck log {})",
+                transcript.dropped, d.task
+            ),
             t.muted,
         )));
     }
@@ -50,7 +59,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         };
         let text = fit(&line.text, width.saturating_sub(stamp.len()));
         let mut spans = vec![Span::styled(stamp, t.line_number)];
-        spans.extend(highlight(&text, kind_style(line.kind, t), query.as_deref(), t.search_match));
+        spans.extend(highlight(
+            &text,
+            kind_style(line.kind, t),
+            query.as_deref(),
+            t.search_match,
+        ));
         lines.push(Line::from(spans));
     }
     if len == 0 {
@@ -60,7 +74,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         // Scrolled up: the last line says how much is below and how to follow again.
         let key = app.keymap.key_label(crate::ui::keymap::Action::Follow);
         lines.pop();
-        lines.push(Line::from(Span::styled(format!(" ↓ {} more lines below — {key} follows", bottom - top), t.notice)));
+        lines.push(Line::from(Span::styled(
+            format!(" ↓ {} more lines below — {key} follows", bottom - top),
+            t.notice,
+        )));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -110,9 +127,17 @@ mod tests {
 
     #[test]
     fn matches_are_marked_case_insensitively() {
-        let spans = highlight("Error: an error", Style::new(), Some("error"), Style::new().bold());
+        let spans = highlight(
+            "Error: an error",
+            Style::new(),
+            Some("error"),
+            Style::new().bold(),
+        );
         let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, ["", "Error", ": an ", "error", ""]);
-        assert_eq!(highlight("İx", Style::new(), Some("x"), Style::new()).len(), 1);
+        assert_eq!(
+            highlight("İx", Style::new(), Some("x"), Style::new()).len(),
+            1
+        );
     }
 }
