@@ -5,7 +5,9 @@
 //! events come from a thread blocked in `read`).
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -89,10 +91,8 @@ pub async fn event_loop<S: Screen>(
         if app.quitting {
             return Ok(frames);
         }
-        let frame_due = dirty.then(|| tokio::time::Instant::from_std(last_draw + FRAME));
-        let tick_due = app
-            .needs_tick()
-            .then(|| tokio::time::Instant::from_std(last_draw + App::TICK));
+        let frame_due = dirty.then(|| last_draw + FRAME);
+        let tick_due = app.needs_tick().then(|| last_draw + App::TICK);
         let mut intents = Vec::new();
         tokio::select! {
             n = notes.recv() => match n {
@@ -123,7 +123,7 @@ pub async fn event_loop<S: Screen>(
     }
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
+async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
