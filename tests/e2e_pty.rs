@@ -1,0 +1,120 @@
+//! End to end: the real binary in a pseudo-terminal. `fleetdeck demo` opens
+//! the cockpit; we wait for a task in Review, open its diff, approve it, see
+//! it reach Done, and quit cleanly — reading the screen like a user.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Tty {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Tty {
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits (polling the screen, with a timeout) until `check` holds.
+    fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = self.contents();
+            if check(&text) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
+    let pty = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
+    cmd.args(args);
+    cmd.cwd(cwd);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("NO_COLOR");
+    let child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let writer = pty.master.take_writer().unwrap();
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let _master = pty.master; // keep the pty open while reading
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    Tty { screen, writer, child }
+}
+
+/// The line of the screen that contains `needle`.
+fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.contains(needle))
+}
+
+#[test]
+fn demo_review_the_diff_approve_and_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("demo");
+    let mut tty = spawn(&["demo", "--long-secs", "120", "--dir", repo.to_str().unwrap()], dir.path());
+
+    // Every column fills: mul waits in Review, pow is blocked behind it, bench runs, add is done.
+    tty.wait("the board with a task in review", |s| {
+        s.contains("Review") && line_with(s, "mul Multiply").is_some() && s.contains("bench") && s.contains("add Add")
+    });
+    let header = tty.contents().lines().next().unwrap_or_default().to_owned();
+    assert!(header.contains(&repo.display().to_string()), "the demo repository's path is shown: {header}");
+
+    // Go to the Review column, open mul, switch to its diff.
+    tty.keys(b"ll");
+    tty.wait("the Review column focused on mul", |s| s.contains("a approve"));
+    tty.keys(b"\r");
+    tty.wait("the task detail", |s| s.contains("mul [review]") && s.contains("Transcript"));
+    tty.keys(b"\t");
+    tty.wait("the diff of mul", |s| s.contains("lib/mul.sh") && s.contains("mul()"));
+
+    // Approve: the task merges and reaches Done.
+    tty.keys(b"a");
+    tty.wait("mul merged", |s| s.contains("mul [done]"));
+    tty.keys(b"\x1b");
+    let board = tty.wait("the board again", |s| s.contains("Done") && s.contains("fleetdeck"));
+    assert!(board.contains("pow"), "{board}");
+
+    // Quit: bench is still running, so it asks first.
+    tty.keys(b"q");
+    tty.wait("the quit question", |s| s.contains("agent(s) are running. Quit?"));
+    tty.keys(b"y");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = tty.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "fleetdeck did not exit; the screen:\n{}", tty.contents());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    let after = tty.wait("the normal screen back", |s| s.contains("stopped 1 running agent(s)"));
+    assert!(after.contains("demo repository:"), "{after}");
+
+    // The merge is really in the repository.
+    let git = git2::Repository::open(&repo).unwrap();
+    let head = git.head().unwrap().peel_to_commit().unwrap();
+    assert!(head.message().unwrap().starts_with("Merge fleet/mul"), "{:?}", head.message());
+}
