@@ -121,8 +121,6 @@ fn open_task_worktree(root: &Path, task: &str) -> Result<(Repository, PathBuf), 
     Ok((repo, path))
 }
 /// TEMPORARY STUB
-pub struct FileChange;
-/// TEMPORARY STUB
 pub fn task_changes(_: &Path, _: &str, _: &str) -> Result<Vec<FileChange>, GitError> {
     Ok(Vec::new())
 }

@@ -1,7 +1,0 @@
-//! TEMPORARY STUB (not committed): replaced by the diff helper's module.
-pub struct DiffModel;
-impl DiffModel {
-    pub fn new(_: Vec<crate::git::FileChange>) -> Self {
-        DiffModel
-    }
-}
