@@ -4,6 +4,7 @@
 //! actions through the keymap, sends commands, and renders as a pure function
 //! of its state.
 
+pub mod diff;
 pub mod keymap;
 pub mod theme;
 pub mod views;
