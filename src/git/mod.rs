@@ -21,6 +21,7 @@
 //! - `error`: [`GitError`] and the context helpers.
 //! - `message`: commit messages, signatures and the `Fleet-*` trailers.
 //! - `refs`: branch lookups and diffs between commits.
+//! - `diff`: a task's changed files with both sides' contents, for the diff viewer.
 //! - `worktree`: creating, reusing and removing task worktrees.
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
@@ -28,6 +29,7 @@
 
 mod checkout;
 mod commit;
+mod diff;
 pub mod error;
 mod merge;
 mod message;
@@ -39,6 +41,7 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 
 pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
+pub use diff::{FileChange, task_changes};
 pub use error::GitError;
 pub use git2::Oid;
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
@@ -119,8 +122,4 @@ fn open_task_worktree(root: &Path, task: &str) -> Result<(Repository, PathBuf), 
     }
     let repo = open(&path)?;
     Ok((repo, path))
-}
-/// TEMPORARY STUB
-pub fn task_changes(_: &Path, _: &str, _: &str) -> Result<Vec<FileChange>, GitError> {
-    Ok(Vec::new())
 }

@@ -1,0 +1,140 @@
+//! What a task changed: the files of branch `fleet/<task>` compared with its
+//! merge base on the target branch, with their full old and new contents,
+//! for the diff viewer.
+
+use std::path::Path;
+
+use git2::{Delta, DiffFile, DiffFindOptions, FileMode, Oid, Repository};
+
+use super::error::{Context, GitError};
+use super::refs::{commit_tree, local_branch_tip};
+use super::{open, task_branch, validate_task_id};
+
+/// One file a task changed, with both sides' contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// The path on the task's side (the old path when the file was deleted).
+    pub path: String,
+    /// The path on the merge-base side when the file was renamed; `None`
+    /// otherwise.
+    pub old_path: Option<String>,
+    /// The content at the merge base, decoded lossily as UTF-8; `None` when
+    /// the file did not exist there (added) or is binary.
+    pub old: Option<String>,
+    /// The content on the task branch, decoded lossily as UTF-8; `None` when
+    /// the file was deleted or is binary.
+    pub new: Option<String>,
+    /// True when either side is binary (git's heuristic: a NUL byte near the
+    /// start) or is a submodule commit; neither side's text is then kept.
+    pub binary: bool,
+}
+
+/// The changes of branch `fleet/<task>` since it forked from `target`.
+///
+/// The branch tip is compared with the merge base of the branch and
+/// `target`, so commits that landed on `target` after the task branched do
+/// not show up. Renames are detected (git2's `find_similar`). Files come
+/// sorted by path. Only committed work is compared, not the worktree.
+///
+/// Fails with [`GitError::InvalidTaskId`] for a bad id,
+/// [`GitError::BranchNotFound`] when either branch is missing, and
+/// [`GitError::Git`] when the branches share no history or a read fails.
+pub fn task_changes(root: &Path, task: &str, target: &str) -> Result<Vec<FileChange>, GitError> {
+    validate_task_id(task)?;
+    let repo = open(root)?;
+    let branch = task_branch(task);
+    let tip = local_branch_tip(&repo, &branch)?;
+    let target_tip = local_branch_tip(&repo, target)?;
+    let base = repo
+        .merge_base(tip, target_tip)
+        .ctx(|| format!("find the merge base of {branch} and {target}"))?;
+    let base_tree = commit_tree(&repo, base)?;
+    let tip_tree = commit_tree(&repo, tip)?;
+    let mut diff = repo
+        .diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), None)
+        .ctx(|| format!("diff {base}..{branch}"))?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+        .ctx(|| format!("detect renames in {base}..{branch}"))?;
+
+    let mut changes = Vec::with_capacity(diff.deltas().len());
+    for delta in diff.deltas() {
+        let old_file = delta.old_file();
+        let new_file = delta.new_file();
+        let (old_side, new_side) = match delta.status() {
+            Delta::Added | Delta::Untracked => (None, Some(&new_file)),
+            Delta::Deleted => (Some(&old_file), None),
+            Delta::Unmodified | Delta::Ignored => continue,
+            _ => (Some(&old_file), Some(&new_file)),
+        };
+        let path = file_path(new_side.or(old_side));
+        let old_path = match delta.status() {
+            Delta::Renamed | Delta::Copied => Some(file_path(Some(&old_file))),
+            _ => None,
+        };
+        let old = read_side(&repo, old_side)?;
+        let new = read_side(&repo, new_side)?;
+        let binary = old.is_binary() || new.is_binary();
+        changes.push(FileChange {
+            path,
+            old_path,
+            old: if binary { None } else { old.into_text() },
+            new: if binary { None } else { new.into_text() },
+            binary,
+        });
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(changes)
+}
+
+/// One side of a changed file as read from the object database.
+enum Side {
+    /// The file does not exist on this side.
+    Absent,
+    /// Binary content or a submodule commit: no text.
+    Binary,
+    /// Text, decoded lossily.
+    Text(String),
+}
+
+impl Side {
+    fn is_binary(&self) -> bool {
+        matches!(self, Side::Binary)
+    }
+
+    fn into_text(self) -> Option<String> {
+        match self {
+            Side::Text(text) => Some(text),
+            Side::Absent | Side::Binary => None,
+        }
+    }
+}
+
+/// The path of a diff side, lossily decoded (empty when git gave none).
+fn file_path(file: Option<&DiffFile<'_>>) -> String {
+    file.and_then(|f| f.path().map(|p| p.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// Reads one side of a delta from the object database.
+fn read_side(repo: &Repository, file: Option<&DiffFile<'_>>) -> Result<Side, GitError> {
+    let Some(file) = file else {
+        return Ok(Side::Absent);
+    };
+    if file.id() == Oid::ZERO_SHA1 {
+        return Ok(Side::Absent);
+    }
+    if file.mode() == FileMode::Commit {
+        // A submodule: the "content" is a commit in another repository.
+        return Ok(Side::Binary);
+    }
+    let id = file.id();
+    let blob = repo
+        .find_blob(id)
+        .ctx(|| format!("read blob {id} ({})", file_path(Some(file))))?;
+    if blob.is_binary() {
+        return Ok(Side::Binary);
+    }
+    Ok(Side::Text(
+        String::from_utf8_lossy(blob.content()).into_owned(),
+    ))
+}
