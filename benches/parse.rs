@@ -5,7 +5,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fleetdeck::agent::{Format, parser_for};
 
 fn corpus(file: &str, bytes: usize) -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agents").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/agents")
+        .join(file);
     let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     let mut out = Vec::new();

@@ -20,7 +20,11 @@ fn spec(i: usize) -> TaskSpec {
         id: TaskId::parse(&format!("task-{i}")).unwrap(),
         title: format!("Task number {i} with a reasonably long title"),
         prompt: "do it".into(),
-        deps: if i > 0 && i % 3 == 0 { vec![TaskId::parse(&format!("task-{}", i - 1)).unwrap()] } else { vec![] },
+        deps: if i > 0 && i.is_multiple_of(3) {
+            vec![TaskId::parse(&format!("task-{}", i - 1)).unwrap()]
+        } else {
+            vec![]
+        },
         agent: ["claude", "codex", "gemini"][i % 3].into(),
         role: None,
         verify: None,
@@ -33,8 +37,13 @@ fn app(tasks: usize) -> App {
     let statuses = [
         Status::Queued { held: false },
         Status::Running { attempt: 1 },
-        Status::Review { attempt: 1, block: None },
-        Status::Done { commit: "abcdef1234".into() },
+        Status::Review {
+            attempt: 1,
+            block: None,
+        },
+        Status::Done {
+            commit: "abcdef1234".into(),
+        },
     ];
     let tasks: Vec<Task> = (0..tasks)
         .map(|i| {
@@ -59,7 +68,11 @@ fn app(tasks: usize) -> App {
             message: None,
             commit: None,
             session_id: None,
-            usage: Usage { input_tokens: 10, output_tokens: 10, cost_usd: 0.01 },
+            usage: Usage {
+                input_tokens: 10,
+                output_tokens: 10,
+                cost_usd: 0.01,
+            },
         })
         .collect();
     let snapshot = Snapshot {
@@ -85,7 +98,9 @@ fn bench(c: &mut Criterion) {
     board.board.selected = [100, 100, 100, 100];
     c.bench_function("board_1000_tasks_160x48", |b| {
         b.iter(|| {
-            terminal.draw(|f| fleetdeck::ui::render::render(f, &board)).unwrap();
+            terminal
+                .draw(|f| fleetdeck::ui::render::render(f, &board))
+                .unwrap();
         })
     });
 
@@ -94,20 +109,45 @@ fn bench(c: &mut Criterion) {
     let mut t = Transcript::default();
     for i in 0..100_000 {
         let event = match i % 4 {
-            0 => AgentEvent::Message { text: format!("thinking about step {i} of the plan, which is long enough to be cut") },
-            1 => AgentEvent::ToolCall { id: None, name: "Bash".into(), arg: format!("cargo test --package p{i}") },
-            2 => AgentEvent::ToolResult { id: None, ok: i % 8 != 2, preview: "ok: 42 tests passed".into() },
-            _ => AgentEvent::Text { text: format!("stray line {i}") },
+            0 => AgentEvent::Message {
+                text: format!(
+                    "thinking about step {i} of the plan, which is long enough to be cut"
+                ),
+            },
+            1 => AgentEvent::ToolCall {
+                id: None,
+                name: "Bash".into(),
+                arg: format!("cargo test --package p{i}"),
+            },
+            2 => AgentEvent::ToolResult {
+                id: None,
+                ok: i % 8 != 2,
+                preview: "ok: 42 tests passed".into(),
+            },
+            _ => AgentEvent::Text {
+                text: format!("stray line {i}"),
+            },
         };
         t.push_event(1_000 + i, &event);
     }
     long.model.transcripts.insert((id.clone(), 1), t);
     long.model.complete.insert((id.clone(), 1));
-    let detail = |scroll| Screen::Detail(Detail { task: id.clone(), tab: Tab::Transcript, attempt: None, scroll, search: None, info_scroll: 0 });
+    let detail = |scroll| {
+        Screen::Detail(Detail {
+            task: id.clone(),
+            tab: Tab::Transcript,
+            attempt: None,
+            scroll,
+            search: None,
+            info_scroll: 0,
+        })
+    };
     long.screen = detail(None);
     c.bench_function("transcript_100k_lines_following_160x48", |b| {
         b.iter(|| {
-            terminal.draw(|f| fleetdeck::ui::render::render(f, &long)).unwrap();
+            terminal
+                .draw(|f| fleetdeck::ui::render::render(f, &long))
+                .unwrap();
         })
     });
     long.screen = detail(Some(50_000));
@@ -116,7 +156,9 @@ fn bench(c: &mut Criterion) {
     }
     c.bench_function("transcript_100k_lines_middle_with_search_160x48", |b| {
         b.iter(|| {
-            terminal.draw(|f| fleetdeck::ui::render::render(f, &long)).unwrap();
+            terminal
+                .draw(|f| fleetdeck::ui::render::render(f, &long))
+                .unwrap();
         })
     });
 }

@@ -27,7 +27,10 @@ impl Tty {
             if check(&text) {
                 return text;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; the screen:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -39,7 +42,14 @@ impl Tty {
 }
 
 fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
-    let pty = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
     cmd.args(args);
     cmd.cwd(cwd);
@@ -49,7 +59,8 @@ fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
     let writer = pty.master.take_writer().unwrap();
-    let screen = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+    let size = |n| std::num::NonZeroU16::new(n).unwrap();
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(size(40), size(120), 0)));
     let sink = screen.clone();
     std::thread::spawn(move || {
         let _master = pty.master; // keep the pty open while reading
@@ -61,7 +72,11 @@ fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
             sink.lock().unwrap().process(&buf[..n]);
         }
     });
-    Tty { screen, writer, child }
+    Tty {
+        screen,
+        writer,
+        child,
+    }
 }
 
 /// The line of the screen that contains `needle`.
@@ -69,52 +84,91 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.contains(needle))
 }
 
+/// The board column (0 Queued .. 3 Done) where `needle` is drawn, on a 120-column screen.
+fn column_of(screen: &str, needle: &str) -> Option<usize> {
+    line_with(screen, needle)
+        .and_then(|l| l.chars().collect::<String>().find(needle))
+        .map(|byte| byte / 30)
+}
+
 #[test]
 fn demo_review_the_diff_approve_and_quit() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("demo");
-    let mut tty = spawn(&["demo", "--long-secs", "120", "--dir", repo.to_str().unwrap()], dir.path());
+    let mut tty = spawn(
+        &[
+            "demo",
+            "--long-secs",
+            "120",
+            "--dir",
+            repo.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
 
     // Every column fills: mul waits in Review, pow is blocked behind it, bench runs, add is done.
-    tty.wait("the board with a task in review", |s| {
-        s.contains("Review") && line_with(s, "mul Multiply").is_some() && s.contains("bench") && s.contains("add Add")
+    tty.wait("mul in Review, bench running, add done", |s| {
+        column_of(s, "mul Multiply") == Some(2)
+            && column_of(s, "bench A long") == Some(1)
+            && column_of(s, "add Add") == Some(3)
     });
     let header = tty.contents().lines().next().unwrap_or_default().to_owned();
-    assert!(header.contains(&repo.display().to_string()), "the demo repository's path is shown: {header}");
+    assert!(
+        header.contains(&repo.display().to_string()),
+        "the demo repository's path is shown: {header}"
+    );
 
-    // Go to the Review column, open mul, switch to its diff.
-    tty.keys(b"ll");
-    tty.wait("the Review column focused on mul", |s| s.contains("a approve"));
+    // Go to the Review column, to its top card (mul, first in plan order), open it, switch to its diff.
+    tty.keys(b"llg");
+    tty.wait("the Review column focused", |s| s.contains("a approve"));
     tty.keys(b"\r");
-    tty.wait("the task detail", |s| s.contains("mul [review]") && s.contains("Transcript"));
+    tty.wait("the task detail of mul", |s| {
+        s.contains("mul [review]") && s.contains("Transcript")
+    });
     tty.keys(b"\t");
-    tty.wait("the diff of mul", |s| s.contains("lib/mul.sh") && s.contains("mul()"));
+    tty.wait("the diff of mul", |s| {
+        s.contains("lib/mul.sh") && s.contains("mul()")
+    });
 
     // Approve: the task merges and reaches Done.
     tty.keys(b"a");
     tty.wait("mul merged", |s| s.contains("mul [done]"));
     tty.keys(b"\x1b");
-    let board = tty.wait("the board again", |s| s.contains("Done") && s.contains("fleetdeck"));
+    let board = tty.wait("the board again", |s| {
+        s.contains("Done") && s.contains("fleetdeck")
+    });
     assert!(board.contains("pow"), "{board}");
 
     // Quit: bench is still running, so it asks first.
     tty.keys(b"q");
-    tty.wait("the quit question", |s| s.contains("agent(s) are running. Quit?"));
+    tty.wait("the quit question", |s| {
+        s.contains("agent(s) are running. Quit?")
+    });
     tty.keys(b"y");
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = tty.child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "fleetdeck did not exit; the screen:\n{}", tty.contents());
+        assert!(
+            Instant::now() < deadline,
+            "fleetdeck did not exit; the screen:\n{}",
+            tty.contents()
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status:?}");
-    let after = tty.wait("the normal screen back", |s| s.contains("stopped 1 running agent(s)"));
+    let after = tty.wait("the normal screen back", |s| {
+        s.contains("running agent(s); their attempts are redone")
+    });
     assert!(after.contains("demo repository:"), "{after}");
 
     // The merge is really in the repository.
     let git = git2::Repository::open(&repo).unwrap();
     let head = git.head().unwrap().peel_to_commit().unwrap();
-    assert!(head.message().unwrap().starts_with("Merge fleet/mul"), "{:?}", head.message());
+    assert!(
+        head.message().unwrap().starts_with("Merge fleet/mul"),
+        "{:?}",
+        head.message()
+    );
 }

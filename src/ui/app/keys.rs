@@ -55,16 +55,15 @@ impl App {
     fn board_action(&mut self, action: Action) -> Vec<Intent> {
         let col = self.board.column;
         let len = self.column_tasks(COLUMNS[col]).len();
-        let sel = &mut self.board.selected[col];
+        let sel = self.selected_index(col);
+        let page = layout::cards_per_page(self.size);
         match action {
-            Action::Up => *sel = sel.saturating_sub(1).min(len.saturating_sub(1)),
-            Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
-            Action::PageUp => *sel = sel.saturating_sub(layout::cards_per_page(self.size)),
-            Action::PageDown => {
-                *sel = (*sel + layout::cards_per_page(self.size)).min(len.saturating_sub(1))
-            }
-            Action::Top => *sel = 0,
-            Action::Bottom => *sel = len.saturating_sub(1),
+            Action::Up => self.select(col, sel.saturating_sub(1)),
+            Action::Down => self.select(col, (sel + 1).min(len.saturating_sub(1))),
+            Action::PageUp => self.select(col, sel.saturating_sub(page)),
+            Action::PageDown => self.select(col, sel + page),
+            Action::Top => self.select(col, 0),
+            Action::Bottom => self.select(col, len.saturating_sub(1)),
             Action::Left | Action::PrevTab => self.board.column = col.saturating_sub(1),
             Action::Right | Action::NextTab => self.board.column = (col + 1).min(COLUMNS.len() - 1),
             Action::Open => return self.open_detail(),
@@ -208,32 +207,22 @@ impl App {
     }
 
     fn diff_action(&mut self, action: Action) -> Vec<Intent> {
-        let height = layout::detail_body(self.area()).height as usize;
-        let Some(loaded) = self.diff.as_mut() else {
-            return self.common_action(action);
+        let height = crate::ui::views::diff::viewport_height(layout::detail_body(self.area()));
+        let handled = match self.diff.as_mut() {
+            Some(loaded) => match &loaded.result {
+                Ok(model) => {
+                    loaded.view.height = height;
+                    loaded.view.handle(action, model)
+                }
+                Err(_) => false,
+            },
+            None => false,
         };
-        let Ok(model) = &loaded.result else {
-            return self.common_action(action);
-        };
-        let view = &mut loaded.view;
-        view.height = height;
-        match action {
-            Action::Up => view.scroll_by(model, -1),
-            Action::Down => view.scroll_by(model, 1),
-            Action::PageUp => view.page(model, -1),
-            Action::PageDown => view.page(model, 1),
-            Action::Top => view.top(model),
-            Action::Bottom => view.bottom(model),
-            Action::Left => view.focus = crate::ui::views::diff::DiffFocus::Files,
-            Action::Right => view.focus = crate::ui::views::diff::DiffFocus::Diff,
-            Action::NextHunk => view.next_hunk(model),
-            Action::PrevHunk => view.prev_hunk(model),
-            Action::NextFile => view.next_file(model),
-            Action::PrevFile => view.prev_file(model),
-            Action::ToggleSplit => view.toggle_split(model),
-            _ => return self.common_action(action),
+        if handled {
+            Vec::new()
+        } else {
+            self.common_action(action)
         }
-        Vec::new()
     }
 
     /// Actions that mean the same on the board and in the detail.

@@ -90,10 +90,15 @@ pub struct Detail {
 }
 
 /// Board navigation: the focused column and the selected card in each.
+///
+/// The selection sticks to its task: cards move as statuses change, and a
+/// key must act on the task the user chose, not on whatever slid into its
+/// place. `selected` is the fallback position when the task left the column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Board {
     pub column: usize,
     pub selected: [usize; 4],
+    pub pinned: [Option<TaskId>; 4],
 }
 
 /// Something drawn over the main screen that takes the keys.
@@ -228,12 +233,31 @@ impl App {
         match &self.screen {
             Screen::Detail(d) => self.model.task(d.task.as_str()),
             Screen::Board => {
-                let col = COLUMNS[self.board.column];
-                let tasks = self.column_tasks(col);
-                let i = self.board.selected[self.board.column].min(tasks.len().saturating_sub(1));
-                tasks.get(i).copied()
+                let tasks = self.column_tasks(COLUMNS[self.board.column]);
+                tasks.get(self.selected_index(self.board.column)).copied()
             }
         }
+    }
+
+    /// The index of the selected card in column `col`: where its task is
+    /// now, or the remembered position when that task left the column.
+    pub fn selected_index(&self, col: usize) -> usize {
+        let tasks = self.column_tasks(COLUMNS[col]);
+        let pinned = self.board.pinned[col]
+            .as_ref()
+            .and_then(|id| tasks.iter().position(|t| t.id() == id));
+        pinned
+            .unwrap_or(self.board.selected[col])
+            .min(tasks.len().saturating_sub(1))
+    }
+
+    /// Selects card `index` of column `col` (clamped), pinning its task.
+    pub fn select(&mut self, col: usize, index: usize) {
+        let tasks = self.column_tasks(COLUMNS[col]);
+        let index = index.min(tasks.len().saturating_sub(1));
+        let id = tasks.get(index).map(|t| t.id().clone());
+        self.board.selected[col] = index;
+        self.board.pinned[col] = id;
     }
 
     /// The key context of what has the focus.
@@ -252,8 +276,33 @@ impl App {
     }
 
     /// Applies an engine notification; true when the screen must be redrawn.
+    /// The selection seen before the change stays on its task.
     pub fn apply(&mut self, n: Notification) -> bool {
-        self.model.apply(n)
+        if !matches!(n, Notification::Task { .. }) {
+            return self.model.apply(n); // only task changes move cards
+        }
+        let seen: Vec<Option<TaskId>> = (0..COLUMNS.len())
+            .map(|col| match &self.board.pinned[col] {
+                Some(id) => Some(id.clone()),
+                None => self
+                    .column_tasks(COLUMNS[col])
+                    .get(self.selected_index(col))
+                    .map(|t| t.id().clone()),
+            })
+            .collect();
+        let changed = self.model.apply(n);
+        for (col, pinned) in seen.into_iter().enumerate() {
+            let position = pinned.as_ref().and_then(|id| {
+                self.column_tasks(COLUMNS[col])
+                    .iter()
+                    .position(|t| t.id() == id)
+            });
+            if let Some(i) = position {
+                self.board.selected[col] = i;
+            }
+            self.board.pinned[col] = pinned;
+        }
+        changed
     }
 
     /// What follows from the model's current state: a diff to (re)load for

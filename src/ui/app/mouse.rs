@@ -49,30 +49,29 @@ impl App {
                     return Vec::new();
                 }
                 let visible = (inner.height / CARD_HEIGHT).max(1) as usize;
-                let first = layout::first_card(
-                    self.board.selected[col].min(len.saturating_sub(1)),
-                    visible,
-                );
+                let first = layout::first_card(self.selected_index(col), visible);
                 let index = first + ((pos.y - inner.y) / CARD_HEIGHT) as usize;
                 if index >= len {
                     self.board.column = col;
                     return Vec::new();
                 }
-                let again = self.board.column == col && self.board.selected[col] == index;
+                let again = self.board.column == col && self.selected_index(col) == index;
                 self.board.column = col;
-                self.board.selected[col] = index;
+                self.select(col, index);
                 if again {
                     return self.open_detail();
                 }
             }
             MouseEventKind::ScrollDown => {
                 self.board.column = col;
-                self.board.selected[col] =
-                    (self.board.selected[col] + 1).min(len.saturating_sub(1));
+                self.select(
+                    col,
+                    (self.selected_index(col) + 1).min(len.saturating_sub(1)),
+                );
             }
             MouseEventKind::ScrollUp => {
                 self.board.column = col;
-                self.board.selected[col] = self.board.selected[col].saturating_sub(1);
+                self.select(col, self.selected_index(col).saturating_sub(1));
             }
             _ => {}
         }

@@ -459,3 +459,39 @@ fn transcript_follows_until_scrolled_and_search_finds() {
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(app.toast.as_ref().unwrap().text.starts_with("not found"));
 }
+
+#[test]
+fn the_selection_stays_on_its_task_when_cards_move() {
+    let mut app = on("perf");
+    assert_eq!(app.selected_index(2), 2);
+    // "ui" reaches Review, above "perf" in plan order.
+    let mut ui = app.model.task("ui").unwrap().clone();
+    ui.status = crate::core::Status::Review {
+        attempt: 1,
+        block: None,
+    };
+    app.apply(Notification::Task { task: Box::new(ui) });
+    assert_eq!(
+        app.selected_task().unwrap().id().as_str(),
+        "perf",
+        "a key now still acts on perf"
+    );
+    // An untouched column keeps what was seen too.
+    let mut fresh = fixture::app(160, 48);
+    fresh.board.column = 2;
+    assert_eq!(fresh.selected_task().unwrap().id().as_str(), "tests");
+    let mut ui = fresh.model.task("ui").unwrap().clone();
+    ui.status = crate::core::Status::Review {
+        attempt: 1,
+        block: None,
+    };
+    fresh.apply(Notification::Task { task: Box::new(ui) });
+    assert_eq!(fresh.selected_task().unwrap().id().as_str(), "tests");
+    // When the selected task leaves the column, the card now at its place (or the last) is selected.
+    let mut perf = app.model.task("perf").unwrap().clone();
+    perf.status = crate::core::Status::Queued { held: false };
+    app.apply(Notification::Task {
+        task: Box::new(perf),
+    });
+    assert_eq!(app.selected_task().unwrap().id().as_str(), "greet");
+}

@@ -74,7 +74,7 @@ fn column(frame: &mut Frame, rect: Rect, app: &App, i: usize) {
         return;
     }
     let visible = (inner.height / CARD_HEIGHT).max(1) as usize;
-    let selected = app.board.selected[i].min(tasks.len().saturating_sub(1));
+    let selected = app.selected_index(i);
     let first = layout::first_card(selected, visible);
     let mut lines: Vec<Line> = Vec::with_capacity(visible * 2);
     for (k, task) in tasks.iter().enumerate().skip(first).take(visible) {
