@@ -198,3 +198,15 @@ fn the_documented_example_is_a_valid_config() {
         assert!(text.contains(snippet), "{program}: {snippet}");
     }
 }
+
+#[test]
+fn the_example_names_every_key_action() {
+    let text = include_str!("../../fleet.example.toml");
+    let listed = &text[text.find("# Action names:").unwrap()..text.find("[ui.keys]").unwrap()];
+    for action in crate::ui::keymap::Action::all() {
+        assert!(listed.contains(&format!(" {action},")) || listed.contains(&format!(" {action}.")), "`{action}` is not documented");
+    }
+    let c = parse(text).unwrap();
+    assert_eq!(c.ui.theme.as_deref(), Some("dark"));
+    assert!(c.ui.mouse);
+}
