@@ -35,6 +35,7 @@ pub fn main(root: &Path, theme: Option<&str>) -> i32 {
 
 /// Opens the fleet and runs the cockpit until the user quits.
 pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
+    let started = std::time::Instant::now();
     let mut engine = match Engine::open(root, EngineOptions::default()) {
         Ok(e) => e,
         Err(e) => {
@@ -42,6 +43,7 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
             return e.exit_code();
         }
     };
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "engine open");
     let config = engine.config().clone();
     let keymap = match Keymap::with_overrides(&config.ui.keys) {
         Ok((keymap, warnings)) => {
@@ -70,6 +72,10 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     for w in warnings {
         tracing::warn!("theme: {w}");
     }
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "theme and keys"
+    );
     let notes = engine.subscribe();
     engine.start();
     let snapshot = match engine.snapshot() {
@@ -79,6 +85,10 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
             return 1;
         }
     };
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "started, snapshot taken"
+    );
     let handle = engine.handle();
     let engine_task = tokio::spawn(async move { engine.run(false).await });
 
@@ -97,6 +107,10 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
             return 1;
         }
     };
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "terminal entered"
+    );
     if let Ok(size) = guard.terminal.size() {
         app.size = (size.width, size.height);
     }

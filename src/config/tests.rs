@@ -204,7 +204,10 @@ fn the_example_names_every_key_action() {
     let text = include_str!("../../fleet.example.toml");
     let listed = &text[text.find("# Action names:").unwrap()..text.find("[ui.keys]").unwrap()];
     for action in crate::ui::keymap::Action::all() {
-        assert!(listed.contains(&format!(" {action},")) || listed.contains(&format!(" {action}.")), "`{action}` is not documented");
+        assert!(
+            listed.contains(&format!(" {action},")) || listed.contains(&format!(" {action}.")),
+            "`{action}` is not documented"
+        );
     }
     let c = parse(text).unwrap();
     assert_eq!(c.ui.theme.as_deref(), Some("dark"));

@@ -46,7 +46,7 @@ pub use error::GitError;
 pub use git2::Oid;
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
 pub use message::{FleetTrailers, parse_trailers};
-pub use refs::{branch_tip, changed_files, current_branch, discover_root};
+pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
 pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree};
 
 use error::Context;

@@ -33,6 +33,24 @@ pub fn discover_root(start: &Path) -> Result<std::path::PathBuf, GitError> {
         })
 }
 
+/// Gets a repository ready to host a fleet, opening it once: `.fleet/` is
+/// excluded, and the target branch (`configured`, else the branch checked
+/// out) exists. Returns the target; None when HEAD is on no branch and no
+/// target is configured.
+pub fn prepare_fleet(root: &Path, configured: Option<&str>) -> Result<Option<String>, GitError> {
+    let repo = open(root)?;
+    super::worktree::exclude_in(&repo, root)?;
+    let target = match configured {
+        Some(t) => t.to_owned(),
+        None => match head_branch(&repo)? {
+            Some(b) => b,
+            None => return Ok(None),
+        },
+    };
+    local_branch_tip(&repo, &target)?;
+    Ok(Some(target))
+}
+
 /// The tip of the local branch `branch` (short name, e.g. `main`) in the
 /// repository at `root`; [`GitError::BranchNotFound`] when it does not exist.
 pub fn branch_tip(root: &Path, branch: &str) -> Result<Oid, GitError> {

@@ -32,7 +32,11 @@ pub struct Worktree {
 /// when the file already has that line (or `.fleet/`, `/.fleet`, `.fleet`).
 /// Never edits tracked files such as `.gitignore`.
 pub fn ensure_excluded(root: &Path) -> Result<(), GitError> {
-    let repo = open(root)?;
+    exclude_in(&open(root)?, root)
+}
+
+/// [`ensure_excluded`] on an open repository.
+pub(crate) fn exclude_in(repo: &Repository, root: &Path) -> Result<(), GitError> {
     if repo.workdir().is_none() {
         return Err(GitError::Bare {
             path: root.to_path_buf(),

@@ -164,25 +164,29 @@ impl Engine {
         let config = Config::load(&root)?;
         let fleet_dir = root.join(".fleet");
         let lock = FleetLock::acquire(&fleet_dir)?;
-        git::ensure_excluded(&root)?;
-        let target = match &config.fleet.target {
-            Some(t) => t.clone(),
-            None => git::current_branch(&root)?.ok_or(EngineError::NoTarget)?,
-        };
-        git::branch_tip(&root, &target)?;
+        let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
+            .ok_or(EngineError::NoTarget)?;
         let mut store = Store::open(&fleet_dir)?;
         let added = store.import_plan(&config.tasks)?;
         if !added.is_empty() {
             tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
         }
-        let killed = process::kill_leftovers(&fleet_dir);
-        if !killed.is_empty() {
-            tracing::warn!(
-                ?killed,
-                "killed processes left running by a previous fleetdeck"
-            );
-        }
         let open = store.open_attempts()?;
+        let tasks = store.load_tasks()?;
+        // A previous engine left processes behind only if it died with agents
+        // or gates running; a clean start skips the scan of /proc.
+        let gating = tasks
+            .iter()
+            .any(|t| matches!(t.status, crate::core::Status::Verifying { .. }));
+        if !open.is_empty() || gating {
+            let killed = process::kill_leftovers(&fleet_dir);
+            if !killed.is_empty() {
+                tracing::warn!(
+                    ?killed,
+                    "killed processes left running by a previous fleetdeck"
+                );
+            }
+        }
         for attempt in &open {
             store.end_attempt(
                 &attempt.task,
@@ -194,7 +198,6 @@ impl Engine {
         if held && !open.is_empty() {
             store.set_fleet_paused(true)?;
         }
-        let tasks = store.load_tasks()?;
         let paused = held || store.fleet_paused()?;
         let scheduler = Scheduler::new(
             config.limits(options.auto_approve),

@@ -63,10 +63,20 @@ fn column(frame: &mut Frame, rect: Rect, app: &App, i: usize) {
         2 => t.review,
         _ => t.done,
     };
+    // Focus shows in the title, not the whole border: moving between columns
+    // then repaints a title and two cards, not every border cell (bytes over SSH).
+    let title_style = if focused {
+        style.patch(t.selected)
+    } else {
+        style
+    };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { t.border_focus } else { t.border })
-        .title(Span::styled(format!(" {col} {} ", tasks.len()), style));
+        .border_style(t.border)
+        .title(Span::styled(
+            format!(" {col} {} ", tasks.len()),
+            title_style,
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
     let inner = layout::column_inner(rect);
