@@ -256,3 +256,53 @@ async fn an_approval_interrupted_after_its_merge_is_not_merged_twice() {
     assert_eq!(repo.merged_tasks(), ["m"]);
     assert_eq!(repo.repo().refname_to_id("refs/heads/main").unwrap(), tip);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassigned_task_tells_the_new_agent_what_the_last_one_did() {
+    let sim = sim_profile_abs();
+    let alt = sim.replace("[agents.sim]", "[agents.alt]");
+    let script = "say I wrote the first half of it.\nwrite half.txt first half\\n\nsleep 30000\nwrite rest.txt never\\n";
+    let plan = format!(
+        "[fleet]\nstop_grace_secs = 0.5\n{sim}{alt}{}",
+        task("t", &[], script)
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    let (mut events, handle, run) = spawn_engine(&repo);
+    wait_status(&mut events, "t", "running").await;
+    let wt = worktree(&repo, "t");
+    poll("the first half to be written", || {
+        wt.join("half.txt").exists().then_some(())
+    })
+    .await;
+    handle
+        .command(Command::Reassign {
+            task: id("t"),
+            agent: "alt".into(),
+        })
+        .await
+        .unwrap();
+    let prompts = poll("attempt 2 to be recorded", || {
+        let p = repo.prompts("t");
+        (p.len() >= 2).then_some(p)
+    })
+    .await;
+    handle.shutdown();
+    run.await.unwrap();
+    let second = &prompts[1];
+    assert!(
+        second.contains("reassigned to you from agent `sim`"),
+        "{second}"
+    );
+    assert!(
+        second.contains("What attempt 1 by `sim` did before the task was reassigned:"),
+        "{second}"
+    );
+    assert!(
+        second.contains("> - I wrote the first half of it."),
+        "{second}"
+    );
+    assert!(
+        second.contains("> Files changed so far (in your worktree): half.txt"),
+        "{second}"
+    );
+}

@@ -186,6 +186,10 @@ pub struct StartRequest {
     pub agent: String,
     pub prompt: String,
     pub workspace: Workspace,
+    /// After a reassignment: the earlier attempt whose last messages and
+    /// changed files the runtime adds to the prompt.
+    #[serde(default)]
+    pub summarize: Option<u32>,
 }
 
 /// A signal for a live agent's process group.

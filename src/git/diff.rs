@@ -138,3 +138,41 @@ fn read_side(repo: &Repository, file: Option<&DiffFile<'_>>) -> Result<Side, Git
         String::from_utf8_lossy(blob.content()).into_owned(),
     ))
 }
+
+/// The paths a task's worktree differs in from the merge base of its branch
+/// and `target`: committed, staged, modified and untracked (not ignored)
+/// files, sorted. What an attempt (possibly stopped half-way) has touched.
+pub fn worktree_changed_paths(
+    root: &Path,
+    task: &str,
+    target: &str,
+) -> Result<Vec<String>, GitError> {
+    let (wt, path) = super::open_task_worktree(root, task)?;
+    let main = open(root)?;
+    let head = wt
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .ctx(|| format!("read HEAD of {}", path.display()))?;
+    let target_tip = local_branch_tip(&main, target)?;
+    let base = wt
+        .merge_base(head.id(), target_tip)
+        .ctx(|| format!("find the merge base of {} and {target}", task_branch(task)))?;
+    let base_tree = commit_tree(&wt, base)?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    let diff = wt
+        .diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut opts))
+        .ctx(|| format!("diff {} against {base}", path.display()))?;
+    let mut paths: Vec<String> = diff
+        .deltas()
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .or_else(|| d.old_file().path())
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}

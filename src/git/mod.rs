@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 
 pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
-pub use diff::{FileChange, task_changes};
+pub use diff::{FileChange, task_changes, worktree_changed_paths};
 pub use error::GitError;
 pub use git2::Oid;
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
@@ -111,7 +111,10 @@ fn open(path: &Path) -> Result<Repository, GitError> {
 
 /// Opens a task's worktree as a repository; [`GitError::WorktreeMissing`] when
 /// its directory does not exist.
-fn open_task_worktree(root: &Path, task: &str) -> Result<(Repository, PathBuf), GitError> {
+pub(crate) fn open_task_worktree(
+    root: &Path,
+    task: &str,
+) -> Result<(Repository, PathBuf), GitError> {
     validate_task_id(task)?;
     let path = worktree_path(root, task);
     if !path.is_dir() {

@@ -30,6 +30,8 @@ pub(crate) struct AgentRun {
     pub profile: AgentProfile,
     /// For [`Workspace::Rollback`]: the commit the interrupted attempt started from.
     pub rollback_base: Option<String>,
+    /// After a reassignment: (attempt, agent, transcript path) of the attempt to summarize.
+    pub previous: Option<(u32, String, PathBuf)>,
     pub stop_grace: Duration,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
@@ -75,6 +77,20 @@ impl AgentRun {
         };
         let task = self.request.task.as_str().to_owned();
         let attempt = self.request.attempt;
+        if let Some((n, agent, transcript)) = self.previous.clone() {
+            let (root, target, id) = (self.root.clone(), self.target.clone(), task.clone());
+            let files = tokio::task::spawn_blocking(move || {
+                git::worktree_changed_paths(&root, &id, &target)
+            })
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+            let messages = super::summary::last_messages(&transcript);
+            self.request
+                .prompt
+                .push_str(&super::summary::summary(n, &agent, &messages, &files));
+        }
         let mut argv = render_argv(
             &self.profile.command,
             &ArgvVars {

@@ -43,6 +43,13 @@ impl Engine {
             }
             _ => None,
         };
+        let previous =
+            request
+                .summarize
+                .and_then(|n| match self.store.attempt(request.task.as_str(), n) {
+                    Ok(Some(rec)) => Some((n, rec.agent, self.fleet_dir.join(rec.transcript))),
+                    _ => None,
+                });
         let title = self
             .scheduler
             .task(request.task.as_str())
@@ -58,6 +65,7 @@ impl Engine {
             title,
             profile,
             rollback_base,
+            previous,
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
             tx: self.tx.clone(),
             control,

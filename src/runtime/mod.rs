@@ -11,6 +11,7 @@ mod engine;
 mod gate;
 mod jobs;
 pub mod process;
+mod summary;
 
 use tokio::sync::oneshot;
 

@@ -13,6 +13,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::feedback::{Feedback, FeedbackKind};
 pub use super::fleet::{AfterStop, Fleet, Task};
 use super::messages::{Actor, Effect, Event, Report, Signal, StartRequest, Workspace};
 use super::status::Status;
@@ -313,12 +314,21 @@ impl Scheduler {
         task.attempts += 1;
         task.tries += 1;
         let attempt = task.attempts;
+        let summarize = match &task.feedback {
+            Some(Feedback {
+                kind: FeedbackKind::Reassigned { .. },
+                attempt,
+                ..
+            }) => Some(*attempt),
+            _ => None,
+        };
         let request = StartRequest {
             task: task.spec.id.clone(),
             attempt,
             agent: task.spec.agent.clone(),
             prompt: task.next_prompt(),
             workspace: std::mem::take(&mut task.workspace),
+            summarize,
         };
         let event = Event::AgentStarted {
             task: request.task.clone(),

@@ -1,0 +1,107 @@
+//! What an earlier attempt did, for the prompt of the agent a task is
+//! reassigned to: its last messages and the files it changed.
+
+use std::path::Path;
+
+use crate::agent::{AgentEvent, parser_for};
+use crate::sanitize::sanitize;
+use crate::store::transcript::{self, Stream};
+
+/// Most messages quoted.
+const MESSAGES: usize = 3;
+/// Most characters per quoted message.
+const MESSAGE_CHARS: usize = 400;
+/// Most file names listed.
+const FILES: usize = 40;
+
+/// The last assistant messages of the transcript at `path` (oldest first).
+pub(crate) fn last_messages(path: &Path) -> Vec<String> {
+    let Ok(t) = transcript::read(path) else {
+        return Vec::new();
+    };
+    let mut parser = parser_for(
+        t.header
+            .as_ref()
+            .map_or(crate::agent::Format::Text, |h| h.format),
+    );
+    let mut events: Vec<AgentEvent> = Vec::new();
+    for line in t.lines.iter().filter(|l| l.s == Stream::Out) {
+        events.extend(parser.line(&line.l));
+    }
+    events.extend(parser.finish());
+    let messages: Vec<String> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::Message { text } => Some(
+                sanitize(&text)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
+        .filter(|m| !m.is_empty())
+        .collect();
+    let skip = messages.len().saturating_sub(MESSAGES);
+    messages
+        .into_iter()
+        .skip(skip)
+        .map(|m| {
+            if m.chars().count() > MESSAGE_CHARS {
+                m.chars().take(MESSAGE_CHARS).collect::<String>() + " …"
+            } else {
+                m
+            }
+        })
+        .collect()
+}
+
+/// The summary appended to the prompt, every line quoted with `> `.
+pub(crate) fn summary(attempt: u32, agent: &str, messages: &[String], files: &[String]) -> String {
+    let mut out =
+        format!("\nWhat attempt {attempt} by `{agent}` did before the task was reassigned:\n");
+    if messages.is_empty() {
+        out.push_str("> It said nothing.\n");
+    } else {
+        out.push_str("> Its last messages:\n");
+        for m in messages {
+            out.push_str(&format!("> - {m}\n"));
+        }
+    }
+    if files.is_empty() {
+        out.push_str("> It changed no file.\n");
+    } else {
+        let more = files.len().saturating_sub(FILES);
+        let shown: Vec<&str> = files.iter().take(FILES).map(String::as_str).collect();
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "> Files changed so far (in your worktree): {}{tail}\n",
+            shown.join(", ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_quotes_every_line() {
+        let s = summary(
+            2,
+            "claude",
+            &["I added x".into(), "tests fail".into()],
+            &["a.rs".into()],
+        );
+        assert_eq!(
+            s,
+            "\nWhat attempt 2 by `claude` did before the task was reassigned:\n> Its last messages:\n> - I added x\n> - tests fail\n> Files changed so far (in your worktree): a.rs\n"
+        );
+        assert!(summary(1, "x", &[], &[]).contains("> It said nothing.\n> It changed no file.\n"));
+    }
+}
