@@ -23,14 +23,7 @@ pub fn main(root: &Path, theme: Option<&str>) -> i32 {
         return 2;
     }
     logging::init(root);
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("fleetdeck: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(cockpit(root, theme))
+    super::block_on(cockpit(root, theme))
 }
 
 /// Opens the fleet and runs the cockpit until the user quits.
@@ -117,13 +110,7 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     spawn_terminal_reader(tx.clone());
     let result = event_loop(&mut app, &mut guard.terminal, notes, rx, tx, handle.clone()).await;
     drop(guard); // give the terminal back before waiting for agents to stop
-    let live = app
-        .model
-        .fleet
-        .tasks()
-        .iter()
-        .filter(|t| t.status.has_agent())
-        .count();
+    let live = app.model.fleet.live_agents();
     handle.shutdown();
     let _ = engine_task.await;
     if let Err(e) = result {

@@ -63,20 +63,13 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
         return code;
     }
     logging::init(&dir);
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("fleetdeck: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
     let run = RunArgs {
         headless: true,
         auto_approve: true,
         resume: false,
         json: false,
     };
-    rt.block_on(super::run::headless(&dir, run));
+    super::block_on(super::run::headless(&dir, run));
     explain(&dir)
 }
 

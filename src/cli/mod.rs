@@ -175,10 +175,17 @@ fn repo_root(dir: Option<&Path>) -> Result<PathBuf, String> {
         .map_err(|e| format!("{e}\nfleetdeck works inside a git repository (or pass -C DIR)."))
 }
 
-/// A multi-threaded tokio runtime for one command.
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs `work` on a multi-threaded tokio runtime made for this command; its exit code.
+fn block_on(work: impl std::future::Future<Output = i32>) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
+    {
+        Ok(rt) => rt.block_on(work),
+        Err(e) => {
+            eprintln!("fleetdeck: cannot start the async runtime: {e}");
+            1
+        }
+    }
 }

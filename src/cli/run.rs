@@ -13,14 +13,7 @@ use crate::summary;
 
 pub fn main(root: &Path, args: RunArgs) -> i32 {
     logging::init(root);
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("fleetdeck: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(headless(root, args))
+    super::block_on(headless(root, args))
 }
 
 /// Runs the fleet until nothing can progress; the exit code: 0 when every

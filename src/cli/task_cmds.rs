@@ -122,14 +122,7 @@ fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
 /// the work it caused, and reports where the task stands.
 fn apply(root: &Path, id: &str, make: impl FnOnce(&Engine) -> Command) -> i32 {
     logging::init(root);
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("fleetdeck: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(async {
+    super::block_on(async {
         let mut engine = match Engine::open_held(root, EngineOptions::default()) {
             Ok(e) => e,
             Err(e) => {

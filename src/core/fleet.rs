@@ -116,6 +116,11 @@ impl Fleet {
         self.agents.iter().map(String::as_str)
     }
 
+    /// How many tasks have a live agent (running or paused).
+    pub fn live_agents(&self) -> usize {
+        self.tasks.iter().filter(|t| t.status.has_agent()).count()
+    }
+
     /// True when the task `id` is Done (merged).
     pub fn is_done(&self, id: &TaskId) -> bool {
         self.task(id.as_str())

@@ -240,13 +240,7 @@ impl App {
 
     /// Quits at once when no agent runs; otherwise asks first.
     pub fn request_quit(&mut self) -> Vec<Intent> {
-        let live = self
-            .model
-            .fleet
-            .tasks()
-            .iter()
-            .filter(|t| t.status.has_agent())
-            .count();
+        let live = self.model.fleet.live_agents();
         if live == 0 {
             return vec![Intent::Quit];
         }

@@ -403,11 +403,7 @@ impl App {
     /// Whether elapsed times on screen are ticking (an agent runs): the loop
     /// then redraws once a second, and never otherwise.
     pub fn needs_tick(&self) -> bool {
-        self.model
-            .fleet
-            .tasks()
-            .iter()
-            .any(|t| t.status.has_agent())
+        self.model.fleet.live_agents() > 0
     }
 
     /// The interval of that tick.

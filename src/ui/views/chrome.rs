@@ -15,7 +15,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let m = &app.model;
     let tasks = m.fleet.tasks();
-    let running = tasks.iter().filter(|x| x.status.has_agent()).count();
+    let running = m.fleet.live_agents();
     let review = tasks
         .iter()
         .filter(|x| matches!(x.status, Status::Review { .. }))
