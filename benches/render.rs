@@ -30,6 +30,8 @@ fn spec(i: usize) -> TaskSpec {
         verify: None,
         priority: 0,
         auto_approve: false,
+        budget_usd: None,
+        budget_tokens: None,
     }
 }
 
@@ -83,6 +85,8 @@ fn app(tasks: usize) -> App {
         agents: vec!["claude".into(), "codex".into(), "gemini".into()],
         max_parallel: 8,
         attempts,
+        budget: Default::default(),
+        stall_secs: Default::default(),
     };
     let mut app = App::new(Model::new(snapshot), Keymap::default(), Theme::dark());
     app.size = (160, 48);

@@ -15,6 +15,8 @@ pub const PROFILES: [(&str, &str); 5] = [
 command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--permission-mode", "bypassPermissions"]
 format = "claude"
 max_parallel = 2
+resume = ["--resume", "{session}"]   # a requested change continues the agent's session
+timeout_secs = 3600
 "#,
     ),
     (
@@ -23,6 +25,8 @@ max_parallel = 2
 [agents.codex]
 command = ["codex", "exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "{prompt}"]
 format = "codex"
+resume_command = ["codex", "exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "resume", "{session}", "{prompt}"]
+timeout_secs = 3600
 "#,
     ),
     (
@@ -31,6 +35,7 @@ format = "codex"
 [agents.gemini]
 command = ["gemini", "-p", "{prompt}", "--output-format", "stream-json", "--yolo"]
 format = "gemini"
+timeout_secs = 1800                  # it retries forever when its service is unreachable
 "#,
     ),
     (

@@ -73,6 +73,12 @@ enum Cmd {
     Reject { id: String },
     /// Queue a failed task again, with a fresh allowance of attempts.
     Retry { id: String },
+    /// Show or set a budget: a task's (with its id) or the whole fleet's.
+    ///
+    /// A task crossing its budget has its agent paused (not killed) and waits
+    /// until the budget is raised; the fleet crossing its budget pauses the
+    /// fleet. Without --usd or --tokens, prints the limits and what was spent.
+    Budget(task_cmds::BudgetArgs),
     /// Send a task in review back to its agent with feedback.
     RequestChanges {
         id: String,
@@ -148,6 +154,7 @@ pub fn main() -> ExitCode {
                 Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),
                 Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
                 Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
+                Some(Cmd::Budget(args)) => task_cmds::budget(&root, args),
                 Some(Cmd::RequestChanges { id, feedback }) => {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }

@@ -135,6 +135,31 @@ fn describe(event: &Event) -> Option<String> {
             let reason = crate::sanitize::sanitize(reason);
             format!("{task:<20} attempt {attempt} failed, retrying: {reason}")
         }
+        Event::RateLimited {
+            task,
+            attempt,
+            retry_at_ms,
+        } => {
+            let secs = (retry_at_ms - now_ms()).max(0) / 1000;
+            format!(
+                "{task:<20} attempt {attempt} was rate limited: retrying in {secs} s (not counted as an attempt)"
+            )
+        }
+        Event::AgentUnusable { agent, reason } => format!(
+            "agent `{agent}` cannot be used: {}; its tasks wait (fix it, then run again)",
+            crate::sanitize::sanitize(reason)
+        ),
+        Event::BudgetExceeded {
+            task: Some(task),
+            spent,
+        } => format!(
+            "{task:<20} crossed its budget (${:.4}, {} tokens): its agent is paused; raise it with `fleetdeck budget {task} --usd N`",
+            spent.usd, spent.tokens
+        ),
+        Event::BudgetExceeded { task: None, spent } => format!(
+            "the fleet crossed its budget (${:.4}, {} tokens): paused; raise it with `fleetdeck budget --usd N`",
+            spent.usd, spent.tokens
+        ),
         _ => return None,
     })
 }

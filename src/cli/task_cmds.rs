@@ -54,6 +54,8 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 verify: None,
                 priority: args.priority,
                 auto_approve: args.auto_approve,
+                budget_usd: None,
+                budget_tokens: None,
             },
         })
     })();
@@ -97,6 +99,103 @@ pub fn retry(root: &Path, id: &str) -> i32 {
     simple(root, id, |task| Command::Retry { task })
 }
 
+#[derive(Args, Debug)]
+pub struct BudgetArgs {
+    /// The task (default: the whole fleet).
+    pub id: Option<String>,
+    /// The limit in US dollars.
+    #[arg(long)]
+    pub usd: Option<f64>,
+    /// The limit in tokens.
+    #[arg(long)]
+    pub tokens: Option<u64>,
+}
+
+pub fn budget(root: &Path, args: BudgetArgs) -> i32 {
+    let task = match args.id.as_deref().map(TaskId::parse).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 2;
+        }
+    };
+    if args.usd.is_none() && args.tokens.is_none() {
+        return show_budget(root, task.as_ref());
+    }
+    let label = task
+        .as_ref()
+        .map_or_else(|| "the fleet".to_owned(), |t| format!("`{t}`"));
+    let id = task.as_ref().map(ToString::to_string).unwrap_or_default();
+    let code = apply(root, &id, move |_| Command::SetBudget {
+        task,
+        usd: args.usd,
+        tokens: args.tokens,
+    });
+    if code == 0 {
+        println!("budget of {label} set");
+    }
+    code
+}
+
+/// Prints the limits and the spending, without taking the lock.
+fn show_budget(root: &Path, task: Option<&TaskId>) -> i32 {
+    let store = match crate::store::Store::open(&root.join(".fleet")) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 1;
+        }
+    };
+    let config = crate::config::Config::load(root).ok();
+    let fleet = config
+        .as_ref()
+        .map(|c| c.limits(false).budget)
+        .unwrap_or_default();
+    let saved = store
+        .meta("fleet_budget")
+        .ok()
+        .flatten()
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok());
+    let fleet_usd = saved
+        .as_ref()
+        .and_then(|v| v["usd"].as_f64())
+        .or(fleet.fleet_usd);
+    let fleet_tokens = saved
+        .as_ref()
+        .and_then(|v| v["tokens"].as_u64())
+        .or(fleet.fleet_tokens);
+    let tasks = store.load_tasks().unwrap_or_default();
+    let show = |what: &str, spent: crate::core::Spend, usd: Option<f64>, tokens: Option<u64>| {
+        let usd = usd.map_or("no limit".to_owned(), |u| format!("${u:.2}"));
+        let tokens = tokens.map_or("no limit".to_owned(), |t| t.to_string());
+        println!(
+            "{what}: spent ${:.4} and {} tokens; budget {usd} and {tokens} tokens",
+            spent.usd, spent.tokens
+        );
+    };
+    match task {
+        Some(id) => match tasks.iter().find(|t| t.id() == id) {
+            Some(t) => show(
+                &format!("task `{id}`"),
+                t.spent + t.live,
+                t.spec.budget_usd.or(fleet.task_usd),
+                t.spec.budget_tokens.or(fleet.task_tokens),
+            ),
+            None => {
+                eprintln!("fleetdeck: there is no task `{id}`");
+                return 1;
+            }
+        },
+        None => {
+            let spent = tasks
+                .iter()
+                .fold(crate::core::Spend::default(), |a, t| a + t.spent + t.live);
+            show("the fleet", spent, fleet_usd, fleet_tokens);
+        }
+    }
+    0
+}
+
 pub fn request_changes(root: &Path, id: &str, feedback: &str) -> i32 {
     let feedback = feedback.to_owned();
     simple(root, id, move |task| Command::RequestChanges {
@@ -137,7 +236,7 @@ fn apply(root: &Path, id: &str, make: impl FnOnce(&Engine) -> Command) -> i32 {
         }
         engine.run(true).await;
         let Some(task) = engine.scheduler().task(id) else {
-            return 1;
+            return if id.is_empty() { 0 } else { 1 }; // a fleet-wide command has no task to show
         };
         let reason = engine
             .scheduler()

@@ -56,6 +56,21 @@ pub struct FleetSection {
     /// Seconds between SIGTERM and SIGKILL when an agent is stopped.
     #[serde(default = "default_stop_grace")]
     pub stop_grace_secs: f64,
+    /// First wait after a rate limit, in seconds (doubling after each further one, at most 15 minutes).
+    #[serde(default = "default_backoff")]
+    pub backoff_secs: f64,
+    /// Spending limit of the whole fleet in US dollars: crossing it pauses the fleet.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// Token limit of the whole fleet: crossing it pauses the fleet.
+    #[serde(default)]
+    pub budget_tokens: Option<u64>,
+    /// Default spending limit of each task (a task's own `budget_usd` overrides it).
+    #[serde(default)]
+    pub task_budget_usd: Option<f64>,
+    /// Default token limit of each task (a task's own `budget_tokens` overrides it).
+    #[serde(default)]
+    pub task_budget_tokens: Option<u64>,
 }
 
 /// `[verify]`
@@ -85,6 +100,53 @@ pub struct AgentProfile {
     /// Extra environment variables for the agent process.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Arguments appended to `command` to resume an agent session (`{session}`
+    /// is its id); the prompt is then just the reviewer's feedback.
+    #[serde(default)]
+    pub resume: Option<Vec<String>>,
+    /// A whole argv to resume a session instead (for CLIs whose resume is a
+    /// subcommand, like `codex exec resume {session} {prompt}`).
+    #[serde(default)]
+    pub resume_command: Option<Vec<String>>,
+    /// An attempt running longer than this is stopped (TERM, grace, KILL) and fails as timed out.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    /// A running agent silent for this long is marked stalled on its card.
+    #[serde(default)]
+    pub stall_secs: Option<u64>,
+    /// Give each task's agent its own home directory (HOME, CODEX_HOME,
+    /// CLAUDE_CONFIG_DIR under `.fleet/homes/<task>`), so parallel agents do
+    /// not fight over their configuration files.
+    #[serde(default)]
+    pub isolate_home: bool,
+    /// With `isolate_home`: a directory copied into each new home (credentials, settings).
+    #[serde(default)]
+    pub home_template: Option<PathBuf>,
+    /// Prices to estimate cost when the CLI reports tokens but no cost.
+    #[serde(default)]
+    pub price: Option<Price>,
+}
+
+/// US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl Price {
+    /// The cost of `input` and `output` tokens.
+    pub fn cost(&self, input: u64, output: u64) -> f64 {
+        (input as f64 * self.input_per_mtok + output as f64 * self.output_per_mtok) / 1_000_000.0
+    }
+}
+
+impl AgentProfile {
+    /// Whether this profile can resume a session.
+    pub fn can_resume(&self) -> bool {
+        self.resume.is_some() || self.resume_command.is_some()
+    }
 }
 
 fn default_max_parallel() -> usize {
@@ -95,6 +157,9 @@ fn default_max_attempts() -> u32 {
 }
 fn default_stop_grace() -> f64 {
     5.0
+}
+fn default_backoff() -> f64 {
+    30.0
 }
 fn default_format() -> Format {
     Format::Text
@@ -109,6 +174,11 @@ impl Default for FleetSection {
             max_review: None,
             default_agent: None,
             stop_grace_secs: default_stop_grace(),
+            backoff_secs: default_backoff(),
+            budget_usd: None,
+            budget_tokens: None,
+            task_budget_usd: None,
+            task_budget_tokens: None,
         }
     }
 }
@@ -193,6 +263,10 @@ struct RawTask {
     priority: i32,
     #[serde(default)]
     auto_approve: bool,
+    #[serde(default)]
+    budget_usd: Option<f64>,
+    #[serde(default)]
+    budget_tokens: Option<u64>,
 }
 
 impl Config {
@@ -227,6 +301,23 @@ impl Config {
         if fleet.max_attempts == 0 {
             problems.push(at(None, "[fleet] max_attempts must be at least 1".into()));
         }
+        if !(fleet.backoff_secs.is_finite() && fleet.backoff_secs > 0.0) {
+            problems.push(at(
+                None,
+                "[fleet] backoff_secs must be a positive number of seconds".into(),
+            ));
+        }
+        for (key, v) in [
+            ("budget_usd", fleet.budget_usd),
+            ("task_budget_usd", fleet.task_budget_usd),
+        ] {
+            if v.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+                problems.push(at(
+                    None,
+                    format!("[fleet] {key} must be a positive amount of dollars"),
+                ));
+            }
+        }
         if !(fleet.stop_grace_secs.is_finite() && fleet.stop_grace_secs >= 0.0) {
             problems.push(at(
                 None,
@@ -251,6 +342,35 @@ impl Config {
                     "command uses unknown placeholder `{{{bad}}}` (known: {})",
                     PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")
                 ));
+            }
+            for (key, argv) in [
+                ("resume", &profile.resume),
+                ("resume_command", &profile.resume_command),
+            ] {
+                if let Some(bad) = argv
+                    .iter()
+                    .flatten()
+                    .find_map(|a| argv::unknown_placeholder(a))
+                {
+                    complain(format!("{key} uses unknown placeholder `{{{bad}}}`"));
+                }
+                if argv
+                    .as_ref()
+                    .is_some_and(|a| !a.iter().any(|x| x.contains("{session}")))
+                {
+                    complain(format!(
+                        "{key} must contain {{session}} (where the session id goes)"
+                    ));
+                }
+            }
+            if profile.resume.is_some() && profile.resume_command.is_some() {
+                complain("give either resume (extra arguments) or resume_command (a whole argv), not both".into());
+            }
+            if profile.timeout_secs == Some(0) {
+                complain("timeout_secs must be at least 1 (remove it for no timeout)".into());
+            }
+            if profile.home_template.is_some() && !profile.isolate_home {
+                complain("home_template needs isolate_home = true".into());
             }
             if profile.max_parallel == Some(0) {
                 complain("max_parallel must be at least 1 (remove it for no per-agent cap)".into());
@@ -304,6 +424,8 @@ impl Config {
                 verify: t.verify,
                 priority: t.priority,
                 auto_approve: t.auto_approve,
+                budget_usd: t.budget_usd,
+                budget_tokens: t.budget_tokens,
             });
         }
         // An empty agent was reported above.
@@ -341,6 +463,13 @@ impl Config {
                 .filter_map(|(name, p)| p.max_parallel.map(|cap| (name.clone(), cap)))
                 .collect(),
             auto_approve,
+            backoff_ms: (self.fleet.backoff_secs * 1000.0) as i64,
+            budget: crate::core::Budgets {
+                fleet_usd: self.fleet.budget_usd,
+                fleet_tokens: self.fleet.budget_tokens,
+                task_usd: self.fleet.task_budget_usd,
+                task_tokens: self.fleet.task_budget_tokens,
+            },
         }
     }
 

@@ -2,12 +2,12 @@
 //! are pending, why a task waits). Shared by the scheduler, which changes
 //! tasks, and by read models (the cockpit, `status`), which mirror them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use super::feedback::{Feedback, compose_prompt};
-use super::messages::Workspace;
+use super::messages::{Spend, Workspace};
 use super::status::Status;
 use super::task::{TaskId, TaskSpec};
 
@@ -41,6 +41,21 @@ pub struct Task {
     /// Set while a stop we asked for is in progress.
     #[serde(default)]
     pub after_stop: Option<AfterStop>,
+    /// Spent by the task's finished attempts.
+    #[serde(default)]
+    pub spent: Spend,
+    /// Spent so far by the live attempt.
+    #[serde(default)]
+    pub live: Spend,
+    /// After a rate limit: not started again before this time (Unix ms).
+    #[serde(default)]
+    pub not_before_ms: Option<i64>,
+    /// Rate limits in a row, for the backoff.
+    #[serde(default)]
+    pub rate_limits: u32,
+    /// Set while the agent is paused because the task crossed its budget: why.
+    #[serde(default)]
+    pub over_budget: Option<String>,
 }
 
 impl Task {
@@ -54,6 +69,11 @@ impl Task {
             feedback: None,
             workspace: Workspace::Continue,
             after_stop: None,
+            spent: Spend::default(),
+            live: Spend::default(),
+            not_before_ms: None,
+            rate_limits: 0,
+            over_budget: None,
         }
     }
 
@@ -75,6 +95,8 @@ pub struct Fleet {
     pub(super) index: HashMap<TaskId, usize>,
     pub(super) agents: BTreeSet<String>,
     pub(super) paused: bool,
+    /// Profiles that failed authentication or billing, with the reason.
+    pub(super) unusable: BTreeMap<String, String>,
 }
 
 impl Fleet {
@@ -89,6 +111,7 @@ impl Fleet {
             index,
             agents: agents.into_iter().collect(),
             paused,
+            unusable: BTreeMap::new(),
         }
     }
 
@@ -139,13 +162,38 @@ impl Fleet {
             .filter(move |t| !t.status.is_final() && t.spec.deps.contains(id))
     }
 
-    /// Why a task is failed, held or blocked, in words; None when it is simply progressing.
-    pub fn reason(&self, task: &Task) -> Option<String> {
+    /// Profiles that cannot be used (failed authentication), with the reason.
+    pub fn unusable(&self) -> &BTreeMap<String, String> {
+        &self.unusable
+    }
+
+    /// For read models: mirror a profile becoming unusable (`reason`) or usable again (None).
+    pub fn set_unusable(&mut self, agent: &str, reason: Option<String>) {
+        match reason {
+            Some(r) => self.unusable.insert(agent.to_owned(), r),
+            None => self.unusable.remove(agent),
+        };
+    }
+
+    /// Whether a queued task may start at `now_ms`: its dependencies are done,
+    /// its agent is known and usable, and it is not parked after a rate limit.
+    pub fn startable(&self, task: &Task, now_ms: i64) -> bool {
+        task.status == (Status::Queued { held: false })
+            && self.agents.contains(&task.spec.agent)
+            && !self.unusable.contains_key(&task.spec.agent)
+            && task.not_before_ms.is_none_or(|t| t <= now_ms)
+            && self.pending_deps(task).next().is_none()
+    }
+
+    /// Why a task is failed, held or blocked, in words (`now_ms` for times to
+    /// come); None when it is simply progressing.
+    pub fn reason(&self, task: &Task, now_ms: i64) -> Option<String> {
         match &task.status {
             Status::Failed { reason } => Some(reason.clone()),
             Status::Review {
                 block: Some(block), ..
             } => Some(block.to_string()),
+            Status::Paused { .. } if task.over_budget.is_some() => task.over_budget.clone(),
             Status::Paused { .. } => Some("paused by the user".into()),
             Status::Queued { held: true } => Some("held by the user".into()),
             Status::Queued { held: false } | Status::Merging { .. } => {
@@ -159,6 +207,16 @@ impl Fleet {
                     Some(format!("{what} {}", pending.join(", ")))
                 } else if !self.agents.contains(&task.spec.agent) {
                     Some(format!("agent `{}` is not defined", task.spec.agent))
+                } else if let Some(why) = self.unusable.get(&task.spec.agent) {
+                    Some(format!(
+                        "agent `{}` cannot be used: {why} (fix it, then revive it: t)",
+                        task.spec.agent
+                    ))
+                } else if let Some(at) = task.not_before_ms.filter(|t| *t > now_ms) {
+                    Some(format!(
+                        "rate limited: retrying in {} s",
+                        (at - now_ms + 999) / 1000
+                    ))
                 } else if self.paused && matches!(task.status, Status::Queued { .. }) {
                     Some("the fleet is paused".into())
                 } else {

@@ -63,6 +63,18 @@ pub enum Command {
     Batch {
         commands: Vec<Command>,
     },
+    /// Set a task's budget (`task`), or the whole fleet's (`task` is None).
+    /// None leaves that limit unchanged; a task paused by its budget resumes
+    /// when it is back under it.
+    SetBudget {
+        task: Option<TaskId>,
+        usd: Option<f64>,
+        tokens: Option<u64>,
+    },
+    /// Use an agent profile again after it failed authentication (once the user fixed it).
+    ReviveAgent {
+        agent: String,
+    },
 }
 
 impl Command {
@@ -82,6 +94,11 @@ impl Command {
             Command::RequestChanges { task, .. } => format!("request changes to `{task}`"),
             Command::Reject { task } => format!("reject `{task}`"),
             Command::Batch { commands } => format!("{} changes", commands.len()),
+            Command::SetBudget {
+                task: Some(task), ..
+            } => format!("budget of `{task}`"),
+            Command::SetBudget { task: None, .. } => "the fleet's budget".into(),
+            Command::ReviveAgent { agent } => format!("revive agent `{agent}`"),
         }
     }
 }
@@ -163,6 +180,29 @@ pub enum Report {
         task: TaskId,
         result: MergeResult,
     },
+    /// Running totals of the live attempt (for budgets).
+    Usage {
+        task: TaskId,
+        attempt: u32,
+        spend: Spend,
+    },
+}
+
+/// Money and tokens spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spend {
+    pub usd: f64,
+    pub tokens: u64,
+}
+
+impl std::ops::Add for Spend {
+    type Output = Spend;
+    fn add(self, o: Spend) -> Spend {
+        Spend {
+            usd: self.usd + o.usd,
+            tokens: self.tokens + o.tokens,
+        }
+    }
 }
 
 /// How the next attempt treats the task's worktree.
@@ -186,10 +226,20 @@ pub struct StartRequest {
     pub agent: String,
     pub prompt: String,
     pub workspace: Workspace,
-    /// After a reassignment: the earlier attempt whose last messages and
-    /// changed files the runtime adds to the prompt.
+    /// When the attempt continues an earlier one (changes requested, reassigned).
     #[serde(default)]
-    pub summarize: Option<u32>,
+    pub continues: Option<Continuation>,
+}
+
+/// How an attempt follows an earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Continuation {
+    /// The earlier attempt.
+    pub attempt: u32,
+    /// Set after a review: if the profile can resume the earlier attempt's
+    /// session, resume it with just this as the prompt. Otherwise (or when
+    /// None) the runtime adds a summary of the earlier attempt to the full prompt.
+    pub resume_prompt: Option<String>,
 }
 
 /// A signal for a live agent's process group.
@@ -267,6 +317,31 @@ pub enum Event {
         reason: String,
     },
     FleetResumed,
+    /// The agent was rate limited; the task retries at `retry_at_ms` (Unix ms) without using an attempt.
+    RateLimited {
+        task: TaskId,
+        attempt: u32,
+        retry_at_ms: i64,
+    },
+    /// An agent profile failed authentication or billing: its tasks wait until it is revived.
+    AgentUnusable {
+        agent: String,
+        reason: String,
+    },
+    AgentRevived {
+        agent: String,
+    },
+    /// A task (or the fleet, when `task` is None) crossed its budget.
+    BudgetExceeded {
+        task: Option<TaskId>,
+        spent: Spend,
+    },
+    /// A budget was changed by the user.
+    BudgetChanged {
+        task: Option<TaskId>,
+        usd: Option<f64>,
+        tokens: Option<u64>,
+    },
 }
 
 impl Event {
@@ -282,7 +357,12 @@ impl Event {
             | Event::TaskEdited { task }
             | Event::Reassigned { task, .. }
             | Event::ChangesRequested { task, .. } => Some(task),
-            Event::FleetPaused { .. } | Event::FleetResumed => None,
+            Event::RateLimited { task, .. } => Some(task),
+            Event::BudgetExceeded { task, .. } | Event::BudgetChanged { task, .. } => task.as_ref(),
+            Event::FleetPaused { .. }
+            | Event::FleetResumed
+            | Event::AgentUnusable { .. }
+            | Event::AgentRevived { .. } => None,
         }
     }
 
@@ -300,6 +380,11 @@ impl Event {
             Event::ChangesRequested { .. } => "changes_requested",
             Event::FleetPaused { .. } => "fleet_paused",
             Event::FleetResumed => "fleet_resumed",
+            Event::RateLimited { .. } => "rate_limited",
+            Event::AgentUnusable { .. } => "agent_unusable",
+            Event::AgentRevived { .. } => "agent_revived",
+            Event::BudgetExceeded { .. } => "budget_exceeded",
+            Event::BudgetChanged { .. } => "budget_changed",
         }
     }
 }
@@ -324,4 +409,11 @@ pub enum Effect {
     SaveFleet { paused: bool },
     /// Append to the event log and tell observers.
     Record { actor: Actor, event: Event },
+    /// Call [`crate::core::Scheduler::tick`] at this time (Unix ms) or soon after.
+    WakeAt { at_ms: i64 },
+    /// Persist the fleet's budget (changed by the user; wins over fleet.toml).
+    SaveFleetBudget {
+        usd: Option<f64>,
+        tokens: Option<u64>,
+    },
 }

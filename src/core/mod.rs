@@ -13,9 +13,9 @@ pub mod task;
 pub use feedback::{Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task};
 pub use messages::{
-    Actor, AgentResult, Command, CommandError, Effect, Event, GateResult, MergeResult, Report,
-    Signal, StartRequest, Workspace,
+    Actor, AgentResult, Command, CommandError, Continuation, Effect, Event, GateResult,
+    MergeResult, Report, Signal, Spend, StartRequest, Workspace,
 };
-pub use scheduler::{Limits, Scheduler};
+pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
 pub use task::{TaskId, TaskPatch, TaskSpec};

@@ -174,6 +174,8 @@ mod tests {
             verify: None,
             priority: 0,
             auto_approve: false,
+            budget_usd: None,
+            budget_tokens: None,
         }
     }
 

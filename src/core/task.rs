@@ -102,6 +102,12 @@ pub struct TaskSpec {
     /// (for low-risk work such as documentation).
     #[serde(default)]
     pub auto_approve: bool,
+    /// Spending limit of this task in US dollars (default: `[fleet] task_budget_usd`).
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// Token limit of this task (default: `[fleet] task_budget_tokens`).
+    #[serde(default)]
+    pub budget_tokens: Option<u64>,
 }
 
 /// A change to a task that is not running: every `Some` field replaces the old value.
@@ -115,6 +121,8 @@ pub struct TaskPatch {
     pub verify: Option<Option<Vec<String>>>,
     pub priority: Option<i32>,
     pub auto_approve: Option<bool>,
+    pub budget_usd: Option<Option<f64>>,
+    pub budget_tokens: Option<Option<u64>>,
 }
 
 #[cfg(test)]

@@ -30,11 +30,30 @@ pub(crate) struct AgentRun {
     pub profile: AgentProfile,
     /// For [`Workspace::Rollback`]: the commit the interrupted attempt started from.
     pub rollback_base: Option<String>,
-    /// After a reassignment: (attempt, agent, transcript path) of the attempt to summarize.
-    pub previous: Option<(u32, String, PathBuf)>,
+    /// The earlier attempt this one continues (changes requested, reassigned).
+    pub previous: Option<Previous>,
     pub stop_grace: Duration,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
+}
+
+/// The earlier attempt an attempt continues.
+pub(crate) struct Previous {
+    pub attempt: u32,
+    pub agent: String,
+    /// Its transcript file.
+    pub transcript: PathBuf,
+    /// Set when its session can be resumed (same agent, a session id, a profile that resumes).
+    pub resume: Option<Resume>,
+}
+
+/// Resuming an agent session with a new prompt.
+pub(crate) struct Resume {
+    pub session: String,
+    /// What the agent is told now (the reviewer's feedback).
+    pub prompt: String,
+    /// Usage already reported on this session by earlier attempts.
+    pub baseline: crate::store::Usage,
 }
 
 /// Where the line reader found a line.
@@ -77,7 +96,9 @@ impl AgentRun {
         };
         let task = self.request.task.as_str().to_owned();
         let attempt = self.request.attempt;
-        if let Some((n, agent, transcript)) = self.previous.clone() {
+        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
+        if let (Some(prev), None) = (&self.previous, &resume) {
+            // No session to resume: tell the agent what the earlier attempt did.
             let (root, target, id) = (self.root.clone(), self.target.clone(), task.clone());
             let files = tokio::task::spawn_blocking(move || {
                 git::worktree_changed_paths(&root, &id, &target)
@@ -86,19 +107,30 @@ impl AgentRun {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-            let messages = super::summary::last_messages(&transcript);
-            self.request
-                .prompt
-                .push_str(&super::summary::summary(n, &agent, &messages, &files));
+            let messages = super::summary::last_messages(&prev.transcript);
+            let summary = super::summary::summary(prev.attempt, &prev.agent, &messages, &files);
+            self.request.prompt.push_str(&summary);
         }
+        if let Some(r) = &resume {
+            // The agent keeps its context: it gets only the new instructions.
+            self.request.prompt = r.prompt.clone();
+        }
+        let template: Vec<String> =
+            match (&resume, &self.profile.resume_command, &self.profile.resume) {
+                (Some(_), Some(whole), _) => whole.clone(),
+                (Some(_), None, Some(extra)) => {
+                    self.profile.command.iter().chain(extra).cloned().collect()
+                }
+                _ => self.profile.command.clone(),
+            };
         let mut argv = render_argv(
-            &self.profile.command,
+            &template,
             &ArgvVars {
                 prompt: &self.request.prompt,
                 task: &task,
                 attempt,
                 worktree: &worktree.to_string_lossy(),
-                session: "",
+                session: resume.as_ref().map_or("", |r| r.session.as_str()),
             },
         );
         if argv.first().map(String::as_str) == Some("fleetdeck")
@@ -152,6 +184,23 @@ impl AgentRun {
         cmd.env("FLEET_TASK", &task)
             .env("FLEET_ATTEMPT", attempt.to_string())
             .envs(&self.profile.env);
+        if self.profile.isolate_home {
+            match isolated_home(
+                &self.fleet_dir,
+                &task,
+                self.profile.home_template.as_deref(),
+            ) {
+                Ok(home) => {
+                    cmd.env("HOME", &home)
+                        .env("XDG_CONFIG_HOME", home.join(".config"))
+                        .env("CODEX_HOME", home.join(".codex"))
+                        .env("CLAUDE_CONFIG_DIR", home.join(".claude"));
+                }
+                Err(e) => {
+                    return crash(format!("cannot prepare the isolated home of `{task}`: {e}"));
+                }
+            }
+        }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
@@ -190,15 +239,34 @@ impl AgentRun {
         }
         drop(lines_tx);
 
-        let mut parser = parser_for(self.profile.format);
+        let mut parser: Box<dyn crate::agent::OutputParser> = match (&resume, self.profile.format) {
+            (Some(r), crate::agent::Format::Codex) => {
+                Box::new(crate::agent::CodexParser::resuming(
+                    r.baseline.input_tokens,
+                    r.baseline.output_tokens,
+                ))
+            }
+            _ => parser_for(self.profile.format),
+        };
         let mut stderr_tail = String::new();
         let mut stop_requested = false;
+        let mut timed_out = false;
+        let deadline = self
+            .profile
+            .timeout_secs
+            .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
         let mut kill_at: Option<tokio::time::Instant> = None;
         let mut control_open = true;
         let mut lines_open = true;
         let status = loop {
             let kill_timer = async {
                 match kill_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let timeout = async {
+                match deadline.filter(|_| !timed_out && !stop_requested) {
                     Some(at) => tokio::time::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
@@ -220,6 +288,14 @@ impl AgentRun {
                     (None, _) => control_open = false,
                     _ => {}
                 },
+                () = timeout => {
+                    timed_out = true;
+                    if let Some(g) = pgid {
+                        let _ = log.line(Stream::Fleet, "the attempt timed out: stopping the agent (SIGTERM)");
+                        process::terminate_group(g);
+                        kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
+                    }
+                }
                 () = kill_timer => {
                     kill_at = None;
                     if let Some(g) = pgid {
@@ -254,6 +330,17 @@ impl AgentRun {
         );
         if stop_requested {
             return AgentResult::Stopped;
+        }
+        if timed_out {
+            let secs = self.profile.timeout_secs.unwrap_or(0);
+            let message = format!(
+                "the attempt timed out after {secs} s (timeout_secs of profile `{}`)",
+                self.request.agent
+            );
+            return AgentResult::Failed {
+                class: FailureClass::Timeout,
+                message,
+            };
         }
         match parser.verdict(status.code(), &stderr_tail) {
             Verdict::Success => AgentResult::Succeeded,
@@ -295,6 +382,22 @@ impl AgentRun {
     }
 
     fn emit(&self, event: AgentEvent) {
+        // A CLI that reports tokens but no cost: estimate it from the profile's prices.
+        let event = match (event, self.profile.price) {
+            (
+                AgentEvent::Usage {
+                    input_tokens,
+                    output_tokens,
+                    cost_usd: None,
+                },
+                Some(price),
+            ) => AgentEvent::Usage {
+                input_tokens,
+                output_tokens,
+                cost_usd: Some(price.cost(input_tokens, output_tokens)),
+            },
+            (event, _) => event,
+        };
         let _ = self.tx.send(Msg::Agent {
             task: self.request.task.clone(),
             attempt: self.request.attempt,
@@ -347,4 +450,42 @@ fn prepare(
         }
         None => Ok((wt.path, wt.head.to_string())),
     }
+}
+
+/// The task's own home directory under `.fleet/homes/`, created (from
+/// `template`, copied in, when given) the first time.
+fn isolated_home(
+    fleet_dir: &Path,
+    task: &str,
+    template: Option<&Path>,
+) -> std::io::Result<PathBuf> {
+    let home = fleet_dir.join("homes").join(task);
+    if !home.exists() {
+        std::fs::create_dir_all(&home)?;
+        if let Some(t) = template {
+            // `~/x` is in the user's home; a relative path is in the repository.
+            let t = match t.strip_prefix("~") {
+                Ok(rest) => std::env::var_os("HOME")
+                    .map_or_else(|| t.to_path_buf(), |h| PathBuf::from(h).join(rest)),
+                Err(_) if t.is_relative() => fleet_dir.parent().unwrap_or(fleet_dir).join(t),
+                Err(_) => t.to_path_buf(),
+            };
+            copy_dir(&t, &home)?;
+        }
+    }
+    Ok(home)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }

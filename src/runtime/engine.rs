@@ -91,6 +91,10 @@ pub struct Snapshot {
     pub max_parallel: usize,
     /// Every attempt so far (outcomes, usage, transcripts).
     pub attempts: Vec<AttemptRecord>,
+    /// The fleet's budget and the default task budget.
+    pub budget: crate::core::Budgets,
+    /// Seconds of silence after which a profile's running agent counts as stalled.
+    pub stall_secs: std::collections::BTreeMap<String, u64>,
 }
 
 /// Sends commands to a running engine.
@@ -136,6 +140,8 @@ pub struct Engine {
     pub(super) jobs: JoinSet<()>,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) removals: usize,
+    /// When the scheduler asked to be ticked next (Unix ms).
+    pub(super) wake_at: Option<i64>,
     pub(super) started: bool,
 }
 
@@ -199,12 +205,17 @@ impl Engine {
             store.set_fleet_paused(true)?;
         }
         let paused = held || store.fleet_paused()?;
-        let scheduler = Scheduler::new(
-            config.limits(options.auto_approve),
-            config.agents.keys().cloned(),
-            tasks,
-            paused,
-        );
+        let mut limits = config.limits(options.auto_approve);
+        if let Some(saved) = store
+            .meta("fleet_budget")?
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+        {
+            // A budget raised in the cockpit or with `fleetdeck budget` wins over fleet.toml.
+            limits.budget.fleet_usd = saved["usd"].as_f64().or(limits.budget.fleet_usd);
+            limits.budget.fleet_tokens = saved["tokens"].as_u64().or(limits.budget.fleet_tokens);
+        }
+        let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
+        scheduler.set_clock(crate::store::now_ms());
         let (tx, rx) = mpsc::unbounded_channel();
         Ok(Engine {
             root,
@@ -221,6 +232,7 @@ impl Engine {
             jobs: JoinSet::new(),
             shutdown: watch::channel(false).0,
             removals: 0,
+            wake_at: None,
             started: false,
         })
     }
@@ -269,6 +281,13 @@ impl Engine {
             agents: self.config.agents.keys().cloned().collect(),
             max_parallel: self.config.fleet.max_parallel,
             attempts: self.store.all_attempts()?,
+            budget: self.scheduler.limits().budget,
+            stall_secs: self
+                .config
+                .agents
+                .iter()
+                .filter_map(|(n, p)| p.stall_secs.map(|s| (n.clone(), s)))
+                .collect(),
         })
     }
 
@@ -300,12 +319,31 @@ impl Engine {
     pub async fn run(&mut self, until_idle: bool) {
         self.start();
         loop {
-            if until_idle && self.is_idle() {
+            if until_idle && self.is_idle() && self.wake_at.is_none() {
                 break;
             }
-            let Some(msg) = self.rx.recv().await else {
+            let wake = self.wake_at.map(|at| {
+                let wait = (at - crate::store::now_ms()).max(0) as u64;
+                tokio::time::Instant::now() + Duration::from_millis(wait)
+            });
+            let msg = tokio::select! {
+                msg = self.rx.recv() => msg,
+                () = async {
+                    match wake {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    self.wake_at = None;
+                    let fx = self.scheduler.tick(crate::store::now_ms());
+                    self.apply(fx);
+                    continue;
+                }
+            };
+            let Some(msg) = msg else {
                 break;
             };
+            self.scheduler.set_clock(crate::store::now_ms());
             if !self.handle_msg(msg) {
                 break;
             }
@@ -404,6 +442,23 @@ impl Engine {
                     _ => Ok(()),
                 };
                 self.check(r);
+                if let AgentEvent::Usage {
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                } = &event
+                {
+                    let spend = crate::core::Spend {
+                        usd: cost_usd.unwrap_or(0.0),
+                        tokens: input_tokens + output_tokens,
+                    };
+                    let fx = self.scheduler.report(Report::Usage {
+                        task: task.clone(),
+                        attempt,
+                        spend,
+                    });
+                    self.apply(fx);
+                }
                 self.notify(Notification::Agent {
                     task,
                     attempt,
@@ -477,6 +532,16 @@ impl Engine {
                     self.notify(Notification::Event { actor, event });
                 }
                 Effect::StartAgent(request) => self.start_agent(request),
+                Effect::WakeAt { at_ms } => {
+                    self.wake_at = Some(self.wake_at.map_or(at_ms, |w| w.min(at_ms)));
+                }
+                Effect::SaveFleetBudget { usd, tokens } => {
+                    let r = self.store.set_meta(
+                        "fleet_budget",
+                        &serde_json::json!({ "usd": usd, "tokens": tokens }).to_string(),
+                    );
+                    self.check(r);
+                }
                 Effect::SignalAgent { task, signal } => {
                     if let Some(control) = self.agents.get(&task) {
                         let _ = control.send(signal);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::Msg;
-use super::agent_run::AgentRun;
+use super::agent_run::{AgentRun, Previous, Resume};
 use super::engine::Engine;
 use super::gate::Gate;
 use crate::core::{AgentResult, GateResult, MergeResult, Report, StartRequest, TaskId, Workspace};
@@ -43,13 +43,41 @@ impl Engine {
             }
             _ => None,
         };
-        let previous =
-            request
-                .summarize
-                .and_then(|n| match self.store.attempt(request.task.as_str(), n) {
-                    Ok(Some(rec)) => Some((n, rec.agent, self.fleet_dir.join(rec.transcript))),
-                    _ => None,
-                });
+        let previous = request.continues.as_ref().and_then(|c| {
+            let rec = self
+                .store
+                .attempt(request.task.as_str(), c.attempt)
+                .ok()??;
+            let resume = match (&c.resume_prompt, &rec.session_id) {
+                (Some(prompt), Some(session))
+                    if profile.can_resume() && rec.agent == request.agent =>
+                {
+                    // Usage already counted on this session (Codex reports thread totals).
+                    let mut baseline = crate::store::Usage::default();
+                    for a in self
+                        .store
+                        .attempts(request.task.as_str())
+                        .unwrap_or_default()
+                    {
+                        if a.session_id.as_ref() == Some(session) {
+                            baseline += a.usage;
+                        }
+                    }
+                    Some(Resume {
+                        session: session.clone(),
+                        prompt: prompt.clone(),
+                        baseline,
+                    })
+                }
+                _ => None,
+            };
+            Some(Previous {
+                attempt: c.attempt,
+                agent: rec.agent,
+                transcript: self.fleet_dir.join(rec.transcript),
+                resume,
+            })
+        });
         let title = self
             .scheduler
             .task(request.task.as_str())

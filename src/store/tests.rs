@@ -12,6 +12,8 @@ fn spec(id: &str) -> TaskSpec {
         verify: None,
         priority: 0,
         auto_approve: false,
+        budget_usd: None,
+        budget_tokens: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub fn spec(id: &str, title: &str, deps: &[&str], agent: &str) -> TaskSpec {
         verify: None,
         priority: 0,
         auto_approve: false,
+        budget_usd: None,
+        budget_tokens: None,
     }
 }
 
@@ -168,6 +170,8 @@ pub fn model() -> Model {
             .to_vec(),
         max_parallel: 4,
         attempts,
+        budget: Default::default(),
+        stall_secs: Default::default(),
     };
     let mut m = Model::new(snapshot);
     let api = TaskId::parse("api").unwrap();

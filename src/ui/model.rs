@@ -216,6 +216,12 @@ pub struct Model {
     pub needs_input: HashMap<TaskId, String>,
     /// The last warning from the engine.
     pub warning: Option<String>,
+    /// The fleet's budget and the default task budget.
+    pub budget: crate::core::Budgets,
+    /// Seconds of silence after which a profile's agent counts as stalled.
+    pub stall_secs: std::collections::BTreeMap<String, u64>,
+    /// When each task's live attempt last printed something (Unix ms).
+    pub last_output: HashMap<TaskId, i64>,
     /// Bumped on every change, so views can tell when cached work is stale.
     pub revision: u64,
 }
@@ -238,6 +244,9 @@ impl Model {
             complete: HashSet::new(),
             needs_input: HashMap::new(),
             warning: None,
+            budget: snapshot.budget,
+            stall_secs: snapshot.stall_secs,
+            last_output: HashMap::new(),
             revision: 0,
         }
     }
@@ -394,6 +403,23 @@ impl Model {
                     a.outcome = Some(outcome);
                     a.message = message;
                 }
+                true
+            }
+            Event::AgentUnusable { agent, reason } => {
+                self.fleet.set_unusable(&agent, Some(reason));
+                true
+            }
+            Event::AgentRevived { agent } => {
+                self.fleet.set_unusable(&agent, None);
+                true
+            }
+            Event::BudgetChanged {
+                task: None,
+                usd,
+                tokens,
+            } => {
+                self.budget.fleet_usd = usd.or(self.budget.fleet_usd);
+                self.budget.fleet_tokens = tokens.or(self.budget.fleet_tokens);
                 true
             }
             // Status changes arrive as whole tasks (Notification::Task).

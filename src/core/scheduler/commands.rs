@@ -44,22 +44,23 @@ impl Scheduler {
             Command::ResumeTask { task } => self.resume_task(&task, out)?,
             Command::PauseFleet => {
                 if !self.fleet.paused {
-                    for i in 0..self.fleet.tasks.len() {
-                        if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
-                            self.signal(i, Signal::Pause, out);
-                        }
-                    }
-                    self.set_fleet_paused(true, Actor::User, "paused by the user".into(), out);
+                    self.pause_fleet(Actor::User, "paused by the user".into(), out);
                 }
             }
             Command::ResumeFleet => {
-                if self.fleet.paused {
-                    for i in 0..self.fleet.tasks.len() {
-                        if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
-                            self.signal(i, Signal::Resume, out);
-                        }
-                    }
-                    self.set_fleet_paused(false, Actor::User, String::new(), out);
+                if let Some(why) = self.fleet_over_budget() {
+                    return Err(CommandError::Invalid(why));
+                }
+                self.paused_for_budget = false;
+                self.resume_fleet(Actor::User, out);
+            }
+            Command::SetBudget { task, usd, tokens } => self.set_budget(task, usd, tokens, out)?,
+            Command::ReviveAgent { agent } => {
+                if !self.fleet.agents.contains(&agent) {
+                    return Err(CommandError::UnknownAgent(agent));
+                }
+                if self.fleet.unusable.remove(&agent).is_some() {
+                    out.record(Actor::User, Event::AgentRevived { agent });
                 }
             }
             Command::Reassign { task, agent } => self.reassign(&task, agent, out)?,
@@ -114,6 +115,29 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Pauses the fleet: running agents are stopped (SIGSTOP), nothing starts.
+    pub(super) fn pause_fleet(&mut self, actor: Actor, reason: String, out: &mut Out) {
+        for i in 0..self.fleet.tasks.len() {
+            if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
+                self.signal(i, Signal::Pause, out);
+            }
+        }
+        self.set_fleet_paused(true, actor, reason, out);
+    }
+
+    /// Resumes a paused fleet (agents the user paused stay paused).
+    pub(super) fn resume_fleet(&mut self, actor: Actor, out: &mut Out) {
+        if !self.fleet.paused {
+            return;
+        }
+        for i in 0..self.fleet.tasks.len() {
+            if matches!(self.fleet.tasks[i].status, Status::Running { .. }) {
+                self.signal(i, Signal::Resume, out);
+            }
+        }
+        self.set_fleet_paused(false, actor, String::new(), out);
+    }
+
     /// The index of `task` if its status passes `ok`, else a WrongStatus error.
     fn require(
         &self,
@@ -153,7 +177,7 @@ impl Scheduler {
         }
     }
 
-    fn find(&self, task: &TaskId) -> Result<usize, CommandError> {
+    pub(super) fn find(&self, task: &TaskId) -> Result<usize, CommandError> {
         self.fleet
             .index
             .get(task)
@@ -188,11 +212,17 @@ impl Scheduler {
                 Status::Paused { .. } | Status::Queued { .. } | Status::Running { .. }
             )
         })?;
+        if self.fleet.tasks[i].over_budget.is_some()
+            && let Some(why) = self.task_over_budget(i)
+        {
+            return Err(CommandError::Invalid(format!("`{task}` is {why}")));
+        }
         match self.fleet.tasks[i].status {
             Status::Paused { attempt } => {
                 if !self.fleet.paused {
                     self.signal(i, Signal::Resume, out);
                 }
+                self.fleet.tasks[i].over_budget = None;
                 self.set_status(i, Status::Running { attempt }, Actor::User, out);
             }
             Status::Queued { held: true } => {
@@ -276,6 +306,8 @@ impl Scheduler {
             verify,
             priority,
             auto_approve,
+            budget_usd,
+            budget_tokens,
         } = patch;
         if let Some(v) = title {
             spec.title = v;
@@ -300,6 +332,12 @@ impl Scheduler {
         }
         if let Some(v) = auto_approve {
             spec.auto_approve = v;
+        }
+        if let Some(v) = budget_usd {
+            spec.budget_usd = v;
+        }
+        if let Some(v) = budget_tokens {
+            spec.budget_tokens = v;
         }
         self.check_spec(&spec)?;
         self.check_acyclic(Some(&spec))?;

@@ -6,6 +6,7 @@
 //! this task, record this event). It never does I/O, so every rule is tested
 //! with plain unit tests (see `tests.rs`).
 
+mod budget;
 mod commands;
 mod reports;
 #[cfg(test)]
@@ -13,9 +14,13 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+pub use budget::Budgets;
+
 use super::feedback::{Feedback, FeedbackKind};
 pub use super::fleet::{AfterStop, Fleet, Task};
-use super::messages::{Actor, Effect, Event, Report, Signal, StartRequest, Workspace};
+use super::messages::{
+    Actor, Continuation, Effect, Event, Report, Signal, StartRequest, Workspace,
+};
 use super::status::Status;
 use super::task::TaskId;
 
@@ -32,6 +37,9 @@ pub struct Limits {
     pub agent_caps: BTreeMap<String, usize>,
     /// Approve every task that passes its gate (headless `--auto-approve`).
     pub auto_approve: bool,
+    /// First wait after a rate limit (ms); it doubles after each further one, up to 15 minutes.
+    pub backoff_ms: i64,
+    pub budget: Budgets,
 }
 
 impl Default for Limits {
@@ -42,6 +50,8 @@ impl Default for Limits {
             max_review: None,
             agent_caps: BTreeMap::new(),
             auto_approve: false,
+            backoff_ms: 30_000,
+            budget: Budgets::default(),
         }
     }
 }
@@ -55,6 +65,10 @@ pub struct Scheduler {
     merging: Option<TaskId>,
     /// Tasks whose gate is in flight.
     gating: HashSet<TaskId>,
+    /// The time (Unix ms) as last told by [`Scheduler::set_clock`] or [`Scheduler::tick`].
+    now_ms: i64,
+    /// The fleet was paused by its budget (raising the budget resumes it).
+    paused_for_budget: bool,
 }
 
 /// Collects effects for one input.
@@ -83,7 +97,23 @@ impl Scheduler {
             limits,
             merging: None,
             gating: HashSet::new(),
+            now_ms: 0,
+            paused_for_budget: false,
         }
+    }
+
+    /// Tells the scheduler the time (Unix ms) before an input: it uses it for
+    /// backoff deadlines and reasons. The scheduler never reads a clock itself.
+    pub fn set_clock(&mut self, now_ms: i64) {
+        self.now_ms = self.now_ms.max(now_ms);
+    }
+
+    /// Time passed (a [`Effect::WakeAt`] came due): start what may start now.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<Effect> {
+        self.set_clock(now_ms);
+        let mut out = Out::default();
+        self.pump(&mut out);
+        out.fx
     }
 
     /// Recovers from an engine that died, then starts what can start.
@@ -141,6 +171,11 @@ impl Scheduler {
                 result,
             } => self.gated(&task, attempt, result, &mut out),
             Report::Merged { task, result } => self.merged(&task, result, &mut out),
+            Report::Usage {
+                task,
+                attempt,
+                spend,
+            } => self.usage(&task, attempt, spend, &mut out),
         }
         self.pump(&mut out);
         out.fx
@@ -167,13 +202,19 @@ impl Scheduler {
         self.fleet.paused()
     }
 
-    /// True when nothing is in flight: no agent process, gate or merge. After
-    /// any input the scheduler has already started all it could, so an idle
-    /// scheduler changes only on a new command.
+    /// True when nothing will progress without a human: no merge or gate in
+    /// flight and no agent actually running (paused agents, or any agent while
+    /// the fleet is paused, wait for the user). After any input the scheduler
+    /// has already started all it could.
     pub fn is_idle(&self) -> bool {
         self.merging.is_none()
             && self.gating.is_empty()
-            && !self.fleet.tasks.iter().any(|t| t.status.has_agent())
+            && (self.fleet.paused
+                || !self
+                    .fleet
+                    .tasks
+                    .iter()
+                    .any(|t| matches!(t.status, Status::Running { .. })))
     }
 
     /// Why a task is failed, held or blocked, in words ([`Fleet::reason`], plus
@@ -183,7 +224,14 @@ impl Scheduler {
             Status::Verifying { .. } if self.fleet.paused && !self.gating.contains(task.id()) => {
                 Some("verify waits for the fleet to resume".into())
             }
-            _ => self.fleet.reason(task),
+            Status::Queued { held: false } if self.fleet.pending_deps(task).next().is_none() => {
+                let i = self.fleet.index.get(task.id()).copied();
+                match i.and_then(|i| self.task_over_budget(i)) {
+                    Some(why) => Some(why),
+                    None => self.fleet.reason(task, self.now_ms),
+                }
+            }
+            _ => self.fleet.reason(task, self.now_ms),
         }
     }
 
@@ -227,6 +275,18 @@ impl Scheduler {
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.
     fn pump(&mut self, out: &mut Out) {
+        // Wake up for the next task parked after a rate limit.
+        let next_wake = self
+            .fleet
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.status, Status::Queued { .. }))
+            .filter_map(|t| t.not_before_ms)
+            .filter(|at| *at > self.now_ms)
+            .min();
+        if let Some(at_ms) = next_wake {
+            out.fx.push(Effect::WakeAt { at_ms });
+        }
         if self.merging.is_none() {
             let next = (0..self.fleet.tasks.len()).find(|&i| {
                 matches!(self.fleet.tasks[i].status, Status::Merging { .. })
@@ -276,12 +336,13 @@ impl Scheduler {
         if running >= self.limits.max_parallel {
             return;
         }
+        if self.fleet_over_budget().is_some() {
+            return;
+        }
         let mut ready: Vec<usize> = (0..self.fleet.tasks.len())
             .filter(|&i| {
-                let t = &self.fleet.tasks[i];
-                t.status == Status::Queued { held: false }
-                    && self.fleet.agents.contains(&t.spec.agent)
-                    && self.fleet.pending_deps(t).next().is_none()
+                self.fleet.startable(&self.fleet.tasks[i], self.now_ms)
+                    && self.task_over_budget(i).is_none()
             })
             .collect();
         ready.sort_by_key(|&i| (std::cmp::Reverse(self.fleet.tasks[i].spec.priority), i));
@@ -314,21 +375,33 @@ impl Scheduler {
         task.attempts += 1;
         task.tries += 1;
         let attempt = task.attempts;
-        let summarize = match &task.feedback {
+        let continues = match &task.feedback {
             Some(Feedback {
                 kind: FeedbackKind::Reassigned { .. },
                 attempt,
                 ..
-            }) => Some(*attempt),
+            }) => Some(Continuation {
+                attempt: *attempt,
+                resume_prompt: None,
+            }),
+            Some(Feedback {
+                kind: FeedbackKind::Reviewer,
+                attempt,
+                text,
+            }) => Some(Continuation {
+                attempt: *attempt,
+                resume_prompt: Some(text.clone()),
+            }),
             _ => None,
         };
+        task.not_before_ms = None;
         let request = StartRequest {
             task: task.spec.id.clone(),
             attempt,
             agent: task.spec.agent.clone(),
             prompt: task.next_prompt(),
             workspace: std::mem::take(&mut task.workspace),
-            summarize,
+            continues,
         };
         let event = Event::AgentStarted {
             task: request.task.clone(),

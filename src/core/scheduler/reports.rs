@@ -1,6 +1,7 @@
 //! Runtime reports: an agent exited, a gate finished, a merge finished.
 
 use super::{AfterStop, Out, Scheduler};
+use crate::agent::FailureClass;
 use crate::core::feedback::{Feedback, FeedbackKind, trim_output};
 use crate::core::messages::{
     Actor, AgentResult, Effect, Event, GateResult, MergeResult, Workspace,
@@ -36,6 +37,10 @@ impl Scheduler {
                 message,
             },
         );
+        let task = &mut self.fleet.tasks[i];
+        task.spent = task.spent + task.live;
+        task.live = Default::default();
+        task.over_budget = None;
         if let Some(after) = self.fleet.tasks[i].after_stop.take() {
             let task = &mut self.fleet.tasks[i];
             task.tries = task.tries.saturating_sub(1);
@@ -47,12 +52,75 @@ impl Scheduler {
         }
         match result {
             AgentResult::Succeeded => {
+                self.fleet.tasks[i].rate_limits = 0;
                 self.set_status(i, Status::Verifying { attempt }, Actor::Engine, out);
                 self.gating.insert(id.clone());
                 out.fx.push(Effect::Gate {
                     task: id.clone(),
                     attempt,
                 });
+            }
+            AgentResult::Failed {
+                class: FailureClass::RateLimited,
+                message,
+            } if self.fleet.tasks[i].rate_limits >= FREE_RATE_LIMITS => {
+                // A service that stays overloaded: from now on it costs attempts.
+                self.fleet.tasks[i].rate_limits += 1;
+                self.retry_or_fail(i, attempt, FeedbackKind::AgentFailed, &message, out)
+            }
+            AgentResult::Failed {
+                class: FailureClass::RateLimited,
+                ..
+            } => {
+                // Not the task's fault: park it, retry later, keep its attempts.
+                let now = self.now_ms;
+                let task = &mut self.fleet.tasks[i];
+                task.tries = task.tries.saturating_sub(1);
+                task.rate_limits += 1;
+                let retry_at_ms = now + backoff_ms(self.limits.backoff_ms, task.rate_limits);
+                task.not_before_ms = Some(retry_at_ms);
+                out.record(
+                    Actor::Engine,
+                    Event::RateLimited {
+                        task: id.clone(),
+                        attempt,
+                        retry_at_ms,
+                    },
+                );
+                out.fx.push(Effect::WakeAt { at_ms: retry_at_ms });
+                self.requeue(i, Workspace::Continue, out);
+            }
+            AgentResult::Failed {
+                class: FailureClass::Auth,
+                message,
+            } => {
+                // The profile is unusable until the user fixes it: its tasks wait, the user is told once.
+                let task = &mut self.fleet.tasks[i];
+                task.tries = task.tries.saturating_sub(1);
+                let agent = task.spec.agent.clone();
+                if !self.fleet.unusable.contains_key(&agent) {
+                    let reason = first_line(&message);
+                    self.fleet.unusable.insert(agent.clone(), reason.clone());
+                    out.record(Actor::Engine, Event::AgentUnusable { agent, reason });
+                }
+                self.requeue(i, Workspace::Continue, out);
+            }
+            AgentResult::Failed {
+                class: FailureClass::PermissionDenied,
+                message,
+            } => {
+                // Retrying would be refused again: a human must give the permission.
+                let text = trim_output(&message);
+                self.fleet.tasks[i].feedback = Some(Feedback {
+                    attempt,
+                    kind: FeedbackKind::AgentFailed,
+                    text: text.clone(),
+                });
+                let reason = format!(
+                    "needs input: {} (allow it in the agent profile, e.g. its permission mode, then retry)",
+                    first_line(&text)
+                );
+                self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
             }
             AgentResult::Failed { message, .. } => {
                 self.retry_or_fail(i, attempt, FeedbackKind::AgentFailed, &message, out)
@@ -188,4 +256,22 @@ impl Scheduler {
             self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
         }
     }
+}
+
+/// Rate limits in a row that cost no attempt (each waits longer than the last).
+pub(super) const FREE_RATE_LIMITS: u32 = 5;
+
+/// Waiting time after the `n`th rate limit in a row: `base`, doubling, at most 15 minutes.
+pub(super) fn backoff_ms(base: i64, n: u32) -> i64 {
+    (base << n.saturating_sub(1).min(10)).min(15 * 60_000)
+}
+
+/// The last non-empty line of `text` (where errors usually are), trimmed.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
 }

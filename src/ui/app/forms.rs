@@ -44,6 +44,12 @@ pub fn task_toml(spec: &TaskSpec, with_id: bool) -> String {
     if spec.auto_approve {
         out.push_str("auto_approve = true\n");
     }
+    if let Some(b) = spec.budget_usd {
+        out.push_str(&format!("budget_usd = {b}\n"));
+    }
+    if let Some(b) = spec.budget_tokens {
+        out.push_str(&format!("budget_tokens = {b}\n"));
+    }
     if let Some(verify) = &spec.verify {
         let items: Vec<String> = verify.iter().map(|v| toml_str(v)).collect();
         out.push_str(&format!("verify = [{}]\n", items.join(", ")));
@@ -94,6 +100,8 @@ struct Fields {
     verify: Option<Vec<String>>,
     priority: Option<i32>,
     auto_approve: Option<bool>,
+    budget_usd: Option<f64>,
+    budget_tokens: Option<u64>,
 }
 
 /// A TOML error as `line L, column C: message`.
@@ -130,6 +138,8 @@ pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
         verify: Some(f.verify),
         priority: Some(f.priority.unwrap_or(0)),
         auto_approve: Some(f.auto_approve.unwrap_or(false)),
+        budget_usd: Some(f.budget_usd),
+        budget_tokens: Some(f.budget_tokens),
     };
     Ok(Command::Edit {
         task: task.clone(),
@@ -166,6 +176,8 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
         verify: f.verify,
         priority: f.priority.unwrap_or(0),
         auto_approve: f.auto_approve.unwrap_or(false),
+        budget_usd: f.budget_usd,
+        budget_tokens: f.budget_tokens,
     })
 }
 
@@ -283,6 +295,11 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
                     fields.push("auto_approve");
                     patch.auto_approve = Some(spec.auto_approve);
                 }
+                if old.budget_usd != spec.budget_usd || old.budget_tokens != spec.budget_tokens {
+                    fields.push("budget");
+                    patch.budget_usd = Some(spec.budget_usd);
+                    patch.budget_tokens = Some(spec.budget_tokens);
+                }
                 if !fields.is_empty() {
                     changes.push(ReplanChange::Edit {
                         id: spec.id.clone(),
@@ -329,6 +346,8 @@ mod tests {
             verify: None,
             priority: 0,
             auto_approve: false,
+            budget_usd: None,
+            budget_tokens: None,
         }
     }
 
@@ -420,6 +439,88 @@ mod tests {
             parse_replan(&f, &text)
                 .unwrap_err()
                 .contains("already done")
+        );
+    }
+}
+
+/// The text of the budget editor of a task (`task`) or of the fleet.
+pub fn budget_text(
+    what: &str,
+    spent: crate::core::Spend,
+    usd: Option<f64>,
+    tokens: Option<u64>,
+) -> String {
+    let line = |key: &str, value: Option<String>, example: &str| match value {
+        Some(v) => format!("{key} = {v}\n"),
+        None => format!("# {key} = {example}\n"),
+    };
+    format!(
+        "# Budget of {what}: ${:.4} and {} tokens spent so far.\n# Uncomment or change a limit; ctrl-s saves, esc cancels. An agent paused by its budget resumes when it is back under it.\n{}{}",
+        spent.usd,
+        spent.tokens,
+        line("budget_usd", usd.map(|v| v.to_string()), "5.0"),
+        line("budget_tokens", tokens.map(|v| v.to_string()), "2000000"),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetFields {
+    budget_usd: Option<f64>,
+    budget_tokens: Option<u64>,
+}
+
+/// Parses the budget editor into a SetBudget command (`task` None: the fleet).
+pub fn parse_budget(task: Option<TaskId>, text: &str) -> Result<Command, String> {
+    let f: BudgetFields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    if f.budget_usd.is_none() && f.budget_tokens.is_none() {
+        return Err("set budget_usd or budget_tokens (remove the # in front of one)".into());
+    }
+    Ok(Command::SetBudget {
+        task,
+        usd: f.budget_usd,
+        tokens: f.budget_tokens,
+    })
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_editor_round_trips() {
+        let text = budget_text(
+            "`a`",
+            crate::core::Spend {
+                usd: 0.5,
+                tokens: 1000,
+            },
+            Some(2.0),
+            None,
+        );
+        assert!(
+            text.contains("budget_usd = 2\n# budget_tokens = 2000000\n"),
+            "{text}"
+        );
+        let id = TaskId::parse("a").unwrap();
+        assert_eq!(
+            parse_budget(Some(id.clone()), &text).unwrap(),
+            Command::SetBudget {
+                task: Some(id.clone()),
+                usd: Some(2.0),
+                tokens: None
+            }
+        );
+        let blank = budget_text("the fleet", crate::core::Spend::default(), None, None);
+        assert!(
+            parse_budget(None, &blank)
+                .unwrap_err()
+                .contains("set budget_usd or budget_tokens")
+        );
+        assert!(
+            parse_budget(None, "budget_usd = \"lots\"")
+                .unwrap_err()
+                .starts_with("line 1")
         );
     }
 }

@@ -4,7 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui_textarea::TextArea;
 
-use super::forms::{edit_text, new_task_text, parse_edit, parse_new, parse_replan, replan_text};
+use super::forms::{
+    budget_text, edit_text, new_task_text, parse_budget, parse_edit, parse_new, parse_replan,
+    replan_text,
+};
 use super::{
     App, COLUMNS, Detail, Editor, EditorKind, Intent, Origin, Overlay, Picker, Screen, Tab, Toast,
 };
@@ -274,6 +277,17 @@ impl App {
                 let text = replan_text(&self.model.fleet);
                 return self.open_editor(EditorKind::Replan, &text);
             }
+            Action::FleetBudget => {
+                let spent = self
+                    .model
+                    .fleet
+                    .tasks()
+                    .iter()
+                    .fold(crate::core::Spend::default(), |a, t| a + t.spent + t.live);
+                let b = self.model.budget;
+                let text = budget_text("the fleet", spent, b.fleet_usd, b.fleet_tokens);
+                return self.open_editor(EditorKind::Budget(None), &text);
+            }
             _ => {}
         }
         let Some(task) = self.selected_task() else {
@@ -297,7 +311,19 @@ impl App {
                 }
                 _ => send(Command::PauseTask { task: id }),
             },
+            // A task waiting for a profile that failed authentication: t revives the profile.
+            Action::Retry if self.model.fleet.unusable().contains_key(&task.spec.agent) => {
+                send(Command::ReviveAgent {
+                    agent: task.spec.agent.clone(),
+                })
+            }
             Action::Retry => send(Command::Retry { task: id }),
+            Action::Budget => {
+                let (usd, tokens) = (task.spec.budget_usd, task.spec.budget_tokens);
+                let spent = task.spent + task.live;
+                let text = budget_text(&format!("`{id}`"), spent, usd, tokens);
+                self.open_editor(EditorKind::Budget(Some(id)), &text)
+            }
             Action::Approve => send(Command::Approve { task: id }),
             Action::Reassign => {
                 let agents: Vec<String> = self.model.fleet.agents().map(str::to_owned).collect();
@@ -510,6 +536,7 @@ impl App {
             }
             EditorKind::Task(task) => parse_edit(task, &text),
             EditorKind::NewTask => parse_new(&text),
+            EditorKind::Budget(task) => parse_budget(task.clone(), &text),
             EditorKind::Replan => match parse_replan(&self.model.fleet, &text) {
                 Ok((changes, command)) => {
                     self.overlay = Some(Overlay::Replan {
@@ -554,5 +581,6 @@ fn is_task_action(action: Action) -> bool {
             | Action::Approve
             | Action::RequestChanges
             | Action::Reject
+            | Action::Budget
     )
 }

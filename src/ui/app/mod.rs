@@ -131,6 +131,8 @@ pub enum EditorKind {
     Task(TaskId),
     NewTask,
     Replan,
+    /// A task's budget, or the fleet's (None).
+    Budget(Option<TaskId>),
 }
 
 /// A text editor with a validation error shown in place.

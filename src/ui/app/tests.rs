@@ -418,6 +418,8 @@ fn keys_that_mean_nothing_here_do_nothing() {
         agents: vec![],
         max_parallel: 1,
         attempts: vec![],
+        budget: Default::default(),
+        stall_secs: Default::default(),
     });
     assert!(press(&mut empty, &["a", "enter", "down", "e"]).is_empty());
     assert_eq!(empty.toast.as_ref().unwrap().text, "no task selected");

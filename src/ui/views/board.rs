@@ -163,6 +163,9 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
     let t = &app.theme;
     let mut out = Vec::new();
     match &task.status {
+        Status::Paused { .. } if task.over_budget.is_some() => {
+            out.push(("over budget".to_owned(), t.failed))
+        }
         Status::Paused { .. } => out.push(("paused".to_owned(), t.paused)),
         Status::Queued { held: true } => out.push(("held".to_owned(), t.paused)),
         Status::Queued { held: false } => {
@@ -174,6 +177,13 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
                 .collect();
             if !pending.is_empty() {
                 out.push((format!("blocked: {}", pending.join(",")), t.muted));
+            } else if app.model.fleet.unusable().contains_key(&task.spec.agent) {
+                out.push((format!("{} unusable", task.spec.agent), t.failed));
+            } else if let Some(at) = task.not_before_ms.filter(|at| *at > app.now_ms) {
+                out.push((
+                    format!("rate limited {}", elapsed(at - app.now_ms)),
+                    t.warning,
+                ));
             } else if app.model.fleet.paused() {
                 out.push(("fleet paused".to_owned(), t.paused));
             }
@@ -201,6 +211,20 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         && task.status.has_agent()
     {
         out.push((format!("needs input: {tool}"), t.warning));
+    }
+    if let Status::Failed { reason } = &task.status
+        && reason.starts_with("needs input")
+    {
+        out.push(("needs input".to_owned(), t.warning));
+    }
+    // A running agent silent for longer than its profile's stall_secs.
+    if let (Status::Running { .. }, Some(stall), Some(last)) = (
+        &task.status,
+        app.model.stall_secs.get(&task.spec.agent),
+        app.model.last_output.get(task.id()),
+    ) && app.now_ms - last > *stall as i64 * 1000
+    {
+        out.push((format!("stalled {}", elapsed(app.now_ms - last)), t.warning));
     }
     out
 }

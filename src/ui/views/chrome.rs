@@ -38,6 +38,13 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(sep.clone());
         spans.push(Span::styled("FLEET PAUSED", t.paused));
     }
+    for (agent, why) in m.fleet.unusable() {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            format!("{agent} unusable: {}", crate::sanitize::sanitize(why)),
+            t.error,
+        ));
+    }
     if let Some(w) = &m.warning {
         spans.push(sep);
         spans.push(Span::styled(

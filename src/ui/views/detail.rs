@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             t.text,
         ));
         title.push(Span::styled(format!("  {}", task.spec.agent), t.muted));
-        if let Some(reason) = app.model.fleet.reason(task) {
+        if let Some(reason) = app.model.fleet.reason(task, app.now_ms) {
             title.push(Span::styled(
                 format!("  — {}", crate::sanitize::sanitize(&reason)),
                 t.warning,

@@ -37,6 +37,8 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
         EditorKind::Task(id) => format!("Edit `{id}`"),
         EditorKind::NewTask => "New task".to_owned(),
         EditorKind::Replan => "Replan".to_owned(),
+        EditorKind::Budget(Some(id)) => format!("Budget of `{id}`"),
+        EditorKind::Budget(None) => "Budget of the fleet".to_owned(),
     };
     let rect = centered(
         area,

@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             Span::styled(
                 app.model
                     .fleet
-                    .reason(task)
+                    .reason(task, app.now_ms)
                     .map(|r| format!(" — {}", clean(&r)))
                     .unwrap_or_default(),
                 t.warning,
