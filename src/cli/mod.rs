@@ -2,6 +2,7 @@
 
 mod cockpit;
 mod demo;
+mod doctor;
 mod init;
 mod log;
 mod logging;
@@ -90,6 +91,19 @@ enum Cmd {
     Log(log::LogArgs),
     /// Create a scratch repository with a small project and a plan of simulated agents, and open the cockpit on it.
     Demo(demo::DemoArgs),
+    /// Check that the agent CLIs, git, the terminal and fleet.toml are ready to use.
+    ///
+    /// Prints a plain-text report: each agent CLI fleetdeck knows (found on PATH,
+    /// its --version, which must answer within 5 s), the agent profiles of
+    /// fleet.toml whose command cannot be found, git and libgit2, the repository
+    /// and its branch, the terminal (TERM, COLORTERM, NO_COLOR, tmux, SSH, colour
+    /// support) and whether fleet.toml is valid. Writes nothing.
+    ///
+    /// Exit codes: 0 when nothing must be fixed (missing agent CLIs and a missing
+    /// fleet.toml are reported but are fine); 1 when fleet.toml is invalid, an
+    /// agent profile's command cannot be found, or the directory is not inside a
+    /// git repository.
+    Doctor,
     /// The simulated agent: run a script of directives, printing Claude Code's stream-json.
     ///
     /// One directive per line: `say TEXT`, `write PATH TEXT`, `append PATH TEXT`
@@ -130,6 +144,7 @@ pub fn main() -> ExitCode {
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
+        Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         command => match repo_root(cli.repo.as_deref()) {
             Err(message) => {
                 eprintln!("fleetdeck: {message}");
@@ -159,7 +174,7 @@ pub fn main() -> ExitCode {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
-                Some(Cmd::SimAgent { .. } | Cmd::Demo(_)) => 2,
+                Some(Cmd::SimAgent { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
             },
         },
     };
