@@ -304,9 +304,8 @@ fn default_bindings_are_complete_and_never_clash() {
             Quit | Help | Back | Up | Down | Left | Right | PageUp | PageDown | Top | Bottom
             | Open | NextTab | PrevTab | Pause | PauseFleet | Reassign | Edit | NewTask
             | Replan | Drop | Retry | Approve | RequestChanges | Reject | Budget | FleetBudget
-            | Search | SearchNext
-            | SearchPrev | Follow | ToggleSplit | NextHunk | PrevHunk | NextFile | PrevFile
-            | Save | Yes | No => {}
+            | Search | SearchNext | SearchPrev | Follow | ToggleSplit | NextHunk | PrevHunk
+            | NextFile | PrevFile | Save | Yes | No => {}
         }
         assert_eq!(Action::from_name(&action.to_string()), Some(action));
     }
