@@ -24,10 +24,59 @@ pub struct TaskRow {
     pub reason: Option<String>,
 }
 
-/// The `{"tasks": [...]}` document.
+/// Spending of one agent profile, over all its attempts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentRow {
+    pub agent: String,
+    pub attempts: usize,
+    pub cost_usd: f64,
+    pub tokens: u64,
+}
+
+/// The fleet's totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub cost_usd: f64,
+    pub tokens: u64,
+}
+
+/// The `{"tasks": [...], "agents": [...], "total": {...}}` document.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusDoc {
     pub tasks: Vec<TaskRow>,
+    pub agents: Vec<AgentRow>,
+    pub total: Totals,
+}
+
+/// Spending per agent profile (by the profile that ran each attempt), sorted by name.
+pub fn agent_rows(attempts: &[AttemptRecord]) -> Vec<AgentRow> {
+    let mut by: std::collections::BTreeMap<&str, AgentRow> = Default::default();
+    for a in attempts {
+        let row = by.entry(a.agent.as_str()).or_insert_with(|| AgentRow {
+            agent: a.agent.clone(),
+            attempts: 0,
+            cost_usd: 0.0,
+            tokens: 0,
+        });
+        row.attempts += 1;
+        row.cost_usd += a.usage.cost_usd;
+        row.tokens += a.usage.tokens();
+    }
+    by.into_values().collect()
+}
+
+/// The whole document for `fleetdeck status --json`.
+pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc {
+    let agents = agent_rows(attempts);
+    let total = Totals {
+        cost_usd: agents.iter().map(|a| a.cost_usd).sum(),
+        tokens: agents.iter().map(|a| a.tokens).sum(),
+    };
+    StatusDoc {
+        tasks: rows(scheduler, attempts),
+        agents,
+        total,
+    }
 }
 
 /// Rows for every task, in plan order, with usage summed over `attempts`.

@@ -105,6 +105,13 @@ fn a_chain_and_a_diamond_all_merge_in_dependency_order_with_trailers() {
     let last = repo.task("last");
     assert_eq!(last["column"], "done");
     assert_eq!(last["cost_usd"], 0.25);
+    // Spending per agent profile and in total.
+    let doc = repo.status();
+    assert_eq!(doc["agents"][0]["agent"], "sim");
+    assert_eq!(doc["agents"][0]["attempts"], 6);
+    assert_eq!(doc["agents"][0]["cost_usd"], 0.25);
+    assert_eq!(doc["total"]["cost_usd"], 0.25);
+    assert!(doc["total"]["tokens"].as_u64().unwrap() > 0);
     assert!(last["tokens"].as_u64().unwrap() > 0);
 }
 

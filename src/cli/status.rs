@@ -9,10 +9,10 @@ use crate::store::{DB_FILE, Store};
 use crate::summary::{self, StatusDoc, TaskRow};
 
 pub fn main(root: &Path, json: bool) -> i32 {
-    match rows(root) {
-        Ok(rows) => {
+    match document(root) {
+        Ok(doc) => {
             if json {
-                match serde_json::to_string_pretty(&StatusDoc { tasks: rows }) {
+                match serde_json::to_string_pretty(&doc) {
                     Ok(doc) => println!("{doc}"),
                     Err(e) => {
                         eprintln!("fleetdeck: {e}");
@@ -20,7 +20,7 @@ pub fn main(root: &Path, json: bool) -> i32 {
                     }
                 }
             } else {
-                print_table(&rows);
+                print_table(&doc);
             }
             0
         }
@@ -31,7 +31,7 @@ pub fn main(root: &Path, json: bool) -> i32 {
     }
 }
 
-fn rows(root: &Path) -> Result<Vec<TaskRow>, (i32, String)> {
+fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
     let config = Config::load(root);
     let db = root.join(".fleet").join(DB_FILE);
     let (tasks, attempts, paused) = if db.exists() {
@@ -60,8 +60,9 @@ fn rows(root: &Path) -> Result<Vec<TaskRow>, (i32, String)> {
             )
         }
     };
-    let scheduler = Scheduler::new(limits, agents, tasks, paused);
-    Ok(summary::rows(&scheduler, &attempts))
+    let mut scheduler = Scheduler::new(limits, agents, tasks, paused);
+    scheduler.set_clock(crate::store::now_ms());
+    Ok(summary::document(&scheduler, &attempts))
 }
 
 fn no_fleet(e: &crate::config::ConfigError) -> String {
@@ -74,7 +75,24 @@ fn no_fleet(e: &crate::config::ConfigError) -> String {
     }
 }
 
-fn print_table(rows: &[TaskRow]) {
+fn print_table(doc: &StatusDoc) {
+    print_tasks(&doc.tasks);
+    if !doc.agents.is_empty() {
+        println!();
+        for a in &doc.agents {
+            println!(
+                "  {:<12} {:>3} attempt(s)  ${:>9.4}  {:>10} tokens",
+                a.agent, a.attempts, a.cost_usd, a.tokens
+            );
+        }
+        println!(
+            "  {:<12} {:>14}  ${:>9.4}  {:>10} tokens",
+            "total", "", doc.total.cost_usd, doc.total.tokens
+        );
+    }
+}
+
+fn print_tasks(rows: &[TaskRow]) {
     if rows.is_empty() {
         println!("no tasks: add [[task]] tables to fleet.toml or use `fleetdeck add`");
         return;
