@@ -145,18 +145,63 @@ pub struct Transcript {
 
 /// Reads a transcript, skipping a torn last line (the writer may have died mid-line).
 pub fn read(path: &Path) -> std::io::Result<Transcript> {
-    let reader = BufReader::new(File::open(path)?);
     let mut header = None;
     let mut lines = Vec::new();
-    for raw in reader.split(b'\n') {
-        let raw = raw?;
-        match serde_json::from_slice::<Record>(&raw) {
-            Ok(Record::Header { header: h }) => header = Some(h),
-            Ok(Record::Line(l)) => lines.push(l),
-            Err(_) => {} // torn or foreign line
+    for entry in Reader::open(path)? {
+        match entry? {
+            Entry::Header(h) => header = Some(h),
+            Entry::Line(l) => lines.push(l),
         }
     }
     Ok(Transcript { header, lines })
+}
+
+/// One record of a transcript file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Header(Header),
+    Line(Line),
+}
+
+/// Reads a transcript one record at a time, in order, holding one record in
+/// memory whatever the file's size. Torn or foreign lines are skipped, as
+/// [`read`] does.
+pub struct Reader {
+    file: BufReader<File>,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    pub fn open(path: &Path) -> std::io::Result<Reader> {
+        Ok(Reader {
+            file: BufReader::with_capacity(64 << 10, File::open(path)?),
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl Iterator for Reader {
+    type Item = std::io::Result<Entry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.file.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            let raw = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+            // Lines are nearly every record: try them first (an untagged enum
+            // would buffer each record before trying its variants).
+            if let Ok(line) = serde_json::from_slice::<Line>(raw) {
+                return Some(Ok(Entry::Line(line)));
+            }
+            if let Ok(Record::Header { header }) = serde_json::from_slice::<Record>(raw) {
+                return Some(Ok(Entry::Header(header)));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

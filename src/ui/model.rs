@@ -1,20 +1,31 @@
 //! The cockpit's read model: a mirror of the fleet built from the engine's
 //! snapshot and kept current by its notifications. Views draw from it; it
 //! never talks to the engine.
+//!
+//! Transcripts are held as bounded windows ([`transcript`]): the newest
+//! lines, and older ones read back from the transcript file in the
+//! background ([`file`]) while the user scrolls above them.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+mod file;
+#[cfg(test)]
+mod tests;
+mod transcript;
 
-use crate::agent::{AgentEvent, parser_for};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+pub use file::{load_transcript, read_lines, search_lines};
+pub use transcript::{
+    Hits, LinesRequest, MIN_TAIL_LINES, Records, SearchRequest, Step, TAIL_BYTES, TAIL_LINES,
+    Transcript, WINDOW_BYTES, WINDOW_LINES, Window,
+};
+
+use crate::agent::AgentEvent;
 use crate::core::{Event, Fleet, Task, TaskId};
 use crate::runtime::{Notification, Snapshot};
 use crate::sanitize::sanitize;
-use crate::store::transcript::{self, Stream};
+use crate::store::transcript as store;
 use crate::store::{AttemptRecord, Usage, now_ms};
-
-/// Most transcript lines kept in memory per attempt; older ones stay in the
-/// transcript file (`fleetdeck log` shows them all).
-pub const MAX_TRANSCRIPT_LINES: usize = 20_000;
 
 /// One attempt as the cockpit knows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,59 +74,11 @@ pub struct Line {
     pub text: String,
 }
 
-/// The lines of one attempt held in memory.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Transcript {
-    pub lines: VecDeque<Line>,
-    /// Lines dropped from memory because of [`MAX_TRANSCRIPT_LINES`].
-    pub dropped: usize,
-}
-
-impl Transcript {
-    fn push(&mut self, line: Line) {
-        if self.lines.len() == MAX_TRANSCRIPT_LINES {
-            self.lines.pop_front();
-            self.dropped += 1;
-        }
-        self.lines.push_back(line);
-    }
-
-    /// Adds the display lines of one agent event.
-    pub fn push_event(&mut self, at_ms: i64, event: &AgentEvent) {
-        for (kind, text) in event_lines(event) {
-            self.push(Line { at_ms, kind, text });
-        }
-    }
-
-    pub fn push_text(&mut self, at_ms: i64, kind: LineKind, text: &str) {
-        for l in sanitize(text).split('\n') {
-            self.push(Line {
-                at_ms,
-                kind,
-                text: l.to_owned(),
-            });
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-}
-
 /// The display lines for an agent event: tool calls on one line, results
 /// folded to their first line, prose split into lines. Texts are sanitized.
 pub fn event_lines(event: &AgentEvent) -> Vec<(LineKind, String)> {
     let one = |kind, text: String| vec![(kind, first_line(&text))];
-    let many = |kind, text: &str| {
-        sanitize(text)
-            .split('\n')
-            .map(|l| (kind, l.to_owned()))
-            .collect::<Vec<_>>()
-    };
+    let many = text_lines;
     match event {
         AgentEvent::Session { id, model } => {
             let model = model
@@ -168,34 +131,22 @@ fn first_line(text: &str) -> String {
     }
 }
 
-/// Reads an attempt's transcript file into display lines (for attempts that
-/// ran before the cockpit started watching).
-pub fn load_transcript(fleet_dir: &Path, rel: &str) -> std::io::Result<Transcript> {
-    let t = transcript::read(&fleet_dir.join(rel))?;
-    let started = t.header.as_ref().map_or(0, |h| h.started_ms);
-    let mut parser = parser_for(
-        t.header
-            .as_ref()
-            .map_or(crate::agent::Format::Text, |h| h.format),
-    );
-    let mut out = Transcript::default();
-    for line in &t.lines {
-        let at = started + line.t as i64;
-        match line.s {
-            Stream::Out => {
-                for event in parser.line(&line.l) {
-                    out.push_event(at, &event);
-                }
-            }
-            Stream::Err => out.push_text(at, LineKind::Text, &line.l),
-            Stream::Fleet => out.push_text(at, LineKind::Fleet, &line.l),
-            Stream::Verify => out.push_text(at, LineKind::Verify, &line.l),
-        }
+/// The display lines of a text that is not an agent event (stderr, fleet
+/// notes, verify output): sanitized, one per line.
+fn text_lines(kind: LineKind, text: &str) -> Vec<(LineKind, String)> {
+    sanitize(text)
+        .split('\n')
+        .map(|l| (kind, l.to_owned()))
+        .collect()
+}
+
+/// How a verify line is shown (the same live and read back from the file).
+fn gate_kind(line: &str) -> LineKind {
+    if line.starts_with("verify: ") {
+        LineKind::Fleet
+    } else {
+        LineKind::Verify
     }
-    for event in parser.finish() {
-        out.push_event(started, &event);
-    }
-    Ok(out)
 }
 
 /// The mirror of one fleet.
@@ -341,11 +292,7 @@ impl Model {
                 attempt,
                 line,
             } => {
-                let kind = if line.starts_with("verify: ") {
-                    LineKind::Fleet
-                } else {
-                    LineKind::Verify
-                };
+                let kind = gate_kind(&line);
                 self.transcripts
                     .entry((task, attempt))
                     .or_default()
@@ -371,7 +318,7 @@ impl Model {
                 agent,
             } => {
                 self.needs_input.remove(&task);
-                let rel = transcript::relative_path(task.as_str(), attempt)
+                let rel = store::relative_path(task.as_str(), attempt)
                     .to_string_lossy()
                     .into_owned();
                 let list = self.attempts.entry(task.clone()).or_default();
@@ -438,6 +385,100 @@ impl Model {
         self.transcripts.insert((task, attempt), t);
         self.revision += 1;
     }
+
+    /// The lines to read from the transcript file so that `view` (and some
+    /// lines around it) can be shown, if they are not in memory or on their
+    /// way; the request is then on its way. `rel` is the attempt's
+    /// transcript path (relative to `.fleet/`). Following never reads the
+    /// file: the tail window holds the bottom of the transcript.
+    pub fn request_lines(
+        &mut self,
+        task: &TaskId,
+        attempt: u32,
+        rel: &str,
+        view: std::ops::Range<usize>,
+        following: bool,
+    ) -> Option<LinesRequest> {
+        let t = self.transcripts.get_mut(&(task.clone(), attempt))?;
+        let (lines, focus) = t.want(view, following)?;
+        Some(LinesRequest {
+            task: task.clone(),
+            attempt,
+            rel: rel.to_owned(),
+            records: t.records(),
+            lines,
+            focus,
+        })
+    }
+
+    /// Installs lines read for `request` (ignored when another request
+    /// replaced it). One window of older lines is kept in the whole model:
+    /// the other transcripts' windows are released.
+    pub fn set_lines(&mut self, request: &LinesRequest, result: Result<Window, String>) -> bool {
+        let key = (request.task.clone(), request.attempt);
+        let Some(t) = self.transcripts.get_mut(&key) else {
+            return false;
+        };
+        if !t.install(&request.lines, result) {
+            return false;
+        }
+        for (k, other) in &mut self.transcripts {
+            if *k != key {
+                other.release_window();
+            }
+        }
+        self.revision += 1;
+        true
+    }
+
+    /// Starts (or goes on with) a search for `query` in a transcript: the
+    /// lines in memory are searched at once; when lines before the tail are
+    /// only in the file, the returned request searches them in the
+    /// background. A new search forgets the searches of other transcripts.
+    pub fn start_search(
+        &mut self,
+        task: &TaskId,
+        attempt: u32,
+        rel: &str,
+        query: &str,
+    ) -> Option<SearchRequest> {
+        let key = (task.clone(), attempt);
+        let query = query.to_lowercase();
+        let t = self.transcripts.get_mut(&key)?;
+        if t.searching(&query) {
+            return None;
+        }
+        let upto = t.start_search(&query);
+        let records = t.records();
+        for (k, other) in &mut self.transcripts {
+            if *k != key {
+                other.forget_search();
+            }
+        }
+        (upto > 0).then(|| SearchRequest {
+            task: task.clone(),
+            attempt,
+            rel: rel.to_owned(),
+            records,
+            query,
+            upto,
+        })
+    }
+
+    /// Installs the matches of a file search. Returns the direction of a
+    /// search step (`true`: forward) that was waiting for them, if any.
+    pub fn set_matches(
+        &mut self,
+        request: &SearchRequest,
+        result: Result<Hits, String>,
+    ) -> Option<bool> {
+        let t = self
+            .transcripts
+            .get_mut(&(request.task.clone(), request.attempt))?;
+        let waiting = t.set_matches(&request.query, request.upto, result);
+        self.revision += 1;
+        waiting
+    }
 }
 
 fn info(a: AttemptRecord) -> AttemptInfo {
@@ -450,49 +491,5 @@ fn info(a: AttemptRecord) -> AttemptInfo {
         message: a.message,
         usage: a.usage,
         transcript: a.transcript,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_become_sanitized_single_lines() {
-        let lines = event_lines(&AgentEvent::ToolResult {
-            id: None,
-            ok: true,
-            preview: "a\nb\u{1b}[2J".into(),
-        });
-        assert_eq!(lines, [(LineKind::ToolOk, "  ↳ a …".to_owned())]);
-        let lines = event_lines(&AgentEvent::Message {
-            text: "one\ntwo\u{1b}]0;x\u{7}".into(),
-        });
-        assert_eq!(
-            lines,
-            [
-                (LineKind::Message, "one".to_owned()),
-                (LineKind::Message, "two".to_owned())
-            ]
-        );
-        assert!(
-            event_lines(&AgentEvent::Usage {
-                input_tokens: 1,
-                output_tokens: 1,
-                cost_usd: None
-            })
-            .is_empty()
-        );
-    }
-
-    #[test]
-    fn transcripts_keep_a_bounded_window() {
-        let mut t = Transcript::default();
-        for i in 0..MAX_TRANSCRIPT_LINES + 5 {
-            t.push_text(0, LineKind::Text, &i.to_string());
-        }
-        assert_eq!(t.len(), MAX_TRANSCRIPT_LINES);
-        assert_eq!(t.dropped, 5);
-        assert_eq!(t.lines[0].text, "5");
     }
 }

@@ -14,7 +14,10 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::app::{App, Intent, Origin};
 use super::diff::DiffModel;
-use super::model::{Transcript, load_transcript};
+use super::model::{
+    Hits, LinesRequest, SearchRequest, Transcript, Window, load_transcript, read_lines,
+    search_lines,
+};
 use crate::core::{CommandError, TaskId};
 use crate::runtime::{EngineHandle, Notification};
 
@@ -37,6 +40,16 @@ pub enum UiMsg {
         task: TaskId,
         attempt: u32,
         result: Result<Transcript, String>,
+    },
+    /// Lines read for [`Intent::LoadLines`].
+    LinesLoaded {
+        request: LinesRequest,
+        result: Result<Window, String>,
+    },
+    /// The file's matches for [`Intent::SearchTranscript`].
+    Searched {
+        request: SearchRequest,
+        result: Result<Hits, String>,
     },
     /// SIGTERM or SIGHUP: leave as if the user quit.
     Terminate,
@@ -182,6 +195,35 @@ fn handle(app: &mut App, m: UiMsg) -> Vec<Intent> {
             }
             Vec::new()
         }
+        UiMsg::LinesLoaded { request, result } => {
+            // A failed read shows in place of the lines, in the view. What
+            // the view needs next was asked for when it moved.
+            app.model.set_lines(&request, result);
+            Vec::new()
+        }
+        UiMsg::Searched { request, result } => {
+            let failed = result.as_ref().err().cloned();
+            let waiting = app.model.set_matches(&request, result);
+            if let Some(e) = failed {
+                app.toast = Some(super::app::Toast {
+                    text: format!("cannot search the transcript file: {e}"),
+                    error: true,
+                });
+            }
+            // The step the user asked for, if they still look at that search.
+            let shown = match &app.screen {
+                super::app::Screen::Detail(d) => {
+                    d.task == request.task
+                        && app.shown_attempt(d).map(|a| a.n) == Some(request.attempt)
+                        && d.search.as_deref().map(str::to_lowercase) == Some(request.query)
+                }
+                _ => false,
+            };
+            match waiting {
+                Some(forward) if shown => app.find(forward),
+                _ => Vec::new(),
+            }
+        }
         UiMsg::Terminate => vec![Intent::Quit],
     }
 }
@@ -228,6 +270,20 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
                     attempt,
                     result,
                 });
+            });
+        }
+        Intent::LoadLines(request) => {
+            let (tx, dir) = (outbox.clone(), app.model.fleet_dir());
+            tokio::task::spawn_blocking(move || {
+                let result = read_lines(&dir, &request).map_err(|e| e.to_string());
+                let _ = tx.send(UiMsg::LinesLoaded { request, result });
+            });
+        }
+        Intent::SearchTranscript(request) => {
+            let (tx, dir) = (outbox.clone(), app.model.fleet_dir());
+            tokio::task::spawn_blocking(move || {
+                let result = search_lines(&dir, &request).map_err(|e| e.to_string());
+                let _ = tx.send(UiMsg::Searched { request, result });
             });
         }
     }

@@ -14,6 +14,7 @@ use super::{
 use crate::core::{Command, Status};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::layout;
+use crate::ui::model::Step;
 
 impl App {
     /// Handles a key press; returns what must happen outside the app.
@@ -123,16 +124,46 @@ impl App {
         Vec::new()
     }
 
-    /// Lines of the shown transcript and the height of its pane.
+    /// Lines of the shown transcript (all of them, in memory or only in
+    /// its file) and the height of its pane.
     fn transcript_geometry(&self) -> (usize, usize) {
-        let Screen::Detail(d) = &self.screen else {
-            return (0, 0);
-        };
         let len = self
-            .shown_attempt(d)
-            .and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
+            .shown_transcript()
+            .and_then(|(task, n, _)| self.model.transcripts.get(&(task, n)))
             .map_or(0, |t| t.len());
         (len, layout::detail_body(self.area()).height as usize)
+    }
+
+    /// The task, attempt number and transcript path of the transcript shown.
+    fn shown_transcript(&self) -> Option<(crate::core::TaskId, u32, String)> {
+        let Screen::Detail(d) = &self.screen else {
+            return None;
+        };
+        let a = self.shown_attempt(d)?;
+        Some((d.task.clone(), a.n, a.transcript.clone()))
+    }
+
+    /// Reads of the transcript file that the view needs: the lines it shows
+    /// (and some around them) that are not in memory. Never while following.
+    pub(super) fn transcript_loads(&mut self) -> Vec<Intent> {
+        let (len, height) = self.transcript_geometry();
+        let Screen::Detail(d) = &self.screen else {
+            return Vec::new();
+        };
+        if d.tab != Tab::Transcript {
+            return Vec::new();
+        }
+        let following = d.scroll.is_none();
+        let bottom = len.saturating_sub(height);
+        let top = d.scroll.unwrap_or(bottom).min(bottom);
+        let Some((task, n, rel)) = self.shown_transcript() else {
+            return Vec::new();
+        };
+        self.model
+            .request_lines(&task, n, &rel, top..top + height, following)
+            .map(Intent::LoadLines)
+            .into_iter()
+            .collect()
     }
 
     fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
@@ -155,58 +186,79 @@ impl App {
                 let mut area = TextArea::default();
                 area.set_placeholder_text("search the transcript (enter to find, esc to cancel)");
                 self.overlay = Some(Overlay::Search(area));
+                return Vec::new();
             }
-            Action::SearchNext | Action::SearchPrev => self.find(action == Action::SearchNext),
+            Action::SearchNext | Action::SearchPrev => {
+                return self.find(action == Action::SearchNext);
+            }
             _ => return self.common_action(action),
         }
-        Vec::new()
+        // Moved: a read that failed is tried again, what the view lacks is read.
+        if let Some((task, n, _)) = self.shown_transcript()
+            && let Some(t) = self.model.transcripts.get_mut(&(task, n))
+        {
+            t.retry();
+        }
+        self.transcript_loads()
     }
 
-    /// Moves the transcript to the next (or previous) line matching the search.
-    fn find(&mut self, forward: bool) {
+    /// Moves the transcript to the next (or previous) line matching the
+    /// search, in the whole transcript: the lines in memory at once, the
+    /// ones only in the file once its search (started here, in the
+    /// background) answers; the step is then taken by itself.
+    pub(crate) fn find(&mut self, forward: bool) -> Vec<Intent> {
         let (len, height) = self.transcript_geometry();
         let Screen::Detail(d) = &self.screen else {
-            return;
+            return Vec::new();
         };
-        let Some(query) = d.search.clone().map(|q| q.to_lowercase()) else {
+        let Some(query) = d.search.clone() else {
             self.toast = Some(Toast {
                 text: "no search yet: press / to search".into(),
                 error: false,
             });
-            return;
-        };
-        let Some(transcript) = self
-            .shown_attempt(d)
-            .and_then(|a| self.model.transcripts.get(&(d.task.clone(), a.n)))
-        else {
-            return;
+            return Vec::new();
         };
         let bottom = len.saturating_sub(height);
         let from = d.scroll.unwrap_or(bottom);
-        let hit = |i: &usize| transcript.lines[*i].text.to_lowercase().contains(&query);
-        let found = if forward {
-            (from + 1..len)
-                .chain(0..=from.min(len.saturating_sub(1)))
-                .find(hit)
-        } else {
-            (0..from).rev().chain((from..len).rev()).find(hit)
+        let Some((task, n, rel)) = self.shown_transcript() else {
+            return Vec::new();
         };
-        match found {
-            Some(line) => {
+        let mut intents: Vec<Intent> = self
+            .model
+            .start_search(&task, n, &rel, &query)
+            .map(Intent::SearchTranscript)
+            .into_iter()
+            .collect();
+        let Some(transcript) = self.model.transcripts.get_mut(&(task, n)) else {
+            return intents;
+        };
+        let query = query.to_lowercase();
+        match transcript.step(from, forward) {
+            Step::Found(line) => {
                 if let Screen::Detail(d) = &mut self.screen {
                     d.scroll = Some(line.min(bottom));
                     if line >= bottom {
                         d.scroll = Some(line.saturating_sub(height / 2).min(bottom));
                     }
                 }
+                intents.extend(self.transcript_loads());
             }
-            None => {
+            Step::Waiting => {
+                transcript.wait_for_matches(forward);
                 self.toast = Some(Toast {
-                    text: format!("not found: {query}"),
-                    error: true,
-                })
+                    text: format!("searching the transcript file for {query}…"),
+                    error: false,
+                });
+            }
+            Step::NotFound => {
+                let text = match transcript.search_error() {
+                    Some(e) => format!("not found: {query} (the file could not be searched: {e})"),
+                    None => format!("not found: {query}"),
+                };
+                self.toast = Some(Toast { text, error: true });
             }
         }
+        intents
     }
 
     fn diff_action(&mut self, action: Action) -> Vec<Intent> {
@@ -466,8 +518,7 @@ impl App {
                         if let Screen::Detail(d) = &mut self.screen {
                             d.search = (!query.is_empty()).then_some(query);
                         }
-                        self.find(true);
-                        return Vec::new();
+                        return self.find(true);
                     }
                     _ => {
                         area.input(key);

@@ -17,7 +17,7 @@ use ratatui_textarea::TextArea;
 pub use forms::{ReplanChange, task_toml};
 
 use super::keymap::{Context, Keymap};
-use super::model::Model;
+use super::model::{LinesRequest, Model, SearchRequest};
 use super::theme::Theme;
 use crate::core::{Column, Command, CommandError, Task, TaskId};
 use crate::runtime::Notification;
@@ -35,6 +35,12 @@ pub enum Intent {
         attempt: u32,
         rel: String,
     },
+    /// Read lines of a transcript that are not in memory (the user scrolled
+    /// above its tail); answered by [`crate::ui::run::UiMsg::LinesLoaded`].
+    LoadLines(LinesRequest),
+    /// Search the part of a transcript that is only in its file; answered
+    /// by [`crate::ui::run::UiMsg::Searched`].
+    SearchTranscript(SearchRequest),
     /// Stop the engine and leave.
     Quit,
 }
@@ -344,6 +350,7 @@ impl App {
                 self.requested.insert(key);
             }
         }
+        out.extend(self.transcript_loads());
         out
     }
 

@@ -1,5 +1,7 @@
 //! A transcript pane: only the visible lines are laid out; it follows new
 //! output unless the user scrolled up; search matches are highlighted.
+//! Lines above the tail in memory show a note until they are read from the
+//! transcript file (in the background, asked by the app).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,19 +40,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let query = d.search.as_deref().map(str::to_lowercase);
     let width = area.width as usize;
     let mut lines: Vec<Line> = Vec::with_capacity(height);
-    if top == 0 && transcript.dropped > 0 && height > 1 {
-        lines.push(Line::from(Span::styled(
-            format!(
-                " … {} earlier lines are in the transcript file (fleetdeck log {})",
-                transcript.dropped, d.task
-            ),
-            t.muted,
-        )));
-    }
-    for line in transcript.lines.range(top..(top + height).min(len)) {
-        if lines.len() == height {
-            break;
-        }
+    for i in top..(top + height).min(len) {
+        let Some(line) = transcript.get(i) else {
+            // Only in the file: one note where the missing lines start.
+            let note = if i > top && transcript.get(i - 1).is_none() {
+                String::new()
+            } else if let Some(e) = transcript.load_error() {
+                format!(" cannot read the transcript file: {e}")
+            } else if transcript.loading() {
+                " loading older lines from the transcript file…".to_owned()
+            } else {
+                " … more lines in the transcript file: scroll to read them".to_owned()
+            };
+            lines.push(Line::from(Span::styled(fit(&note, width), t.muted)));
+            continue;
+        };
         let stamp = if line.at_ms > 0 {
             let s = ((line.at_ms - attempt.started_ms).max(0) / 1000) as u64;
             format!("{:>2}:{:02} ", s / 60, s % 60)
