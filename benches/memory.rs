@@ -101,6 +101,8 @@ fn model(root: PathBuf) -> Model {
         agents: vec!["agent".into()],
         max_parallel: AGENTS,
         attempts: Vec::new(),
+        budget: Default::default(),
+        stall_secs: Default::default(),
     })
 }
 

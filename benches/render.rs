@@ -110,32 +110,59 @@ fn bench(c: &mut Criterion) {
 
     let mut long = app(4);
     let id = TaskId::parse("task-1").unwrap();
+    let event = |i: i64| match i % 4 {
+        0 => AgentEvent::Message {
+            text: format!("thinking about step {i} of the plan, which is long enough to be cut"),
+        },
+        1 => AgentEvent::ToolCall {
+            id: None,
+            name: "Bash".into(),
+            arg: format!("cargo test --package p{i}"),
+        },
+        2 => AgentEvent::ToolResult {
+            id: None,
+            ok: i % 8 != 2,
+            preview: "ok: 42 tests passed".into(),
+        },
+        _ => AgentEvent::Text {
+            text: format!("stray line {i}"),
+        },
+    };
     let mut t = Transcript::default();
     for i in 0..100_000 {
-        let event = match i % 4 {
-            0 => AgentEvent::Message {
-                text: format!(
-                    "thinking about step {i} of the plan, which is long enough to be cut"
-                ),
-            },
-            1 => AgentEvent::ToolCall {
-                id: None,
-                name: "Bash".into(),
-                arg: format!("cargo test --package p{i}"),
-            },
-            2 => AgentEvent::ToolResult {
-                id: None,
-                ok: i % 8 != 2,
-                preview: "ok: 42 tests passed".into(),
-            },
-            _ => AgentEvent::Text {
-                text: format!("stray line {i}"),
-            },
-        };
-        t.push_event(1_000 + i, &event);
+        t.push_event(1_000 + i, &event(i));
     }
     long.model.transcripts.insert((id.clone(), 1), t);
     long.model.complete.insert((id.clone(), 1));
+    // The middle of the transcript is no longer in memory: install the window
+    // of older lines the cockpit would have read from the file.
+    if let Some(request) =
+        long.model
+            .request_lines(&id, 1, "runs/task-1/1.jsonl", 49_990..50_060, false)
+    {
+        // Each generated event is exactly one display line, so line i is event i.
+        let lines = request
+            .lines
+            .clone()
+            .flat_map(|i| {
+                fleetdeck::ui::model::event_lines(&event(i as i64))
+                    .into_iter()
+                    .map(move |(kind, text)| (i, kind, text))
+            })
+            .map(|(i, kind, text)| fleetdeck::ui::model::Line {
+                at_ms: 1_000 + i as i64,
+                kind,
+                text,
+            })
+            .collect();
+        long.model.set_lines(
+            &request,
+            Ok(fleetdeck::ui::model::Window {
+                start: request.lines.start,
+                lines,
+            }),
+        );
+    }
     let detail = |scroll| {
         Screen::Detail(Detail {
             task: id.clone(),
@@ -154,6 +181,12 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
         })
     });
+    assert!(
+        long.model.transcripts[&(id.clone(), 1)]
+            .get(50_010)
+            .is_some(),
+        "the window is installed"
+    );
     long.screen = detail(Some(50_000));
     if let Screen::Detail(d) = &mut long.screen {
         d.search = Some("step".into());
