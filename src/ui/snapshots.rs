@@ -180,3 +180,45 @@ fn tiny_terminals_never_panic() {
         }
     }
 }
+
+/// The markers of issue 4 on cards and in the header, drawn from the model.
+#[test]
+fn cards_show_budget_rate_limit_stall_and_unusable_markers() {
+    let mut app = fixture::app(160, 48);
+    let mut ui = app.model.task("ui").unwrap().clone();
+    ui.status = crate::core::Status::Queued { held: false };
+    ui.spec.deps.clear();
+    ui.spent = crate::core::Spend {
+        usd: 3.0,
+        tokens: 10,
+    };
+    ui.spec.budget_usd = Some(2.0);
+    app.model.fleet.upsert(ui);
+    let mut tests = app.model.task("tests").unwrap().clone();
+    tests.status = crate::core::Status::Queued { held: false };
+    tests.not_before_ms = Some(fixture::NOW + 42_000);
+    app.model.fleet.upsert(tests);
+    let mut docs = app.model.task("docs").unwrap().clone();
+    docs.status = crate::core::Status::Queued { held: false };
+    docs.spec.deps.clear();
+    docs.spec.agent = "gemini".into();
+    app.model.fleet.upsert(docs);
+    app.model
+        .fleet
+        .set_unusable("gemini", Some("401 invalid api key".into()));
+    app.model.stall_secs.insert("codex".into(), 60);
+    app.model.last_output.insert(
+        crate::core::TaskId::parse("api").unwrap(),
+        fixture::NOW - 200_000,
+    );
+    let screen = draw(&app);
+    for expected in [
+        "over budget",
+        "rate limited 42s",
+        "gemini unusable",
+        "stalled 3m20s",
+        "gemini unusable: 401 invalid api key",
+    ] {
+        assert!(screen.contains(expected), "`{expected}` missing:\n{screen}");
+    }
+}

@@ -98,9 +98,11 @@ pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
         Some(Status::Running { .. }) => {
             hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")])
         }
-        Some(Status::Paused { .. }) => {
-            hints.extend([(Action::Pause, "resume"), (Action::Reassign, "reassign")])
-        }
+        Some(Status::Paused { .. }) => hints.extend([
+            (Action::Pause, "resume"),
+            (Action::Budget, "budget"),
+            (Action::Reassign, "reassign"),
+        ]),
         Some(Status::Queued { held: true }) => {
             hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")])
         }
