@@ -211,3 +211,30 @@ fn the_sim_agent_speaks_claude_stream_json() {
         "hi\n"
     );
 }
+
+#[test]
+fn a_task_over_its_budget_waits_until_the_budget_is_raised() {
+    let script = "cost 0.4\nsay first half\nsleep 100\ncost 0.4\nwrite done.txt ok\\n";
+    let plan = format!(
+        "[fleet]\ntask_budget_usd = 0.5\n[verify]\ncommands = []\n{SIM_PROFILE}{}",
+        task("t", &[], script)
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    // The sim agent reports its spending at the end: 0.8 crosses the 0.5 budget.
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("crossed its budget"), "{stdout}");
+    let shown = text(&repo.fleetdeck(&["budget", "t"]).stdout);
+    assert!(shown.contains("budget $0.50"), "{shown}");
+    let out = repo.fleetdeck(&["budget", "t", "--usd", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&repo.fleetdeck(&["budget", "t"]).stdout).contains("budget $5.00"));
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve", "--resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(repo.task("t")["status"], "done");
+    // The fleet's budget too.
+    let out = repo.fleetdeck(&["budget", "--usd", "20"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&repo.fleetdeck(&["budget"]).stdout).contains("budget $20.00"));
+}

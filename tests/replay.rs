@@ -321,3 +321,34 @@ fn without_a_resumable_session_the_feedback_comes_with_a_summary() {
         "{second}"
     );
 }
+
+#[test]
+fn an_isolated_home_is_per_task_and_seeded_from_the_template() {
+    // The agent records where its home is and what the template put there.
+    let script = "printf '%s\\n%s\\n%s\\n' \"$HOME\" \"$CLAUDE_CONFIG_DIR\" \"$(cat \"$HOME/.claude/settings.json\")\" > home.txt; echo '{\"type\":\"result\",\"is_error\":false,\"result\":\"ok\"}'";
+    let plan = format!(
+        "[agents.a]\ncommand = [\"sh\", \"-c\", {script:?}]\nformat = \"claude\"\nisolate_home = true\nhome_template = \"seed\"\n\n[[task]]\nid = \"t\"\nagent = \"a\"\nprompt = \"x\"\n"
+    );
+    let repo = TestRepo::new(
+        &plan,
+        &[("seed/.claude/settings.json", "{\"theme\": \"dark\"}")],
+    );
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let home = repo.path().canonicalize().unwrap().join(".fleet/homes/t");
+    let seen = std::fs::read_to_string(repo.path().join("home.txt")).unwrap();
+    assert_eq!(
+        seen,
+        format!(
+            "{}\n{}\n{{\"theme\": \"dark\"}}\n",
+            home.display(),
+            home.join(".claude").display()
+        )
+    );
+}

@@ -132,6 +132,10 @@ impl Scheduler {
             interrupted += 1;
             let task = &mut self.fleet.tasks[i];
             task.tries = task.tries.saturating_sub(1);
+            // What the interrupted attempt spent was spent.
+            task.spent = task.spent + task.live;
+            task.live = Default::default();
+            task.over_budget = None;
             out.record(
                 Actor::Engine,
                 Event::Interrupted {

@@ -377,3 +377,27 @@ fn requested_changes_ask_to_resume_the_session_and_reassignments_to_summarize() 
     let fx = exited(&mut s, "a", 2, failed("x"));
     assert_eq!(start_request(&fx, "a").continues, None);
 }
+
+#[test]
+fn an_interrupted_attempt_still_counts_against_the_budget() {
+    let mut l = limits(1);
+    l.budget.task_usd = Some(1.0);
+    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], l.clone());
+    used(&mut s, "a", 1, 0.7, 10);
+    let mut r = Scheduler::new(
+        l,
+        ["sim".to_string(), "alt".to_string()],
+        s.tasks().to_vec(),
+        false,
+    );
+    r.start();
+    assert_eq!(r.task("a").unwrap().spent.usd, 0.7);
+    let fx = r.command(Command::ResumeFleet).unwrap();
+    assert_eq!(starts(&fx), [("a".into(), 2)]);
+    let fx = used(&mut r, "a", 2, 0.4, 10);
+    assert_eq!(
+        signals(&fx),
+        [("a".into(), Signal::Pause)],
+        "0.7 + 0.4 crosses 1.0"
+    );
+}
