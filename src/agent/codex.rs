@@ -44,7 +44,7 @@ use super::common::{
     ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line,
 };
 use super::event::{AgentEvent, Verdict};
-use super::json::{ArgFields, Num, Str, text_of};
+use super::json::{ArgFields, ErrorBody, Num, Str, text_of};
 use crate::sanitize::sanitize;
 
 /// Parser for `codex exec --json`. See the module docs for the mapping.
@@ -354,12 +354,6 @@ struct Line<'a> {
     usage: Option<Usage>,
     #[serde(default, borrow)]
     item: Option<Item<'a>>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody<'a> {
-    #[serde(default, borrow)]
-    message: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]

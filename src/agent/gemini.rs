@@ -37,7 +37,7 @@ use super::common::{
     ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line,
 };
 use super::event::{AgentEvent, FailureClass, Verdict};
-use super::json::{ArgFields, MaybeStr, Num, Str, text_of};
+use super::json::{ArgFields, ErrorBody, MaybeStr, Num, Str, text_of};
 use crate::sanitize::sanitize;
 
 /// Parser for Gemini CLI's stream-json output. See the module docs for the mapping.
@@ -263,12 +263,6 @@ struct Line<'a> {
     message: Option<Str<'a>>,
     #[serde(default)]
     stats: Option<Stats>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody<'a> {
-    #[serde(default, borrow)]
-    message: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]

@@ -242,3 +242,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for ArgFields<'a> {
         d.deserialize_any(V(PhantomData))
     }
 }
+
+/// `{"message": "..."}`: the error object of Codex and Gemini events.
+#[derive(Deserialize)]
+pub(crate) struct ErrorBody<'a> {
+    #[serde(default, borrow)]
+    pub message: Option<Str<'a>>,
+}
