@@ -117,3 +117,18 @@ fn outside_a_repository_the_message_says_so() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_cockpit_without_a_fleet_says_how_to_start() {
+    let repo = TestRepo::new("", &[]);
+    std::fs::remove_file(repo.path().join("fleet.toml")).unwrap();
+    let out = repo.fleetdeck(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("there is no fleet.toml")
+            && err.contains("fleetdeck init")
+            && err.contains("fleetdeck demo"),
+        "{err}"
+    );
+}

@@ -21,7 +21,11 @@ impl Tty {
 
     /// Waits (polling the screen, with a timeout) until `check` holds.
     fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.wait_at_most(Duration::from_secs(60), what, check)
+    }
+
+    fn wait_at_most(&self, limit: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let text = self.contents();
             if check(&text) {
@@ -107,11 +111,17 @@ fn demo_review_the_diff_approve_and_quit() {
     );
 
     // Every column fills: mul waits in Review, pow is blocked behind it, bench runs, add is done.
-    tty.wait("mul in Review, bench running, add done", |s| {
-        column_of(s, "mul Multiply") == Some(2)
-            && column_of(s, "bench A long") == Some(1)
-            && column_of(s, "add Add") == Some(3)
-    });
+    // Every column fills within 30 seconds.
+    tty.wait_at_most(
+        Duration::from_secs(30),
+        "pow queued, mul in Review, bench running, add done",
+        |s| {
+            column_of(s, "pow Powers") == Some(0)
+                && column_of(s, "mul Multiply") == Some(2)
+                && column_of(s, "bench A long") == Some(1)
+                && column_of(s, "add Add") == Some(3)
+        },
+    );
     let header = tty.contents().lines().next().unwrap_or_default().to_owned();
     assert!(
         header.contains(&repo.display().to_string()),

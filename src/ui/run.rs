@@ -288,3 +288,16 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resize_changes_the_layout_the_next_frame_uses() {
+        let mut app = crate::ui::fixture::app(160, 48);
+        assert!(handle(&mut app, UiMsg::Term(TermEvent::Resize(80, 24))).is_empty());
+        assert_eq!(app.size, (80, 24));
+        assert!(app.narrow(), "the board now shows one column at a time");
+    }
+}

@@ -497,3 +497,71 @@ fn the_selection_stays_on_its_task_when_cards_move() {
     });
     assert_eq!(app.selected_task().unwrap().id().as_str(), "greet");
 }
+
+fn click(app: &mut App, column: u16, row: u16) -> Vec<Intent> {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    app.handle_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn wheel(app: &mut App, down: bool, column: u16, row: u16) -> Vec<Intent> {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let kind = if down {
+        MouseEventKind::ScrollDown
+    } else {
+        MouseEventKind::ScrollUp
+    };
+    app.handle_mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+#[test]
+fn the_mouse_selects_opens_switches_tabs_and_scrolls() {
+    let mut app = fixture::app(160, 48);
+    // At 160 columns each column is 40 wide; cards are two lines from row 2.
+    // The Review column's second card (greet) is at rows 4-5.
+    assert!(click(&mut app, 85, 4).is_empty());
+    assert_eq!(app.selected_task().unwrap().id().as_str(), "greet");
+    // A second click on the selected card opens it.
+    let intents = click(&mut app, 85, 5);
+    assert!(
+        matches!(&app.screen, Screen::Detail(d) if d.task.as_str() == "greet"),
+        "{intents:?}"
+    );
+    // Clicking the Info tab (the third, 14 columns each).
+    click(&mut app, 30, 1);
+    assert!(matches!(&app.screen, Screen::Detail(d) if d.tab == Tab::Info));
+    wheel(&mut app, true, 10, 10);
+    assert!(
+        matches!(&app.screen, Screen::Detail(d) if d.info_scroll == 3),
+        "the wheel scrolls the pane"
+    );
+    // Back on the board, the wheel moves through the column under the pointer.
+    app.screen = Screen::Board;
+    wheel(&mut app, true, 5, 10);
+    assert_eq!(app.board.column, 0);
+    assert_eq!(app.selected_task().unwrap().id().as_str(), "docs");
+    // Clicks below the last card or with the mouse turned off do nothing.
+    assert!(click(&mut app, 5, 40).is_empty());
+    assert_eq!(app.selected_task().unwrap().id().as_str(), "docs");
+    app.mouse = false;
+    click(&mut app, 85, 2);
+    assert_eq!(app.board.column, 0);
+}
+
+#[test]
+fn narrow_tabs_can_be_clicked() {
+    let mut app = fixture::app(80, 24);
+    // One column shown; the tab bar on row 1 splits 80 columns in four.
+    click(&mut app, 45, 1);
+    assert_eq!(app.board.column, 2);
+    assert_eq!(app.selected_task().unwrap().id().as_str(), "tests");
+}
