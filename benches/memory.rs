@@ -21,7 +21,7 @@ use fleetdeck::core::{Actor, Event, TaskId};
 use fleetdeck::runtime::{Notification, Snapshot};
 use fleetdeck::store::transcript::{Header, Stream, Writer, relative_path};
 use fleetdeck::ui::model::{
-    LinesRequest, Model, Records, SearchRequest, load_transcript, read_lines, search_lines,
+    LinesRequest, Model, SearchRequest, load_transcript, read_lines, search_lines,
 };
 
 /// Counts the bytes currently allocated and the peak since the last reset.
@@ -221,7 +221,6 @@ fn read_back(model: &Model, task: &TaskId) {
         task: task.clone(),
         attempt: 1,
         rel: rel.clone(),
-        records: Records::Live,
         focus: lines.start,
         lines,
     };
@@ -246,7 +245,6 @@ fn read_back(model: &Model, task: &TaskId) {
                 task: task.clone(),
                 attempt: 1,
                 rel: rel.clone(),
-                records: Records::Live,
                 query: "file created".into(),
                 upto: tail,
             },

@@ -306,3 +306,37 @@ async fn a_reassigned_task_tells_the_new_agent_what_the_last_one_did() {
         "{second}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transcript_line_arrives_live_with_its_stream() {
+    use fleetdeck::store::transcript::Stream;
+    let plan = format!(
+        "{}\n[agents.sh]\ncommand = [\"sh\", \"-c\", \"echo warming up >&2; echo changed > f.txt; echo '{{\\\"type\\\":\\\"result\\\",\\\"is_error\\\":false,\\\"result\\\":\\\"ok\\\"}}'\"]\nformat = \"claude\"\n[verify]\ncommands = [\"echo checked\"]\n[[task]]\nid = \"t\"\nagent = \"sh\"\nprompt = \"x\"\n",
+        sim_profile_abs()
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    let mut engine = Engine::open(repo.path(), EngineOptions::default()).unwrap();
+    let mut events = engine.subscribe();
+    engine.run(true).await;
+    drop(engine);
+    let mut lines = Vec::new();
+    while let Some(n) = events.recv().await {
+        if let Notification::Line { stream, line, .. } = n {
+            lines.push((stream, line));
+        }
+    }
+    let has = |s: Stream, l: &str| lines.iter().any(|(st, x)| *st == s && x == l);
+    assert!(has(Stream::Err, "warming up"), "{lines:?}");
+    assert!(has(Stream::Fleet, "agent ended: exit code 0"), "{lines:?}");
+    assert!(has(Stream::Fleet, "verify: echo checked"), "{lines:?}");
+    assert!(has(Stream::Verify, "checked"), "{lines:?}");
+    // And the transcript file holds exactly these lines besides stdout.
+    let t = fleetdeck::store::transcript::read(&repo.path().join(".fleet/runs/t/1.jsonl")).unwrap();
+    let in_file: Vec<(Stream, String)> = t
+        .lines
+        .into_iter()
+        .filter(|l| l.s != Stream::Out)
+        .map(|l| (l.s, l.l))
+        .collect();
+    assert_eq!(in_file, lines);
+}

@@ -9,12 +9,13 @@ use nix::sys::signal::Signal as NixSignal;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Msg;
+use super::live_log::LiveLog;
 use super::process;
 use crate::agent::{AgentEvent, FailureClass, Verdict, parser_for};
 use crate::config::{AgentProfile, ArgvVars, render_argv};
 use crate::core::{AgentResult, Report, Signal, StartRequest, Workspace};
 use crate::git;
-use crate::store::transcript::{self, Header, Stream};
+use crate::store::transcript::{self, AGENT_ENDED, Header, Stream};
 
 /// Most stderr kept for the verdict and failure messages.
 const STDERR_TAIL: usize = 8 * 1024;
@@ -148,7 +149,7 @@ impl AgentRun {
             started_ms: crate::store::now_ms(),
         };
         let mut log = match transcript::Writer::create(&self.fleet_dir.join(&rel), &header) {
-            Ok(w) => w,
+            Ok(w) => LiveLog::new(Some(w), self.tx.clone(), self.request.task.clone(), attempt),
             Err(e) => {
                 return crash(format!(
                     "cannot write the transcript {}: {e}",
@@ -215,7 +216,7 @@ impl AgentRun {
                         argv[0], self.request.agent
                     )
                 };
-                let _ = log.line(Stream::Fleet, &message);
+                log.line(Stream::Fleet, &message);
                 return crash(message);
             }
         };
@@ -281,7 +282,7 @@ impl AgentRun {
                     (Some(Signal::Resume), Some(g)) => process::signal_group(g, NixSignal::SIGCONT),
                     (Some(Signal::Stop), Some(g)) if !stop_requested => {
                         stop_requested = true;
-                        let _ = log.line(Stream::Fleet, "stopping the agent (SIGTERM)");
+                        log.line(Stream::Fleet, "stopping the agent (SIGTERM)");
                         process::terminate_group(g);
                         kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
                     }
@@ -291,7 +292,7 @@ impl AgentRun {
                 () = timeout => {
                     timed_out = true;
                     if let Some(g) = pgid {
-                        let _ = log.line(Stream::Fleet, "the attempt timed out: stopping the agent (SIGTERM)");
+                        log.line(Stream::Fleet, "the attempt timed out: stopping the agent (SIGTERM)");
                         process::terminate_group(g);
                         kill_at = Some(tokio::time::Instant::now() + self.stop_grace);
                     }
@@ -299,7 +300,7 @@ impl AgentRun {
                 () = kill_timer => {
                     kill_at = None;
                     if let Some(g) = pgid {
-                        let _ = log.line(Stream::Fleet, "the agent ignored SIGTERM: SIGKILL");
+                        log.line(Stream::Fleet, "the agent ignored SIGTERM: SIGKILL");
                         process::signal_group(g, NixSignal::SIGKILL);
                     }
                 }
@@ -324,9 +325,9 @@ impl AgentRun {
             Ok(s) => s,
             Err(e) => return crash(format!("lost track of the agent process: {e}")),
         };
-        let _ = log.line(
+        log.line(
             Stream::Fleet,
-            &format!("agent ended: {}", process::describe_exit(&status)),
+            &format!("{AGENT_ENDED}{}", process::describe_exit(&status)),
         );
         if stop_requested {
             return AgentResult::Stopped;
@@ -351,23 +352,19 @@ impl AgentRun {
     fn take_line(
         &self,
         piece: Piece,
-        log: &mut transcript::Writer,
+        log: &mut LiveLog,
         parser: &mut dyn crate::agent::OutputParser,
         stderr_tail: &mut String,
     ) {
         match piece {
             Piece::Out(line) => {
-                if let Err(e) = log.line(Stream::Out, &line) {
-                    tracing::warn!("transcript {}: {e}", log.path().display());
-                }
+                log.out(&line);
                 for event in parser.line(&line) {
                     self.emit(event);
                 }
             }
             Piece::Err(line) => {
-                if let Err(e) = log.line(Stream::Err, &line) {
-                    tracing::warn!("transcript {}: {e}", log.path().display());
-                }
+                log.line(Stream::Err, &line);
                 stderr_tail.push_str(&line);
                 stderr_tail.push('\n');
                 if stderr_tail.len() > STDERR_TAIL {

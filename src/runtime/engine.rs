@@ -68,10 +68,12 @@ pub enum Notification {
     Task { task: Box<Task> },
     /// The fleet was paused or resumed.
     Fleet { paused: bool },
-    /// A line of verify output (or a note from the gate) for `attempt`.
-    Gate {
+    /// A transcript line of `attempt` that is not agent stdout: agent stderr,
+    /// fleetdeck's notes, verify output (stdout arrives parsed, as `Agent`).
+    Line {
         task: TaskId,
         attempt: u32,
+        stream: crate::store::transcript::Stream,
         line: String,
     },
     /// Something went wrong that did not stop the engine (a store write failed...).
@@ -465,14 +467,16 @@ impl Engine {
                     event,
                 });
             }
-            Msg::GateLine {
+            Msg::Line {
                 task,
                 attempt,
+                stream,
                 line,
             } => {
-                self.notify(Notification::Gate {
+                self.notify(Notification::Line {
                     task,
                     attempt,
+                    stream,
                     line,
                 });
             }

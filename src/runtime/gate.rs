@@ -7,6 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal as NixSignal;
 use tokio::sync::{mpsc, watch};
 
+use super::live_log::LiveLog;
 use super::{Msg, process};
 use crate::core::{GateResult, Report, TaskId};
 use crate::git;
@@ -92,12 +93,7 @@ impl Gate {
                 None
             }
         };
-        let mut log = GateLog {
-            writer,
-            tx: self.tx.clone(),
-            task: self.task.clone(),
-            attempt,
-        };
+        let mut log = LiveLog::new(writer, self.tx.clone(), self.task.clone(), attempt);
         let worktree = git::worktree_path(&self.root, self.task.as_str());
         for command in self.commands.clone() {
             log.line(Stream::Fleet, &format!("verify: {command}"));
@@ -116,7 +112,7 @@ impl Gate {
         &mut self,
         command: &str,
         worktree: &Path,
-        log: &mut GateLog,
+        log: &mut LiveLog,
     ) -> Option<Result<(), String>> {
         let args = ["-c".to_owned(), command.to_owned()];
         let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
@@ -188,32 +184,8 @@ impl Gate {
     }
 }
 
-/// Where the gate's lines go: the attempt's transcript and the engine's observers.
-struct GateLog {
-    writer: Option<Writer>,
-    tx: mpsc::UnboundedSender<Msg>,
-    task: TaskId,
-    attempt: u32,
-}
-
-impl GateLog {
-    fn line(&mut self, stream: Stream, text: &str) {
-        if let Some(w) = self.writer.as_mut()
-            && let Err(e) = w.line(stream, text)
-        {
-            tracing::warn!("transcript {}: {e}", w.path().display());
-        }
-        let msg = Msg::GateLine {
-            task: self.task.clone(),
-            attempt: self.attempt,
-            line: text.to_owned(),
-        };
-        let _ = self.tx.send(msg);
-    }
-}
-
 /// Logs a line of verify output and keeps the end of the output for the feedback.
-fn keep(output: &mut String, log: &mut GateLog, line: &str) {
+fn keep(output: &mut String, log: &mut LiveLog, line: &str) {
     log.line(Stream::Verify, line);
     output.push_str(line);
     output.push('\n');

@@ -10,6 +10,7 @@ mod agent_run;
 mod engine;
 mod gate;
 mod jobs;
+mod live_log;
 pub mod process;
 mod summary;
 
@@ -52,10 +53,11 @@ pub(crate) enum Msg {
         attempt: u32,
         event: AgentEvent,
     },
-    /// A line of verify output.
-    GateLine {
+    /// A transcript line other than agent stdout (stderr, notes, verify output).
+    Line {
         task: TaskId,
         attempt: u32,
+        stream: crate::store::transcript::Stream,
         line: String,
     },
     /// The gate committed the attempt.

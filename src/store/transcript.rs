@@ -28,6 +28,11 @@ pub enum Stream {
     Verify,
 }
 
+/// How the note that ends an agent's run starts (`agent ended: exit code 0`).
+/// Readers flush what their parser held back when they meet it, as the
+/// runtime did live.
+pub const AGENT_ENDED: &str = "agent ended: ";
+
 /// The first line of every transcript.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {

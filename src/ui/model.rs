@@ -16,15 +16,15 @@ use std::path::PathBuf;
 
 pub use file::{load_transcript, read_lines, search_lines};
 pub use transcript::{
-    Hits, LinesRequest, MIN_TAIL_LINES, Records, SearchRequest, Step, TAIL_BYTES, TAIL_LINES,
-    Transcript, WINDOW_BYTES, WINDOW_LINES, Window,
+    Hits, LinesRequest, MIN_TAIL_LINES, SearchRequest, Step, TAIL_BYTES, TAIL_LINES, Transcript,
+    WINDOW_BYTES, WINDOW_LINES, Window,
 };
 
 use crate::agent::AgentEvent;
 use crate::core::{Event, Fleet, Task, TaskId};
 use crate::runtime::{Notification, Snapshot};
 use crate::sanitize::sanitize;
-use crate::store::transcript as store;
+use crate::store::transcript::{self as store, Stream};
 use crate::store::{AttemptRecord, Usage, now_ms};
 
 /// One attempt as the cockpit knows it.
@@ -140,12 +140,12 @@ fn text_lines(kind: LineKind, text: &str) -> Vec<(LineKind, String)> {
         .collect()
 }
 
-/// How a verify line is shown (the same live and read back from the file).
-fn gate_kind(line: &str) -> LineKind {
-    if line.starts_with("verify: ") {
-        LineKind::Fleet
-    } else {
-        LineKind::Verify
+/// How a transcript line that is not agent stdout is shown (live and read back alike).
+fn stream_kind(stream: Stream) -> LineKind {
+    match stream {
+        Stream::Fleet => LineKind::Fleet,
+        Stream::Verify => LineKind::Verify,
+        Stream::Out | Stream::Err => LineKind::Text,
     }
 }
 
@@ -287,12 +287,13 @@ impl Model {
                     .push_event(now, &event);
                 true
             }
-            Notification::Gate {
+            Notification::Line {
                 task,
                 attempt,
+                stream,
                 line,
             } => {
-                let kind = gate_kind(&line);
+                let kind = stream_kind(stream);
                 self.transcripts
                     .entry((task, attempt))
                     .or_default()
@@ -405,7 +406,6 @@ impl Model {
             task: task.clone(),
             attempt,
             rel: rel.to_owned(),
-            records: t.records(),
             lines,
             focus,
         })
@@ -449,7 +449,6 @@ impl Model {
             return None;
         }
         let upto = t.start_search(&query);
-        let records = t.records();
         for (k, other) in &mut self.transcripts {
             if *k != key {
                 other.forget_search();
@@ -459,7 +458,6 @@ impl Model {
             task: task.clone(),
             attempt,
             rel: rel.to_owned(),
-            records,
             query,
             upto,
         })

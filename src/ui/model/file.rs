@@ -17,8 +17,8 @@ use std::path::Path;
 
 use super::transcript::matches_query;
 use super::{
-    Hits, Line, LineKind, LinesRequest, Records, SearchRequest, Transcript, WINDOW_BYTES, Window,
-    event_lines, gate_kind, text_lines,
+    Hits, Line, LineKind, LinesRequest, SearchRequest, Transcript, WINDOW_BYTES, Window,
+    event_lines, stream_kind, text_lines,
 };
 use crate::agent::{Format, OutputParser, parser_for};
 use crate::store::transcript::{self as store, Entry, Reader, Stream};
@@ -26,8 +26,8 @@ use crate::store::transcript::{self as store, Entry, Reader, Stream};
 /// Reads an attempt's transcript file (an attempt that ran before the
 /// cockpit watched): every line is counted, the last ones are kept.
 pub fn load_transcript(fleet_dir: &Path, rel: &str) -> io::Result<Transcript> {
-    let mut t = Transcript::new(Records::All);
-    walk(&fleet_dir.join(rel), Records::All, |_, line| {
+    let mut t = Transcript::default();
+    walk(&fleet_dir.join(rel), |_, line| {
         t.push(line);
         ControlFlow::Continue(())
     })?;
@@ -42,7 +42,7 @@ pub fn read_lines(fleet_dir: &Path, request: &LinesRequest) -> io::Result<Window
     let mut start = want.start;
     let mut lines: VecDeque<Line> = VecDeque::new();
     let mut bytes = 0;
-    walk(&fleet_dir.join(&request.rel), request.records, |i, line| {
+    walk(&fleet_dir.join(&request.rel), |i, line| {
         if i < want.start {
             return ControlFlow::Continue(());
         }
@@ -77,7 +77,7 @@ pub fn read_lines(fleet_dir: &Path, request: &LinesRequest) -> io::Result<Window
 /// The lines before `request.upto` that match its query.
 pub fn search_lines(fleet_dir: &Path, request: &SearchRequest) -> io::Result<Hits> {
     let mut hits = Hits::default();
-    walk(&fleet_dir.join(&request.rel), request.records, |i, line| {
+    walk(&fleet_dir.join(&request.rel), |i, line| {
         if i >= request.upto {
             return ControlFlow::Break(());
         }
@@ -107,14 +107,9 @@ impl<F: FnMut(usize, Line) -> ControlFlow<()>> Sink<F> {
 
 /// Produces the display lines of a transcript file in order, as the
 /// cockpit showed them live, until `f` breaks.
-fn walk(
-    path: &Path,
-    records: Records,
-    f: impl FnMut(usize, Line) -> ControlFlow<()>,
-) -> io::Result<()> {
+fn walk(path: &Path, f: impl FnMut(usize, Line) -> ControlFlow<()>) -> io::Result<()> {
     let mut sink = Sink { next: 0, f };
     let mut walker = Walker {
-        all: records == Records::All,
         parser: parser_for(Format::Text),
         started: 0,
         at: 0,
@@ -139,12 +134,11 @@ fn walk(
 
 /// The parser's state along a transcript file.
 ///
-/// What the cockpit receives live (see the runtime's agent run and verify
-/// gate): the events of the agent's stdout, then the events its parser
-/// still held when stdout ended (before fleetdeck notes `agent ended`),
-/// then the gate's lines. Stderr and the other notes are only in the file.
+/// What the cockpit receives live (see the runtime's `LiveLog`): the events
+/// of the agent's stdout, every other line as it was written, and the events
+/// the parser still held when stdout ended, just before the note that the
+/// agent ended.
 struct Walker {
-    all: bool,
     parser: Box<dyn OutputParser>,
     started: i64,
     /// Unix milliseconds of the last record.
@@ -162,9 +156,7 @@ impl Walker {
         self.at = self
             .started
             .saturating_add(i64::try_from(line.t).unwrap_or(i64::MAX));
-        let gate =
-            line.s == Stream::Verify || (line.s == Stream::Fleet && line.l.starts_with("verify: "));
-        if gate || (line.s == Stream::Fleet && line.l.starts_with("agent ended: ")) {
+        if line.s == Stream::Fleet && line.l.starts_with(store::AGENT_ENDED) {
             self.finish(sink)?;
         }
         let at = self.at;
@@ -175,10 +167,7 @@ impl Walker {
                 }
                 ControlFlow::Continue(())
             }
-            _ if gate => sink.lines(at, text_lines(gate_kind(&line.l), &line.l)),
-            Stream::Err if self.all => sink.lines(at, text_lines(LineKind::Text, &line.l)),
-            Stream::Fleet if self.all => sink.lines(at, text_lines(LineKind::Fleet, &line.l)),
-            _ => ControlFlow::Continue(()),
+            stream => sink.lines(at, text_lines(stream_kind(stream), &line.l)),
         }
     }
 

@@ -83,9 +83,9 @@ fn memory_stays_bounded_while_a_million_lines_arrive() {
 }
 
 /// Writes a transcript file and feeds the same output to a model live, as
-/// the runtime does: stdout lines parsed into events, gate lines as gate
-/// notifications; stderr and fleetdeck's notes go to the file only.
-/// Returns every display line that arrived live.
+/// the runtime does: stdout lines parsed into events, every other line as a
+/// line notification with its stream. Returns every display line that
+/// arrived live.
 fn record(
     m: &mut Model,
     task: &TaskId,
@@ -119,8 +119,7 @@ fn record(
     let mut ended = false;
     for (s, l) in out {
         w.line(*s, l).unwrap();
-        let gate = *s == Stream::Verify || (*s == Stream::Fleet && l.starts_with("verify: "));
-        if !ended && (gate || (*s == Stream::Fleet && l.starts_with("agent ended: "))) {
+        if !ended && *s == Stream::Fleet && l.starts_with(crate::store::transcript::AGENT_ENDED) {
             // The agent run sends what its parser held before noting the end.
             ended = true;
             for e in parser.finish() {
@@ -131,11 +130,12 @@ fn record(
             for e in parser.line(l) {
                 send(m, &mut live, e);
             }
-        } else if gate {
-            live.extend(text_lines(gate_kind(l), l));
-            m.apply(Notification::Gate {
+        } else {
+            live.extend(text_lines(stream_kind(*s), l));
+            m.apply(Notification::Line {
                 task: task.clone(),
                 attempt,
+                stream: *s,
                 line: l.clone(),
             });
         }
@@ -160,7 +160,6 @@ fn read_all(m: &Model, task: &TaskId, attempt: u32) -> Vec<(LineKind, String)> {
             rel: crate::store::transcript::relative_path(task.as_str(), attempt)
                 .to_string_lossy()
                 .into_owned(),
-            records: t.records(),
             lines: at..(at + 1_500).min(t.len()),
             focus: at,
         };
@@ -210,11 +209,10 @@ fn lines_read_back_from_the_file_equal_what_arrived_live() {
         let l = t.get(i).unwrap();
         assert_eq!(&(l.kind, l.text.clone()), expected);
     }
-    // An attempt the cockpit did not watch is read whole: its stderr and
-    // fleetdeck's notes are shown too; the tail is bounded the same way.
+    // An attempt the cockpit did not watch is read whole: the same lines as
+    // live; the tail is bounded the same way.
     let whole = load_transcript(&m.fleet_dir(), "runs/api/2.jsonl").unwrap();
-    assert_eq!(whole.records(), Records::All);
-    assert_eq!(whole.len(), live.len() + 400 + 8 + 1);
+    assert_eq!(whole.len(), live.len());
     assert_eq!(whole.held(), TAIL_LINES);
     assert_eq!(whole.get(whole.len() - 1).unwrap().text, "verify: passed");
 }
@@ -246,7 +244,16 @@ fn joined_gemini_messages_read_back_as_they_arrived() {
     m.transcripts
         .insert((task.clone(), attempt), Transcript::default());
     let live = record(&mut m, &task, attempt, Format::Gemini, &out);
-    assert_eq!(live.last().unwrap().1, "the last words");
+    let n = live.len();
+    assert_eq!(
+        live[n - 2].1,
+        "the last words",
+        "flushed before the note that the agent ended"
+    );
+    assert_eq!(
+        live[n - 1],
+        (LineKind::Fleet, "agent ended: exit status 0".to_owned())
+    );
     assert_eq!(live[2], (LineKind::Message, "second line 0".to_owned()));
     assert_eq!(read_all(&m, &task, attempt), live);
 }
@@ -267,7 +274,6 @@ fn a_window_over_its_byte_budget_keeps_the_lines_nearest_the_view() {
         task,
         attempt,
         rel: "runs/api/2.jsonl".into(),
-        records: Records::Live,
         lines: 0..2_000,
         focus: 1_200,
     };
@@ -387,7 +393,6 @@ fn scrolling_to_the_top_reads_older_lines_and_shows_loading_meanwhile() {
         panic!("{intents:?}")
     };
     assert_eq!(request.lines, 0..WINDOW_LINES);
-    assert_eq!(request.records, Records::Live);
     assert_eq!(scroll(&app), Some(0));
     assert!(top_line(&app).contains("loading older lines"));
     assert!(

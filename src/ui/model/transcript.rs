@@ -37,20 +37,6 @@ pub const WINDOW_BYTES: usize = 1 << 20;
 /// view is settled after one read.
 const PREFETCH: usize = WINDOW_LINES / 8;
 
-/// Which records of a transcript file make display lines. The file holds
-/// more than the cockpit receives live (the agent's stderr and fleetdeck's
-/// notes about its process); a transcript watched live is numbered by what
-/// it received, so lines read back for it leave the same records out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Records {
-    /// What arrives live: the agent's stdout (parsed) and the verify gate's lines.
-    #[default]
-    Live,
-    /// Every record: a transcript read from its file (an attempt that ran
-    /// before the cockpit watched).
-    All,
-}
-
 /// Consecutive lines of a transcript, from line `start`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Window {
@@ -76,7 +62,6 @@ pub struct LinesRequest {
     pub attempt: u32,
     /// The transcript's path relative to `.fleet/`.
     pub rel: String,
-    pub records: Records,
     pub lines: Range<usize>,
     /// The line the view is centred on: when the lines are too long for
     /// [`WINDOW_BYTES`], those farthest from it are left out.
@@ -89,7 +74,6 @@ pub struct SearchRequest {
     pub task: TaskId,
     pub attempt: u32,
     pub rel: String,
-    pub records: Records,
     /// Lower-cased.
     pub query: String,
     /// Lines `0..upto` are searched (the rest was in memory when asked).
@@ -185,7 +169,6 @@ pub struct Transcript {
     tail_bytes: usize,
     /// Every line so far, in memory or not.
     total: usize,
-    records: Records,
     /// Older lines read from the file.
     window: Option<Window>,
     /// The lines last asked from the file, and whether they are on their way.
@@ -197,14 +180,6 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    /// An empty transcript whose older lines are the `records` of its file.
-    pub fn new(records: Records) -> Transcript {
-        Transcript {
-            records,
-            ..Transcript::default()
-        }
-    }
-
     /// Adds a line at the end; the oldest lines leave the tail beyond its
     /// bounds (an active search notes whether they match as they go).
     pub(super) fn push(&mut self, line: Line) {
@@ -266,10 +241,6 @@ impl Transcript {
             .as_ref()
             .map_or(0, |w| w.lines.iter().map(|l| l.text.len()).sum::<usize>());
         self.tail_bytes + window
-    }
-
-    pub fn records(&self) -> Records {
-        self.records
     }
 
     /// Line `i`, when it is in memory.
