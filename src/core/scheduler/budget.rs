@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Out, Scheduler};
+use crate::core::fleet::Task;
 use crate::core::messages::{Actor, CommandError, Effect, Event, Signal, Spend};
 use crate::core::status::Status;
 use crate::core::task::TaskId;
@@ -28,23 +29,21 @@ fn crossed(spend: Spend, usd: Option<f64>, tokens: Option<u64>) -> Option<String
         .map(|limit| format!("{} tokens used of a {limit}-token budget", spend.tokens))
 }
 
-impl Scheduler {
-    /// The limits of task `i`: its own, else the fleet's default.
-    fn task_limits(&self, i: usize) -> (Option<f64>, Option<u64>) {
-        let spec = &self.fleet.tasks[i].spec;
-        let b = &self.limits.budget;
-        (
-            spec.budget_usd.or(b.task_usd),
-            spec.budget_tokens.or(b.task_tokens),
-        )
+impl Budgets {
+    /// Why `task` may not spend more, if it is at or over its budget: its own
+    /// limits, else the fleet's default, against what it spent and is spending.
+    pub fn task_over(&self, task: &Task) -> Option<String> {
+        let usd = task.spec.budget_usd.or(self.task_usd);
+        let tokens = task.spec.budget_tokens.or(self.task_tokens);
+        crossed(task.spent + task.live, usd, tokens)
+            .map(|what| format!("over its budget: {what}; raise it (b) or drop the task"))
     }
+}
 
+impl Scheduler {
     /// Why task `i` may not spend more, if it is at or over its budget.
     pub(super) fn task_over_budget(&self, i: usize) -> Option<String> {
-        let t = &self.fleet.tasks[i];
-        let (usd, tokens) = self.task_limits(i);
-        crossed(t.spent + t.live, usd, tokens)
-            .map(|what| format!("over its budget: {what}; raise it (b) or drop the task"))
+        self.limits.budget.task_over(&self.fleet.tasks[i])
     }
 
     fn fleet_spend(&self) -> Spend {

@@ -175,20 +175,9 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
                 .pending_deps(task)
                 .map(|d| d.as_str())
                 .collect();
-            let spent = task.spent + task.live;
-            let over_usd = task
-                .spec
-                .budget_usd
-                .or(app.model.budget.task_usd)
-                .is_some_and(|l| spent.usd >= l);
-            let over_tokens = task
-                .spec
-                .budget_tokens
-                .or(app.model.budget.task_tokens)
-                .is_some_and(|l| spent.tokens >= l);
             if !pending.is_empty() {
                 out.push((format!("blocked: {}", pending.join(",")), t.muted));
-            } else if over_usd || over_tokens {
+            } else if app.model.budget.task_over(task).is_some() {
                 out.push(("over budget".to_owned(), t.failed));
             } else if app.model.fleet.unusable().contains_key(&task.spec.agent) {
                 out.push((format!("{} unusable", task.spec.agent), t.failed));

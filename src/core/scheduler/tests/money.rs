@@ -261,6 +261,37 @@ fn crossing_a_task_budget_pauses_its_agent_until_the_budget_is_raised() {
 }
 
 #[test]
+fn a_task_budget_is_its_own_limit_else_the_default_against_spent_plus_live() {
+    let b = crate::core::Budgets {
+        task_usd: Some(1.0),
+        ..Default::default()
+    };
+    let mut own = crate::core::Task::new(spec("own", &[], "sim"));
+    own.spec.budget_usd = Some(3.0);
+    own.spent = crate::core::Spend {
+        usd: 1.5,
+        tokens: 0,
+    };
+    assert_eq!(
+        b.task_over(&own),
+        None,
+        "its own $3 wins over the $1 default"
+    );
+    own.live = crate::core::Spend {
+        usd: 1.5,
+        tokens: 0,
+    };
+    assert!(
+        b.task_over(&own)
+            .unwrap()
+            .contains("$3.0000 spent of a $3.00 budget"),
+        "what earlier attempts spent counts with the live one"
+    );
+    let plain = crate::core::Task::new(spec("plain", &[], "sim"));
+    assert_eq!(b.task_over(&plain), None);
+}
+
+#[test]
 fn spending_carries_over_attempts_so_an_exhausted_task_is_not_retried() {
     let mut l = limits(1);
     l.budget.task_usd = Some(1.0);
