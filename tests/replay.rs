@@ -87,9 +87,13 @@ fn every_cli_format_drives_a_task_to_done() {
         );
         // The transcript shows the recorded tool call.
         let log = text(&repo.fleetdeck(&["log", "hello"]).stdout);
+        let tool_call = log.lines().any(|l| {
+            let (_, entry) = l.trim_start().split_once(' ').unwrap_or_default();
+            entry.starts_with("tool ") && entry.ends_with("hello.txt")
+        });
         assert!(
-            log.contains("hello.txt") || log.contains("hello"),
-            "{fixture}: {log}"
+            tool_call,
+            "{fixture}: no `tool ... hello.txt` line in {log}"
         );
     }
 }
@@ -145,12 +149,17 @@ fn an_authentication_failure_parks_the_profile_and_says_so() {
         t["status"], "queued",
         "the task waits, it did not fail: {t}"
     );
-    let reason = t["reason"].as_str().unwrap_or_default();
-    // After the run the profile is usable again (the mark lives with the engine): the task is simply queued.
+    // The closing summary says why the task still waits and what to do.
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("hello ") && l.contains("queued"))
+        .unwrap_or_else(|| panic!("no summary row for hello: {stdout}"));
     assert!(
-        reason.is_empty() || reason.contains("cannot be used"),
-        "{t}"
+        row.contains("agent `a` cannot be used") && row.contains("fix it"),
+        "{row}"
     );
+    // The mark lives with the engine, not in the state: the next run tries again.
+    assert!(t["reason"].is_null(), "{t}");
 }
 
 #[test]
