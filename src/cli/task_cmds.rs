@@ -66,7 +66,7 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
             return 2;
         }
     };
-    apply(root, &args.id, move |engine| {
+    apply(root, Some(&args.id), move |engine| {
         let Command::Add { mut spec } = command else {
             return command;
         };
@@ -125,8 +125,8 @@ pub fn budget(root: &Path, args: BudgetArgs) -> i32 {
     let label = task
         .as_ref()
         .map_or_else(|| "the fleet".to_owned(), |t| format!("`{t}`"));
-    let id = task.as_ref().map(ToString::to_string).unwrap_or_default();
-    let code = apply(root, &id, move |_| Command::SetBudget {
+    let id = task.as_ref().map(ToString::to_string);
+    let code = apply(root, id.as_deref(), move |_| Command::SetBudget {
         task,
         usd: args.usd,
         tokens: args.tokens,
@@ -208,7 +208,7 @@ fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
     match TaskId::parse(id) {
         Ok(task) => {
             let command = make(task);
-            apply(root, id, move |_| command)
+            apply(root, Some(id), move |_| command)
         }
         Err(e) => {
             eprintln!("fleetdeck: {e}");
@@ -218,8 +218,9 @@ fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
 }
 
 /// Opens the fleet held (no agent starts), applies the command, waits for
-/// the work it caused, and reports where the task stands.
-fn apply(root: &Path, id: &str, make: impl FnOnce(&Engine) -> Command) -> i32 {
+/// the work it caused, and reports where task `report` stands (None: a
+/// fleet-wide command, nothing to report).
+fn apply(root: &Path, report: Option<&str>, make: impl FnOnce(&Engine) -> Command) -> i32 {
     logging::init(root);
     super::block_on(async {
         let mut engine = match Engine::open_held(root, EngineOptions::default()) {
@@ -235,8 +236,12 @@ fn apply(root: &Path, id: &str, make: impl FnOnce(&Engine) -> Command) -> i32 {
             return 1;
         }
         engine.run(true).await;
+        let Some(id) = report else {
+            return 0;
+        };
         let Some(task) = engine.scheduler().task(id) else {
-            return if id.is_empty() { 0 } else { 1 }; // a fleet-wide command has no task to show
+            eprintln!("fleetdeck: task `{id}` is no longer in the plan");
+            return 1;
         };
         let reason = engine
             .scheduler()
