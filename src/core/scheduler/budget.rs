@@ -56,6 +56,9 @@ impl Scheduler {
     /// Why the fleet may not spend more, if it is at or over its budget.
     pub(super) fn fleet_over_budget(&self) -> Option<String> {
         let b = &self.limits.budget;
+        if b.fleet_usd.is_none() && b.fleet_tokens.is_none() {
+            return None; // no limit: do not sum every task's spending
+        }
         crossed(self.fleet_spend(), b.fleet_usd, b.fleet_tokens).map(|what| {
             format!("the fleet is over its budget: {what}; raise it (b on the board) to go on")
         })

@@ -179,7 +179,12 @@ impl Scheduler {
                 task,
                 attempt,
                 spend,
-            } => self.usage(&task, attempt, spend, &mut out),
+            } => {
+                // The most frequent report: it can only pause (a paused agent
+                // keeps its slot), so there is nothing new to start or merge.
+                self.usage(&task, attempt, spend, &mut out);
+                return out.fx;
+            }
         }
         self.pump(&mut out);
         out.fx
