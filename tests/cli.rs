@@ -20,18 +20,10 @@ fn init_writes_a_fleet_toml_that_runs_and_does_not_overwrite() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(repo.path().join("fleet.toml")).unwrap();
     assert!(written.contains("[agents.sim]") && written.contains("[[task]]"));
-    let out = repo.fleetdeck(&["init"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["init"], 1);
     assert!(text(&out.stderr).contains("already exists; use --force"));
-    assert_eq!(repo.fleetdeck(&["init", "--force"]).status.code(), Some(0));
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    repo.expect(&["init", "--force"], 0);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     assert_eq!(
         std::fs::read_to_string(repo.path().join("HELLO.md")).unwrap(),
         "Hello from the fleet!\n"
@@ -41,17 +33,19 @@ fn init_writes_a_fleet_toml_that_runs_and_does_not_overwrite() {
 #[test]
 fn added_tasks_run_after_their_dependencies() {
     let repo = TestRepo::new(&plan(&[task("base", &[], "write base.txt 1\\n")]), &[]);
-    let out = repo.fleetdeck(&[
-        "add",
-        "extra",
-        "--prompt",
-        "write extra.txt 2\\n",
-        "--dep",
-        "base",
-        "--title",
-        "Extra work",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    repo.expect(
+        &[
+            "add",
+            "extra",
+            "--prompt",
+            "write extra.txt 2\\n",
+            "--dep",
+            "base",
+            "--title",
+            "Extra work",
+        ],
+        0,
+    );
     assert_eq!(repo.task("extra")["title"], "Extra work");
     assert_eq!(repo.task("extra")["reason"], "waiting for base");
     let out = repo.fleetdeck(&["add", "extra", "--prompt", "again"]);
@@ -67,10 +61,8 @@ fn added_tasks_run_after_their_dependencies() {
         "{}",
         text(&out.stderr)
     );
-    let out = repo.fleetdeck(&["add", "Bad", "--prompt", "p"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    repo.expect(&["add", "Bad", "--prompt", "p"], 2);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     assert_eq!(repo.merged_tasks(), ["base", "extra"]);
 }
 
@@ -78,20 +70,11 @@ fn added_tasks_run_after_their_dependencies() {
 fn request_changes_sends_the_feedback_to_the_next_attempt() {
     let script = "write a.txt first\\n\nif-attempt 2 write a.txt second\\n";
     let repo = TestRepo::new(&plan(&[task("a", &[], script)]), &[]);
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless"]).status.code(),
-        Some(1)
-    );
+    repo.expect(&["run", "--headless"], 1);
     assert_eq!(repo.task("a")["status"], "review");
-    let out = repo.fleetdeck(&["request-changes", "a", "please", "say", "second"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    repo.expect(&["request-changes", "a", "please", "say", "second"], 0);
     assert_eq!(repo.task("a")["status"], "queued");
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless", "--auto-approve"])
-            .status
-            .code(),
-        Some(0)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let prompts = repo.prompts("a");
     assert!(
         prompts[1].contains("asks for changes:\n> please say second"),
@@ -109,8 +92,7 @@ fn a_rejected_task_retried_starts_over_and_its_old_work_is_kept_under_a_ref() {
     let script = "if-attempt 1 write junk.txt bad idea\\n\nwrite good.txt good\\n";
     let repo = TestRepo::new(&plan(&[task("r", &[], script)]), &[]);
     repo.fleetdeck(&["run", "--headless"]);
-    let out = repo.fleetdeck(&["reject", "r"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    repo.expect(&["reject", "r"], 0);
     assert_eq!(repo.task("r")["status"], "failed");
     assert!(
         repo.task("r")["reason"]
@@ -118,9 +100,8 @@ fn a_rejected_task_retried_starts_over_and_its_old_work_is_kept_under_a_ref() {
             .unwrap()
             .contains("rejected")
     );
-    assert_eq!(repo.fleetdeck(&["retry", "r"]).status.code(), Some(0));
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    repo.expect(&["retry", "r"], 0);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     assert!(
         !repo.path().join("junk.txt").exists(),
         "the rejected work did not land"
@@ -137,8 +118,7 @@ fn a_rejected_task_retried_starts_over_and_its_old_work_is_kept_under_a_ref() {
         "the rejected work is kept"
     );
     // Commands on a task in the wrong state explain themselves.
-    let out = repo.fleetdeck(&["approve", "r"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["approve", "r"], 1);
     assert!(
         text(&out.stderr).contains("task `r` is done: approve needs a task that is in review"),
         "{}",
@@ -158,8 +138,7 @@ fn log_shows_the_transcript_parsed_and_sanitized() {
         &[],
     );
     repo.fleetdeck(&["run", "--headless"]);
-    let out = repo.fleetdeck(&["log", "l"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = repo.expect(&["log", "l"], 0);
     let log = text(&out.stdout);
     assert!(
         log.starts_with("== l attempt 1 by sim (claude), succeeded"),
@@ -227,14 +206,11 @@ fn a_task_over_its_budget_waits_until_the_budget_is_raised() {
     assert!(stdout.contains("crossed its budget"), "{stdout}");
     let shown = text(&repo.fleetdeck(&["budget", "t"]).stdout);
     assert!(shown.contains("budget $0.50"), "{shown}");
-    let out = repo.fleetdeck(&["budget", "t", "--usd", "5"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    repo.expect(&["budget", "t", "--usd", "5"], 0);
     assert!(text(&repo.fleetdeck(&["budget", "t"]).stdout).contains("budget $5.00"));
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve", "--resume"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
     assert_eq!(repo.task("t")["status"], "done");
     // The fleet's budget too.
-    let out = repo.fleetdeck(&["budget", "--usd", "20"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    repo.expect(&["budget", "--usd", "20"], 0);
     assert!(text(&repo.fleetdeck(&["budget"]).stdout).contains("budget $20.00"));
 }

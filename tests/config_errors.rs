@@ -88,8 +88,7 @@ fn an_unknown_agent_is_named() {
 fn status_without_a_fleet_says_how_to_start() {
     let repo = TestRepo::new("", &[]);
     std::fs::remove_file(repo.path().join("fleet.toml")).unwrap();
-    let out = repo.fleetdeck(&["status"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["status"], 1);
     assert!(
         text(&out.stderr).contains("fleetdeck init"),
         "{}",
@@ -122,8 +121,7 @@ fn outside_a_repository_the_message_says_so() {
 fn the_cockpit_without_a_fleet_says_how_to_start() {
     let repo = TestRepo::new("", &[]);
     std::fs::remove_file(repo.path().join("fleet.toml")).unwrap();
-    let out = repo.fleetdeck(&[]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = repo.expect(&[], 2);
     let err = text(&out.stderr);
     assert!(
         err.contains("there is no fleet.toml")

@@ -51,14 +51,7 @@ fn fleet_processes(fleet_dir: &Path) -> Vec<i32> {
 fn a_killed_run_resumes_without_losing_or_repeating_work() {
     let files = [("log.txt", "")];
     let reference = TestRepo::new(&plan(), &files);
-    let out = reference.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    reference.expect(&["run", "--headless", "--auto-approve"], 0);
 
     let repo = TestRepo::new(&plan(), &files);
     let mut run = repo

@@ -31,14 +31,7 @@ fn a_chain_and_a_diamond_all_merge_in_dependency_order_with_trailers() {
         &config("max_parallel = 4", "\"test -f base.txt\"", &tasks),
         &[("README", "hi\n")],
     );
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let out = repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("6 of 6 task(s) done"), "{stdout}");
     assert!(
@@ -151,14 +144,7 @@ fn caps_limit_agents_running_at_once() {
         plan.push_str(&format!("\n[[task]]\nid = \"t{i}\"\nagent = \"{agent}\"\nprompt = \"sleep 150\\nwrite f{i}.txt {i}\\\\n\"\n"));
     }
     let repo = TestRepo::new(&plan, &[]);
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let (max, per) = max_concurrency(&repo);
     assert_eq!(max, 2, "the global cap is reached but never exceeded");
     assert_eq!(per["slow"], 1, "{per:?}");
@@ -173,13 +159,7 @@ fn a_failing_verify_is_retried_with_its_output_then_the_task_fails() {
     ];
     let verify = "\"test -f ok.txt || { echo 'expected ok.txt to exist'; exit 3; }\"";
     let repo = TestRepo::new(&config("max_attempts = 2", verify, &tasks), &[]);
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a failed task gives exit code 1: {}",
-        text(&out.stdout)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 1);
     let flaky = repo.task("flaky");
     assert_eq!(flaky["status"], "failed");
     assert_eq!(flaky["attempts"], 2);
@@ -206,8 +186,7 @@ fn a_failing_verify_is_retried_with_its_output_then_the_task_fails() {
 fn no_changes_fail_the_attempt() {
     let tasks = [task("idle", &[], "say I did nothing")];
     let repo = TestRepo::new(&config("max_attempts = 1", "", &tasks), &[]);
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(out.status.code(), Some(1));
+    repo.expect(&["run", "--headless"], 1);
     let idle = repo.task("idle");
     assert!(
         idle["reason"]
@@ -225,13 +204,7 @@ fn two_tasks_changing_the_same_line_one_merges_one_is_conflicted() {
         task("two", &[], "sleep 300\nwrite shared.txt version two\\n"),
     ];
     let repo = TestRepo::new(&config("", "", &tasks), &[("shared.txt", "original\n")]);
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a task waits in review: {}",
-        text(&out.stdout)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 1);
     assert_eq!(repo.merged_tasks(), ["one"]);
     let two = repo.task("two");
     assert_eq!(two["status"], "review");
@@ -242,8 +215,7 @@ fn two_tasks_changing_the_same_line_one_merges_one_is_conflicted() {
         "the failed merge left the target and checkout alone"
     );
     // Approving again does not force it through.
-    let out = repo.fleetdeck(&["approve", "two"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["approve", "two"], 1);
     assert!(
         text(&out.stdout).contains("merge conflict in shared.txt"),
         "{}",
@@ -259,18 +231,11 @@ fn a_merge_that_would_overwrite_uncommitted_user_changes_is_refused() {
         &config("", "", &tasks),
         &[("notes.txt", "original\n"), ("other.txt", "x\n")],
     );
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "waits in review: {}",
-        text(&out.stdout)
-    );
+    repo.expect(&["run", "--headless"], 1);
     assert_eq!(repo.task("edit")["status"], "review");
     std::fs::write(repo.path().join("notes.txt"), "my precious edit\n").unwrap();
     let before = repo.repo().refname_to_id("refs/heads/main").unwrap();
-    let out = repo.fleetdeck(&["approve", "edit"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["approve", "edit"], 1);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("uncommitted changes to notes.txt"),
@@ -292,8 +257,7 @@ fn a_merge_that_would_overwrite_uncommitted_user_changes_is_refused() {
     );
     // Once the user's change is out of the way, approval merges.
     std::fs::write(repo.path().join("notes.txt"), "original\n").unwrap();
-    let out = repo.fleetdeck(&["approve", "edit"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    repo.expect(&["approve", "edit"], 0);
     assert_eq!(
         std::fs::read_to_string(repo.path().join("notes.txt")).unwrap(),
         "agent text\n"
@@ -310,8 +274,7 @@ fn a_missing_agent_binary_fails_its_attempt_by_name_and_the_run_goes_on() {
     plan.push_str("\n[agents.ghost]\ncommand = [\"no-such-agent-cli-xyz\", \"{prompt}\"]\n");
     plan.push_str("\n[[task]]\nid = \"haunted\"\nagent = \"ghost\"\nprompt = \"boo\"\n");
     let repo = TestRepo::new(&plan, &[]);
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["run", "--headless", "--auto-approve"], 1);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("agent command not found: `no-such-agent-cli-xyz` (profile `ghost`)"),
@@ -330,8 +293,7 @@ fn a_missing_agent_binary_fails_its_attempt_by_name_and_the_run_goes_on() {
 #[test]
 fn json_mode_prints_one_event_per_line() {
     let repo = TestRepo::new(&config("", "", &[task("a", &[], "write a.txt a\\n")]), &[]);
-    let out = repo.fleetdeck(&["run", "--headless", "--json", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(0));
+    let out = repo.expect(&["run", "--headless", "--json", "--auto-approve"], 0);
     let lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -372,8 +334,7 @@ fn a_second_process_on_the_same_fleet_is_refused_clearly() {
                 .then_some(())
         },
     );
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["run", "--headless"], 1);
     let err = text(&out.stderr);
     assert!(
         err.contains(&format!("another fleetdeck (pid {})", first.id())),
@@ -410,8 +371,7 @@ fn an_interrupted_run_leaves_the_fleet_paused_until_resumed() {
     });
     first.kill().unwrap();
     first.wait().unwrap();
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.expect(&["run", "--headless"], 1);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("attempt 1 was interrupted"), "{stdout}");
     assert!(stdout.contains("run again with --resume"), "{stdout}");

@@ -67,9 +67,8 @@ fn every_cli_format_drives_a_task_to_done() {
     for (format, fixture, tokens, cost) in cases {
         let repo = one_task(&profile("a", format, fixture, 0, None, true), "");
         let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
+        assert!(
+            out.status.success(),
             "{fixture}: {}{}",
             text(&out.stdout),
             text(&out.stderr)
@@ -103,12 +102,7 @@ fn a_price_table_estimates_what_the_cli_does_not_report() {
     let p = profile("a", "codex", "codex-stream.jsonl", 0, None, true)
         + "price = { input_per_mtok = 1.25, output_per_mtok = 10.0 }\n";
     let repo = one_task(&p, "");
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless", "--auto-approve"])
-            .status
-            .code(),
-        Some(0)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let cost = repo.task("hello")["cost_usd"].as_f64().unwrap();
     assert!(
         (cost - (3000.0 * 1.25 + 120.0 * 10.0) / 1e6).abs() < 1e-9,
@@ -122,8 +116,7 @@ fn an_api_error_is_retried_then_fails() {
         &profile("a", "claude", "claude-err-500.jsonl", 1, None, false),
         "",
     );
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(out.status.code(), Some(1));
+    repo.expect(&["run", "--headless"], 1);
     let t = repo.task("hello");
     assert_eq!(t["status"], "failed", "{t}");
     assert_eq!(t["attempts"], 2);
@@ -199,8 +192,7 @@ fn a_permission_denial_needs_input() {
         &profile("a", "claude", "claude-perm-manual.jsonl", 0, None, false),
         "",
     );
-    let out = repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(out.status.code(), Some(1));
+    repo.expect(&["run", "--headless"], 1);
     let t = repo.task("hello");
     assert_eq!(t["status"], "failed");
     assert_eq!(t["attempts"], 1, "not retried: it would be refused again");
@@ -217,10 +209,7 @@ fn a_cli_that_writes_nothing_made_no_changes() {
         &profile("a", "gemini", "gemini-noyolo.jsonl", 0, None, false),
         "",
     );
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless"]).status.code(),
-        Some(1)
-    );
+    repo.expect(&["run", "--headless"], 1);
     assert!(
         repo.task("hello")["reason"]
             .as_str()
@@ -276,18 +265,8 @@ fn requested_changes_resume_the_agent_session_with_just_the_feedback() {
         Some(1),
         "waits in review"
     );
-    assert_eq!(
-        repo.fleetdeck(&["request-changes", "t", "rename", "it"])
-            .status
-            .code(),
-        Some(0)
-    );
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless", "--auto-approve"])
-            .status
-            .code(),
-        Some(0)
-    );
+    repo.expect(&["request-changes", "t", "rename", "it"], 0);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let runs: Vec<String> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()
@@ -312,12 +291,7 @@ fn without_a_resumable_session_the_feedback_comes_with_a_summary() {
     let repo = fake_claude(&log, false);
     repo.fleetdeck(&["run", "--headless"]);
     repo.fleetdeck(&["request-changes", "t", "rename", "it"]);
-    assert_eq!(
-        repo.fleetdeck(&["run", "--headless", "--auto-approve"])
-            .status
-            .code(),
-        Some(0)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let second = &repo.prompts("t")[1];
     assert!(
         second.starts_with("do the work\n\nA reviewer looked at the result of attempt 1"),
@@ -342,14 +316,7 @@ fn an_isolated_home_is_per_task_and_seeded_from_the_template() {
         &plan,
         &[("seed/.claude/settings.json", "{\"theme\": \"dark\"}")],
     );
-    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let home = repo.path().canonicalize().unwrap().join(".fleet/homes/t");
     let seen = std::fs::read_to_string(repo.path().join("home.txt")).unwrap();
     assert_eq!(

@@ -67,6 +67,22 @@ impl TestRepo {
         self.command(args).output().unwrap()
     }
 
+    /// Runs `fleetdeck args...` and asserts its exit code, showing both
+    /// output streams when it differs.
+    #[track_caller]
+    pub fn expect(&self, args: &[&str], code: i32) -> Output {
+        let out = self.fleetdeck(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "fleetdeck {}\n--- stdout\n{}--- stderr\n{}",
+            args.join(" "),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        out
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetdeck"));
         cmd.arg("-C").arg(self.path()).args(args);
