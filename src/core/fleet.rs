@@ -206,7 +206,10 @@ impl Fleet {
                     };
                     Some(format!("{what} {}", pending.join(", ")))
                 } else if !self.agents.contains(&task.spec.agent) {
-                    Some(format!("agent `{}` is not defined", task.spec.agent))
+                    Some(format!(
+                        "agent `{0}` is not defined (add [agents.{0}] to fleet.toml, or reassign the task: r)",
+                        task.spec.agent
+                    ))
                 } else if let Some(why) = self.unusable.get(&task.spec.agent) {
                     Some(format!(
                         "agent `{}` cannot be used: {why} (fix it, then revive it: t)",

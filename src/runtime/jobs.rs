@@ -29,7 +29,7 @@ impl Engine {
     pub(super) fn start_agent(&mut self, request: StartRequest) {
         let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
             let message = format!(
-                "agent profile `{}` is not defined in fleet.toml",
+                "agent profile `{0}` is not defined in fleet.toml (add [agents.{0}], or reassign the task: r)",
                 request.agent
             );
             return self.fail_start(&request, message);

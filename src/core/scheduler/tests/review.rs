@@ -355,7 +355,7 @@ fn an_unknown_agent_holds_a_task_back_with_a_reason() {
     assert!(starts(&s.start()).is_empty());
     assert_eq!(
         s.reason(s.task("a").unwrap()).unwrap(),
-        "agent `gone` is not defined"
+        "agent `gone` is not defined (add [agents.gone] to fleet.toml, or reassign the task: r)"
     );
 }
 
