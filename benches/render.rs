@@ -65,7 +65,6 @@ fn app(tasks: usize) -> App {
             transcript: String::new(),
             started_ms: 1_000,
             ended_ms: None,
-            pgid: None,
             outcome: None,
             message: None,
             commit: None,

@@ -53,14 +53,13 @@ fn group_states(pgid: i32) -> Vec<char> {
         .collect()
 }
 
-fn pgid_of(repo: &TestRepo, task: &str) -> Option<i32> {
-    let conn = rusqlite::Connection::open(repo.path().join(".fleet/fleet.db")).ok()?;
-    conn.query_row(
-        "SELECT pgid FROM attempts WHERE task = ?1 AND ended_ms IS NULL",
-        [task],
-        |r| r.get(0),
-    )
-    .ok()
+/// The process group of the one agent running in `repo`, found as the
+/// engine finds leftovers: by `FLEET_DIR` in its environment.
+fn agent_group(repo: &TestRepo) -> Option<i32> {
+    let fleet_dir = repo.path().join(".fleet");
+    fleetdeck::runtime::process::processes_of(&fleet_dir)
+        .into_iter()
+        .find(|&pid| !group_states(pid).is_empty()) // the group's leader
 }
 
 async fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -104,7 +103,7 @@ async fn pause_stops_the_whole_process_group_and_resume_continues_it() {
     let repo = TestRepo::new(&plan, &[]);
     let (mut events, handle, run) = spawn_engine(&repo);
     wait_status(&mut events, "long", "running").await;
-    let pgid = poll("the agent's process group", || pgid_of(&repo, "long")).await;
+    let pgid = poll("the agent's process group", || agent_group(&repo)).await;
     poll("three processes in the group", || {
         (group_states(pgid).len() == 3).then_some(())
     })
@@ -152,7 +151,7 @@ async fn a_stop_that_is_ignored_escalates_to_kill_after_the_grace_period() {
     let repo = TestRepo::new(&plan, &[]);
     let (mut events, handle, run) = spawn_engine(&repo);
     wait_status(&mut events, "t", "running").await;
-    let pgid = poll("the agent's process group", || pgid_of(&repo, "t")).await;
+    let pgid = poll("the agent's process group", || agent_group(&repo)).await;
     // Reassigning a running task stops it; the new agent gets the task.
     handle
         .command(Command::Reassign {

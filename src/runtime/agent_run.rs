@@ -221,15 +221,8 @@ impl AgentRun {
             }
         };
         let pgid = process::group_of(&child);
-        if let Some(pgid) = pgid {
-            let _ = self.tx.send(Msg::AttemptSpawned {
-                task: self.request.task.clone(),
-                attempt,
-                pgid,
-            });
-            if paused {
-                process::signal_group(pgid, NixSignal::SIGSTOP);
-            }
+        if let Some(pgid) = pgid.filter(|_| paused) {
+            process::signal_group(pgid, NixSignal::SIGSTOP);
         }
         let (lines_tx, mut lines) = mpsc::channel::<Piece>(256);
         if let Some(out) = child.stdout.take() {

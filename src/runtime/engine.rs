@@ -409,16 +409,6 @@ impl Engine {
                 self.check(r);
                 let _ = ack.send(());
             }
-            Msg::AttemptSpawned {
-                task,
-                attempt,
-                pgid,
-            } => {
-                let r = self
-                    .store
-                    .set_attempt_pgid(task.as_str(), attempt, Some(pgid));
-                self.check(r);
-            }
             Msg::Agent {
                 task,
                 attempt,

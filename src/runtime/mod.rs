@@ -41,12 +41,6 @@ pub(crate) enum Msg {
         transcript: String,
         ack: oneshot::Sender<()>,
     },
-    /// The agent process runs as this process group.
-    AttemptSpawned {
-        task: TaskId,
-        attempt: u32,
-        pgid: i32,
-    },
     /// Parsed agent output.
     Agent {
         task: TaskId,

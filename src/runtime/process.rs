@@ -68,41 +68,41 @@ pub fn terminate_group(pgid: i32) {
     signal_group(pgid, NixSignal::SIGCONT);
 }
 
-/// Kills every process (other than this one) whose environment names
-/// `fleet_dir` as its `FLEET_DIR`: what a crashed engine left running.
-/// Returns the pids killed. Linux only (reads /proc); elsewhere a no-op.
-pub fn kill_leftovers(fleet_dir: &Path) -> Vec<i32> {
+/// Every process (other than this one) whose environment names `fleet_dir`
+/// as its `FLEET_DIR`: the agents and verify commands of that fleet. Linux
+/// only (reads /proc); elsewhere empty.
+pub fn processes_of(fleet_dir: &Path) -> Vec<i32> {
     let needle = format!("{FLEET_DIR_VAR}={}", fleet_dir.display()).into_bytes();
     let me = std::process::id() as i32;
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let mut killed = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        if environ
-            .split(|b| *b == 0)
-            .any(|var| var == needle.as_slice())
-        {
-            match kill(Pid::from_raw(pid), NixSignal::SIGKILL) {
-                Ok(()) => killed.push(pid),
-                Err(e) => tracing::warn!(pid, "could not kill a leftover agent process: {e}"),
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<i32>().ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let ours = environ
+                .split(|b| *b == 0)
+                .any(|var| var == needle.as_slice());
+            (ours && pid != me).then_some(pid)
+        })
+        .collect()
+}
+
+/// Kills what a crashed engine of `fleet_dir` left running; returns the
+/// pids killed.
+pub fn kill_leftovers(fleet_dir: &Path) -> Vec<i32> {
+    processes_of(fleet_dir)
+        .into_iter()
+        .filter(|&pid| match kill(Pid::from_raw(pid), NixSignal::SIGKILL) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(pid, "could not kill a leftover agent process: {e}");
+                false
             }
-        }
-    }
-    killed
+        })
+        .collect()
 }
 
 /// Longest line kept from an agent or verify command; the rest of a longer

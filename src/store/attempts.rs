@@ -51,8 +51,6 @@ pub struct AttemptRecord {
     pub started_ms: i64,
     /// None while running (or when the engine died during it).
     pub ended_ms: Option<i64>,
-    /// Process group of the agent while it runs.
-    pub pgid: Option<i32>,
     /// succeeded, failed, stopped, interrupted...
     pub outcome: Option<String>,
     pub message: Option<String>,
@@ -61,7 +59,7 @@ pub struct AttemptRecord {
     pub usage: Usage,
 }
 
-const COLUMNS: &str = "task, n, agent, prompt, base, transcript, started_ms, ended_ms, pgid, outcome, message, commit_oid, session_id, input_tokens, output_tokens, cost_usd";
+const COLUMNS: &str = "task, n, agent, prompt, base, transcript, started_ms, ended_ms, outcome, message, commit_oid, session_id, input_tokens, output_tokens, cost_usd";
 
 fn from_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
     Ok(AttemptRecord {
@@ -73,15 +71,14 @@ fn from_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
         transcript: r.get(5)?,
         started_ms: r.get(6)?,
         ended_ms: r.get(7)?,
-        pgid: r.get(8)?,
-        outcome: r.get(9)?,
-        message: r.get(10)?,
-        commit: r.get(11)?,
-        session_id: r.get(12)?,
+        outcome: r.get(8)?,
+        message: r.get(9)?,
+        commit: r.get(10)?,
+        session_id: r.get(11)?,
         usage: Usage {
-            input_tokens: r.get::<_, i64>(13)? as u64,
-            output_tokens: r.get::<_, i64>(14)? as u64,
-            cost_usd: r.get(15)?,
+            input_tokens: r.get::<_, i64>(12)? as u64,
+            output_tokens: r.get::<_, i64>(13)? as u64,
+            cost_usd: r.get(14)?,
         },
     })
 }
@@ -96,11 +93,6 @@ impl Store {
             )
         })?;
         Ok(())
-    }
-
-    /// The process group of a running attempt, so a later start can find and stop it.
-    pub fn set_attempt_pgid(&self, task: &str, n: u32, pgid: Option<i32>) -> Result<()> {
-        self.update(task, n, "pgid = ?3", pgid)
     }
 
     pub fn set_attempt_session(&self, task: &str, n: u32, session: &str) -> Result<()> {
@@ -131,7 +123,7 @@ impl Store {
     ) -> Result<()> {
         self.sql(|c| {
             c.execute(
-                "UPDATE attempts SET ended_ms = ?3, outcome = ?4, message = ?5, pgid = NULL WHERE task = ?1 AND n = ?2",
+                "UPDATE attempts SET ended_ms = ?3, outcome = ?4, message = ?5 WHERE task = ?1 AND n = ?2",
                 params![task, n, now_ms(), outcome, message],
             )
         })?;

@@ -22,7 +22,7 @@ const MIGRATIONS: &[&str] = &[
         transcript TEXT NOT NULL,
         started_ms INTEGER NOT NULL,
         ended_ms INTEGER,
-        pgid INTEGER,
+        pgid INTEGER, -- no longer written: leftovers are found by FLEET_DIR in /proc
         outcome TEXT,
         message TEXT,
         commit_oid TEXT,

@@ -94,7 +94,6 @@ fn events_and_attempts_are_kept_in_order() {
             transcript: "runs/a/1.jsonl",
         })
         .unwrap();
-    store.set_attempt_pgid("a", 1, Some(4242)).unwrap();
     store
         .set_attempt_usage(
             "a",
@@ -106,13 +105,13 @@ fn events_and_attempts_are_kept_in_order() {
             },
         )
         .unwrap();
-    assert_eq!(store.open_attempts().unwrap()[0].pgid, Some(4242));
+    assert_eq!(store.open_attempts().unwrap()[0].ended_ms, None);
     store.end_attempt("a", 1, "failed", Some("boom")).unwrap();
     assert!(store.open_attempts().unwrap().is_empty());
     let a = store.attempt("a", 1).unwrap().unwrap();
     assert_eq!(
-        (a.outcome.as_deref(), a.message.as_deref(), a.pgid),
-        (Some("failed"), Some("boom"), None)
+        (a.outcome.as_deref(), a.message.as_deref()),
+        (Some("failed"), Some("boom"))
     );
     assert_eq!(a.usage.tokens(), 15);
 }

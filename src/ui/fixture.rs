@@ -55,7 +55,6 @@ fn attempt(
         transcript: format!("runs/{task}/{n}.jsonl"),
         started_ms: NOW - started_s_ago * 1000,
         ended_ms: ended_s_ago.map(|s| NOW - s * 1000),
-        pgid: None,
         outcome: outcome.map(str::to_owned),
         message: (outcome == Some("failed"))
             .then(|| "`cargo test` failed: exit code 101".to_owned()),
