@@ -22,6 +22,7 @@ pub mod event;
 mod format;
 mod gemini;
 mod json;
+mod launch;
 mod opencode;
 mod text;
 
@@ -31,6 +32,7 @@ pub use codex::CodexParser;
 pub use event::{AgentEvent, FailureClass, Verdict};
 pub use format::{Format, UnknownFormat};
 pub use gemini::GeminiParser;
+pub use launch::{SessionBaseline, isolated_home_env, parser_for_attempt};
 pub use opencode::OpencodeParser;
 pub use text::TextParser;
 

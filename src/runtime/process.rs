@@ -3,6 +3,7 @@
 //! parent-death signal (so it dies with a crashed engine), and carries
 //! `FLEET_DIR` in its environment (so the next engine can find leftovers).
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -14,13 +15,34 @@ use tokio::process::{Child, Command};
 /// started a process; also how a later engine recognises its leftovers.
 pub const FLEET_DIR_VAR: &str = "FLEET_DIR";
 
-/// A command ready to spawn as a process-group leader with stdin null and
-/// stdout/stderr piped.
+/// The environment every process fleetdeck spawns in a task's worktree gets,
+/// whatever else its caller adds:
+/// - `FLEET_DIR`: how a later engine recognises its leftovers;
+/// - `PWD`: the worktree, not the launcher's directory (CLIs such as opencode
+///   trust `$PWD` over the real working directory);
+/// - `GIT_CEILING_DIRECTORIES`: `<fleet>/worktrees`, so that a process in a
+///   directory that lost its `.git` can never discover the user's repository
+///   above it and commit there.
+pub fn spawn_env(cwd: &Path, fleet_dir: &Path) -> Vec<(&'static str, OsString)> {
+    let mut ceiling = fleet_dir.join("worktrees").into_os_string();
+    if let Some(theirs) = std::env::var_os("GIT_CEILING_DIRECTORIES").filter(|v| !v.is_empty()) {
+        ceiling.push(":");
+        ceiling.push(theirs);
+    }
+    vec![
+        (FLEET_DIR_VAR, fleet_dir.as_os_str().to_owned()),
+        ("PWD", cwd.as_os_str().to_owned()),
+        ("GIT_CEILING_DIRECTORIES", ceiling),
+    ]
+}
+
+/// A command ready to spawn as a process-group leader in `cwd` with stdin
+/// null, stdout/stderr piped and [`spawn_env`] in its environment.
 pub fn command(program: &Path, args: &[String], cwd: &Path, fleet_dir: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(cwd)
-        .env(FLEET_DIR_VAR, fleet_dir)
+        .envs(spawn_env(cwd, fleet_dir))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,91 @@
+//! Step one of an agent run: the task's worktree, ready for the attempt, and
+//! the agent's isolated home when its profile asks for one.
+
+use std::path::{Path, PathBuf};
+
+use crate::core::{StartRequest, Workspace};
+use crate::git;
+
+/// Makes the task's worktree ready for the attempt; returns it and the commit the attempt starts from.
+///
+/// A fresh start (after a rejection) or the redo of an interrupted attempt
+/// first saves whatever the worktree holds under a ref, so nothing is lost.
+pub(super) fn prepare(
+    root: &Path,
+    req: &StartRequest,
+    title: &str,
+    target: &str,
+    rollback_base: Option<&str>,
+) -> Result<(PathBuf, String), git::GitError> {
+    let task = req.task.as_str();
+    let wt = git::ensure_worktree(root, task, target)?;
+    let reset_to = match req.workspace {
+        Workspace::Continue => None,
+        Workspace::Fresh => Some((
+            git::branch_tip(root, target)?,
+            format!("refs/fleet/discarded/{task}/{}", req.attempt),
+            req.attempt.saturating_sub(1),
+        )),
+        Workspace::Rollback { attempt } => match rollback_base {
+            Some(base) => {
+                let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
+                    what: format!("read the base commit `{base}` of attempt {attempt}"),
+                    source,
+                })?;
+                Some((oid, git::interrupted_ref(task, attempt), attempt))
+            }
+            None => None,
+        },
+    };
+    match reset_to {
+        Some((to, save_ref, attempt)) => {
+            let attr = git::Attribution {
+                task,
+                agent: &req.agent,
+                attempt,
+                title,
+            };
+            git::save_and_reset(root, to, &save_ref, &attr)?;
+            Ok((wt.path, to.to_string()))
+        }
+        None => Ok((wt.path, wt.head.to_string())),
+    }
+}
+
+/// The task's own home directory under `.fleet/homes/`, created (from
+/// `template`, copied in, when given) the first time.
+pub(super) fn isolated_home(
+    fleet_dir: &Path,
+    task: &str,
+    template: Option<&Path>,
+) -> std::io::Result<PathBuf> {
+    let home = fleet_dir.join("homes").join(task);
+    if !home.exists() {
+        std::fs::create_dir_all(&home)?;
+        if let Some(t) = template {
+            // `~/x` is in the user's home; a relative path is in the repository.
+            let t = match t.strip_prefix("~") {
+                Ok(rest) => std::env::var_os("HOME")
+                    .map_or_else(|| t.to_path_buf(), |h| PathBuf::from(h).join(rest)),
+                Err(_) if t.is_relative() => fleet_dir.parent().unwrap_or(fleet_dir).join(t),
+                Err(_) => t.to_path_buf(),
+            };
+            copy_dir(&t, &home)?;
+        }
+    }
+    Ok(home)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
