@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use common::*;
@@ -27,15 +28,23 @@ fn porcelain(repo: &TestRepo) -> String {
     text(&out.stdout)
 }
 
-/// Runs the fleet until the first merge has moved `main`, then SIGKILLs it.
-fn crash_after_the_ref_moved(repo: &TestRepo) {
+/// Runs the fleet until the first merge reaches `point` of the crash hook,
+/// where the process SIGKILLs itself.
+fn crash_at(repo: &TestRepo, point: &str) {
     let out = repo
         .command(&["run", "--headless", "--auto-approve"])
-        .env("FLEETDECK_CRASH_AT", "merge-ref-moved")
+        .env("FLEETDECK_CRASH_AT", point)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), None, "killed: {}", text(&out.stderr));
-    assert!(repo.path().join(".fleet/pending-checkout.json").exists());
+}
+
+/// Runs the fleet until the first merge has moved `main`, then SIGKILLs it.
+fn crash_after_the_ref_moved(repo: &TestRepo) {
+    crash_at(repo, "merge-ref-moved");
+    let record = repo.path().join(".fleet/pending-checkout.json");
+    let mode = std::fs::metadata(record).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the record is private");
 }
 
 #[test]
@@ -101,12 +110,7 @@ fn an_edit_made_after_the_crash_is_not_clobbered() {
 fn a_crash_before_the_ref_moved_leaves_nothing_to_finish() {
     let tasks = [task("app", &[], "write new.txt hello\\n")];
     let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
-    let out = repo
-        .command(&["run", "--headless", "--auto-approve"])
-        .env("FLEETDECK_CRASH_AT", "merge-recorded")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), None, "killed: {}", text(&out.stderr));
+    crash_at(&repo, "merge-recorded");
     assert_eq!(repo.merged_tasks(), Vec::<String>::new());
 
     repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);

@@ -1,6 +1,8 @@
 //! The git layer as the second source of truth: a task whose merge is on the
 //! target's first-parent history is never merged again, whatever its branch.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -8,25 +10,15 @@ use fleetdeck::git::{
     self, Attribution, CommitOutcome, MergeOutcome, Oid, commit_attempt, ensure_worktree,
     merge_task,
 };
-use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
-use tempfile::TempDir;
+use git2::Repository;
 
-/// A repository on `main` with one committed file.
-fn repo() -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("repo");
-    let mut opts = RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let repo = Repository::init_opts(&root, &opts).unwrap();
-    fs::write(root.join("a.txt"), "alpha\n").unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("Test User", "test@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial\n", &tree, &[])
-        .unwrap();
-    (dir, root)
+use common::TestRepo;
+
+/// A repository on `main` with `a.txt` (and an empty fleet.toml) committed.
+fn repo() -> (TestRepo, PathBuf) {
+    let repo = TestRepo::new("", &[("a.txt", "alpha\n")]);
+    let root = repo.path().to_path_buf();
+    (repo, root)
 }
 
 fn attr(task: &str, attempt: u32) -> Attribution<'_> {
@@ -54,26 +46,28 @@ fn append(path: &Path, line: &str) {
     fs::write(path, text).unwrap();
 }
 
-#[test]
-fn a_task_rerun_on_a_fresh_branch_is_not_merged_again() {
-    let (_dir, root) = repo();
-    attempt(&root, "app", 1, |wt| {
-        append(&wt.join("a.txt"), "from app\n")
-    });
-    let MergeOutcome::Merged { commit: first } =
-        merge_task(&root, "main", &attr("app", 1)).unwrap()
-    else {
+/// Runs and merges attempt 1 of `app`, then loses its worktree and branch
+/// (as when the state is gone and the task starts afresh); the merge commit.
+fn merged_then_branch_deleted(root: &Path) -> Oid {
+    attempt(root, "app", 1, |wt| append(&wt.join("a.txt"), "from app\n"));
+    let MergeOutcome::Merged { commit } = merge_task(root, "main", &attr("app", 1)).unwrap() else {
         panic!("expected the first merge");
     };
-
-    // The state was lost: the task runs again on a branch made afresh from
-    // main, whose tip main has never seen.
-    git::remove_worktree(&root, "app").unwrap();
-    let repo = Repository::open(&root).unwrap();
+    git::remove_worktree(root, "app").unwrap();
+    let repo = Repository::open(root).unwrap();
     repo.find_branch("fleet/app", git2::BranchType::Local)
         .unwrap()
         .delete()
         .unwrap();
+    commit
+}
+
+#[test]
+fn a_task_rerun_on_a_fresh_branch_is_not_merged_again() {
+    let (_repo, root) = repo();
+    let first = merged_then_branch_deleted(&root);
+    // The task runs again on a branch made afresh from main, whose tip main
+    // has never seen.
     let rerun = attempt(&root, "app", 1, |wt| {
         append(&wt.join("a.txt"), "from app\n")
     });
@@ -92,7 +86,19 @@ fn a_task_rerun_on_a_fresh_branch_is_not_merged_again() {
 
 #[test]
 fn a_merged_task_whose_branch_is_gone_is_already_merged() {
-    let (_dir, root) = repo();
+    let (_repo, root) = repo();
+    let commit = merged_then_branch_deleted(&root);
+    assert_eq!(
+        merge_task(&root, "main", &attr("app", 2)).unwrap(),
+        MergeOutcome::AlreadyMerged { commit }
+    );
+}
+
+#[test]
+fn a_scan_finds_merges_branches_with_work_and_saved_refs() {
+    let (_repo, root) = repo();
+    assert!(git::scan_fleet(&root, "main").unwrap().is_empty());
+
     attempt(&root, "app", 1, |wt| {
         append(&wt.join("a.txt"), "from app\n")
     });
@@ -100,14 +106,33 @@ fn a_merged_task_whose_branch_is_gone_is_already_merged() {
     else {
         panic!("expected a merge");
     };
-    git::remove_worktree(&root, "app").unwrap();
+    let work = attempt(&root, "lib", 3, |wt| {
+        fs::write(wt.join("lib.txt"), "lib\n").unwrap()
+    });
+    ensure_worktree(&root, "idle", "main").unwrap();
     let repo = Repository::open(&root).unwrap();
-    repo.find_branch("fleet/app", git2::BranchType::Local)
-        .unwrap()
-        .delete()
+    repo.reference("refs/fleet/interrupted/ghost/4", work, false, "test")
         .unwrap();
+
+    let scan = git::scan_fleet(&root, "main").unwrap();
+    assert_eq!(scan.merged["app"].commit, commit);
+    assert_eq!(scan.merged["app"].attempt, 1);
+    assert!(!scan.merged.contains_key("lib"));
+    assert!(scan.branches["lib"].ahead);
+    assert_eq!(scan.branches["lib"].attempt, Some(3));
+    assert!(!scan.branches["app"].ahead, "merged: on main");
+    assert!(!scan.branches["idle"].ahead, "no commit of its own");
+    assert_eq!(scan.saved["ghost"], ["refs/fleet/interrupted/ghost/4"]);
+    assert_eq!(scan.last_attempt("ghost"), 4);
+    assert_eq!(scan.last_attempt("lib"), 3);
+    assert_eq!(scan.last_attempt("nobody"), 0);
     assert_eq!(
-        merge_task(&root, "main", &attr("app", 2)).unwrap(),
-        MergeOutcome::AlreadyMerged { commit }
+        scan.task_ids().into_iter().collect::<Vec<_>>(),
+        ["app", "ghost", "idle", "lib"]
+    );
+    let summary = scan.summary();
+    assert!(
+        summary.starts_with("1 task merge(s) on `main` (app), 3 task branch(es)"),
+        "{summary}"
     );
 }
