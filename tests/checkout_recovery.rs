@@ -118,3 +118,26 @@ fn a_crash_before_the_ref_moved_leaves_nothing_to_finish() {
     assert_eq!(porcelain(&repo), "");
     assert!(!repo.path().join(".fleet/pending-checkout.json").exists());
 }
+
+#[test]
+fn the_next_merge_finishes_a_leftover_update_first() {
+    let tasks = [task("app", &[], "write new.txt hello\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    assert_ne!(porcelain(&repo), "");
+
+    // Without an engine start in between (the update failed, or another
+    // process merges): the merge itself finishes what is owed first.
+    let attr = fleetdeck::git::Attribution {
+        task: "app",
+        agent: "sim",
+        attempt: 1,
+        title: "Task app",
+    };
+    let outcome = fleetdeck::git::merge_task(repo.path(), "main", &attr).unwrap();
+    assert!(
+        matches!(outcome, fleetdeck::git::MergeOutcome::AlreadyMerged { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(porcelain(&repo), "");
+}

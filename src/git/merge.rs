@@ -84,11 +84,13 @@ pub enum MergeOutcome {
 /// between computing the merge and moving the ref, recomputes on the new tip,
 /// up to 5 times, then fails with [`GitError::TargetUnstable`]. Someone
 /// else's update of the target is never overwritten. Merges in one process
-/// run one at a time.
+/// run one at a time. A checkout update an earlier merge left pending is
+/// finished first (see [`finish_pending_checkout`](super::finish_pending_checkout)).
 pub fn merge_task(root: &Path, target: &str, attr: &Attribution) -> Result<MergeOutcome, GitError> {
     validate_task_id(attr.task)?;
     let repo = open(root)?;
     let _serial = merge_lock();
+    finish_leftover(&repo)?;
     for _ in 0..MAX_ATTEMPTS {
         let tip = local_branch_tip(&repo, target)?;
         match merge_onto(&repo, target, attr, tip) {
@@ -115,7 +117,18 @@ pub fn merge_task_at(
     validate_task_id(attr.task)?;
     let repo = open(root)?;
     let _serial = merge_lock();
+    finish_leftover(&repo)?;
     merge_onto(&repo, target, attr, expected_tip)
+}
+
+/// Finishes the checkout update of an earlier merge of this repository that
+/// did not complete (its update failed, or the process died before the engine
+/// could finish it), so its files do not count as the user's changes.
+fn finish_leftover(repo: &Repository) -> Result<(), GitError> {
+    if let Some(message) = pending::finish_locked(repo)?.message() {
+        tracing::warn!("{message}");
+    }
+    Ok(())
 }
 
 /// See [`merge_task_at`].
@@ -192,20 +205,35 @@ fn merge_onto(
             &[&ours, &theirs],
         )
         .ctx(|| format!("create the merge commit of {branch}"))?;
-    // The checkout lags behind the ref from the moment it moves until
-    // `apply` is done: record what is owed first.
+    land(repo, target, tip, commit, &tree, &changed, &branch)?;
+    Ok(MergeOutcome::Merged { commit })
+}
+
+/// Moves `target` from `tip` to the merge `commit` and writes the merged
+/// `tree` into the checkout for the `changed` paths (empty when the target is
+/// not checked out). The checkout lags behind the ref from the moment it
+/// moves until it is updated, so what is owed is recorded first.
+fn land(
+    repo: &Repository,
+    target: &str,
+    tip: Oid,
+    commit: Oid,
+    tree: &git2::Tree<'_>,
+    changed: &[String],
+    branch: &str,
+) -> Result<(), GitError> {
     let workdir = repo.workdir().filter(|_| !changed.is_empty());
     if let Some(workdir) = workdir {
         let owed = Pending {
             target: target.to_owned(),
             old_tip: tip.to_string(),
             commit: commit.to_string(),
-            paths: changed.clone(),
+            paths: changed.to_vec(),
         };
         pending::record(workdir, &owed)?;
         pending::crash_point(CrashPoint::Recorded);
     }
-    if let Err(e) = move_target(repo, target, tip, commit, &branch) {
+    if let Err(e) = move_target(repo, target, tip, commit, branch) {
         if let Some(workdir) = workdir {
             pending::clear(workdir)?;
         }
@@ -213,19 +241,19 @@ fn merge_onto(
     }
     pending::crash_point(CrashPoint::RefMoved);
 
-    apply(repo, &tree, &changed).map_err(|source| GitError::CheckoutUpdate {
+    apply(repo, tree, changed).map_err(|source| GitError::CheckoutUpdate {
         target: target.to_owned(),
         commit,
-        files: changed.clone(),
+        files: changed.to_vec(),
         source,
     })?;
     if let Some(workdir) = workdir
         && let Err(e) = pending::clear(workdir)
     {
-        // The merge is complete; the next start finds nothing left to do.
+        // The merge is complete; a later finish finds nothing left to do.
         tracing::warn!("{e}");
     }
-    Ok(MergeOutcome::Merged { commit })
+    Ok(())
 }
 
 /// Moves `target` from `tip` to `commit` by compare-and-swap;

@@ -193,6 +193,16 @@ impl PendingCheckout {
 /// other path is left alone and listed in `kept`. When the target never
 /// moved, the record is just removed.
 pub fn finish_pending_checkout(root: &Path) -> Result<PendingCheckout, GitError> {
+    let repo = open(root)?;
+    let _serial = super::merge::merge_lock();
+    finish_locked(&repo)
+}
+
+/// [`finish_pending_checkout`] for a caller that holds the merge lock.
+pub(crate) fn finish_locked(repo: &Repository) -> Result<PendingCheckout, GitError> {
+    let Some(root) = repo.workdir() else {
+        return Ok(PendingCheckout::None);
+    };
     let path = record_path(root);
     let bytes = match fs::read(&path) {
         Ok(b) => b,
@@ -206,9 +216,7 @@ pub fn finish_pending_checkout(root: &Path) -> Result<PendingCheckout, GitError>
     let pending: Pending = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let oid = |hex: &str| Oid::from_str(hex).map_err(|e| corrupt(e.to_string()));
     let (old_tip, commit) = (oid(&pending.old_tip)?, oid(&pending.commit)?);
-    let repo = open(root)?;
-    let _serial = super::merge::merge_lock();
-    let outcome = finish(&repo, &pending, old_tip, commit)?;
+    let outcome = finish(repo, &pending, old_tip, commit)?;
     clear(root)?;
     Ok(outcome)
 }

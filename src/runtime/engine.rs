@@ -201,26 +201,9 @@ impl Engine {
         let lock = FleetLock::acquire(&fleet_dir)?;
         let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
             .ok_or(EngineError::NoTarget)?;
-        let checkout = git::finish_pending_checkout(&root)?;
-        let notes: Vec<Notification> = checkout
-            .message()
-            .into_iter()
-            .map(|message| {
-                tracing::warn!("{message}");
-                Notification::Warning { message }
-            })
-            .collect();
+        let notes = finish_checkout(&root)?;
         let mut store = Store::open(&fleet_dir)?;
-        if store.is_empty()? {
-            let scan = git::scan_fleet(&root, &target)?;
-            if !scan.is_empty() {
-                return Err(EngineError::LostState {
-                    db: store.path().to_owned(),
-                    found: scan.summary(),
-                    refs: !scan.branches.is_empty() || !scan.saved.is_empty(),
-                });
-            }
-        }
+        refuse_lost_state(&store, &root, &target)?;
         let added = store.import_plan(&config.tasks)?;
         if !added.is_empty() {
             tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
@@ -627,4 +610,36 @@ impl Engine {
         }
         self.agents.clear();
     }
+}
+
+/// Finishes the checkout update of a merge that an earlier process did not
+/// complete; what it did, for the observers. When the engine opens.
+fn finish_checkout(root: &Path) -> Result<Vec<Notification>, EngineError> {
+    let finished = git::finish_pending_checkout(root)?;
+    Ok(finished
+        .message()
+        .into_iter()
+        .map(|message| {
+            tracing::warn!("{message}");
+            Notification::Warning { message }
+        })
+        .collect())
+}
+
+/// [`EngineError::LostState`] when the store holds no fleet but git does
+/// (task merges on `target`, `fleet/*` branches, `refs/fleet/*`). When the
+/// engine opens, before the plan is imported.
+fn refuse_lost_state(store: &Store, root: &Path, target: &str) -> Result<(), EngineError> {
+    if !store.is_empty()? {
+        return Ok(());
+    }
+    let scan = git::scan_fleet(root, target)?;
+    if scan.is_empty() {
+        return Ok(());
+    }
+    Err(EngineError::LostState {
+        db: store.path().to_owned(),
+        found: scan.summary(),
+        refs: !scan.branches.is_empty() || !scan.saved.is_empty(),
+    })
 }
