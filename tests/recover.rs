@@ -109,6 +109,9 @@ fn recover_puts_unmerged_work_in_review_and_lists_unknown_branches() {
     assert!(stdout.contains("idle: queued"), "{stdout}");
     assert!(stdout.contains("ghost"), "{stdout}");
     assert_eq!(repo.task("app")["status"], "review");
+    // `idle` ran once (its transcript is there): its next attempt is number 2.
+    assert!(repo.path().join(".fleet/runs/idle/1.jsonl").exists());
+    assert_eq!(repo.task("idle")["attempts"], 1);
 
     repo.expect(&["approve", "app"], 0);
     assert_eq!(repo.merged_tasks(), ["app"]);

@@ -15,7 +15,7 @@ use super::logging;
 use crate::config::Config;
 use crate::core::{Status, Task, TaskSpec};
 use crate::git::{self, FleetScan};
-use crate::store::{FleetLock, Store, now_ms};
+use crate::store::{FleetLock, Store, now_ms, transcript};
 
 /// Runs `fleetdeck recover [--force]`; the exit code (2 for a bad fleet.toml).
 pub fn main(root: &Path, force: bool) -> i32 {
@@ -73,7 +73,8 @@ fn recover(root: &Path, force: bool) -> Result<Vec<String>, (i32, String)> {
     let mut lines = Vec::new();
     for spec in specs {
         let prior = existing.iter().find(|t| t.spec.id == spec.id);
-        let task = rebuilt(spec, &scan, prior);
+        let on_disk = transcript::last_attempt_on_disk(&fleet_dir, spec.id.as_str());
+        let task = rebuilt(spec, &scan, prior, on_disk);
         if let Some(prior) = prior
             && prior.status != task.status
         {
@@ -109,11 +110,16 @@ fn recover(root: &Path, force: bool) -> Result<Vec<String>, (i32, String)> {
 }
 
 /// The task `spec` as git says it stands. A dropped task stays dropped
-/// unless it was merged.
-fn rebuilt(spec: TaskSpec, scan: &FleetScan, prior: Option<&Task>) -> Task {
+/// unless it was merged. Its attempt count is the highest known to git, the
+/// database (`prior`) or the transcript files (`on_disk`), so the next
+/// attempt overwrites none of them.
+fn rebuilt(spec: TaskSpec, scan: &FleetScan, prior: Option<&Task>, on_disk: u32) -> Task {
     let id = spec.id.as_str().to_owned();
     let mut task = Task::new(spec);
-    task.attempts = scan.last_attempt(&id).max(prior.map_or(0, |p| p.attempts));
+    task.attempts = scan
+        .last_attempt(&id)
+        .max(prior.map_or(0, |p| p.attempts))
+        .max(on_disk);
     let branch = scan.branches.get(&id).filter(|b| b.ahead);
     task.status = if let Some(merged) = scan.merged.get(&id) {
         Status::Done {
