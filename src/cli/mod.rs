@@ -6,6 +6,7 @@ mod doctor;
 mod init;
 mod log;
 mod logging;
+mod recover;
 mod run;
 mod status;
 mod task_cmds;
@@ -89,6 +90,19 @@ enum Cmd {
     },
     /// Print a task's transcript (the latest attempt by default), sanitized.
     Log(log::LogArgs),
+    /// Rebuild a lost or emptied .fleet/fleet.db from git, so no task runs or merges twice.
+    ///
+    /// A task of fleet.toml whose `Fleet-Task` merge is on the target branch's
+    /// first-parent history becomes done; one whose fleet/<id> branch has
+    /// commits of its own goes to review (approve it to merge); any other is
+    /// queued. Task ids that only git knows (branches, refs/fleet/*) are
+    /// listed, not added. Prints one line per task. Refuses a database that
+    /// still holds tasks unless --force.
+    Recover {
+        /// Replace the state of tasks the database already holds with what git says.
+        #[arg(long)]
+        force: bool,
+    },
     /// Create a scratch repository with a small project and a plan of simulated agents, and open the cockpit on it.
     Demo(demo::DemoArgs),
     /// Check that the agent CLIs, git, the terminal and fleet.toml are ready to use.
@@ -174,6 +188,7 @@ pub fn main() -> ExitCode {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
+                Some(Cmd::Recover { force }) => recover::main(&root, force),
                 Some(Cmd::SimAgent { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
             },
         },

@@ -134,6 +134,19 @@ pub enum GitError {
         #[source]
         source: git2::Error,
     },
+    /// Returned when the record of an interrupted checkout update
+    /// (`.fleet/pending-checkout.json`) cannot be read.
+    #[error(
+        "{}: cannot read this record of an interrupted merge ({problem}); check that `git status` \
+         shows no staged reversions of merged files (`git checkout HEAD -- <file>` restores one), then delete it",
+        path.display()
+    )]
+    PendingCheckout {
+        /// The record file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// Attaches a description of the operation to a `git2` or I/O error.

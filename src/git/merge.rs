@@ -5,7 +5,13 @@
 //! merge was computed on; when someone else moved it meanwhile, the merge is
 //! recomputed on the new tip. When the target is checked out in the user's
 //! working tree, the merge is refused if it would touch a file the user
-//! changed, and otherwise applied to exactly the paths it changes.
+//! changed, and otherwise applied to exactly the paths it changes; the
+//! update is recorded durably before the ref moves (`pending`), so a crash in
+//! between is finished on the next start.
+//!
+//! Git is the second source of truth: a task whose `Fleet-Task` merge is on
+//! the target's first-parent history is never merged again, whatever the
+//! database says or its branch holds.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -14,16 +20,14 @@ use git2::{ErrorCode, Index, Oid, Repository, RepositoryState};
 
 use super::checkout::{apply, blocking_paths, target_is_checked_out};
 use super::error::{Context, GitError};
-use super::message::{author, committer, is_task_commit, merge_message};
+use super::history::task_merge;
+use super::message::{author, committer, merge_message};
+use super::pending::{self, CrashPoint, Pending};
 use super::refs::{diff_paths, is_reachable, local_branch_tip};
 use super::{Attribution, open, task_branch, validate_task_id};
 
 /// How many times [`merge_task`] recomputes a merge when the target moves.
 const MAX_ATTEMPTS: u32 = 5;
-
-/// How far back along the target's first parents [`MergeOutcome::AlreadyMerged`]
-/// looks for the task's merge commit.
-const FIRST_PARENT_SEARCH_LIMIT: usize = 10_000;
 
 /// Serializes merges within this process. The compare-and-swap keeps refs
 /// correct without it, but between moving the ref and updating the checkout
@@ -32,7 +36,7 @@ const FIRST_PARENT_SEARCH_LIMIT: usize = 10_000;
 static MERGE_LOCK: Mutex<()> = Mutex::new(());
 
 /// Takes [`MERGE_LOCK`]; a panic in another merge does not poison it for good.
-fn merge_lock() -> MutexGuard<'static, ()> {
+pub(crate) fn merge_lock() -> MutexGuard<'static, ()> {
     MERGE_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -47,11 +51,12 @@ pub enum MergeOutcome {
         /// The merge commit.
         commit: Oid,
     },
-    /// The branch tip was already reachable from the target (e.g. the merge
-    /// finished before a crash, or the branch has no commits of its own):
-    /// nothing was done. `commit` is the newest merge commit carrying
-    /// `Fleet-Task: <id>` on the target's first-parent history, if any, else
-    /// the target tip.
+    /// Nothing was done: a merge commit carrying `Fleet-Task: <id>` is on the
+    /// target's first-parent history (within 10,000 commits; the merge
+    /// finished before a crash, or the database was lost and the task ran
+    /// again), or else the branch tip is already reachable from the target
+    /// (the branch has no commits of its own). `commit` is that newest merge
+    /// commit, else the target tip.
     AlreadyMerged {
         /// The task's merge commit, or the target tip.
         commit: Oid,
@@ -79,11 +84,13 @@ pub enum MergeOutcome {
 /// between computing the merge and moving the ref, recomputes on the new tip,
 /// up to 5 times, then fails with [`GitError::TargetUnstable`]. Someone
 /// else's update of the target is never overwritten. Merges in one process
-/// run one at a time.
+/// run one at a time. A checkout update an earlier merge left pending is
+/// finished first (see [`finish_pending_checkout`](super::finish_pending_checkout)).
 pub fn merge_task(root: &Path, target: &str, attr: &Attribution) -> Result<MergeOutcome, GitError> {
     validate_task_id(attr.task)?;
     let repo = open(root)?;
     let _serial = merge_lock();
+    finish_leftover(&repo)?;
     for _ in 0..MAX_ATTEMPTS {
         let tip = local_branch_tip(&repo, target)?;
         match merge_onto(&repo, target, attr, tip) {
@@ -110,7 +117,18 @@ pub fn merge_task_at(
     validate_task_id(attr.task)?;
     let repo = open(root)?;
     let _serial = merge_lock();
+    finish_leftover(&repo)?;
     merge_onto(&repo, target, attr, expected_tip)
+}
+
+/// Finishes the checkout update of an earlier merge of this repository that
+/// did not complete (its update failed, or the process died before the engine
+/// could finish it), so its files do not count as the user's changes.
+fn finish_leftover(repo: &Repository) -> Result<(), GitError> {
+    if let Some(message) = pending::finish_locked(repo)?.message() {
+        tracing::warn!("{message}");
+    }
+    Ok(())
 }
 
 /// See [`merge_task_at`].
@@ -120,11 +138,13 @@ fn merge_onto(
     attr: &Attribution,
     tip: Oid,
 ) -> Result<MergeOutcome, GitError> {
+    if let Some(commit) = task_merge(repo, tip, attr.task)? {
+        return Ok(MergeOutcome::AlreadyMerged { commit });
+    }
     let branch = task_branch(attr.task);
     let theirs_id = local_branch_tip(repo, &branch)?;
     if is_reachable(repo, tip, theirs_id)? {
-        let commit = find_task_merge(repo, tip, theirs_id, attr.task)?;
-        return Ok(MergeOutcome::AlreadyMerged { commit });
+        return Ok(MergeOutcome::AlreadyMerged { commit: tip });
     }
 
     let ours = repo
@@ -185,6 +205,66 @@ fn merge_onto(
             &[&ours, &theirs],
         )
         .ctx(|| format!("create the merge commit of {branch}"))?;
+    land(repo, target, tip, commit, &tree, &changed, &branch)?;
+    Ok(MergeOutcome::Merged { commit })
+}
+
+/// Moves `target` from `tip` to the merge `commit` and writes the merged
+/// `tree` into the checkout for the `changed` paths (empty when the target is
+/// not checked out). The checkout lags behind the ref from the moment it
+/// moves until it is updated, so what is owed is recorded first.
+fn land(
+    repo: &Repository,
+    target: &str,
+    tip: Oid,
+    commit: Oid,
+    tree: &git2::Tree<'_>,
+    changed: &[String],
+    branch: &str,
+) -> Result<(), GitError> {
+    let workdir = repo.workdir().filter(|_| !changed.is_empty());
+    if let Some(workdir) = workdir {
+        let owed = Pending {
+            target: target.to_owned(),
+            old_tip: tip.to_string(),
+            commit: commit.to_string(),
+            paths: changed.to_vec(),
+        };
+        pending::record(workdir, &owed)?;
+        pending::crash_point(CrashPoint::Recorded);
+    }
+    if let Err(e) = move_target(repo, target, tip, commit, branch) {
+        if let Some(workdir) = workdir {
+            pending::clear(workdir)?;
+        }
+        return Err(e);
+    }
+    pending::crash_point(CrashPoint::RefMoved);
+
+    apply(repo, tree, changed).map_err(|source| GitError::CheckoutUpdate {
+        target: target.to_owned(),
+        commit,
+        files: changed.to_vec(),
+        source,
+    })?;
+    if let Some(workdir) = workdir
+        && let Err(e) = pending::clear(workdir)
+    {
+        // The merge is complete; a later finish finds nothing left to do.
+        tracing::warn!("{e}");
+    }
+    Ok(())
+}
+
+/// Moves `target` from `tip` to `commit` by compare-and-swap;
+/// [`GitError::TargetMoved`] when it no longer points at `tip`.
+fn move_target(
+    repo: &Repository,
+    target: &str,
+    tip: Oid,
+    commit: Oid,
+    branch: &str,
+) -> Result<(), GitError> {
     let target_ref = format!("refs/heads/{target}");
     match repo.reference_matching(
         &target_ref,
@@ -193,21 +273,13 @@ fn merge_onto(
         tip,
         &format!("fleetdeck: merge {branch}"),
     ) {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         Err(e) if e.code() == ErrorCode::Modified => {
             let actual = local_branch_tip(repo, target)?;
-            return Err(moved(target, tip, actual));
+            Err(moved(target, tip, actual))
         }
-        Err(e) => return Err(e).ctx(|| format!("move {target} from {tip} to {commit}")),
+        Err(e) => Err(e).ctx(|| format!("move {target} from {tip} to {commit}")),
     }
-
-    apply(repo, &tree, &changed).map_err(|source| GitError::CheckoutUpdate {
-        target: target.to_owned(),
-        commit,
-        files: changed.clone(),
-        source,
-    })?;
-    Ok(MergeOutcome::Merged { commit })
 }
 
 fn moved(target: &str, expected: Oid, actual: Oid) -> GitError {
@@ -231,30 +303,4 @@ fn conflict_paths(index: &Index) -> Result<Vec<String>, GitError> {
         }
     }
     Ok(files.into_iter().collect())
-}
-
-/// The newest merge commit of `task` on `tip`'s first-parent history, stopping
-/// at `branch_tip` (reached directly means it was never merged by a commit of
-/// ours); `tip` when there is none.
-fn find_task_merge(
-    repo: &Repository,
-    tip: Oid,
-    branch_tip: Oid,
-    task: &str,
-) -> Result<Oid, GitError> {
-    let mut walk = repo.revwalk().ctx(|| "start a history walk")?;
-    walk.push(tip)
-        .and_then(|()| walk.simplify_first_parent())
-        .ctx(|| format!("walk the first-parent history of {tip}"))?;
-    for id in walk.take(FIRST_PARENT_SEARCH_LIMIT) {
-        let id = id.ctx(|| format!("walk the first-parent history of {tip}"))?;
-        if id == branch_tip {
-            break;
-        }
-        let commit = repo.find_commit(id).ctx(|| format!("read commit {id}"))?;
-        if commit.parent_count() >= 2 && is_task_commit(commit.message().ok(), task) {
-            return Ok(id);
-        }
-    }
-    Ok(tip)
 }

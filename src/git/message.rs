@@ -45,13 +45,6 @@ pub fn parse_trailers(message: &str) -> Option<FleetTrailers> {
     })
 }
 
-/// True when `message` carries `Fleet-Task: <task>` (and the other trailers).
-pub(crate) fn is_task_commit(message: Option<&str>, task: &str) -> bool {
-    message
-        .and_then(parse_trailers)
-        .is_some_and(|t| t.task == task)
-}
-
 /// Flattens `text` to one line without angle brackets, so it is safe in a
 /// subject, a trailer value and a signature name; `fallback` when empty.
 fn one_line(text: &str, fallback: &str) -> String {
@@ -169,6 +162,6 @@ mod tests {
     #[test]
     fn user_messages_have_no_trailers() {
         assert_eq!(parse_trailers("fix a bug\n\nSigned-off-by: me\n"), None);
-        assert!(!is_task_commit(Some("plain"), "x"));
+        assert_eq!(parse_trailers("plain"), None);
     }
 }

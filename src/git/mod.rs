@@ -16,6 +16,8 @@
 //!   [`interrupted_ref`]): work saved by [`save_and_reset`].
 //! - `refs/fleet/stale/<id>/<unix-time>`: an old `fleet/<id>` tip saved when
 //!   the branch was moved to start the task afresh.
+//! - `<root>/.fleet/pending-checkout.json`: exists only while a merge updates
+//!   the user's checkout (or after a crash in the middle of it).
 //!
 //! Modules:
 //! - `error`: [`GitError`] and the context helpers.
@@ -26,13 +28,19 @@
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
 //! - `checkout`: refusing or applying a merge in the user's checkout.
+//! - `pending`: the durable record of a checkout update in flight, finished
+//!   after a crash ([`finish_pending_checkout`]).
+//! - `history`: what git remembers of a fleet without the database: task
+//!   merges on the target, `fleet/*` branches, saved refs ([`scan_fleet`]).
 
 mod checkout;
 mod commit;
 mod diff;
 pub mod error;
+mod history;
 mod merge;
 mod message;
+mod pending;
 mod refs;
 mod worktree;
 
@@ -44,8 +52,10 @@ pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
 pub use diff::{FileChange, task_changes, worktree_changed_paths};
 pub use error::GitError;
 pub use git2::Oid;
+pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
 pub use message::{FleetTrailers, parse_trailers};
+pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
 pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree};
 

@@ -40,7 +40,31 @@ pub enum EngineError {
         "HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml"
     )]
     NoTarget,
+    /// The database holds no fleet, but git holds one: starting afresh would
+    /// run and merge that work again.
+    #[error(
+        "{} holds no tasks, but this repository has fleet history: {found}; starting a new fleet \
+         would run and merge that work again. Run `fleetdeck recover` to rebuild the state from \
+         git (merged tasks become done, branches with work go to review, the rest of fleet.toml \
+         is queued).{}",
+        db.display(),
+        if *refs { DISCARD_HINT } else { "" }
+    )]
+    LostState {
+        /// The database file.
+        db: PathBuf,
+        /// What git holds, in one sentence.
+        found: String,
+        /// True when there are `fleet/*` branches or `refs/fleet/*` refs to discard.
+        refs: bool,
+    },
 }
+
+/// How to start a new fleet over an old one's branches and refs instead of recovering it.
+const DISCARD_HINT: &str = " To discard the old branches and saved refs instead: \
+    `rm -rf .fleet/worktrees && git worktree prune && git for-each-ref --format='delete %(refname)' \
+    refs/fleet refs/heads/fleet | git update-ref --stdin` (tasks already merged stay merged and \
+    are never merged again).";
 
 impl EngineError {
     /// The process exit code for this error: 2 for a configuration the user must fix.
@@ -145,6 +169,9 @@ pub struct Engine {
     /// When the scheduler asked to be ticked next (Unix ms).
     pub(super) wake_at: Option<i64>,
     pub(super) started: bool,
+    /// Told to every observer when it subscribes (what opening finished, e.g.
+    /// an interrupted checkout update).
+    pub(super) notes: Vec<Notification>,
 }
 
 impl Engine {
@@ -174,7 +201,9 @@ impl Engine {
         let lock = FleetLock::acquire(&fleet_dir)?;
         let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
             .ok_or(EngineError::NoTarget)?;
+        let notes = finish_checkout(&root)?;
         let mut store = Store::open(&fleet_dir)?;
+        refuse_lost_state(&store, &root, &target)?;
         let added = store.import_plan(&config.tasks)?;
         if !added.is_empty() {
             tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
@@ -236,6 +265,7 @@ impl Engine {
             removals: 0,
             wake_at: None,
             started: false,
+            notes,
         })
     }
 
@@ -248,6 +278,9 @@ impl Engine {
     /// A stream of everything that happens from now on.
     pub fn subscribe(&mut self) -> mpsc::UnboundedReceiver<Notification> {
         let (tx, rx) = mpsc::unbounded_channel();
+        for note in &self.notes {
+            let _ = tx.send(note.clone());
+        }
         self.observers.push(tx);
         rx
     }
@@ -577,4 +610,36 @@ impl Engine {
         }
         self.agents.clear();
     }
+}
+
+/// Finishes the checkout update of a merge that an earlier process did not
+/// complete; what it did, for the observers. When the engine opens.
+fn finish_checkout(root: &Path) -> Result<Vec<Notification>, EngineError> {
+    let finished = git::finish_pending_checkout(root)?;
+    Ok(finished
+        .message()
+        .into_iter()
+        .map(|message| {
+            tracing::warn!("{message}");
+            Notification::Warning { message }
+        })
+        .collect())
+}
+
+/// [`EngineError::LostState`] when the store holds no fleet but git does
+/// (task merges on `target`, `fleet/*` branches, `refs/fleet/*`). When the
+/// engine opens, before the plan is imported.
+fn refuse_lost_state(store: &Store, root: &Path, target: &str) -> Result<(), EngineError> {
+    if !store.is_empty()? {
+        return Ok(());
+    }
+    let scan = git::scan_fleet(root, target)?;
+    if scan.is_empty() {
+        return Ok(());
+    }
+    Err(EngineError::LostState {
+        db: store.path().to_owned(),
+        found: scan.summary(),
+        refs: !scan.branches.is_empty() || !scan.saved.is_empty(),
+    })
 }

@@ -196,6 +196,20 @@ impl Store {
         Ok(added)
     }
 
+    /// True when the database holds no fleet: no task, no attempt, no
+    /// imported plan entry and no `recovered` mark (a new file, or one
+    /// emptied or recreated). Checked by the engine before it imports the plan.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.sql(|c| {
+            c.query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM tasks) AND NOT EXISTS (SELECT 1 FROM attempts)
+                 AND NOT EXISTS (SELECT 1 FROM imported) AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'recovered')",
+                [],
+                |r| r.get(0),
+            )
+        })
+    }
+
     /// A value from the key/value table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.sql(|c| {

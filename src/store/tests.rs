@@ -144,3 +144,25 @@ fn two_stores_open_the_same_new_database() {
         h.join().unwrap().unwrap();
     }
 }
+
+#[test]
+fn a_store_is_empty_by_content_not_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    assert!(store.is_empty().unwrap(), "a new file holds no fleet");
+    store.set_fleet_paused(true).unwrap();
+    assert!(store.is_empty().unwrap(), "settings alone are no fleet");
+    store.import_plan(&[spec("a")]).unwrap();
+    assert!(!store.is_empty().unwrap());
+
+    // Only the imported mark left (the task row deleted by hand): not empty.
+    store.sql(|c| c.execute("DELETE FROM tasks", [])).unwrap();
+    assert!(!store.is_empty().unwrap());
+    store
+        .sql(|c| c.execute("DELETE FROM imported", []))
+        .unwrap();
+    assert!(store.is_empty().unwrap());
+    // A recovered fleet with nothing to recover is not new either.
+    store.set_meta("recovered", "1").unwrap();
+    assert!(!store.is_empty().unwrap());
+}

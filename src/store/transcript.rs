@@ -69,6 +69,24 @@ pub fn relative_path(task: &str, attempt: u32) -> PathBuf {
         .join(format!("{attempt}.jsonl"))
 }
 
+/// The highest attempt number with a transcript file of `task` under
+/// `fleet_dir` (`runs/<task>/<n>.jsonl`); 0 when there is none. Read by
+/// `fleetdeck recover`, so a rebuilt task's next attempt does not overwrite
+/// an old transcript.
+pub fn last_attempt_on_disk(fleet_dir: &Path, task: &str) -> u32 {
+    let Ok(entries) = std::fs::read_dir(fleet_dir.join("runs").join(task)) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            name.to_str()?.strip_suffix(".jsonl")?.parse::<u32>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Appends lines to one attempt's transcript.
 pub struct Writer {
     file: File,

@@ -1,0 +1,143 @@
+//! A merge killed between moving the target ref and updating the user's
+//! checkout is finished by the next start: `git status` is clean again, later
+//! merges go through, and an edit the user made meanwhile is kept.
+//!
+//! The kill comes from the crash hook of the git layer
+//! (`FLEETDECK_CRASH_AT=merge-ref-moved`: SIGKILL right after the ref moved).
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::*;
+
+fn config(tasks: &[String]) -> String {
+    format!("[fleet]\nmax_parallel = 1\n{SIM_PROFILE}{}", tasks.concat())
+}
+
+/// `git status --porcelain` of the user's checkout, by the real git CLI.
+fn porcelain(repo: &TestRepo) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo.path())
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Runs the fleet until the first merge reaches `point` of the crash hook,
+/// where the process SIGKILLs itself.
+fn crash_at(repo: &TestRepo, point: &str) {
+    let out = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .env("FLEETDECK_CRASH_AT", point)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed: {}", text(&out.stderr));
+}
+
+/// Runs the fleet until the first merge has moved `main`, then SIGKILLs it.
+fn crash_after_the_ref_moved(repo: &TestRepo) {
+    crash_at(repo, "merge-ref-moved");
+    let record = repo.path().join(".fleet/pending-checkout.json");
+    let mode = std::fs::metadata(record).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the record is private");
+}
+
+#[test]
+fn an_interrupted_checkout_update_is_finished_on_the_next_start() {
+    let tasks = [
+        task("app", &[], "write new.txt hello\\n\nappend a.txt app\\n"),
+        task("next", &["app"], "append new.txt world\\n"),
+    ];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    assert_eq!(repo.merged_tasks(), ["app"]);
+    // The crash left main's merge looking reverted in the checkout.
+    assert_ne!(porcelain(&repo), "");
+
+    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("finished updating your checkout"),
+        "{stderr}"
+    );
+    assert_eq!(repo.merged_tasks(), ["app", "next"]);
+    assert_eq!(porcelain(&repo), "", "the checkout must be clean");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("new.txt")).unwrap(),
+        "hello\nworld\n"
+    );
+    assert!(!repo.path().join(".fleet/pending-checkout.json").exists());
+}
+
+#[test]
+fn an_edit_made_after_the_crash_is_not_clobbered() {
+    let tasks = [task(
+        "app",
+        &[],
+        "write new.txt hello\\n\nappend a.txt app\\n",
+    )];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    std::fs::write(repo.path().join("a.txt"), "the user's edit\n").unwrap();
+
+    // A one-shot command opens the engine too, and finishes the update
+    // (`retry` itself is refused: the task is merging).
+    repo.expect(&["retry", "app"], 1);
+    let log = std::fs::read_to_string(repo.path().join(".fleet/fleetdeck.log")).unwrap();
+    assert!(
+        log.contains("left alone because you changed them since: a.txt"),
+        "{log}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "the user's edit\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("new.txt")).unwrap(),
+        "hello\n"
+    );
+    let status = porcelain(&repo);
+    assert!(!status.contains("new.txt"), "{status}");
+    assert!(status.contains("a.txt"), "{status}");
+}
+
+#[test]
+fn a_crash_before_the_ref_moved_leaves_nothing_to_finish() {
+    let tasks = [task("app", &[], "write new.txt hello\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_at(&repo, "merge-recorded");
+    assert_eq!(repo.merged_tasks(), Vec::<String>::new());
+
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert_eq!(repo.merged_tasks(), ["app"]);
+    assert_eq!(porcelain(&repo), "");
+    assert!(!repo.path().join(".fleet/pending-checkout.json").exists());
+}
+
+#[test]
+fn the_next_merge_finishes_a_leftover_update_first() {
+    let tasks = [task("app", &[], "write new.txt hello\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    assert_ne!(porcelain(&repo), "");
+
+    // Without an engine start in between (the update failed, or another
+    // process merges): the merge itself finishes what is owed first.
+    let attr = fleetdeck::git::Attribution {
+        task: "app",
+        agent: "sim",
+        attempt: 1,
+        title: "Task app",
+    };
+    let outcome = fleetdeck::git::merge_task(repo.path(), "main", &attr).unwrap();
+    assert!(
+        matches!(outcome, fleetdeck::git::MergeOutcome::AlreadyMerged { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(porcelain(&repo), "");
+}
