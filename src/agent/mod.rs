@@ -24,6 +24,7 @@ mod gemini;
 mod json;
 mod opencode;
 mod text;
+pub mod usage;
 
 pub use aider::AiderParser;
 pub use claude::ClaudeParser;
@@ -33,6 +34,7 @@ pub use format::{Format, UnknownFormat};
 pub use gemini::GeminiParser;
 pub use opencode::OpencodeParser;
 pub use text::TextParser;
+pub use usage::{UsageAnomaly, check_usage};
 
 /// Turns one agent CLI's stdout into [`AgentEvent`]s and its end into a [`Verdict`].
 pub trait OutputParser: Send {
