@@ -142,3 +142,58 @@ fn aider_giving_up_on_rate_limits_is_parked_not_merged() {
     assert!(repo.merged_tasks().is_empty(), "{stdout}");
     assert!(stdout.contains("rate limited"), "{stdout}");
 }
+
+#[test]
+fn a_burst_of_output_is_capped_in_the_file_but_parsed_whole() {
+    // ~80 MB of lines the Claude parser skips, between the recorded run's
+    // start and its final result (which carries the usage): over the
+    // default cap of 64 MiB.
+    let fixture = here("tests/fixtures/agents/claude-stream.jsonl");
+    let pad = "x".repeat(1000);
+    let script = format!(
+        "echo hi > hello.txt; head -n -1 {fixture:?}; yes '{{\"type\":\"keep_alive\",\"pad\":\"{pad}\"}}' | head -n 80000; tail -n 1 {fixture:?}"
+    );
+    let repo = script_task("", "commands = []", "claude", &script, "");
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    let t = repo.task("t");
+    assert_eq!(t["status"], "done", "{t}");
+    assert_eq!(t["tokens"], 2480, "the usage of the last line counted: {t}");
+    assert!(
+        (t["cost_usd"].as_f64().unwrap() - 0.0112).abs() < 1e-9,
+        "{t}"
+    );
+
+    let path = repo.path().join(".fleet/runs/t/1.jsonl");
+    let size = std::fs::metadata(&path).unwrap().len();
+    let cap = 64 << 20;
+    assert!(size <= cap + (1 << 20), "{size} bytes for a cap of {cap}");
+    let file = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = file.lines().collect();
+    assert!(lines[1].contains("system"), "the head: {}", lines[1]);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("transcript cut here: "))
+            .count(),
+        1
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("total_cost_usd")),
+        "the tail keeps the result line"
+    );
+    let ended = lines
+        .iter()
+        .rposition(|l| l.contains("agent ended"))
+        .unwrap();
+    let result = lines
+        .iter()
+        .rposition(|l| l.contains("total_cost_usd"))
+        .unwrap();
+    assert!(result < ended, "the last line before the end note is kept");
+    let log = text(&repo.expect(&["log", "t"], 0).stdout);
+    assert!(
+        log.contains("transcript cut here: "),
+        "{}",
+        &log[log.len().saturating_sub(2000)..]
+    );
+}

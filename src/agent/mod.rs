@@ -69,3 +69,13 @@ pub fn parser_for(format: Format) -> Box<dyn OutputParser> {
         Format::Text => Box::new(TextParser::new()),
     }
 }
+
+/// Where a transcript was cut (its middle left out to keep it under its
+/// cap): returns the events `parser` still held and puts a fresh parser for
+/// `format` in its place, so the tail is not joined to what came before the
+/// cut (a half-streamed message, a tool call whose result was cut).
+pub fn restart_after_cut(parser: &mut Box<dyn OutputParser>, format: Format) -> Vec<AgentEvent> {
+    let held = parser.finish();
+    *parser = parser_for(format);
+    held
+}

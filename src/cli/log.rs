@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 
-use crate::agent::{AgentEvent, parser_for};
+use crate::agent::{AgentEvent, parser_for, restart_after_cut};
 use crate::sanitize::sanitize;
 use crate::store::transcript::{self, Stream};
 use crate::store::{DB_FILE, Store};
@@ -92,6 +92,14 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             Stream::Fleet => "fleet ",
             Stream::Verify => "verify ",
         };
+        if transcript::is_cut_marker(line) && !args.raw {
+            // The middle of a capped transcript is missing: the tail parses afresh.
+            for event in restart_after_cut(&mut parser, format) {
+                if let Some(text) = render(&event) {
+                    println!("{stamp} {text}");
+                }
+            }
+        }
         if args.raw || line.s != Stream::Out {
             println!("{stamp} {tag}{}", sanitize(&line.l));
             continue;
