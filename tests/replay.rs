@@ -151,8 +151,12 @@ fn an_authentication_failure_parks_the_profile_and_says_so() {
         row.contains("agent `a` cannot be used") && row.contains("fix it"),
         "{row}"
     );
-    // The mark lives with the engine, not in the state: the next run tries again.
-    assert!(t["reason"].is_null(), "{t}");
+    // `status` after the run says why it waits, in the cockpit's words.
+    let reason = t["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("agent `a` cannot be used: ") && reason.contains("press t"),
+        "{t}"
+    );
 }
 
 #[test]

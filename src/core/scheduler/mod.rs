@@ -404,6 +404,7 @@ impl Scheduler {
             _ => None,
         };
         task.not_before_ms = None;
+        task.unusable_agent = None;
         let request = StartRequest {
             task: task.spec.id.clone(),
             attempt,

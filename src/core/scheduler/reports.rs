@@ -98,8 +98,9 @@ impl Scheduler {
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
                 let agent = task.spec.agent.clone();
+                let reason = first_line(&message);
+                task.unusable_agent = Some(reason.clone());
                 if !self.fleet.unusable.contains_key(&agent) {
-                    let reason = first_line(&message);
                     self.fleet.unusable.insert(agent.clone(), reason.clone());
                     out.record(Actor::Engine, Event::AgentUnusable { agent, reason });
                 }

@@ -165,6 +165,25 @@ fn an_auth_failure_stops_that_profile_and_says_so_once() {
         }
     )));
     assert!(starts(&fx).is_empty());
+    // `status` after the engine is gone: a scheduler rebuilt from the saved
+    // tasks still says why a and b wait, in the same words.
+    let saved: Vec<Task> = s.tasks().to_vec();
+    let later = Scheduler::new(
+        limits(2),
+        ["sim".to_string(), "alt".to_string()],
+        saved,
+        false,
+    );
+    let told = later.reason(later.task("a").unwrap()).unwrap_or_default();
+    assert_eq!(
+        told,
+        crate::core::fleet::unusable_reason("sim", "API Error: 401 invalid api key")
+    );
+    assert!(
+        told.contains("fix it") && told.contains("press t"),
+        "{told}"
+    );
+    assert!(later.reason(later.task("b").unwrap()).is_some());
     // The user fixed it.
     let fx = s
         .command(Command::ReviveAgent {
@@ -172,6 +191,7 @@ fn an_auth_failure_stops_that_profile_and_says_so_once() {
         })
         .unwrap();
     assert_eq!(starts(&fx), [("a".into(), 2)]);
+    assert_eq!(s.task("b").unwrap().unusable_agent, None, "revived");
     assert!(
         s.command(Command::ReviveAgent {
             agent: "ghost".into()
