@@ -188,6 +188,11 @@ fn a_rate_limit_parks_the_task_and_only_a_lasting_one_costs_attempts() {
         t["attempts"], 7,
         "five parked attempts plus the two it was allowed"
     );
+    let reason = t["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("failed after 2 counted attempt(s), 7 started in all"),
+        "the reason agrees with the attempts: {reason}"
+    );
 }
 
 #[test]

@@ -107,6 +107,12 @@ fn a_service_that_stays_overloaded_ends_up_costing_attempts() {
         panic!("{:?}", status(&s, "a"))
     };
     assert!(reason.ends_with("still overloaded"), "{reason}");
+    // The numbers agree with the attempts `status` shows (7).
+    assert_eq!(s.task("a").unwrap().attempts, 7);
+    assert!(
+        reason.starts_with("failed after 2 counted attempt(s), 7 started in all"),
+        "{reason}"
+    );
 }
 
 #[test]
