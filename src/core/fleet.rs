@@ -210,6 +210,13 @@ impl Fleet {
     /// Why a task is failed, held or blocked, in words (`now_ms` for times to
     /// come); None when it is simply progressing.
     pub fn reason(&self, task: &Task, now_ms: i64) -> Option<String> {
+        self.reason_when(task, now_ms, self.paused)
+    }
+
+    /// [`Fleet::reason`] for a fleet whose paused flag is `paused`: a
+    /// one-shot command's engine holds the fleet only for itself and reports
+    /// with the fleet's real flag.
+    pub fn reason_when(&self, task: &Task, now_ms: i64, paused: bool) -> Option<String> {
         match &task.status {
             Status::Failed { reason } => Some(reason.clone()),
             Status::Review {
@@ -243,7 +250,7 @@ impl Fleet {
                         "rate limited: retrying in {} s",
                         seconds_until(at, now_ms)
                     ))
-                } else if self.paused && matches!(task.status, Status::Queued { .. }) {
+                } else if paused && matches!(task.status, Status::Queued { .. }) {
                     Some("the fleet is paused".into())
                 } else {
                     None

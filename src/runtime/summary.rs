@@ -1,5 +1,7 @@
-//! What an earlier attempt did, for the prompt of the agent a task is
-//! reassigned to: its last messages and the files it changed.
+//! What an earlier attempt did, for the prompt of a fresh run that
+//! continues it (the task was reassigned, or a reviewer asked for changes
+//! and the session cannot be resumed): its last messages and the files it
+//! changed. The wording fits both: the feedback before it says which.
 
 use std::path::Path;
 
@@ -58,8 +60,7 @@ pub(crate) fn last_messages(path: &Path) -> Vec<String> {
 
 /// The summary appended to the prompt, every line quoted with `> `.
 pub(crate) fn summary(attempt: u32, agent: &str, messages: &[String], files: &[String]) -> String {
-    let mut out =
-        format!("\nWhat attempt {attempt} by `{agent}` did before the task was reassigned:\n");
+    let mut out = format!("\nWhat the previous attempt ({attempt}, by `{agent}`) did:\n");
     if messages.is_empty() {
         out.push_str("> It said nothing.\n");
     } else {
@@ -100,7 +101,7 @@ mod tests {
         );
         assert_eq!(
             s,
-            "\nWhat attempt 2 by `claude` did before the task was reassigned:\n> Its last messages:\n> - I added x\n> - tests fail\n> Files changed so far (in your worktree): a.rs\n"
+            "\nWhat the previous attempt (2, by `claude`) did:\n> Its last messages:\n> - I added x\n> - tests fail\n> Files changed so far (in your worktree): a.rs\n"
         );
         assert!(summary(1, "x", &[], &[]).contains("> It said nothing.\n> It changed no file.\n"));
     }
