@@ -197,3 +197,30 @@ fn a_burst_of_output_is_capped_in_the_file_but_parsed_whole() {
         &log[log.len().saturating_sub(2000)..]
     );
 }
+
+#[test]
+fn a_resumed_codex_attempt_counts_only_its_own_usage() {
+    let stream = here("tests/fixtures/agents/codex-stream.jsonl");
+    let resume = here("tests/fixtures/agents/codex-resume.jsonl");
+    let first = format!("echo one > a.txt; cat {stream:?}");
+    let again = format!("echo two >> a.txt; cat {resume:?}");
+    let plan = format!(
+        "[fleet]\nmax_attempts = 2\n[agents.a]\ncommand = [\"sh\", \"-c\", {first:?}]\nresume_command = [\"sh\", \"-c\", {again:?}, \"{{session}}\"]\nformat = \"codex\"\n\n[[task]]\nid = \"t\"\nagent = \"a\"\nprompt = \"do it\"\n"
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    repo.expect(&["run", "--headless"], 1);
+    assert_eq!(repo.task("t")["status"], "review");
+    repo.expect(&["request-changes", "t", "again"], 0);
+    repo.expect(&["run", "--headless"], 1);
+    let t = repo.task("t");
+    assert_eq!(t["status"], "review", "{t}");
+    // 3,000 + 120 on the first run; the thread's totals 4,500 + 180 after the resumed one.
+    assert_eq!(t["tokens"], 4680, "{t}");
+    // A third attempt on the same thread does not change what the second one shows.
+    repo.expect(&["request-changes", "t", "once more"], 0);
+    repo.expect(&["run", "--headless"], 1);
+    assert_eq!(repo.task("t")["attempts"], 3);
+    let log = text(&repo.expect(&["log", "t", "--attempt", "2"], 0).stdout);
+    assert!(log.contains("usage: 1500 in, 60 out"), "{log}");
+    assert!(!log.contains("usage: 4500 in"), "{log}");
+}

@@ -81,7 +81,17 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         format,
         attempt.outcome.as_deref().unwrap_or("running")
     );
-    let mut parser = parser_for(format);
+    let mut parser = match (format, &attempt.session_id) {
+        // A resumed Codex thread reports its totals: show this attempt's share, as counted.
+        (crate::agent::Format::Codex, Some(session)) => {
+            let base = crate::runtime::session_baseline(&attempts, session, attempt.n);
+            Box::new(crate::agent::CodexParser::resuming(
+                base.input_tokens,
+                base.output_tokens,
+            ))
+        }
+        _ => parser_for(format),
+    };
     let mut last_t = 0;
     for line in &t.lines {
         last_t = line.t;

@@ -53,16 +53,11 @@ impl Engine {
                     if profile.can_resume() && rec.agent == request.agent =>
                 {
                     // Usage already counted on this session (Codex reports thread totals).
-                    let mut baseline = crate::store::Usage::default();
-                    for a in self
+                    let attempts = self
                         .store
                         .attempts(request.task.as_str())
-                        .unwrap_or_default()
-                    {
-                        if a.session_id.as_ref() == Some(session) {
-                            baseline += a.usage;
-                        }
-                    }
+                        .unwrap_or_default();
+                    let baseline = super::session_baseline(&attempts, session, request.attempt);
                     Some(Resume {
                         session: session.clone(),
                         prompt: prompt.clone(),

@@ -58,6 +58,25 @@ pub(crate) fn last_messages(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Usage already reported on agent session `session` by attempts before
+/// attempt `before` (each stored as its own share): what a resumed Codex
+/// thread's cumulative figures must be reduced by to give that attempt's
+/// own usage. Used when the attempt starts and when its transcript is read
+/// back (`fleetdeck log`).
+pub fn session_baseline(
+    attempts: &[crate::store::AttemptRecord],
+    session: &str,
+    before: u32,
+) -> crate::store::Usage {
+    let mut baseline = crate::store::Usage::default();
+    for a in attempts {
+        if a.n < before && a.session_id.as_deref() == Some(session) {
+            baseline += a.usage;
+        }
+    }
+    baseline
+}
+
 /// The summary appended to the prompt, every line quoted with `> `.
 pub(crate) fn summary(attempt: u32, agent: &str, messages: &[String], files: &[String]) -> String {
     let mut out = format!("\nWhat the previous attempt ({attempt}, by `{agent}`) did:\n");
