@@ -307,7 +307,10 @@ fn without_a_resumable_session_the_feedback_comes_with_a_summary() {
         "{second}"
     );
     assert!(second.contains("> rename it"), "{second}");
-    assert!(second.contains("What attempt 1 by `a` did"), "{second}");
+    assert!(
+        second.contains("What the previous attempt (1, by `a`) did:"),
+        "{second}"
+    );
     assert!(
         second.contains("> - I changed work.txt (run 1)."),
         "{second}"
