@@ -5,7 +5,9 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use git2::Repository;
 
 use super::error::{Context, GitError};
 use super::open;
@@ -26,15 +28,8 @@ pub fn exclude_patterns(root: &Path, patterns: &[String]) -> Result<(), GitError
         return Ok(());
     }
     let repo = open(root)?;
-    let info = repo.commondir().join("info");
     let _guard = EXCLUDE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    fs::create_dir_all(&info).ctx(|| format!("create {}", info.display()))?;
-    let exclude = info.join("exclude");
-    let content = match fs::read_to_string(&exclude) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).ctx(|| format!("read {}", exclude.display())),
-    };
+    let (exclude, content) = read_info_exclude(&repo)?;
     let present: Vec<&str> = content.lines().map(str::trim).collect();
     let missing: Vec<&str> = patterns
         .iter()
@@ -67,4 +62,18 @@ pub fn exclude_patterns(root: &Path, patterns: &[String]) -> Result<(), GitError
                 exclude.display()
             )
         })
+}
+
+/// The path of the repository's `info/exclude` (in the common directory,
+/// `info/` created when missing) and its text (empty when there is none).
+pub(super) fn read_info_exclude(repo: &Repository) -> Result<(PathBuf, String), GitError> {
+    let info = repo.commondir().join("info");
+    fs::create_dir_all(&info).ctx(|| format!("create {}", info.display()))?;
+    let exclude = info.join("exclude");
+    let content = match fs::read_to_string(&exclude) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).ctx(|| format!("read {}", exclude.display())),
+    };
+    Ok((exclude, content))
 }
