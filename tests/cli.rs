@@ -47,6 +47,9 @@ fn added_tasks_run_after_their_dependencies() {
         0,
     );
     assert_eq!(repo.task("extra")["title"], "Extra work");
+    let out = repo.expect(&["add", "more", "--prompt", "write more.txt 3\\n"], 0);
+    let said = text(&out.stdout);
+    assert!(!said.contains("paused"), "the fleet is not paused: {said}");
     assert_eq!(repo.task("extra")["reason"], "waiting for base");
     let out = repo.fleetdeck(&["add", "extra", "--prompt", "again"]);
     assert_ne!(out.status.code(), Some(0));
@@ -63,7 +66,12 @@ fn added_tasks_run_after_their_dependencies() {
     );
     repo.expect(&["add", "Bad", "--prompt", "p"], 2);
     repo.expect(&["run", "--headless", "--auto-approve"], 0);
-    assert_eq!(repo.merged_tasks(), ["base", "extra"]);
+    let merged = repo.merged_tasks();
+    let pos = |t: &str| merged.iter().position(|m| m == t);
+    assert!(
+        pos("more").is_some() && pos("base") < pos("extra"),
+        "{merged:?}"
+    );
 }
 
 #[test]
@@ -72,13 +80,21 @@ fn request_changes_sends_the_feedback_to_the_next_attempt() {
     let repo = TestRepo::new(&plan(&[task("a", &[], script)]), &[]);
     repo.expect(&["run", "--headless"], 1);
     assert_eq!(repo.task("a")["status"], "review");
-    repo.expect(&["request-changes", "a", "please", "say", "second"], 0);
+    let out = repo.expect(&["request-changes", "a", "please", "say", "second"], 0);
+    let said = text(&out.stdout);
+    assert!(!said.contains("paused"), "the fleet is not paused: {said}");
     assert_eq!(repo.task("a")["status"], "queued");
     repo.expect(&["run", "--headless", "--auto-approve"], 0);
     let prompts = repo.prompts("a");
     assert!(
         prompts[1].contains("asks for changes:\n> please say second"),
         "{}",
+        prompts[1]
+    );
+    assert!(
+        !prompts[1].contains("reassigned")
+            && prompts[1].contains("What the previous attempt (1, by `sim`) did:"),
+        "not reassigned: {}",
         prompts[1]
     );
     assert_eq!(

@@ -293,7 +293,7 @@ async fn a_reassigned_task_tells_the_new_agent_what_the_last_one_did() {
         "{second}"
     );
     assert!(
-        second.contains("What attempt 1 by `sim` did before the task was reassigned:"),
+        second.contains("What the previous attempt (1, by `sim`) did:"),
         "{second}"
     );
     assert!(

@@ -926,3 +926,103 @@ fn lookups_and_changed_files() {
     Repository::init_opts(dir.path(), &opts).unwrap();
     assert_eq!(git::current_branch(dir.path()).unwrap(), None);
 }
+
+// ---------------------------------------------------------------- excludes
+
+fn excludes() -> Vec<String> {
+    vec![".aider*".to_owned(), "scratch/".to_owned()]
+}
+
+#[test]
+fn excluded_untracked_files_stay_out_of_the_commit_but_tracked_ones_stay_tracked() {
+    let f = Fixture::new();
+    // `.aider.conf.yml` is the project's own, tracked on main: it stays tracked.
+    fs::write(f.root.join(".aider.conf.yml"), "model: x\n").unwrap();
+    commit_all(&f.repo(), "track the aider config");
+    let wt = ensure_worktree(&f.root, "t1", "main").unwrap();
+    let p = &wt.path;
+    fs::create_dir_all(p.join("src")).unwrap();
+    fs::write(p.join("src/x.rs"), "fn x() {}\n").unwrap();
+    fs::write(p.join(".aider.chat.history.md"), "# chat\n").unwrap();
+    fs::write(p.join(".aider.input.history"), "create x\n").unwrap();
+    fs::create_dir_all(p.join(".aider.tags.cache.v4")).unwrap();
+    fs::write(p.join(".aider.tags.cache.v4/cache.db"), "db").unwrap();
+    fs::create_dir_all(p.join("scratch")).unwrap();
+    fs::write(p.join("scratch/notes"), "n\n").unwrap();
+    fs::write(p.join(".aider.conf.yml"), "model: y\n").unwrap();
+
+    let outcome = git::commit_attempt_excluding(&f.root, wt.head, &attr("t1"), &excludes());
+    let Ok(CommitOutcome::Committed(id)) = outcome else {
+        panic!("expected a commit, got {outcome:?}");
+    };
+    let repo = f.repo();
+    assert_eq!(
+        tree_file(&repo, id, "src/x.rs").as_deref(),
+        Some("fn x() {}\n")
+    );
+    assert_eq!(
+        tree_file(&repo, id, ".aider.conf.yml").as_deref(),
+        Some("model: y\n")
+    );
+    for gone in [
+        ".aider.chat.history.md",
+        ".aider.input.history",
+        ".aider.tags.cache.v4/cache.db",
+        "scratch/notes",
+    ] {
+        assert_eq!(tree_file(&repo, id, gone), None, "{gone} was committed");
+    }
+    // Calling again (a gate that crashed after committing) finds the same commit.
+    let again = git::commit_attempt_excluding(&f.root, wt.head, &attr("t1"), &excludes());
+    assert_eq!(again.unwrap(), CommitOutcome::Committed(id));
+}
+
+#[test]
+fn a_worktree_with_only_excluded_files_has_no_changes() {
+    let f = Fixture::new();
+    let wt = ensure_worktree(&f.root, "t1", "main").unwrap();
+    fs::write(wt.path.join(".aider.chat.history.md"), "# chat\n").unwrap();
+    fs::write(wt.path.join(".aider.input.history"), "x\n").unwrap();
+    let outcome = git::commit_attempt_excluding(&f.root, wt.head, &attr("t1"), &excludes());
+    assert_eq!(outcome.unwrap(), CommitOutcome::NoChanges);
+}
+
+#[test]
+fn excluded_files_the_agent_committed_itself_are_taken_out() {
+    let f = Fixture::new();
+    let wt = ensure_worktree(&f.root, "t1", "main").unwrap();
+    fs::write(wt.path.join(".aider.chat.history.md"), "# chat\n").unwrap();
+    fs::write(wt.path.join("new.txt"), "new\n").unwrap();
+    commit_all(&Repository::open(&wt.path).unwrap(), "aider: add new.txt");
+    let outcome = git::commit_attempt_excluding(&f.root, wt.head, &attr("t1"), &excludes());
+    let Ok(CommitOutcome::Committed(id)) = outcome else {
+        panic!("expected a commit, got {outcome:?}");
+    };
+    let repo = f.repo();
+    assert_eq!(tree_file(&repo, id, "new.txt").as_deref(), Some("new\n"));
+    assert_eq!(tree_file(&repo, id, ".aider.chat.history.md"), None);
+}
+
+#[test]
+fn exclude_patterns_are_appended_to_info_exclude_once() {
+    let f = Fixture::new();
+    ensure_excluded(&f.root).unwrap();
+    git::exclude_patterns(&f.root, &excludes()).unwrap();
+    git::exclude_patterns(&f.root, &excludes()).unwrap();
+    let text = fs::read_to_string(f.root.join(".git/info/exclude")).unwrap();
+    assert_eq!(text.matches(".aider*").count(), 1, "{text}");
+    assert_eq!(text.matches("scratch/").count(), 1, "{text}");
+    assert!(text.contains("/.fleet/"), "{text}");
+    // The agent's own `git status` in its worktree no longer sees them.
+    let wt = ensure_worktree(&f.root, "t1", "main").unwrap();
+    fs::write(wt.path.join(".aider.input.history"), "x\n").unwrap();
+    let wt_repo = Repository::open(&wt.path).unwrap();
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true);
+    let statuses = wt_repo.statuses(Some(&mut opts)).unwrap();
+    let seen: Vec<String> = statuses
+        .iter()
+        .filter_map(|s| s.path().ok().map(str::to_owned))
+        .collect();
+    assert!(seen.is_empty(), "{seen:?}");
+}

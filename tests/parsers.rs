@@ -171,7 +171,7 @@ fn every_fixture_parses_and_json_lines_are_all_understood() {
             assert!(!text.contains("\\u001b"), "{name}: escape left in {text}");
         }
     }
-    assert_eq!(seen, 25, "stdout fixtures found");
+    assert_eq!(seen, 27, "stdout fixtures found");
 }
 
 #[test]
@@ -659,6 +659,87 @@ fn aider_output() {
     assert_eq!(p.tool_calls(), vec![("edit", "hello.txt")]);
     assert_eq!(p.usages(), vec![(2300, 24, None)]);
     assert_eq!(p.verdict(Some(0), ""), Verdict::Success);
+}
+
+#[test]
+fn aider_giving_up_on_authentication_is_an_auth_failure_despite_exit_0() {
+    let p = parse("aider-auth-stdout.txt");
+    let verdict = p.verdict(Some(0), "");
+    let (class, message) = failure(&verdict);
+    assert_eq!(class, FailureClass::Auth, "{message}");
+    assert!(
+        message.starts_with("litellm.AuthenticationError: AnthropicException"),
+        "{message}"
+    );
+    assert_eq!(p.usages(), vec![]);
+}
+
+#[test]
+fn aider_giving_up_on_rate_limits_is_a_rate_limit_despite_exit_0() {
+    let p = parse("aider-ratelimit-stdout.txt");
+    let verdict = p.verdict(Some(0), "");
+    let (class, message) = failure(&verdict);
+    assert_eq!(class, FailureClass::RateLimited, "{message}");
+    assert!(message.starts_with("litellm.RateLimitError"), "{message}");
+    let retries =
+        p.count(|e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Retrying in ")));
+    assert_eq!(retries, 8);
+}
+
+#[test]
+fn aider_api_errors_by_exception_name() {
+    let cases = [
+        (
+            "litellm.NotFoundError: OpenAIException - model gpt-x not found",
+            FailureClass::Crash,
+        ),
+        (
+            "litellm.BadRequestError: AnthropicException - {\"type\":\"invalid_request_error\"}",
+            FailureClass::Crash,
+        ),
+        (
+            "litellm.APIConnectionError: OpenAIException - Connection error.",
+            FailureClass::Crash,
+        ),
+        (
+            "litellm.APIError: AnthropicException - Internal server error",
+            FailureClass::Crash,
+        ),
+        (
+            "litellm.ContextWindowExceededError: prompt is too long",
+            FailureClass::Crash,
+        ),
+        (
+            "litellm.InternalServerError: AnthropicException - Overloaded",
+            FailureClass::RateLimited,
+        ),
+        (
+            "litellm.BudgetExceededError: Budget has been exceeded",
+            FailureClass::Auth,
+        ),
+    ];
+    for (line, class) in cases {
+        let mut parser = parser_for(Format::Aider);
+        assert!(
+            matches!(&parser.line(line)[..], [AgentEvent::Error { .. }]),
+            "{line}"
+        );
+        assert_eq!(failure(&parser.verdict(Some(0), "")).0, class, "{line}");
+    }
+    // The context window: aider prints its own message, not the exception.
+    let mut parser = parser_for(Format::Aider);
+    parser.line("Model anthropic/claude-sonnet-4-20250514 has hit a token limit!");
+    assert_eq!(failure(&parser.verdict(Some(0), "")).0, FailureClass::Crash);
+}
+
+#[test]
+fn aider_recovering_from_a_retried_error_succeeds() {
+    let mut parser = parser_for(Format::Aider);
+    parser.line("litellm.RateLimitError: AnthropicException - rate_limit_error");
+    parser.line("Retrying in 0.2 seconds...");
+    parser.line("Tokens: 1.5k sent, 60 received.");
+    parser.line("Applied edit to hello.txt");
+    assert_eq!(parser.verdict(Some(0), ""), Verdict::Success);
 }
 
 #[test]

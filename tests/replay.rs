@@ -151,8 +151,12 @@ fn an_authentication_failure_parks_the_profile_and_says_so() {
         row.contains("agent `a` cannot be used") && row.contains("fix it"),
         "{row}"
     );
-    // The mark lives with the engine, not in the state: the next run tries again.
-    assert!(t["reason"].is_null(), "{t}");
+    // `status` after the run says why it waits, in the cockpit's words.
+    let reason = t["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("agent `a` cannot be used: ") && reason.contains("press t"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -183,6 +187,11 @@ fn a_rate_limit_parks_the_task_and_only_a_lasting_one_costs_attempts() {
     assert_eq!(
         t["attempts"], 7,
         "five parked attempts plus the two it was allowed"
+    );
+    let reason = t["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("failed after 2 counted attempt(s), 7 started in all"),
+        "the reason agrees with the attempts: {reason}"
     );
 }
 
@@ -298,7 +307,10 @@ fn without_a_resumable_session_the_feedback_comes_with_a_summary() {
         "{second}"
     );
     assert!(second.contains("> rename it"), "{second}");
-    assert!(second.contains("What attempt 1 by `a` did"), "{second}");
+    assert!(
+        second.contains("What the previous attempt (1, by `a`) did:"),
+        "{second}"
+    );
     assert!(
         second.contains("> - I changed work.txt (run 1)."),
         "{second}"

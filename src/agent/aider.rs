@@ -6,7 +6,9 @@
 //! | `Commit <hash> <message>` | `Notice` |
 //! | `Tokens: 2.4k sent, 80 received. Cost: $0.01 message, $0.02 session.` | `Usage` |
 //! | `Aider v...`, `Model: ...`, `Git repo: ...`, `Repo-map: ...` | `Notice` |
-//! | `litellm.<Something>Error: ...`, `Error: ...` | `Error` |
+//! | `litellm.<Name>Error: ...` (an API call failed), `Error: ...` | `Error` |
+//! | `Retrying in 0.5 seconds...` (after a retryable API error) | `Notice` |
+//! | `Model ... has hit a token limit!` (context window exceeded) | `Error` |
 //! | any other non-blank line | `Text` (aider's prose, edit blocks and warnings cannot be told apart) |
 //!
 //! **Usage.** Each `Tokens:` line reports one model call: the `sent` figures
@@ -17,12 +19,19 @@
 //! reports one (it prints no `Cost:` when it could not fetch model prices,
 //! as in the fixtures).
 //!
-//! **Verdict.** From the exit code alone; a failure is classified from the
-//! last error line, then stderr.
+//! **Verdict.** aider exits 0 even when it gave up on its model service
+//! (`litellm.AuthenticationError` at once, `litellm.RateLimitError` after
+//! retrying for about a minute): a `litellm.` error or a token-limit error
+//! that no later `Tokens:` line (a model call that worked) followed is a
+//! failure whatever the exit code, classified by the exception's name
+//! ([`api_error_class`]). Otherwise the exit code decides; a failure is
+//! classified from the last error line, then stderr.
 
 use super::OutputParser;
-use super::common::{ARG_MAX, MESSAGE_MAX, exit_verdict, one_line, text_line};
-use super::event::{AgentEvent, Verdict};
+use super::common::{
+    ARG_MAX, MESSAGE_MAX, classify_text, exit_verdict, failure, one_line, text_line,
+};
+use super::event::{AgentEvent, FailureClass, Verdict};
 use crate::sanitize::sanitize;
 
 /// Parser for aider's plain-text output. See the module docs for the mapping.
@@ -32,6 +41,9 @@ pub struct AiderParser {
     output_tokens: u64,
     cost: Option<f64>,
     last_error: Option<String>,
+    /// The API error aider ended on: set by a `litellm.` or token-limit
+    /// error line, cleared by a later `Tokens:` line.
+    gave_up: Option<(FailureClass, String)>,
 }
 
 impl AiderParser {
@@ -68,6 +80,28 @@ impl AiderParser {
             cost_usd: self.cost,
         }
     }
+}
+
+/// The class of a failed API call from litellm's exception name (the
+/// `AuthenticationError` of `litellm.AuthenticationError: ...`), as the other
+/// formats classify the same HTTP errors: authentication and budget errors
+/// make the profile unusable, rate limits park the task, an overloaded
+/// service is a rate limit too, anything else is a crash.
+pub(crate) fn api_error_class(name: &str, line: &str) -> FailureClass {
+    match name {
+        "AuthenticationError" | "PermissionDeniedError" | "BudgetExceededError" => {
+            FailureClass::Auth
+        }
+        "RateLimitError" | "RouterRateLimitError" => FailureClass::RateLimited,
+        _ => classify_text(line).unwrap_or(FailureClass::Crash),
+    }
+}
+
+/// The exception name of a `litellm.<Name>: ...` line.
+fn litellm_exception(line: &str) -> Option<&str> {
+    let (name, _) = line.strip_prefix("litellm.")?.split_once(':')?;
+    let plausible = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric());
+    (plausible && (name.ends_with("Error") || name == "Timeout")).then_some(name)
 }
 
 /// `2.4k` → 2400, `1.2M` → 1 200 000, `80` → 80.
@@ -119,7 +153,25 @@ impl OutputParser for AiderParser {
             return Vec::new();
         }
         if let Some(report) = trimmed.strip_prefix("Tokens: ") {
+            self.gave_up = None; // a model call worked after the error
             return vec![self.tokens(report)];
+        }
+        if trimmed.starts_with("Retrying in ") && trimmed.ends_with("seconds...") {
+            return vec![AgentEvent::Notice {
+                text: one_line(trimmed, MESSAGE_MAX),
+            }];
+        }
+        if let Some(name) = litellm_exception(trimmed) {
+            let text = one_line(trimmed, MESSAGE_MAX);
+            self.gave_up = Some((api_error_class(name, trimmed), text.clone()));
+            self.last_error = Some(text.clone());
+            return vec![AgentEvent::Error { text }];
+        }
+        if trimmed.starts_with("Model ") && trimmed.ends_with("has hit a token limit!") {
+            let text = one_line(trimmed, MESSAGE_MAX);
+            self.gave_up = Some((FailureClass::Crash, text.clone()));
+            self.last_error = Some(text.clone());
+            return vec![AgentEvent::Error { text }];
         }
         if let Some(path) = trimmed.strip_prefix("Applied edit to ") {
             return vec![AgentEvent::ToolCall {
@@ -146,7 +198,10 @@ impl OutputParser for AiderParser {
     }
 
     fn verdict(&self, exit_code: Option<i32>, stderr_tail: &str) -> Verdict {
-        exit_verdict(exit_code, self.last_error.as_deref(), stderr_tail)
+        match &self.gave_up {
+            Some((class, message)) => failure(Some(*class), Some(message), exit_code, stderr_tail),
+            None => exit_verdict(exit_code, self.last_error.as_deref(), stderr_tail),
+        }
     }
 
     /// aider has no session id to resume.

@@ -45,6 +45,20 @@ impl Format {
             Format::Text => "text",
         }
     }
+
+    /// Paths the CLI keeps its own state in inside the working directory
+    /// (gitignore-style patterns): never part of an attempt's commit, and
+    /// added to the repository's `info/exclude` before an agent starts.
+    /// aider writes `.aider.chat.history.md`, `.aider.input.history` and
+    /// `.aider.tags.cache.v4/`.
+    pub fn builtin_excludes(self) -> &'static [&'static str] {
+        match self {
+            Format::Aider => &[".aider*"],
+            Format::Claude | Format::Codex | Format::Gemini | Format::Opencode | Format::Text => {
+                &[]
+            }
+        }
+    }
 }
 
 impl fmt::Display for Format {

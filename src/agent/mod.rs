@@ -25,6 +25,7 @@ mod json;
 mod launch;
 mod opencode;
 mod text;
+pub mod usage;
 
 pub use aider::AiderParser;
 pub use claude::ClaudeParser;
@@ -35,6 +36,7 @@ pub use gemini::GeminiParser;
 pub use launch::{SessionBaseline, isolated_home_env, parser_for_attempt};
 pub use opencode::OpencodeParser;
 pub use text::TextParser;
+pub use usage::{UsageAnomaly, check_usage};
 
 /// Turns one agent CLI's stdout into [`AgentEvent`]s and its end into a [`Verdict`].
 pub trait OutputParser: Send {
@@ -68,4 +70,14 @@ pub fn parser_for(format: Format) -> Box<dyn OutputParser> {
         Format::Aider => Box::new(AiderParser::new()),
         Format::Text => Box::new(TextParser::new()),
     }
+}
+
+/// Where a transcript was cut (its middle left out to keep it under its
+/// cap): returns the events `parser` still held and puts a fresh parser for
+/// `format` in its place, so the tail is not joined to what came before the
+/// cut (a half-streamed message, a tool call whose result was cut).
+pub fn restart_after_cut(parser: &mut Box<dyn OutputParser>, format: Format) -> Vec<AgentEvent> {
+    let held = parser.finish();
+    *parser = parser_for(format);
+    held
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 
-use crate::agent::{AgentEvent, parser_for};
+use crate::agent::{AgentEvent, parser_for, restart_after_cut};
 use crate::sanitize::sanitize;
 use crate::store::transcript::{self, Stream};
 use crate::store::{DB_FILE, Store};
@@ -81,7 +81,17 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         format,
         attempt.outcome.as_deref().unwrap_or("running")
     );
-    let mut parser = parser_for(format);
+    let mut parser = match (format, &attempt.session_id) {
+        // A resumed Codex thread reports its totals: show this attempt's share, as counted.
+        (crate::agent::Format::Codex, Some(session)) => {
+            let base = crate::runtime::session_baseline(&attempts, session, attempt.n);
+            Box::new(crate::agent::CodexParser::resuming(
+                base.input_tokens,
+                base.output_tokens,
+            ))
+        }
+        _ => parser_for(format),
+    };
     let mut last_t = 0;
     for line in &t.lines {
         last_t = line.t;
@@ -92,6 +102,14 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             Stream::Fleet => "fleet ",
             Stream::Verify => "verify ",
         };
+        if transcript::is_cut_marker(line) && !args.raw {
+            // The middle of a capped transcript is missing: the tail parses afresh.
+            for event in restart_after_cut(&mut parser, format) {
+                if let Some(text) = render(&event) {
+                    println!("{stamp} {text}");
+                }
+            }
+        }
         if args.raw || line.s != Stream::Out {
             println!("{stamp} {tag}{}", sanitize(&line.l));
             continue;

@@ -98,14 +98,14 @@ async fn print(mut events: mpsc::UnboundedReceiver<Notification>, json: bool) {
             continue;
         }
         let t = started.elapsed().as_secs_f64();
-        if let Some(text) = describe(&event) {
+        if let Some(text) = describe(&event, now_ms()) {
             println!("[{t:7.1}s] {text}");
         }
     }
 }
 
-/// One line for a state change, or None for events that are not one.
-fn describe(event: &Event) -> Option<String> {
+/// One line for a state change at `now_ms`, or None for events that are not one.
+fn describe(event: &Event, now_ms: i64) -> Option<String> {
     Some(match event {
         Event::Status { task, from, to } => {
             let detail = match to {
@@ -140,14 +140,14 @@ fn describe(event: &Event) -> Option<String> {
             attempt,
             retry_at_ms,
         } => {
-            let secs = (retry_at_ms - now_ms()).max(0) / 1000;
+            let secs = crate::core::fleet::seconds_until(*retry_at_ms, now_ms);
             format!(
                 "{task:<20} attempt {attempt} was rate limited: retrying in {secs} s (not counted as an attempt)"
             )
         }
         Event::AgentUnusable { agent, reason } => format!(
-            "agent `{agent}` cannot be used: {}; its tasks wait (fix it, then run again)",
-            crate::sanitize::sanitize(reason)
+            "{}; its tasks wait",
+            crate::core::fleet::unusable_reason(agent, &crate::sanitize::sanitize(reason))
         ),
         Event::BudgetExceeded {
             task: Some(task),
@@ -162,4 +162,23 @@ fn describe(event: &Event) -> Option<String> {
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_limit_wait_is_rounded_up() {
+        let event = Event::RateLimited {
+            task: crate::core::TaskId::parse("t").unwrap(),
+            attempt: 1,
+            retry_at_ms: 10_000,
+        };
+        let line = |now| describe(&event, now).unwrap();
+        assert!(line(9_000).contains("retrying in 1 s"), "{}", line(9_000));
+        assert!(line(9_001).contains("retrying in 1 s"), "{}", line(9_001));
+        assert!(line(8_999).contains("retrying in 2 s"), "{}", line(8_999));
+        assert!(line(10_500).contains("retrying in 0 s"), "{}", line(10_500));
+    }
 }

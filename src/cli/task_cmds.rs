@@ -243,9 +243,14 @@ fn apply(root: &Path, report: Option<&str>, make: impl FnOnce(&Engine) -> Comman
             eprintln!("fleetdeck: task `{id}` is no longer in the plan");
             return 1;
         };
+        // This engine held the fleet for itself: say where the task stands
+        // in the fleet as it really is (paused or not).
+        let paused = crate::store::Store::open(&root.join(".fleet"))
+            .and_then(|s| s.fleet_paused())
+            .unwrap_or(true);
         let reason = engine
             .scheduler()
-            .reason(task)
+            .reason_when(task, paused)
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         println!("{id}: {}{reason}", task.status);

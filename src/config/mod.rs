@@ -71,7 +71,18 @@ pub struct FleetSection {
     /// Default token limit of each task (a task's own `budget_tokens` overrides it).
     #[serde(default)]
     pub task_budget_tokens: Option<u64>,
+    /// Largest transcript file of one attempt, in MiB: beyond it the middle
+    /// of the output is cut from the file (head and tail kept, the cut said).
+    #[serde(default = "default_transcript_max_mb")]
+    pub transcript_max_mb: u64,
 }
+
+/// A verify command's limit when `[verify] timeout_secs` is not given: 30 minutes.
+pub const DEFAULT_VERIFY_TIMEOUT_SECS: u64 = 30 * 60;
+/// An agent attempt's limit when its profile gives no `timeout_secs`: 60 minutes.
+pub const DEFAULT_AGENT_TIMEOUT_SECS: u64 = 60 * 60;
+/// The transcript cap when `[fleet] transcript_max_mb` is not given: 64 MiB.
+pub const DEFAULT_TRANSCRIPT_MAX_MB: u64 = 64;
 
 /// `[verify]`
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,7 +91,9 @@ pub struct VerifySection {
     /// Shell commands run in the task's worktree after its changes are committed; empty: no gate.
     #[serde(default)]
     pub commands: Vec<String>,
-    /// A verify command running longer than this fails (unset: no limit).
+    /// A verify command running longer than this fails. After loading:
+    /// `None` only when the file says `timeout_secs = 0` (no limit); unset
+    /// means [`DEFAULT_VERIFY_TIMEOUT_SECS`].
     #[serde(default)]
     pub timeout_secs: Option<u64>,
 }
@@ -108,7 +121,9 @@ pub struct AgentProfile {
     /// subcommand, like `codex exec resume {session} {prompt}`).
     #[serde(default)]
     pub resume_command: Option<Vec<String>>,
-    /// An attempt running longer than this is stopped (TERM, grace, KILL) and fails as timed out.
+    /// An attempt running longer than this is stopped (TERM, grace, KILL)
+    /// and fails as timed out. After loading: `None` only when the file says
+    /// `timeout_secs = 0` (no limit); unset means [`DEFAULT_AGENT_TIMEOUT_SECS`].
     #[serde(default)]
     pub timeout_secs: Option<u64>,
     /// A running agent silent for this long is marked stalled on its card.
@@ -125,6 +140,11 @@ pub struct AgentProfile {
     /// Prices to estimate cost when the CLI reports tokens but no cost.
     #[serde(default)]
     pub price: Option<Price>,
+    /// Untracked paths (gitignore-style patterns) never committed from the
+    /// task's worktree, on top of the format's built-ins
+    /// ([`Format::builtin_excludes`]): the agent's own state files.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// US dollars per million tokens.
@@ -147,6 +167,32 @@ impl AgentProfile {
     pub fn can_resume(&self) -> bool {
         self.resume.is_some() || self.resume_command.is_some()
     }
+
+    /// The patterns kept out of this profile's commits: its format's
+    /// built-ins, then the profile's own `exclude`.
+    pub fn excludes(&self) -> Vec<String> {
+        let builtin = self
+            .format
+            .builtin_excludes()
+            .iter()
+            .map(|p| (*p).to_owned());
+        let mut all: Vec<String> = Vec::new();
+        for pattern in builtin.chain(self.exclude.iter().cloned()) {
+            if !all.contains(&pattern) {
+                all.push(pattern);
+            }
+        }
+        all
+    }
+}
+
+/// A configured limit in seconds: unset is `default`, 0 is no limit.
+fn limit_or_default(secs: Option<u64>, default: u64) -> Option<u64> {
+    match secs {
+        None => Some(default),
+        Some(0) => None,
+        Some(s) => Some(s),
+    }
 }
 
 fn default_max_parallel() -> usize {
@@ -160,6 +206,9 @@ fn default_stop_grace() -> f64 {
 }
 fn default_backoff() -> f64 {
     30.0
+}
+fn default_transcript_max_mb() -> u64 {
+    DEFAULT_TRANSCRIPT_MAX_MB
 }
 fn default_format() -> Format {
     Format::Text
@@ -179,6 +228,7 @@ impl Default for FleetSection {
             budget_tokens: None,
             task_budget_usd: None,
             task_budget_tokens: None,
+            transcript_max_mb: default_transcript_max_mb(),
         }
     }
 }
@@ -318,6 +368,12 @@ impl Config {
                 ));
             }
         }
+        if fleet.transcript_max_mb == 0 {
+            problems.push(at(
+                None,
+                "[fleet] transcript_max_mb must be at least 1 (MiB per attempt)".into(),
+            ));
+        }
         if !(fleet.stop_grace_secs.is_finite() && fleet.stop_grace_secs >= 0.0) {
             problems.push(at(
                 None,
@@ -366,15 +422,20 @@ impl Config {
             if profile.resume.is_some() && profile.resume_command.is_some() {
                 complain("give either resume (extra arguments) or resume_command (a whole argv), not both".into());
             }
-            if profile.timeout_secs == Some(0) {
-                complain("timeout_secs must be at least 1 (remove it for no timeout)".into());
-            }
             if profile.home_template.is_some() && !profile.isolate_home {
                 complain("home_template needs isolate_home = true".into());
             }
             if profile.max_parallel == Some(0) {
                 complain("max_parallel must be at least 1 (remove it for no per-agent cap)".into());
             }
+            if let Some(bad) = profile.exclude.iter().find(|p| p.trim().is_empty()) {
+                complain(format!(
+                    "exclude has an empty pattern `{bad}`: give a gitignore-style pattern such as \".aider*\""
+                ));
+            }
+            let mut profile = profile;
+            profile.timeout_secs =
+                limit_or_default(profile.timeout_secs, DEFAULT_AGENT_TIMEOUT_SECS);
             agents.insert(name, profile);
         }
         let default_agent = match &fleet.default_agent {
@@ -441,10 +502,12 @@ impl Config {
             problems.sort_by_key(|p| (p.line.is_none(), p.line, p.col));
             return Err(invalid(problems));
         }
+        let mut verify = raw.verify;
+        verify.timeout_secs = limit_or_default(verify.timeout_secs, DEFAULT_VERIFY_TIMEOUT_SECS);
         Ok(Config {
             path: path.to_owned(),
             fleet,
-            verify: raw.verify,
+            verify,
             agents,
             ui: raw.ui,
             tasks,
@@ -471,6 +534,11 @@ impl Config {
                 task_tokens: self.fleet.task_budget_tokens,
             },
         }
+    }
+
+    /// The transcript cap of one attempt, in bytes.
+    pub fn transcript_max_bytes(&self) -> u64 {
+        self.fleet.transcript_max_mb.saturating_mul(1 << 20)
     }
 
     /// The verify commands for a task: its own override, else `[verify] commands`.

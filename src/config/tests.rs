@@ -213,3 +213,39 @@ fn the_example_names_every_key_action() {
     assert_eq!(c.ui.theme.as_deref(), Some("dark"));
     assert!(c.ui.mouse);
 }
+
+#[test]
+fn limits_have_defaults_and_zero_turns_them_off() {
+    let c = parse(&format!("{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\n")).unwrap();
+    assert_eq!(c.verify.timeout_secs, Some(DEFAULT_VERIFY_TIMEOUT_SECS));
+    assert_eq!(c.verify.timeout_secs, Some(30 * 60));
+    assert_eq!(
+        c.agents["sim"].timeout_secs,
+        Some(DEFAULT_AGENT_TIMEOUT_SECS)
+    );
+    assert_eq!(c.agents["sim"].timeout_secs, Some(60 * 60));
+    assert_eq!(c.fleet.transcript_max_mb, 64);
+    assert_eq!(c.transcript_max_bytes(), 64 << 20);
+
+    let text = format!(
+        "[fleet]\ntranscript_max_mb = 2\n[verify]\ntimeout_secs = 0\n{AGENTS}timeout_secs = 0\n[agents.other]\ncommand = [\"o\"]\ntimeout_secs = 7\n"
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(c.verify.timeout_secs, None, "0 is no limit");
+    assert_eq!(c.agents["sim"].timeout_secs, None, "0 is no limit");
+    assert_eq!(c.agents["other"].timeout_secs, Some(7));
+    assert_eq!(c.transcript_max_bytes(), 2 << 20);
+
+    let e = error("[fleet]\ntranscript_max_mb = 0\n");
+    assert!(e.contains("transcript_max_mb must be at least 1"), "{e}");
+}
+
+#[test]
+fn excludes_join_the_format_builtins_and_the_profile_list() {
+    let text = "[agents.aider]\ncommand = [\"aider\"]\nformat = \"aider\"\nexclude = [\"notes/*.tmp\", \".aider*\"]\n[agents.plain]\ncommand = [\"x\"]\n";
+    let c = parse(text).unwrap();
+    assert_eq!(c.agents["aider"].excludes(), [".aider*", "notes/*.tmp"]);
+    assert!(c.agents["plain"].excludes().is_empty());
+    let e = error("[agents.x]\ncommand = [\"x\"]\nexclude = [\" \"]\n");
+    assert!(e.contains("[agents.x] exclude has an empty pattern"), "{e}");
+}

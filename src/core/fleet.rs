@@ -11,6 +11,21 @@ use super::messages::{Spend, Workspace};
 use super::status::Status;
 use super::task::{TaskId, TaskSpec};
 
+/// Whole seconds from `now_ms` until `at_ms`, rounded up (a wait of 1 ms
+/// to 1 s is "1 s"), 0 once it has passed: how waits are printed.
+pub fn seconds_until(at_ms: i64, now_ms: i64) -> i64 {
+    (at_ms.saturating_sub(now_ms).max(0) + 999) / 1000
+}
+
+/// Why a task waits for profile `agent`, which failed authentication or
+/// billing (`why`), and what to do: the one text the cockpit, `run` and
+/// `status` show.
+pub fn unusable_reason(agent: &str, why: &str) -> String {
+    format!(
+        "agent `{agent}` cannot be used: {why}; fix it (credentials, billing), then press t on the task in the cockpit or run again"
+    )
+}
+
 /// What to do when an agent we asked to stop has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,6 +71,12 @@ pub struct Task {
     /// Set while the agent is paused because the task crossed its budget: why.
     #[serde(default)]
     pub over_budget: Option<String>,
+    /// Set when the task's last attempt found its profile unusable
+    /// (authentication, billing): why, kept with the task so that `status`
+    /// says it after the engine is gone; cleared when an attempt starts or
+    /// the profile is revived.
+    #[serde(default)]
+    pub unusable_agent: Option<String>,
 }
 
 impl Task {
@@ -74,6 +95,7 @@ impl Task {
             not_before_ms: None,
             rate_limits: 0,
             over_budget: None,
+            unusable_agent: None,
         }
     }
 
@@ -188,6 +210,13 @@ impl Fleet {
     /// Why a task is failed, held or blocked, in words (`now_ms` for times to
     /// come); None when it is simply progressing.
     pub fn reason(&self, task: &Task, now_ms: i64) -> Option<String> {
+        self.reason_when(task, now_ms, self.paused)
+    }
+
+    /// [`Fleet::reason`] for a fleet whose paused flag is `paused`: a
+    /// one-shot command's engine holds the fleet only for itself and reports
+    /// with the fleet's real flag.
+    pub fn reason_when(&self, task: &Task, now_ms: i64, paused: bool) -> Option<String> {
         match &task.status {
             Status::Failed { reason } => Some(reason.clone()),
             Status::Review {
@@ -210,17 +239,18 @@ impl Fleet {
                         "agent `{0}` is not defined (add [agents.{0}] to fleet.toml, or reassign the task: r)",
                         task.spec.agent
                     ))
-                } else if let Some(why) = self.unusable.get(&task.spec.agent) {
-                    Some(format!(
-                        "agent `{}` cannot be used: {why} (fix it, then revive it: t)",
-                        task.spec.agent
-                    ))
+                } else if let Some(why) = self
+                    .unusable
+                    .get(&task.spec.agent)
+                    .or(task.unusable_agent.as_ref())
+                {
+                    Some(unusable_reason(&task.spec.agent, why))
                 } else if let Some(at) = task.not_before_ms.filter(|t| *t > now_ms) {
                     Some(format!(
                         "rate limited: retrying in {} s",
-                        (at - now_ms + 999) / 1000
+                        seconds_until(at, now_ms)
                     ))
-                } else if self.paused && matches!(task.status, Status::Queued { .. }) {
+                } else if paused && matches!(task.status, Status::Queued { .. }) {
                     Some("the fleet is paused".into())
                 } else {
                     None

@@ -41,10 +41,25 @@ pub fn commit_attempt(
     base: Oid,
     attr: &Attribution,
 ) -> Result<CommitOutcome, GitError> {
+    commit_attempt_excluding(root, base, attr, &[])
+}
+
+/// [`commit_attempt`], leaving out untracked paths that match one of
+/// `exclude` (gitignore-style patterns: the agent's own state files, see
+/// `AgentProfile::excludes`). A file the repository already tracks stays
+/// tracked and its changes are committed even when a pattern matches it.
+/// A worktree holding nothing but excluded files has
+/// [`CommitOutcome::NoChanges`].
+pub fn commit_attempt_excluding(
+    root: &Path,
+    base: Oid,
+    attr: &Attribution,
+    exclude: &[String],
+) -> Result<CommitOutcome, GitError> {
     let (repo, _) = open_task_worktree(root, attr.task)?;
     let branch_ref = format!("refs/heads/{}", task_branch(attr.task));
     let head = head_commit_id(&repo)?;
-    let tree_id = stage_all(&repo)?;
+    let tree_id = stage_excluding(&repo, base, exclude)?;
     let base_commit = repo
         .find_commit(base)
         .ctx(|| format!("read base commit {base}"))?;
@@ -200,6 +215,40 @@ fn stage_all(repo: &Repository) -> Result<Oid, GitError> {
     index
         .update_all(["*"], None)
         .ctx(|| "stage deleted files")?;
+    index.write().ctx(|| "write the worktree index")?;
+    index.write_tree().ctx(|| "write the staged tree")
+}
+
+/// [`stage_all`] without the paths matching `exclude` that `base` does not
+/// have: untracked ones are skipped (the patterns are in-memory ignore rules
+/// of `repo`), and ones the agent committed by itself are taken out of the
+/// index again. Paths `base` has stay, whatever the patterns.
+fn stage_excluding(repo: &Repository, base: Oid, exclude: &[String]) -> Result<Oid, GitError> {
+    if exclude.is_empty() {
+        return stage_all(repo);
+    }
+    repo.add_ignore_rule(&exclude.join("\n"))
+        .ctx(|| format!("use the exclude patterns {exclude:?}"))?;
+    let staged = stage_all(repo)?;
+    let base_tree = repo
+        .find_commit(base)
+        .and_then(|c| c.tree())
+        .ctx(|| format!("read the tree of base commit {base}"))?;
+    let mut index = repo.index().ctx(|| "open the worktree index")?;
+    let added: Vec<String> = index
+        .iter()
+        .filter_map(|e| String::from_utf8(e.path).ok())
+        .filter(|p| base_tree.get_path(Path::new(p)).is_err())
+        .filter(|p| repo.is_path_ignored(p).unwrap_or(false))
+        .collect();
+    if added.is_empty() {
+        return Ok(staged);
+    }
+    for path in &added {
+        index
+            .remove_path(Path::new(path))
+            .ctx(|| format!("leave the excluded {path} out of the commit"))?;
+    }
     index.write().ctx(|| "write the worktree index")?;
     index.write_tree().ctx(|| "write the staged tree")
 }

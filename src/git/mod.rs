@@ -37,6 +37,7 @@ mod checkout;
 mod commit;
 mod diff;
 pub mod error;
+mod exclude;
 mod history;
 mod merge;
 mod message;
@@ -48,9 +49,10 @@ use std::path::{Path, PathBuf};
 
 use git2::Repository;
 
-pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
+pub use commit::{CommitOutcome, commit_attempt, commit_attempt_excluding, save_and_reset};
 pub use diff::{FileChange, task_changes, worktree_changed_paths};
 pub use error::GitError;
+pub use exclude::exclude_patterns;
 pub use git2::Oid;
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use merge::{MergeOutcome, merge_task, merge_task_at};

@@ -42,14 +42,7 @@ pub(crate) fn exclude_in(repo: &Repository, root: &Path) -> Result<(), GitError>
             path: root.to_path_buf(),
         });
     }
-    let info = repo.commondir().join("info");
-    fs::create_dir_all(&info).ctx(|| format!("create {}", info.display()))?;
-    let exclude = info.join("exclude");
-    let content = match fs::read_to_string(&exclude) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).ctx(|| format!("read {}", exclude.display())),
-    };
+    let (exclude, content) = super::exclude::read_info_exclude(repo)?;
     let present = content
         .lines()
         .map(str::trim)

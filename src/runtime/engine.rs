@@ -447,6 +447,7 @@ impl Engine {
                 attempt,
                 event,
             } => {
+                let event = plausible(&task, attempt, event);
                 let r = match &event {
                     AgentEvent::Session { id, .. } => {
                         self.store.set_attempt_session(task.as_str(), attempt, id)
@@ -642,4 +643,21 @@ fn refuse_lost_state(store: &Store, root: &Path, target: &str) -> Result<(), Eng
         found: scan.summary(),
         refs: !scan.branches.is_empty() || !scan.saved.is_empty(),
     })
+}
+
+/// `event`, or when it is an implausible usage report (see
+/// [`crate::agent::check_usage`]), an error event saying it was ignored:
+/// logged, never counted, shown in the attempt's live transcript.
+fn plausible(task: &TaskId, attempt: u32, event: AgentEvent) -> AgentEvent {
+    match crate::agent::check_usage(&event) {
+        Ok(()) => event,
+        Err(anomaly) => {
+            tracing::warn!(
+                "attempt {attempt} of `{task}` reported {anomaly}: ignored (a parse anomaly, not counted)"
+            );
+            AgentEvent::Error {
+                text: format!("fleetdeck ignored a usage report: {anomaly} (not counted)"),
+            }
+        }
+    }
 }

@@ -27,6 +27,8 @@ pub(crate) struct Gate {
     /// The commit the attempt started from.
     pub base: String,
     pub commands: Vec<String>,
+    /// Untracked paths left out of the commit (the profile's `excludes`).
+    pub exclude: Vec<String>,
     pub timeout: Option<Duration>,
     /// The attempt's transcript, where verify output is appended.
     pub transcript: PathBuf,
@@ -58,6 +60,7 @@ impl Gate {
             self.base.clone(),
         );
         let attempt = self.attempt;
+        let exclude = self.exclude.clone();
         let committed = tokio::task::spawn_blocking(move || {
             let base = git::Oid::from_str(&base).map_err(|source| git::GitError::Git {
                 what: format!("read the base commit `{base}`"),
@@ -69,7 +72,7 @@ impl Gate {
                 attempt,
                 title: &title,
             };
-            git::commit_attempt(&root, base, &attr)
+            git::commit_attempt_excluding(&root, base, &attr, &exclude)
         })
         .await;
         let commit = match committed {

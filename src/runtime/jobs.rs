@@ -53,16 +53,11 @@ impl Engine {
                     if profile.can_resume() && rec.agent == request.agent =>
                 {
                     // Usage already counted on this session (Codex reports thread totals).
-                    let mut baseline = crate::store::Usage::default();
-                    for a in self
+                    let attempts = self
                         .store
                         .attempts(request.task.as_str())
-                        .unwrap_or_default()
-                    {
-                        if a.session_id.as_ref() == Some(session) {
-                            baseline += a.usage;
-                        }
-                    }
+                        .unwrap_or_default();
+                    let baseline = super::session_baseline(&attempts, session, request.attempt);
                     Some(Resume {
                         session: session.clone(),
                         prompt: prompt.clone(),
@@ -85,6 +80,7 @@ impl Engine {
             .unwrap_or_default();
         let (control_tx, control) = mpsc::unbounded_channel();
         self.agents.insert(request.task.clone(), control_tx);
+        let exclude = profile.excludes();
         let run = AgentRun {
             root: self.root.clone(),
             fleet_dir: self.fleet_dir.clone(),
@@ -95,10 +91,20 @@ impl Engine {
             rollback_base,
             previous,
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
+            transcript_max_bytes: self.config.transcript_max_bytes(),
             tx: self.tx.clone(),
             control,
         };
-        self.jobs.spawn(run.run());
+        let root = self.root.clone();
+        self.jobs.spawn(async move {
+            // Before the agent starts, so its own `git add -A` skips its state files too.
+            let excluded =
+                tokio::task::spawn_blocking(move || git::exclude_patterns(&root, &exclude)).await;
+            if let Ok(Err(e)) = excluded {
+                tracing::warn!("{e} (the commit still leaves them out)");
+            }
+            run.run().await;
+        });
     }
 
     pub(super) fn start_gate(&mut self, task: TaskId, attempt: u32) {
@@ -129,6 +135,12 @@ impl Engine {
         let Some(t) = self.scheduler.task(task.as_str()) else {
             return;
         };
+        let exclude = self
+            .config
+            .agents
+            .get(&record.agent)
+            .map(crate::config::AgentProfile::excludes)
+            .unwrap_or_default();
         let gate = Gate {
             root: self.root.clone(),
             fleet_dir: self.fleet_dir.clone(),
@@ -138,6 +150,7 @@ impl Engine {
             title: t.spec.title.clone(),
             base,
             commands: self.config.verify_commands(&t.spec).to_vec(),
+            exclude,
             timeout: self.config.verify.timeout_secs.map(Duration::from_secs),
             transcript: self.fleet_dir.join(record.transcript),
             tx: self.tx.clone(),

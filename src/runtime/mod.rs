@@ -17,6 +17,7 @@ mod summary;
 use tokio::sync::oneshot;
 
 pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
+pub use summary::session_baseline;
 
 use crate::agent::AgentEvent;
 use crate::core::{Command, CommandError, Report, TaskId};

@@ -1,5 +1,7 @@
-//! What an earlier attempt did, for the prompt of the agent a task is
-//! reassigned to: its last messages and the files it changed.
+//! What an earlier attempt did, for the prompt of a fresh run that
+//! continues it (the task was reassigned, or a reviewer asked for changes
+//! and the session cannot be resumed): its last messages and the files it
+//! changed. The wording fits both: the feedback before it says which.
 
 use std::path::Path;
 
@@ -56,10 +58,28 @@ pub(crate) fn last_messages(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Usage already reported on agent session `session` by attempts before
+/// attempt `before` (each stored as its own share): what a resumed Codex
+/// thread's cumulative figures must be reduced by to give that attempt's
+/// own usage. Used when the attempt starts and when its transcript is read
+/// back (`fleetdeck log`).
+pub fn session_baseline(
+    attempts: &[crate::store::AttemptRecord],
+    session: &str,
+    before: u32,
+) -> crate::store::Usage {
+    let mut baseline = crate::store::Usage::default();
+    for a in attempts {
+        if a.n < before && a.session_id.as_deref() == Some(session) {
+            baseline += a.usage;
+        }
+    }
+    baseline
+}
+
 /// The summary appended to the prompt, every line quoted with `> `.
 pub(crate) fn summary(attempt: u32, agent: &str, messages: &[String], files: &[String]) -> String {
-    let mut out =
-        format!("\nWhat attempt {attempt} by `{agent}` did before the task was reassigned:\n");
+    let mut out = format!("\nWhat the previous attempt ({attempt}, by `{agent}`) did:\n");
     if messages.is_empty() {
         out.push_str("> It said nothing.\n");
     } else {
@@ -100,7 +120,7 @@ mod tests {
         );
         assert_eq!(
             s,
-            "\nWhat attempt 2 by `claude` did before the task was reassigned:\n> Its last messages:\n> - I added x\n> - tests fail\n> Files changed so far (in your worktree): a.rs\n"
+            "\nWhat the previous attempt (2, by `claude`) did:\n> Its last messages:\n> - I added x\n> - tests fail\n> Files changed so far (in your worktree): a.rs\n"
         );
         assert!(summary(1, "x", &[], &[]).contains("> It said nothing.\n> It changed no file.\n"));
     }

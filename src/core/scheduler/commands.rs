@@ -59,7 +59,15 @@ impl Scheduler {
                 if !self.fleet.agents.contains(&agent) {
                     return Err(CommandError::UnknownAgent(agent));
                 }
-                if self.fleet.unusable.remove(&agent).is_some() {
+                let marked = self.fleet.unusable.remove(&agent).is_some();
+                for task in &mut self.fleet.tasks {
+                    if task.spec.agent == agent && task.unusable_agent.take().is_some() {
+                        out.fx.push(Effect::SaveTask {
+                            task: task.spec.id.clone(),
+                        });
+                    }
+                }
+                if marked {
                     out.record(Actor::User, Event::AgentRevived { agent });
                 }
             }

@@ -229,18 +229,25 @@ impl Scheduler {
     /// Why a task is failed, held or blocked, in words ([`Fleet::reason`], plus
     /// a gate that waits for the fleet to resume); None when it is progressing.
     pub fn reason(&self, task: &Task) -> Option<String> {
+        self.reason_when(task, self.fleet.paused)
+    }
+
+    /// [`Scheduler::reason`] as if the fleet's paused flag were `paused`:
+    /// for one-shot commands (`add`, `request-changes`...), whose engine
+    /// holds the fleet for itself while the fleet itself may well be running.
+    pub fn reason_when(&self, task: &Task, paused: bool) -> Option<String> {
         match task.status {
-            Status::Verifying { .. } if self.fleet.paused && !self.gating.contains(task.id()) => {
+            Status::Verifying { .. } if paused && !self.gating.contains(task.id()) => {
                 Some("verify waits for the fleet to resume".into())
             }
             Status::Queued { held: false } if self.fleet.pending_deps(task).next().is_none() => {
                 let i = self.fleet.index.get(task.id()).copied();
                 match i.and_then(|i| self.task_over_budget(i)) {
                     Some(why) => Some(why),
-                    None => self.fleet.reason(task, self.now_ms),
+                    None => self.fleet.reason_when(task, self.now_ms, paused),
                 }
             }
-            _ => self.fleet.reason(task, self.now_ms),
+            _ => self.fleet.reason_when(task, self.now_ms, paused),
         }
     }
 
@@ -404,6 +411,7 @@ impl Scheduler {
             _ => None,
         };
         task.not_before_ms = None;
+        task.unusable_agent = None;
         let request = StartRequest {
             task: task.spec.id.clone(),
             attempt,

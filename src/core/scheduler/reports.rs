@@ -98,8 +98,9 @@ impl Scheduler {
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
                 let agent = task.spec.agent.clone();
+                let reason = first_line(&message);
+                task.unusable_agent = Some(reason.clone());
                 if !self.fleet.unusable.contains_key(&agent) {
-                    let reason = first_line(&message);
                     self.fleet.unusable.insert(agent.clone(), reason.clone());
                     out.record(Actor::Engine, Event::AgentUnusable { agent, reason });
                 }
@@ -241,7 +242,7 @@ impl Scheduler {
             text: text.clone(),
         });
         let retrying = task.tries < self.limits.max_attempts;
-        let tries = task.tries;
+        let (tries, started) = (task.tries, task.attempts);
         let event = Event::AttemptFailed {
             task: task.spec.id.clone(),
             attempt,
@@ -252,9 +253,23 @@ impl Scheduler {
         if retrying {
             self.requeue(i, Workspace::Continue, out);
         } else {
-            let reason = format!("failed {tries} attempt(s); last: {last_line}");
+            let reason = failed_reason(tries, started, &last_line);
             self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
         }
+    }
+}
+
+/// Why a task failed after `tries` counted attempts, `started` in all (the
+/// number `status` shows: rate-limited retries, interrupted attempts and
+/// attempts that found the profile unusable are not counted, and a retry by
+/// the user starts a new count).
+fn failed_reason(tries: u32, started: u32, last_line: &str) -> String {
+    if started > tries {
+        format!(
+            "failed after {tries} counted attempt(s), {started} started in all (retries after rate limits or interruptions are not counted); last: {last_line}"
+        )
+    } else {
+        format!("failed {tries} attempt(s); last: {last_line}")
     }
 }
 

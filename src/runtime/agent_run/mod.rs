@@ -45,6 +45,8 @@ pub(crate) struct AgentRun {
     /// The earlier attempt this one continues (changes requested, reassigned).
     pub previous: Option<Previous>,
     pub stop_grace: Duration,
+    /// The most bytes its transcript file may hold (head and tail kept).
+    pub transcript_max_bytes: u64,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
 }
@@ -216,7 +218,11 @@ impl AgentRun {
             argv: launch.argv.clone(),
             started_ms: crate::store::now_ms(),
         };
-        match transcript::Writer::create(&self.fleet_dir.join(rel), &header) {
+        match transcript::Writer::create_capped(
+            &self.fleet_dir.join(rel),
+            &header,
+            self.transcript_max_bytes,
+        ) {
             Ok(w) => Ok(LiveLog::new(
                 Some(w),
                 self.tx.clone(),

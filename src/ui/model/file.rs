@@ -8,7 +8,9 @@
 //! construction, and cheap (~25 ms for 10 MB of Claude stream-json in a
 //! release build). An index of byte offsets would let a read seek, but not
 //! restore the parser's state there, so none is kept. Memory stays at one
-//! record plus the lines kept.
+//! record plus the lines kept. Where a capped transcript was cut (its
+//! [`store::CUT_MARKER`] note), the parser starts afresh and the note shows
+//! as a fleet line.
 
 use std::collections::VecDeque;
 use std::io;
@@ -20,7 +22,7 @@ use super::{
     Hits, Line, LineKind, LinesRequest, SearchRequest, Transcript, WINDOW_BYTES, Window,
     event_lines, stream_kind, text_lines,
 };
-use crate::agent::{Format, OutputParser, parser_for};
+use crate::agent::{Format, OutputParser, parser_for, restart_after_cut};
 use crate::store::transcript::{self as store, Entry, Reader, Stream};
 
 /// Reads an attempt's transcript file (an attempt that ran before the
@@ -111,6 +113,7 @@ fn walk(path: &Path, f: impl FnMut(usize, Line) -> ControlFlow<()>) -> io::Resul
     let mut sink = Sink { next: 0, f };
     let mut walker = Walker {
         parser: parser_for(Format::Text),
+        format: Format::Text,
         started: 0,
         at: 0,
         finished: false,
@@ -120,6 +123,7 @@ fn walk(path: &Path, f: impl FnMut(usize, Line) -> ControlFlow<()>) -> io::Resul
             Entry::Header(h) => {
                 walker.started = h.started_ms;
                 walker.parser = parser_for(h.format);
+                walker.format = h.format;
                 ControlFlow::Continue(())
             }
             Entry::Line(line) => walker.record(&line, &mut sink),
@@ -140,6 +144,7 @@ fn walk(path: &Path, f: impl FnMut(usize, Line) -> ControlFlow<()>) -> io::Resul
 /// agent ended.
 struct Walker {
     parser: Box<dyn OutputParser>,
+    format: Format,
     started: i64,
     /// Unix milliseconds of the last record.
     at: i64,
@@ -160,6 +165,12 @@ impl Walker {
             self.finish(sink)?;
         }
         let at = self.at;
+        if store::is_cut_marker(line) && !self.finished {
+            // The tail starts afresh: a new parser, after what the old one held.
+            for event in restart_after_cut(&mut self.parser, self.format) {
+                sink.lines(at, event_lines(&event))?;
+            }
+        }
         match line.s {
             Stream::Out => {
                 for event in self.parser.line(&line.l) {

@@ -541,3 +541,50 @@ fn a_match_that_leaves_the_tail_during_a_search_is_still_found() {
     run(&mut app, intents);
     assert!(top_line(&app).contains("needle"));
 }
+
+#[test]
+fn a_cut_transcript_reads_back_with_its_head_the_cut_and_its_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let rel = "runs/t/1.jsonl";
+    let header = Header {
+        task: "t".into(),
+        attempt: 1,
+        agent: "a".into(),
+        format: Format::Text,
+        argv: Vec::new(),
+        started_ms: 1,
+    };
+    let mut w = Writer::create_capped(&dir.path().join(rel), &header, 64 * 1024).unwrap();
+    for i in 0..2_000 {
+        w.line(
+            Stream::Out,
+            &format!("line {i} of a burst ..................."),
+        )
+        .unwrap();
+    }
+    w.line(Stream::Fleet, "agent ended: exit code 0").unwrap();
+    drop(w);
+    let whole = load_transcript(dir.path(), rel).unwrap();
+    let request = LinesRequest {
+        task: TaskId::parse("t").unwrap(),
+        attempt: 1,
+        rel: rel.into(),
+        lines: 0..whole.len(),
+        focus: 0,
+    };
+    let lines = read_lines(dir.path(), &request).unwrap().lines;
+    assert_eq!(lines.len(), whole.len());
+    assert_eq!(lines[0].text, "line 0 of a burst ...................");
+    let cuts: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.text.starts_with(crate::store::transcript::CUT_MARKER))
+        .collect();
+    assert_eq!(cuts.len(), 1, "one cut note");
+    assert_eq!(cuts[0].kind, LineKind::Fleet);
+    let n = lines.len();
+    assert_eq!(
+        lines[n - 2].text,
+        "line 1999 of a burst ..................."
+    );
+    assert_eq!(lines[n - 1].text, "agent ended: exit code 0");
+}

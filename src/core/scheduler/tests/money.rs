@@ -107,6 +107,12 @@ fn a_service_that_stays_overloaded_ends_up_costing_attempts() {
         panic!("{:?}", status(&s, "a"))
     };
     assert!(reason.ends_with("still overloaded"), "{reason}");
+    // The numbers agree with the attempts `status` shows (7).
+    assert_eq!(s.task("a").unwrap().attempts, 7);
+    assert!(
+        reason.starts_with("failed after 2 counted attempt(s), 7 started in all"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -165,6 +171,25 @@ fn an_auth_failure_stops_that_profile_and_says_so_once() {
         }
     )));
     assert!(starts(&fx).is_empty());
+    // `status` after the engine is gone: a scheduler rebuilt from the saved
+    // tasks still says why a and b wait, in the same words.
+    let saved: Vec<Task> = s.tasks().to_vec();
+    let later = Scheduler::new(
+        limits(2),
+        ["sim".to_string(), "alt".to_string()],
+        saved,
+        false,
+    );
+    let told = later.reason(later.task("a").unwrap()).unwrap_or_default();
+    assert_eq!(
+        told,
+        crate::core::fleet::unusable_reason("sim", "API Error: 401 invalid api key")
+    );
+    assert!(
+        told.contains("fix it") && told.contains("press t"),
+        "{told}"
+    );
+    assert!(later.reason(later.task("b").unwrap()).is_some());
     // The user fixed it.
     let fx = s
         .command(Command::ReviveAgent {
@@ -172,6 +197,7 @@ fn an_auth_failure_stops_that_profile_and_says_so_once() {
         })
         .unwrap();
     assert_eq!(starts(&fx), [("a".into(), 2)]);
+    assert_eq!(s.task("b").unwrap().unusable_agent, None, "revived");
     assert!(
         s.command(Command::ReviveAgent {
             agent: "ghost".into()
