@@ -5,19 +5,21 @@ use std::path::Path;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::store::private;
+
 /// The log file name inside `.fleet/`.
 pub const LOG_FILE: &str = "fleetdeck.log";
 
-/// Sends tracing output to `<root>/.fleet/fleetdeck.log` (appending).
+/// Sends tracing output to `<root>/.fleet/fleetdeck.log` (appending, 0600).
 /// The level comes from `FLEETDECK_LOG` (default `info`). Failing to open the
 /// log is not fatal: logging is then off.
 pub fn init(root: &Path) {
     let dir = root.join(".fleet");
-    let file = std::fs::create_dir_all(&dir).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(LOG_FILE))
+    let file = private::create_dir_private(&dir).and_then(|()| {
+        private::open_private(
+            &dir.join(LOG_FILE),
+            std::fs::OpenOptions::new().create(true).append(true),
+        )
     });
     let Ok(file) = file else { return };
     let filter =

@@ -175,6 +175,11 @@ impl Engine {
         let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
             .ok_or(EngineError::NoTarget)?;
         let mut store = Store::open(&fleet_dir)?;
+        let worktrees = fleet_dir.join("worktrees");
+        crate::store::private::create_dir_private(&worktrees).map_err(|source| StoreError::Io {
+            path: worktrees,
+            source,
+        })?;
         let added = store.import_plan(&config.tasks)?;
         if !added.is_empty() {
             tracing::info!(count = added.len(), "imported new tasks from fleet.toml");

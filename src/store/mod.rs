@@ -8,6 +8,7 @@
 
 mod attempts;
 mod lock;
+pub mod private;
 mod schema;
 pub mod transcript;
 
@@ -81,12 +82,24 @@ pub fn now_ms() -> i64 {
 
 impl Store {
     /// Opens (creating if needed) `.fleet/fleet.db` in `fleet_dir`, migrating it to the current schema.
+    ///
+    /// The database is created as 0600 before SQLite opens it, so the
+    /// `-wal`, `-shm` and any journal SQLite creates next to it get the
+    /// same mode; files of an older, more open fleet are tightened.
     pub fn open(fleet_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(fleet_dir).map_err(|source| StoreError::Io {
-            path: fleet_dir.to_owned(),
-            source,
-        })?;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { path, source }
+        };
+        private::create_dir_private(fleet_dir).map_err(io(fleet_dir))?;
         let path = fleet_dir.join(DB_FILE);
+        let mut create = std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        match private::open_private(&path, &mut create) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(&path)(e)),
+        }
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
             path: path.clone(),
             source,
@@ -99,6 +112,13 @@ impl Store {
             c.pragma_update(None, "foreign_keys", "ON")
         })?;
         schema::migrate(&store)?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = fleet_dir.join(format!("{DB_FILE}{suffix}"));
+            if let Err(e) = private::tighten(&file, private::FILE_MODE) {
+                // Not fatal: a reader (`status`) may not be allowed to chmod.
+                tracing::warn!("cannot make {} private: {e}", file.display());
+            }
+        }
         Ok(store)
     }
 

@@ -144,3 +144,25 @@ fn two_stores_open_the_same_new_database() {
         h.join().unwrap().unwrap();
     }
 }
+
+#[test]
+fn the_database_and_its_wal_are_private_whatever_the_umask_allows() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join(".fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::set_permissions(&fleet, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = Store::open(&fleet).unwrap();
+    store.set_meta("k", "v").unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(fleet.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700, "an existing open .fleet is tightened");
+    for f in [DB_FILE, "fleet.db-wal", "fleet.db-shm"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+}

@@ -77,16 +77,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Creates (truncating) the transcript at `path` and writes its header.
+    /// Creates (truncating) the transcript at `path` (0600, its directories
+    /// 0700) and writes its header.
     pub fn create(path: &Path, header: &Header) -> std::io::Result<Writer> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            super::private::create_dir_private(dir)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)?;
+        let file = super::private::open_private(
+            path,
+            OpenOptions::new().create(true).write(true).truncate(true),
+        )?;
         let mut w = Writer {
             file,
             started: Instant::now(),
