@@ -1,6 +1,7 @@
 //! The fleet's own directory under stress, on the real binary: one engine per
-//! fleet even when `.fleet/lock` or `fleet.db` is deleted, and everything
-//! under `.fleet` is private.
+//! fleet even when `.fleet/lock` or `fleet.db` is deleted; environment faults
+//! (a `.fleet/runs` that cannot be written) pause the fleet instead of
+//! burning attempts; and everything under `.fleet` is private.
 
 mod common;
 
@@ -68,6 +69,192 @@ fn deleting_the_lock_file_does_not_let_a_second_engine_in() {
 #[test]
 fn deleting_the_database_does_not_let_a_second_engine_in() {
     a_second_engine_is_refused_after_deleting(&["lock", "fleet.db"]);
+}
+
+#[test]
+fn an_unwritable_fleet_pauses_with_one_message_and_resumes_when_fixed() {
+    let repo = TestRepo::new(
+        &plan(
+            "max_parallel = 2\nmax_attempts = 1",
+            &[
+                task("a", &[], "write a.txt a\\n"),
+                task("b", &[], "write b.txt b\\n"),
+            ],
+        ),
+        &[],
+    );
+    // A regular file where the transcripts' directory goes: creating any
+    // transcript fails with ENOTDIR (unlike chmod, this stops root too).
+    let runs = repo.path().join(".fleet/runs");
+    std::fs::create_dir_all(runs.parent().unwrap()).unwrap();
+    std::fs::write(&runs, "not a directory").unwrap();
+
+    let out = repo.expect(&["run", "--headless", "--auto-approve"], 1);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let paused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("fleet paused:"))
+        .collect();
+    assert_eq!(paused.len(), 1, "one message for the episode:\n{stdout}");
+    for part in [
+        "cannot create the transcript",
+        &path_str(&runs),
+        "Not a directory",
+        "free disk space",
+        "--resume",
+    ] {
+        assert!(paused[0].contains(part), "{part} missing in {}", paused[0]);
+    }
+    assert!(stderr.lines().count() <= 2, "no flood on stderr:\n{stderr}");
+    assert!(!stdout.contains("failed"), "not a task failure:\n{stdout}");
+    let doc = repo.status();
+    let why = doc["fleet_paused"].as_str().unwrap();
+    assert!(why.contains("cannot create the transcript"), "{doc}");
+    // With max_attempts = 1, a counted attempt would have failed the task.
+    // One of them hit the fault first and was requeued; the other may have
+    // been stopped by the pause (then it is redone on the next start).
+    let statuses = [
+        repo.task("a")["status"].clone(),
+        repo.task("b")["status"].clone(),
+    ];
+    assert!(statuses.contains(&"queued".into()), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| s == "queued" || s == "running"),
+        "no attempt used: {statuses:?}"
+    );
+    let table = text(&repo.expect(&["status"], 0).stdout);
+    assert!(
+        table.contains("the fleet is paused: cannot create the transcript"),
+        "{table}"
+    );
+
+    std::fs::remove_file(&runs).unwrap();
+    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    let mut merged = repo.merged_tasks();
+    merged.sort();
+    assert_eq!(merged, ["a", "b"]);
+    assert_eq!(repo.status()["fleet_paused"], serde_json::Value::Null);
+}
+
+/// Makes a file or a whole tree immutable (`chattr -R +i`: even root's
+/// writes, through open descriptors too, fail with EPERM) until dropped.
+/// None where chattr is unavailable (not root, a file system without it).
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &Path) -> Option<Immutable> {
+        let ok = std::process::Command::new("chattr")
+            .args(["-R", "+i"])
+            .arg(path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let guard = Immutable(path.to_owned());
+        ok.then_some(guard)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .args(["-R", "-i"])
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_commit_the_disk_refuses_pauses_the_fleet_and_is_gated_again_on_resume() {
+    let repo = TestRepo::new(
+        &plan(
+            "max_attempts = 1",
+            &[task("a", &[], "sleep 2000\nwrite a.txt a\n")],
+        ),
+        &[],
+    );
+    let run = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "a to run", || {
+        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
+            .then_some(())
+    });
+    let guard = Immutable::set(&repo.path().join(".git/objects"));
+    let out = run.wait_with_output().unwrap();
+    if guard.is_none() {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    }
+    drop(guard);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let paused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("fleet paused:"))
+        .collect();
+    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
+    assert!(
+        paused[0].contains("committing the changes of `a` failed"),
+        "{}",
+        paused[0]
+    );
+    assert!(stderr.lines().count() <= 2, "no flood:\n{stderr}");
+    assert_eq!(repo.task("a")["status"], "verifying", "not failed");
+
+    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    assert_eq!(repo.merged_tasks(), ["a"]);
+}
+
+#[test]
+fn a_database_that_stops_taking_writes_mid_run_pauses_the_fleet_once() {
+    let repo = TestRepo::new(
+        &plan(
+            "max_attempts = 1",
+            &[task("a", &[], "sleep 2000\nwrite a.txt a\n")],
+        ),
+        &[],
+    );
+    let run = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "a to run", || {
+        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
+            .then_some(())
+    });
+    let guard = Immutable::set(&repo.path().join(".fleet/fleet.db-wal"));
+    let out = run.wait_with_output().unwrap();
+    if guard.is_none() {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    }
+    drop(guard);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let paused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("fleet paused:"))
+        .collect();
+    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
+    assert!(
+        paused[0].contains("writing the fleet's database failed")
+            && paused[0].contains("fleet.db")
+            && paused[0].contains("--resume"),
+        "{}",
+        paused[0]
+    );
+    assert!(stderr.lines().count() <= 2, "no flood:\n{stderr}");
+
+    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    assert_eq!(repo.merged_tasks(), ["a"]);
 }
 
 /// Every directory and file under `dir`, except inside the worktrees.

@@ -5,6 +5,58 @@ use std::path::PathBuf;
 
 use git2::Oid;
 
+impl GitError {
+    /// True when the operating system refused a write in the repository at
+    /// `root` (disk full, read-only file system, permissions, an I/O error):
+    /// the machine's fault, not the repository's or an agent's. Called after
+    /// a write failed. libgit2 files every failed system call, a missing file
+    /// included, under its `Os` class without the errno, so for those the
+    /// object database is probed with a small write.
+    pub fn is_environment(&self, root: &std::path::Path) -> bool {
+        match self {
+            GitError::Io { source, .. } => is_environment_io(source),
+            GitError::Git { source, .. } if source.class() == git2::ErrorClass::Os => {
+                probe_objects(root).is_err_and(|e| is_environment_io(&e))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error says the machine refuses writes.
+fn is_environment_io(e: &std::io::Error) -> bool {
+    use nix::errno::Errno;
+    e.raw_os_error().is_some_and(|errno| {
+        [
+            Errno::ENOSPC,
+            Errno::EDQUOT,
+            Errno::EROFS,
+            Errno::EACCES,
+            Errno::EPERM,
+            Errno::EIO,
+            Errno::EFBIG,
+        ]
+        .contains(&Errno::from_raw(errno))
+    })
+}
+
+/// Writes and removes a small file where libgit2 writes objects.
+fn probe_objects(root: &std::path::Path) -> std::io::Result<()> {
+    let repo = git2::Repository::open(root).map_err(std::io::Error::other)?;
+    let probe = repo
+        .commondir()
+        .join("objects")
+        .join(format!(".fleetdeck-probe-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &[0u8; 4096]));
+    let _ = std::fs::remove_file(&probe);
+    written
+}
+
 /// Everything that can go wrong in the git layer.
 ///
 /// Every variant names what was being done and on what, so that the message

@@ -151,10 +151,13 @@ impl AgentRun {
         let mut log = match transcript::Writer::create(&self.fleet_dir.join(&rel), &header) {
             Ok(w) => LiveLog::new(Some(w), self.tx.clone(), self.request.task.clone(), attempt),
             Err(e) => {
-                return crash(format!(
-                    "cannot write the transcript {}: {e}",
-                    rel.display()
-                ));
+                return AgentResult::Failed {
+                    class: FailureClass::Environment,
+                    message: format!(
+                        "cannot create the transcript {}: {e}",
+                        self.fleet_dir.join(&rel).display()
+                    ),
+                };
             }
         };
         // The engine records the attempt (with its base) before the agent may change anything.

@@ -145,6 +145,9 @@ pub struct Engine {
     /// When the scheduler asked to be ticked next (Unix ms).
     pub(super) wake_at: Option<i64>,
     pub(super) started: bool,
+    /// Set from the first environment fault (a write under `.fleet` failed)
+    /// until the fleet is resumed: one warning per episode, not per write.
+    pub(super) fault: bool,
 }
 
 impl Engine {
@@ -241,6 +244,7 @@ impl Engine {
             removals: 0,
             wake_at: None,
             started: false,
+            fault: false,
         })
     }
 
@@ -390,9 +394,28 @@ impl Engine {
                         .end_attempt(task.as_str(), *attempt, outcome, message);
                     self.check(r);
                 }
+                let fault = match &report {
+                    Report::AgentExited {
+                        result:
+                            AgentResult::Failed {
+                                class: crate::agent::FailureClass::Environment,
+                                message,
+                            },
+                        ..
+                    }
+                    | Report::Gated {
+                        result: crate::core::GateResult::Environment { message },
+                        ..
+                    } => Some(message.clone()),
+                    _ => None,
+                };
                 let fx = self.scheduler.report(report);
                 self.apply(fx);
+                if let Some(message) = fault {
+                    self.environment_fault(&message);
+                }
             }
+            Msg::EnvironmentFault { message } => self.environment_fault(&message),
             Msg::AttemptBegan {
                 task,
                 attempt,
@@ -500,14 +523,41 @@ impl Engine {
         self.observers.retain(|o| o.send(n.clone()).is_ok());
     }
 
-    /// Logs a store failure and tells observers; the engine goes on.
+    /// After a store write: an environment fault (disk full, read-only...)
+    /// pauses the fleet; any other failure is logged and observers are told;
+    /// the engine goes on either way.
     fn check(&mut self, result: Result<(), StoreError>) {
-        if let Err(e) = result {
-            tracing::error!("{e}");
-            self.notify(Notification::Warning {
-                message: e.to_string(),
-            });
+        match result {
+            Ok(()) => {}
+            Err(e) if e.is_environment() => {
+                self.environment_fault(&format!("writing the fleet's database failed: {e}"));
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                self.notify(Notification::Warning {
+                    message: e.to_string(),
+                });
+            }
         }
+    }
+
+    /// A write under `.fleet` failed for a reason outside fleetdeck and the
+    /// agents (`message` says what, where and the OS error). The first fault
+    /// of an episode pauses the fleet and warns once, with what to do; later
+    /// ones, until the fleet is resumed, are only logged.
+    fn environment_fault(&mut self, message: &str) {
+        if self.fault {
+            tracing::warn!("environment fault (fleet already paused for it): {message}");
+            return;
+        }
+        self.fault = true;
+        let reason = crate::core::scheduler::environment_reason(message);
+        tracing::error!("environment fault: {reason}");
+        self.notify(Notification::Warning {
+            message: reason.clone(),
+        });
+        let fx = self.scheduler.environment_fault(message);
+        self.apply(fx);
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {
@@ -526,6 +576,9 @@ impl Engine {
                     self.notify(Notification::Fleet { paused });
                 }
                 Effect::Record { actor, event } => {
+                    if matches!(event, Event::FleetResumed) {
+                        self.fault = false; // a new fault is a new episode
+                    }
                     let r = self.store.record(actor, &event);
                     self.check(r);
                     self.notify(Notification::Event { actor, event });

@@ -60,6 +60,9 @@ pub(crate) enum Msg {
         attempt: u32,
         commit: String,
     },
+    /// A write under `.fleet` failed outside the engine loop (a transcript
+    /// line: disk full, read-only...); `message` names the path and the OS error.
+    EnvironmentFault { message: String },
     /// A worktree removal finished.
     WorktreeRemoved { task: TaskId, error: Option<String> },
     /// Stop: agents are stopped and will be interrupted attempts on the next start.

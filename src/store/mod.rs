@@ -52,6 +52,36 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// True when the failure is the environment's, not fleetdeck's data: the
+    /// database or `.fleet` cannot be written (disk full, read-only file
+    /// system or database, permissions, an I/O error, a lock held too long).
+    /// The engine pauses the fleet on these instead of going on.
+    pub fn is_environment(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Io { .. } => true,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(
+                e.code,
+                C::SystemIoFailure
+                    | C::ReadOnly
+                    | C::DiskFull
+                    | C::CannotOpen
+                    | C::PermissionDenied
+                    | C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::NoLargeFileSupport
+            ),
+            StoreError::Sqlite { .. } | StoreError::Corrupt { .. } | StoreError::TooNew { .. } => {
+                false
+            }
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// One recorded event, as read back from the log.
@@ -241,6 +271,29 @@ impl Store {
 
     pub fn set_fleet_paused(&self, paused: bool) -> Result<()> {
         self.set_meta("fleet_paused", if paused { "true" } else { "false" })
+    }
+
+    /// Why the fleet is paused, from the last pause or resume in the event
+    /// log: the reason of a `fleet_paused` event that no `fleet_resumed`
+    /// followed; None when the fleet was resumed since (or never paused).
+    pub fn fleet_paused_reason(&self) -> Result<Option<String>> {
+        let last: Option<(String, String)> = self.sql(|c| {
+            c.query_row(
+                "SELECT kind, detail FROM events WHERE kind IN ('fleet_paused', 'fleet_resumed') ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        let Some((kind, detail)) = last.filter(|(kind, _)| kind == "fleet_paused") else {
+            return Ok(None);
+        };
+        let event: Event =
+            serde_json::from_str(&detail).map_err(|e| self.corrupt(format!("event {kind}"), e))?;
+        Ok(match event {
+            Event::FleetPaused { reason } => Some(reason),
+            _ => None,
+        })
     }
 
     /// Appends an event to the log, timestamped now.

@@ -146,6 +146,42 @@ fn two_stores_open_the_same_new_database() {
 }
 
 #[test]
+fn the_paused_reason_is_the_last_pause_not_followed_by_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.fleet_paused_reason().unwrap(), None);
+    let paused = |reason: &str| Event::FleetPaused {
+        reason: reason.into(),
+    };
+    store.record(Actor::Engine, &paused("first")).unwrap();
+    store.record(Actor::User, &Event::FleetResumed).unwrap();
+    assert_eq!(store.fleet_paused_reason().unwrap(), None);
+    store.record(Actor::Engine, &paused("disk full")).unwrap();
+    assert_eq!(
+        store.fleet_paused_reason().unwrap().as_deref(),
+        Some("disk full")
+    );
+}
+
+#[test]
+fn a_write_refused_by_the_database_is_an_environment_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // As root, file modes do not stop writes: make the connection read-only.
+    store
+        .sql(|c| c.execute_batch("PRAGMA query_only = ON"))
+        .unwrap();
+    let err = store.set_meta("k", "v").unwrap_err();
+    assert!(err.is_environment(), "{err:?}");
+    let bad = StoreError::Corrupt {
+        path: dir.path().into(),
+        what: "task".into(),
+        source: serde_json::from_str::<u8>("x").unwrap_err(),
+    };
+    assert!(!bad.is_environment());
+}
+
+#[test]
 fn the_database_and_its_wal_are_private_whatever_the_umask_allows() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
