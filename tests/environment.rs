@@ -165,6 +165,39 @@ impl Drop for Immutable {
 }
 
 #[test]
+fn a_worktree_the_disk_refuses_pauses_the_fleet_and_is_made_on_resume() {
+    let repo = TestRepo::new(
+        &plan("max_attempts = 1", &[task("a", &[], "write a.txt a\\n")]),
+        &[],
+    );
+    // git's worktree registry refuses writes. (Refusing .fleet/worktrees
+    // instead leaves a half-made registration that the next start trips
+    // over: the git layer's business, see issue 7 item 1.)
+    let registry = repo.path().join(".git/worktrees");
+    std::fs::create_dir_all(&registry).unwrap();
+    let Some(guard) = Immutable::set(&registry) else {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    };
+    let out = repo.expect(&["run", "--headless", "--auto-approve"], 1);
+    drop(guard);
+    let stdout = text(&out.stdout);
+    let paused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("fleet paused:"))
+        .collect();
+    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
+    assert!(
+        paused[0].contains("could not prepare the worktree"),
+        "{}",
+        paused[0]
+    );
+    assert_eq!(repo.task("a")["status"], "queued", "not failed");
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert_eq!(repo.merged_tasks(), ["a"]);
+}
+
+#[test]
 fn a_commit_the_disk_refuses_pauses_the_fleet_and_is_gated_again_on_resume() {
     let repo = TestRepo::new(
         &plan(

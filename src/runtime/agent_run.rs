@@ -92,6 +92,11 @@ impl AgentRun {
         .await;
         let (worktree, base) = match prepared {
             Ok(Ok(v)) => v,
+            Ok(Err(e)) if e.is_environment(&self.root) => {
+                let message = format!("could not prepare the worktree: {e}");
+                let class = FailureClass::Environment;
+                return AgentResult::Failed { class, message };
+            }
             Ok(Err(e)) => return crash(format!("could not prepare the worktree: {e}")),
             Err(e) => return crash(format!("could not prepare the worktree: {e}")),
         };
