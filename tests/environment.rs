@@ -89,23 +89,17 @@ fn an_unwritable_fleet_pauses_with_one_message_and_resumes_when_fixed() {
     std::fs::create_dir_all(runs.parent().unwrap()).unwrap();
     std::fs::write(&runs, "not a directory").unwrap();
 
-    let out = repo.expect(&["run", "--headless", "--auto-approve"], 1);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    let paused: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("fleet paused:"))
-        .collect();
-    assert_eq!(paused.len(), 1, "one message for the episode:\n{stdout}");
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
+    let pause = the_one_pause(&out);
     for part in [
         "cannot create the transcript",
         &path_str(&runs),
         "Not a directory",
         "free disk space",
-        "--resume",
     ] {
-        assert!(paused[0].contains(part), "{part} missing in {}", paused[0]);
+        assert!(pause.contains(part), "{part} missing in {pause}");
     }
-    assert!(stderr.lines().count() <= 2, "no flood on stderr:\n{stderr}");
+    let stdout = text(&out.stdout);
     assert!(!stdout.contains("failed"), "not a task failure:\n{stdout}");
     let doc = repo.status();
     let why = doc["fleet_paused"].as_str().unwrap();
@@ -129,11 +123,7 @@ fn an_unwritable_fleet_pauses_with_one_message_and_resumes_when_fixed() {
     );
 
     std::fs::remove_file(&runs).unwrap();
-    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
-    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
-    let mut merged = repo.merged_tasks();
-    merged.sort();
-    assert_eq!(merged, ["a", "b"]);
+    resuming_merges(&repo, &["a", "b"]);
     assert_eq!(repo.status()["fleet_paused"], serde_json::Value::Null);
 }
 
@@ -164,6 +154,60 @@ impl Drop for Immutable {
     }
 }
 
+/// The one "fleet paused:" line of a headless run's stdout (asserting there
+/// is exactly one), after checking the run was paused, not failed: exit 1
+/// and at most two lines on stderr.
+fn the_one_pause(out: &std::process::Output) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.lines().count() <= 2, "no flood:\n{stderr}");
+    let paused: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("fleet paused:"))
+        .collect();
+    assert_eq!(paused.len(), 1, "one message for the episode:\n{stdout}");
+    assert!(paused[0].contains("--resume"), "{}", paused[0]);
+    paused[0].to_owned()
+}
+
+/// After the fix, a resumed run merges every task of `repo` cleanly.
+fn resuming_merges(repo: &TestRepo, tasks: &[&str]) {
+    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    let mut merged = repo.merged_tasks();
+    merged.sort();
+    assert_eq!(merged, tasks);
+}
+
+/// Runs one task (`max_attempts = 1`) that sleeps then writes, makes
+/// `victim` immutable while it runs, and returns the repository and the
+/// run's output; None where chattr is unavailable.
+fn refused_mid_run(victim: &str) -> Option<(TestRepo, std::process::Output)> {
+    let repo = TestRepo::new(
+        &plan(
+            "max_attempts = 1",
+            &[task("a", &[], "sleep 2000\nwrite a.txt a\n")],
+        ),
+        &[],
+    );
+    let run = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "a to run", || {
+        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
+            .then_some(())
+    });
+    let guard = Immutable::set(&repo.path().join(victim));
+    let out = run.wait_with_output().unwrap();
+    if guard.is_none() {
+        eprintln!("skipped: chattr +i is not available here");
+    }
+    Some((repo, out)).filter(|_| guard.is_some())
+}
+
 #[test]
 fn a_worktree_the_disk_refuses_pauses_the_fleet_and_is_made_on_resume() {
     let repo = TestRepo::new(
@@ -179,115 +223,39 @@ fn a_worktree_the_disk_refuses_pauses_the_fleet_and_is_made_on_resume() {
         eprintln!("skipped: chattr +i is not available here");
         return;
     };
-    let out = repo.expect(&["run", "--headless", "--auto-approve"], 1);
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
     drop(guard);
-    let stdout = text(&out.stdout);
-    let paused: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("fleet paused:"))
-        .collect();
-    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
-    assert!(
-        paused[0].contains("could not prepare the worktree"),
-        "{}",
-        paused[0]
-    );
+    let pause = the_one_pause(&out);
+    assert!(pause.contains("could not prepare the worktree"), "{pause}");
     assert_eq!(repo.task("a")["status"], "queued", "not failed");
-    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
-    assert_eq!(repo.merged_tasks(), ["a"]);
+    resuming_merges(&repo, &["a"]);
 }
 
 #[test]
 fn a_commit_the_disk_refuses_pauses_the_fleet_and_is_gated_again_on_resume() {
-    let repo = TestRepo::new(
-        &plan(
-            "max_attempts = 1",
-            &[task("a", &[], "sleep 2000\nwrite a.txt a\n")],
-        ),
-        &[],
-    );
-    let run = repo
-        .command(&["run", "--headless", "--auto-approve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(Duration::from_secs(20), "a to run", || {
-        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
-            .then_some(())
-    });
-    let guard = Immutable::set(&repo.path().join(".git/objects"));
-    let out = run.wait_with_output().unwrap();
-    if guard.is_none() {
-        eprintln!("skipped: chattr +i is not available here");
+    let Some((repo, out)) = refused_mid_run(".git/objects") else {
         return;
-    }
-    drop(guard);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    let paused: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("fleet paused:"))
-        .collect();
-    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
+    };
+    let pause = the_one_pause(&out);
     assert!(
-        paused[0].contains("committing the changes of `a` failed"),
-        "{}",
-        paused[0]
+        pause.contains("committing the changes of `a` failed"),
+        "{pause}"
     );
-    assert!(stderr.lines().count() <= 2, "no flood:\n{stderr}");
     assert_eq!(repo.task("a")["status"], "verifying", "not failed");
-
-    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
-    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
-    assert_eq!(repo.merged_tasks(), ["a"]);
+    resuming_merges(&repo, &["a"]);
 }
 
 #[test]
 fn a_database_that_stops_taking_writes_mid_run_pauses_the_fleet_once() {
-    let repo = TestRepo::new(
-        &plan(
-            "max_attempts = 1",
-            &[task("a", &[], "sleep 2000\nwrite a.txt a\n")],
-        ),
-        &[],
-    );
-    let run = repo
-        .command(&["run", "--headless", "--auto-approve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(Duration::from_secs(20), "a to run", || {
-        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
-            .then_some(())
-    });
-    let guard = Immutable::set(&repo.path().join(".fleet/fleet.db-wal"));
-    let out = run.wait_with_output().unwrap();
-    if guard.is_none() {
-        eprintln!("skipped: chattr +i is not available here");
+    let Some((repo, out)) = refused_mid_run(".fleet/fleet.db-wal") else {
         return;
-    }
-    drop(guard);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    let paused: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("fleet paused:"))
-        .collect();
-    assert_eq!(paused.len(), 1, "one message:\n{stdout}");
+    };
+    let pause = the_one_pause(&out);
     assert!(
-        paused[0].contains("writing the fleet's database failed")
-            && paused[0].contains("fleet.db")
-            && paused[0].contains("--resume"),
-        "{}",
-        paused[0]
+        pause.contains("writing the fleet's database failed") && pause.contains("fleet.db"),
+        "{pause}"
     );
-    assert!(stderr.lines().count() <= 2, "no flood:\n{stderr}");
-
-    let out = repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
-    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
-    assert_eq!(repo.merged_tasks(), ["a"]);
+    resuming_merges(&repo, &["a"]);
 }
 
 /// Every directory and file under `dir`, except inside the worktrees.

@@ -394,21 +394,7 @@ impl Engine {
                         .end_attempt(task.as_str(), *attempt, outcome, message);
                     self.check(r);
                 }
-                let fault = match &report {
-                    Report::AgentExited {
-                        result:
-                            AgentResult::Failed {
-                                class: crate::agent::FailureClass::Environment,
-                                message,
-                            },
-                        ..
-                    }
-                    | Report::Gated {
-                        result: crate::core::GateResult::Environment { message },
-                        ..
-                    } => Some(message.clone()),
-                    _ => None,
-                };
+                let fault = super::faults::environment_fault_of(&report);
                 let fx = self.scheduler.report(report);
                 self.apply(fx);
                 if let Some(message) = fault {
@@ -519,48 +505,11 @@ impl Engine {
         true
     }
 
-    fn notify(&mut self, n: Notification) {
+    pub(super) fn notify(&mut self, n: Notification) {
         self.observers.retain(|o| o.send(n.clone()).is_ok());
     }
 
-    /// After a store write: an environment fault (disk full, read-only...)
-    /// pauses the fleet; any other failure is logged and observers are told;
-    /// the engine goes on either way.
-    fn check(&mut self, result: Result<(), StoreError>) {
-        match result {
-            Ok(()) => {}
-            Err(e) if e.is_environment() => {
-                self.environment_fault(&format!("writing the fleet's database failed: {e}"));
-            }
-            Err(e) => {
-                tracing::error!("{e}");
-                self.notify(Notification::Warning {
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-
-    /// A write under `.fleet` failed for a reason outside fleetdeck and the
-    /// agents (`message` says what, where and the OS error). The first fault
-    /// of an episode pauses the fleet and warns once, with what to do; later
-    /// ones, until the fleet is resumed, are only logged.
-    fn environment_fault(&mut self, message: &str) {
-        if self.fault {
-            tracing::warn!("environment fault (fleet already paused for it): {message}");
-            return;
-        }
-        self.fault = true;
-        let reason = crate::core::scheduler::environment_reason(message);
-        tracing::error!("environment fault: {reason}");
-        self.notify(Notification::Warning {
-            message: reason.clone(),
-        });
-        let fx = self.scheduler.environment_fault(message);
-        self.apply(fx);
-    }
-
-    fn apply(&mut self, effects: Vec<Effect>) {
+    pub(super) fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::SaveTask { task } => {

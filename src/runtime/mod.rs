@@ -5,9 +5,12 @@
 //! feeds it to the scheduler, and carries out the effects it returns by
 //! spawning jobs: agent runs ([`agent_run`]), gates ([`gate`]), merges and
 //! worktree removals. Jobs report back through the same channel.
+//! Environment faults (writes the machine refuses) pause the fleet once per
+//! episode ([`faults`]).
 
 mod agent_run;
 mod engine;
+mod faults;
 mod gate;
 mod jobs;
 mod live_log;
