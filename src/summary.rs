@@ -40,12 +40,14 @@ pub struct Totals {
     pub tokens: u64,
 }
 
-/// The `{"tasks": [...], "agents": [...], "total": {...}}` document.
+/// The `{"tasks": [...], "agents": [...], "total": {...}, "fleet_paused": ...}` document.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusDoc {
     pub tasks: Vec<TaskRow>,
     pub agents: Vec<AgentRow>,
     pub total: Totals,
+    /// None while the fleet runs; when it is paused, why (empty when unknown).
+    pub fleet_paused: Option<String>,
 }
 
 /// Spending per agent profile (by the profile that ran each attempt), sorted by name.
@@ -76,6 +78,7 @@ pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc 
         tasks: rows(scheduler, attempts),
         agents,
         total,
+        fleet_paused: scheduler.fleet_paused().then(String::new),
     }
 }
 

@@ -66,6 +66,11 @@ pub enum FailureClass {
     Timeout,
     /// Anything else: non-zero exit, API error, crash.
     Crash,
+    /// Not the agent: fleetdeck's own environment failed before the run (a
+    /// transcript under `.fleet` or the task's worktree that cannot be
+    /// created: disk full, read-only file system, permissions). The fleet
+    /// pauses until the user fixes it; the attempt is not counted.
+    Environment,
 }
 
 /// How an attempt's agent run ended, from the exit status and the events.

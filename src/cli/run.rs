@@ -74,10 +74,12 @@ fn finish(engine: &Engine, json: bool) -> i32 {
             let why = r.reason.as_deref().unwrap_or("");
             println!("  {:<20} {:<9} {why}", r.id, r.status);
         }
-        if engine.scheduler().fleet_paused() && rows.iter().any(|r| r.status == "queued") {
-            println!(
-                "the fleet is paused (an earlier run was interrupted, or you paused it): run again with --resume to continue"
-            );
+        if engine.scheduler().fleet_paused() && !all_done {
+            let why = match engine.store().fleet_paused_reason().ok().flatten() {
+                Some(why) => crate::sanitize::sanitize(&why).into_owned(),
+                None => "an earlier run was interrupted, or you paused it".into(),
+            };
+            println!("the fleet is paused ({why}): run again with --resume to continue");
         }
     }
     if all_done { 0 } else { 1 }

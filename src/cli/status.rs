@@ -34,11 +34,12 @@ pub fn main(root: &Path, json: bool) -> i32 {
 fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
     let config = Config::load(root);
     let db = root.join(".fleet").join(DB_FILE);
-    let (tasks, attempts, paused) = if db.exists() {
+    let (tasks, attempts, paused, why) = if db.exists() {
         let store = Store::open(&root.join(".fleet")).map_err(|e| (1, e.to_string()))?;
         let tasks = store.load_tasks().map_err(|e| (1, e.to_string()))?;
         let attempts = store.all_attempts().map_err(|e| (1, e.to_string()))?;
-        (tasks, attempts, store.fleet_paused().unwrap_or(false))
+        let why = store.fleet_paused_reason().ok().flatten();
+        (tasks, attempts, store.fleet_paused().unwrap_or(false), why)
     } else {
         // Nothing ran yet: show the plan as written, without creating .fleet/.
         let config = config
@@ -48,6 +49,7 @@ fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
             config.tasks.iter().cloned().map(Task::new).collect(),
             Vec::new(),
             false,
+            None,
         )
     };
     let (limits, agents): (_, Vec<String>) = match &config {
@@ -62,7 +64,11 @@ fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
     };
     let mut scheduler = Scheduler::new(limits, agents, tasks, paused);
     scheduler.set_clock(crate::store::now_ms());
-    Ok(summary::document(&scheduler, &attempts))
+    let mut doc = summary::document(&scheduler, &attempts);
+    if let (Some(paused), Some(why)) = (doc.fleet_paused.as_mut(), why) {
+        *paused = why;
+    }
+    Ok(doc)
 }
 
 fn no_fleet(e: &crate::config::ConfigError) -> String {
@@ -77,6 +83,13 @@ fn no_fleet(e: &crate::config::ConfigError) -> String {
 
 fn print_table(doc: &StatusDoc) {
     print_tasks(&doc.tasks);
+    match doc.fleet_paused.as_deref() {
+        None => {}
+        Some("") => println!(
+            "\nthe fleet is paused: resume it with P in the cockpit, or `fleetdeck run --resume`"
+        ),
+        Some(why) => println!("\nthe fleet is paused: {}", crate::sanitize::sanitize(why)),
+    }
     if !doc.agents.is_empty() {
         println!();
         for a in &doc.agents {

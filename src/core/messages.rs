@@ -150,6 +150,10 @@ pub enum GateResult {
     VerifyFailed { command: String, output: String },
     /// Committing or running the gate failed for a reason outside the agent's work.
     Error { message: String },
+    /// Committing failed because fleetdeck's environment did (disk full,
+    /// read-only file system, permissions), not the agent's work: the fleet
+    /// pauses and the gate runs again when it is resumed.
+    Environment { message: String },
 }
 
 /// Outcome of a merge into the target.

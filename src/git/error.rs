@@ -5,6 +5,74 @@ use std::path::PathBuf;
 
 use git2::Oid;
 
+impl GitError {
+    /// True when the operating system refused a write in the repository at
+    /// `root` (disk full, read-only file system, permissions, an I/O error):
+    /// the machine's fault, not the repository's or an agent's. Called after
+    /// a write failed. libgit2 files every failed system call, a missing file
+    /// included, under its `Os` class without the errno, so for those the
+    /// places git writes to (the object database, the worktree registry and
+    /// `.fleet/worktrees`) are probed with a small write.
+    pub fn is_environment(&self, root: &std::path::Path) -> bool {
+        match self {
+            GitError::Io { source, .. } => is_environment_io(source),
+            GitError::Git { source, .. } if source.class() == git2::ErrorClass::Os => {
+                probe_writes(root)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error says the machine refuses writes.
+fn is_environment_io(e: &std::io::Error) -> bool {
+    use nix::errno::Errno;
+    e.raw_os_error().is_some_and(|errno| {
+        [
+            Errno::ENOSPC,
+            Errno::EDQUOT,
+            Errno::EROFS,
+            Errno::EACCES,
+            Errno::EPERM,
+            Errno::EIO,
+            Errno::EFBIG,
+        ]
+        .contains(&Errno::from_raw(errno))
+    })
+}
+
+/// True when a small write is refused for an environment reason in one of
+/// the directories git writes to for a fleet (those that exist).
+fn probe_writes(root: &std::path::Path) -> bool {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return false;
+    };
+    let common = repo.commondir();
+    let worktrees = super::worktree_path(root, "x");
+    let dirs = [
+        Some(common.join("objects")),
+        Some(common.join("worktrees")),
+        worktrees.parent().map(std::path::Path::to_path_buf),
+    ];
+    dirs.into_iter()
+        .flatten()
+        .filter(|d| d.is_dir())
+        .any(|d| probe(&d).is_err_and(|e| is_environment_io(&e)))
+}
+
+/// Writes and removes a small file in `dir`.
+fn probe(dir: &std::path::Path) -> std::io::Result<()> {
+    let path = dir.join(format!(".fleetdeck-probe-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &[0u8; 4096]));
+    let _ = std::fs::remove_file(&path);
+    written
+}
+
 /// Everything that can go wrong in the git layer.
 ///
 /// Every variant names what was being done and on what, so that the message

@@ -172,6 +172,9 @@ pub struct Engine {
     /// Told to every observer when it subscribes (what opening finished, e.g.
     /// an interrupted checkout update).
     pub(super) notes: Vec<Notification>,
+    /// Set from the first environment fault (a write under `.fleet` failed)
+    /// until the fleet is resumed: one warning per episode, not per write.
+    pub(super) fault: bool,
 }
 
 impl Engine {
@@ -204,6 +207,11 @@ impl Engine {
         let notes = finish_checkout(&root)?;
         let mut store = Store::open(&fleet_dir)?;
         refuse_lost_state(&store, &root, &target)?;
+        let worktrees = fleet_dir.join("worktrees");
+        crate::store::private::create_dir_private(&worktrees).map_err(|source| StoreError::Io {
+            path: worktrees,
+            source,
+        })?;
         let added = store.import_plan(&config.tasks)?;
         if !added.is_empty() {
             tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
@@ -266,6 +274,7 @@ impl Engine {
             wake_at: None,
             started: false,
             notes,
+            fault: false,
         })
     }
 
@@ -418,9 +427,14 @@ impl Engine {
                         .end_attempt(task.as_str(), *attempt, outcome, message);
                     self.check(r);
                 }
+                let fault = super::faults::environment_fault_of(&report);
                 let fx = self.scheduler.report(report);
                 self.apply(fx);
+                if let Some(message) = fault {
+                    self.environment_fault(&message);
+                }
             }
+            Msg::EnvironmentFault { message } => self.environment_fault(&message),
             Msg::AttemptBegan {
                 task,
                 attempt,
@@ -525,21 +539,11 @@ impl Engine {
         true
     }
 
-    fn notify(&mut self, n: Notification) {
+    pub(super) fn notify(&mut self, n: Notification) {
         self.observers.retain(|o| o.send(n.clone()).is_ok());
     }
 
-    /// Logs a store failure and tells observers; the engine goes on.
-    fn check(&mut self, result: Result<(), StoreError>) {
-        if let Err(e) = result {
-            tracing::error!("{e}");
-            self.notify(Notification::Warning {
-                message: e.to_string(),
-            });
-        }
-    }
-
-    fn apply(&mut self, effects: Vec<Effect>) {
+    pub(super) fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::SaveTask { task } => {
@@ -555,6 +559,9 @@ impl Engine {
                     self.notify(Notification::Fleet { paused });
                 }
                 Effect::Record { actor, event } => {
+                    if matches!(event, Event::FleetResumed) {
+                        self.fault = false; // a new fault is a new episode
+                    }
                     let r = self.store.record(actor, &event);
                     self.check(r);
                     self.notify(Notification::Event { actor, event });

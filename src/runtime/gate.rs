@@ -78,6 +78,10 @@ impl Gate {
         let commit = match committed {
             Ok(Ok(git::CommitOutcome::Committed(oid))) => oid.to_string(),
             Ok(Ok(git::CommitOutcome::NoChanges)) => return Some(GateResult::NoChanges),
+            Ok(Err(e)) if e.is_environment(&self.root) => {
+                let message = format!("committing the changes of `{}` failed: {e}", self.task);
+                return Some(GateResult::Environment { message });
+            }
             Ok(Err(e)) => return error(format!("committing the changes failed: {e}")),
             Err(e) => return error(format!("committing the changes failed: {e}")),
         };

@@ -49,11 +49,16 @@ impl LiveLog {
         });
     }
 
+    /// Writes one line to the file. The first failure (disk full...) is an
+    /// environment fault for the engine; the file is then given up, so a
+    /// failing disk costs one message, not one per line.
     fn write(&mut self, stream: Stream, text: &str) {
         if let Some(w) = self.writer.as_mut()
             && let Err(e) = w.line(stream, text)
         {
-            tracing::warn!("transcript {}: {e}", w.path().display());
+            let message = format!("cannot write the transcript {}: {e}", w.path().display());
+            self.writer = None;
+            let _ = self.tx.send(Msg::EnvironmentFault { message });
         }
     }
 }

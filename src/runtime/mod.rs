@@ -5,9 +5,12 @@
 //! feeds it to the scheduler, and carries out the effects it returns by
 //! spawning jobs: agent runs ([`agent_run`]), gates ([`gate`]), merges and
 //! worktree removals. Jobs report back through the same channel.
+//! Environment faults (writes the machine refuses) pause the fleet once per
+//! episode ([`faults`]).
 
 mod agent_run;
 mod engine;
+mod faults;
 mod gate;
 mod jobs;
 mod live_log;
@@ -61,6 +64,9 @@ pub(crate) enum Msg {
         attempt: u32,
         commit: String,
     },
+    /// A write under `.fleet` failed outside the engine loop (a transcript
+    /// line: disk full, read-only...); `message` names the path and the OS error.
+    EnvironmentFault { message: String },
     /// A worktree removal finished.
     WorktreeRemoved { task: TaskId, error: Option<String> },
     /// Stop: agents are stopped and will be interrupted attempts on the next start.

@@ -1,13 +1,34 @@
-//! One process owns a fleet at a time: an exclusive lock on `.fleet/lock`.
+//! One process owns a fleet at a time: an exclusive `flock` on the `.fleet`
+//! directory itself, with our pid noted in `.fleet/lock`.
+//!
+//! Why the directory: a lock is only as good as the inode it sits on. A lock
+//! on a file inside `.fleet` is bypassed by deleting that file: the next
+//! process creates a new file (a new inode) and locks it, while the first
+//! still holds its lock on the unlinked one. That is true of `.fleet/lock`
+//! and equally of `fleet.db` (a second engine would create a new, empty
+//! database). The directory cannot be replaced while it holds the worktrees
+//! and the database, and deleting `.fleet` wholesale under a running engine
+//! is out of scope. Linux lets any open directory descriptor be flocked.
+//!
+//! `flock` locks are independent of the POSIX `fcntl` record locks SQLite
+//! uses, so this lock never interferes with the database (tested below).
+//!
+//! The lock file is still flocked too, so that an older fleetdeck (which
+//! only locks the file) and this one exclude each other; and it carries the
+//! holder's pid for the "already running (pid N)" message. Deleting it only
+//! loses the pid in that message, never the exclusion.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::private;
+
 /// Held for as long as this process owns the fleet; released on drop (and by the OS on a crash).
 #[derive(Debug)]
 pub struct FleetLock {
-    _file: File,
+    _dir: File,
+    _note: File,
     path: PathBuf,
 }
 
@@ -26,47 +47,60 @@ pub enum LockError {
     },
 }
 
-/// The lock file name inside `.fleet/`.
+/// The lock file name inside `.fleet/` (the holder's pid).
 pub const LOCK_FILE: &str = "lock";
 
 impl FleetLock {
-    /// Takes the lock without waiting, writing our pid into the file.
+    /// Takes the lock without waiting (creating `.fleet/` as 0700 when
+    /// needed), then writes our pid into `.fleet/lock`. Called first when an
+    /// engine opens a fleet, before the database is opened or created.
     pub fn acquire(fleet_dir: &Path) -> Result<FleetLock, LockError> {
-        let path = fleet_dir.join(LOCK_FILE);
-        let io = |source| LockError::Io {
-            path: path.clone(),
+        let io = |path: &Path, source| LockError::Io {
+            path: path.to_owned(),
             source,
         };
-        std::fs::create_dir_all(fleet_dir).map_err(io)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        match file.try_lock() {
+        private::create_dir_private(fleet_dir).map_err(|e| io(fleet_dir, e))?;
+        let dir = File::open(fleet_dir).map_err(|e| io(fleet_dir, e))?;
+        let path = fleet_dir.join(LOCK_FILE);
+        let busy = |path: &Path| LockError::Busy {
+            path: path.to_owned(),
+            holder: read_pid(path),
+        };
+        match dir.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                return Err(LockError::Busy {
-                    path,
-                    holder: text.trim().parse().ok(),
-                });
-            }
-            Err(TryLockError::Error(source)) => return Err(io(source)),
+            Err(TryLockError::WouldBlock) => return Err(busy(&path)),
+            Err(TryLockError::Error(source)) => return Err(io(fleet_dir, source)),
         }
-        file.set_len(0).map_err(io)?;
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        writeln!(file, "{}", std::process::id()).map_err(io)?;
-        file.flush().map_err(io)?;
-        Ok(FleetLock { _file: file, path })
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        let mut note = private::open_private(&path, &mut options).map_err(|e| io(&path, e))?;
+        match note.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(busy(&path)),
+            Err(TryLockError::Error(source)) => return Err(io(&path, source)),
+        }
+        note.set_len(0).map_err(|e| io(&path, e))?;
+        note.seek(SeekFrom::Start(0)).map_err(|e| io(&path, e))?;
+        writeln!(note, "{}", std::process::id()).map_err(|e| io(&path, e))?;
+        note.flush().map_err(|e| io(&path, e))?;
+        Ok(FleetLock {
+            _dir: dir,
+            _note: note,
+            path,
+        })
     }
 
+    /// The pid note, `.fleet/lock`.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The pid in the note, if it is still there and readable.
+fn read_pid(path: &Path) -> Option<u32> {
+    let mut text = String::new();
+    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -86,5 +120,29 @@ mod tests {
         assert!(text.contains("another fleetdeck"), "{text}");
         drop(first);
         FleetLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn deleting_the_lock_file_or_the_database_does_not_free_the_fleet() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = FleetLock::acquire(dir.path()).unwrap();
+        std::fs::write(dir.path().join(super::super::DB_FILE), "").unwrap();
+        std::fs::remove_file(dir.path().join(LOCK_FILE)).unwrap();
+        std::fs::remove_file(dir.path().join(super::super::DB_FILE)).unwrap();
+        let err = FleetLock::acquire(dir.path()).unwrap_err();
+        assert!(matches!(err, LockError::Busy { holder: None, .. }), "{err}");
+    }
+
+    #[test]
+    fn the_lock_does_not_get_in_the_way_of_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let _lock = FleetLock::acquire(dir.path()).unwrap();
+        // Two connections (SQLite's own fcntl locks) read and write as usual.
+        let a = super::super::Store::open(dir.path()).unwrap();
+        let b = super::super::Store::open(dir.path()).unwrap();
+        a.set_meta("k", "1").unwrap();
+        assert_eq!(b.meta("k").unwrap().as_deref(), Some("1"));
+        b.set_meta("k", "2").unwrap();
+        assert_eq!(a.meta("k").unwrap().as_deref(), Some("2"));
     }
 }

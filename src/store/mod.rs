@@ -8,6 +8,7 @@
 
 mod attempts;
 mod lock;
+pub mod private;
 mod schema;
 pub mod transcript;
 
@@ -51,6 +52,36 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// True when the failure is the environment's, not fleetdeck's data: the
+    /// database or `.fleet` cannot be written (disk full, read-only file
+    /// system or database, permissions, an I/O error, a lock held too long).
+    /// The engine pauses the fleet on these instead of going on.
+    pub fn is_environment(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Io { .. } => true,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(
+                e.code,
+                C::SystemIoFailure
+                    | C::ReadOnly
+                    | C::DiskFull
+                    | C::CannotOpen
+                    | C::PermissionDenied
+                    | C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::NoLargeFileSupport
+            ),
+            StoreError::Sqlite { .. } | StoreError::Corrupt { .. } | StoreError::TooNew { .. } => {
+                false
+            }
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// One recorded event, as read back from the log.
@@ -81,12 +112,24 @@ pub fn now_ms() -> i64 {
 
 impl Store {
     /// Opens (creating if needed) `.fleet/fleet.db` in `fleet_dir`, migrating it to the current schema.
+    ///
+    /// The database is created as 0600 before SQLite opens it, so the
+    /// `-wal`, `-shm` and any journal SQLite creates next to it get the
+    /// same mode; files of an older, more open fleet are tightened.
     pub fn open(fleet_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(fleet_dir).map_err(|source| StoreError::Io {
-            path: fleet_dir.to_owned(),
-            source,
-        })?;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { path, source }
+        };
+        private::create_dir_private(fleet_dir).map_err(io(fleet_dir))?;
         let path = fleet_dir.join(DB_FILE);
+        let mut create = std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        match private::open_private(&path, &mut create) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(&path)(e)),
+        }
         let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
             path: path.clone(),
             source,
@@ -99,6 +142,13 @@ impl Store {
             c.pragma_update(None, "foreign_keys", "ON")
         })?;
         schema::migrate(&store)?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = fleet_dir.join(format!("{DB_FILE}{suffix}"));
+            if let Err(e) = private::tighten(&file, private::FILE_MODE) {
+                // Not fatal: a reader (`status`) may not be allowed to chmod.
+                tracing::warn!("cannot make {} private: {e}", file.display());
+            }
+        }
         Ok(store)
     }
 
@@ -235,6 +285,29 @@ impl Store {
 
     pub fn set_fleet_paused(&self, paused: bool) -> Result<()> {
         self.set_meta("fleet_paused", if paused { "true" } else { "false" })
+    }
+
+    /// Why the fleet is paused, from the last pause or resume in the event
+    /// log: the reason of a `fleet_paused` event that no `fleet_resumed`
+    /// followed; None when the fleet was resumed since (or never paused).
+    pub fn fleet_paused_reason(&self) -> Result<Option<String>> {
+        let last: Option<(String, String)> = self.sql(|c| {
+            c.query_row(
+                "SELECT kind, detail FROM events WHERE kind IN ('fleet_paused', 'fleet_resumed') ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        let Some((kind, detail)) = last.filter(|(kind, _)| kind == "fleet_paused") else {
+            return Ok(None);
+        };
+        let event: Event =
+            serde_json::from_str(&detail).map_err(|e| self.corrupt(format!("event {kind}"), e))?;
+        Ok(match event {
+            Event::FleetPaused { reason } => Some(reason),
+            _ => None,
+        })
     }
 
     /// Appends an event to the log, timestamped now.

@@ -166,3 +166,61 @@ fn a_store_is_empty_by_content_not_by_file() {
     store.set_meta("recovered", "1").unwrap();
     assert!(!store.is_empty().unwrap());
 }
+
+#[test]
+fn the_paused_reason_is_the_last_pause_not_followed_by_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.fleet_paused_reason().unwrap(), None);
+    let paused = |reason: &str| Event::FleetPaused {
+        reason: reason.into(),
+    };
+    store.record(Actor::Engine, &paused("first")).unwrap();
+    store.record(Actor::User, &Event::FleetResumed).unwrap();
+    assert_eq!(store.fleet_paused_reason().unwrap(), None);
+    store.record(Actor::Engine, &paused("disk full")).unwrap();
+    assert_eq!(
+        store.fleet_paused_reason().unwrap().as_deref(),
+        Some("disk full")
+    );
+}
+
+#[test]
+fn a_write_refused_by_the_database_is_an_environment_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // As root, file modes do not stop writes: make the connection read-only.
+    store
+        .sql(|c| c.execute_batch("PRAGMA query_only = ON"))
+        .unwrap();
+    let err = store.set_meta("k", "v").unwrap_err();
+    assert!(err.is_environment(), "{err:?}");
+    let bad = StoreError::Corrupt {
+        path: dir.path().into(),
+        what: "task".into(),
+        source: serde_json::from_str::<u8>("x").unwrap_err(),
+    };
+    assert!(!bad.is_environment());
+}
+
+#[test]
+fn the_database_and_its_wal_are_private_whatever_the_umask_allows() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join(".fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    std::fs::set_permissions(&fleet, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let store = Store::open(&fleet).unwrap();
+    store.set_meta("k", "v").unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(fleet.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700, "an existing open .fleet is tightened");
+    for f in [DB_FILE, "fleet.db-wal", "fleet.db-shm"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+}

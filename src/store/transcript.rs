@@ -141,12 +141,14 @@ struct Segment {
 
 impl Segment {
     fn create(path: PathBuf) -> std::io::Result<Segment> {
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .write(true)
-            .truncate(true)
-            .open(&path)?;
+        let file = super::private::open_private(
+            &path,
+            OpenOptions::new()
+                .create(true)
+                .read(true)
+                .write(true)
+                .truncate(true),
+        )?;
         Ok(Segment {
             file,
             path,
@@ -171,17 +173,17 @@ impl Writer {
         Self::create_capped(path, header, DEFAULT_MAX_BYTES)
     }
 
-    /// Creates (truncating) the transcript at `path`, keeping about
+    /// Creates (truncating) the transcript at `path` (0600, its directories
+    /// 0700), keeping about
     /// `max_bytes` of it (`[fleet] transcript_max_mb`), and writes its header.
     pub fn create_capped(path: &Path, header: &Header, max_bytes: u64) -> std::io::Result<Writer> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            super::private::create_dir_private(dir)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)?;
+        let file = super::private::open_private(
+            path,
+            OpenOptions::new().create(true).write(true).truncate(true),
+        )?;
         let mut w = Writer::new(file, Instant::now(), path, max_bytes);
         w.write_record(&Record::Header {
             header: header.clone(),

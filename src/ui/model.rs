@@ -253,6 +253,10 @@ impl Model {
             }
             Notification::Fleet { paused } => {
                 self.fleet.set_paused(paused);
+                if !paused {
+                    // Resuming is the user's answer to what the warning said (a full disk...).
+                    self.warning = None;
+                }
                 true
             }
             Notification::Event { event, .. } => self.apply_event(event),

@@ -15,6 +15,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use budget::Budgets;
+pub use reports::environment_reason;
 
 use super::feedback::{Feedback, FeedbackKind};
 pub use super::fleet::{AfterStop, Fleet, Task};

@@ -123,6 +123,17 @@ impl Scheduler {
                 );
                 self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
             }
+            AgentResult::Failed {
+                class: FailureClass::Environment,
+                message,
+            } => {
+                // fleetdeck's own disk or permissions, not the agent: keep the
+                // attempt, wait for the user to fix it.
+                let task = &mut self.fleet.tasks[i];
+                task.tries = task.tries.saturating_sub(1);
+                self.requeue(i, Workspace::Continue, out);
+                self.pause_for_environment(&message, out);
+            }
             AgentResult::Failed { message, .. } => {
                 self.retry_or_fail(i, attempt, FeedbackKind::AgentFailed, &message, out)
             }
@@ -183,6 +194,8 @@ impl Scheduler {
             GateResult::Error { message } => {
                 self.retry_or_fail(i, attempt, FeedbackKind::GateError, &message, out)
             }
+            // Still Verifying, no longer gating: the gate runs again on resume.
+            GateResult::Environment { message } => self.pause_for_environment(&message, out),
         }
     }
 
@@ -215,6 +228,23 @@ impl Scheduler {
             Actor::Engine,
             out,
         );
+    }
+
+    /// An environment fault (a write under `.fleet` failed: disk full,
+    /// read-only, permissions) seen by the runtime outside an agent's exit,
+    /// e.g. a database write. Pauses the fleet (running agents are stopped
+    /// with SIGSTOP) with `message` and what to do as the reason; does
+    /// nothing more when the fleet is already paused.
+    pub fn environment_fault(&mut self, message: &str) -> Vec<Effect> {
+        let mut out = Out::default();
+        self.pause_for_environment(message, &mut out);
+        out.fx
+    }
+
+    fn pause_for_environment(&mut self, message: &str, out: &mut Out) {
+        if !self.fleet.paused {
+            self.pause_fleet(Actor::Engine, environment_reason(message), out);
+        }
     }
 
     /// After a failed attempt: queue it again with the failure as feedback,
@@ -271,6 +301,15 @@ fn failed_reason(tries: u32, started: u32, last_line: &str) -> String {
     } else {
         format!("failed {tries} attempt(s); last: {last_line}")
     }
+}
+
+/// The fleet's paused reason after an environment fault: what failed
+/// (`message` names the path and the OS error) and what to do.
+pub fn environment_reason(message: &str) -> String {
+    format!(
+        "{}; free disk space or fix the permissions of .fleet, then resume the fleet (P in the cockpit, or `fleetdeck run --resume`); no attempt was counted",
+        first_line(message)
+    )
 }
 
 /// Rate limits in a row that cost no attempt (each waits longer than the last).

@@ -90,7 +90,7 @@ impl AgentRun {
     async fn attempt(&mut self) -> AgentResult {
         let (worktree, base, home) = match self.prepare().await {
             Ok(ready) => ready,
-            Err(message) => return crash(message),
+            Err(failed) => return failed,
         };
         let resume = self.previous.as_mut().and_then(|p| p.resume.take());
         match &resume {
@@ -119,7 +119,8 @@ impl AgentRun {
         let rel = transcript::relative_path(self.request.task.as_str(), self.request.attempt);
         let mut log = match self.open_transcript(&launch, &rel) {
             Ok(log) => log,
-            Err(message) => return crash(message),
+            // Not the agent's fault: the machine refuses the write.
+            Err(message) => return failed(FailureClass::Environment, message),
         };
         // The engine records the attempt (with its base) before the agent may change anything.
         if !self.record_attempt(base, &rel).await {
@@ -161,7 +162,8 @@ impl AgentRun {
 
     /// Step one, off the async threads: the worktree and the commit the
     /// attempt starts from, and the isolated home when the profile has one.
-    async fn prepare(&self) -> Result<(PathBuf, String, Option<PathBuf>), String> {
+    /// A worktree the disk refuses is an environment fault, not the agent's.
+    async fn prepare(&self) -> Result<(PathBuf, String, Option<PathBuf>), AgentResult> {
         let req = self.request.clone();
         let (root, target, rollback, title) = (
             self.root.clone(),
@@ -175,8 +177,12 @@ impl AgentRun {
         .await;
         let (worktree, base) = match prepared {
             Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(format!("could not prepare the worktree: {e}")),
-            Err(e) => return Err(format!("could not prepare the worktree: {e}")),
+            Ok(Err(e)) if e.is_environment(&self.root) => {
+                let message = format!("could not prepare the worktree: {e}");
+                return Err(failed(FailureClass::Environment, message));
+            }
+            Ok(Err(e)) => return Err(crash(format!("could not prepare the worktree: {e}"))),
+            Err(e) => return Err(crash(format!("could not prepare the worktree: {e}"))),
         };
         if !self.profile.isolate_home {
             return Ok((worktree, base, None));
@@ -184,7 +190,9 @@ impl AgentRun {
         let task = self.request.task.as_str();
         match prepare::isolated_home(&self.fleet_dir, task, self.profile.home_template.as_deref()) {
             Ok(home) => Ok((worktree, base, Some(home))),
-            Err(e) => Err(format!("cannot prepare the isolated home of `{task}`: {e}")),
+            Err(e) => Err(crash(format!(
+                "cannot prepare the isolated home of `{task}`: {e}"
+            ))),
         }
     }
 
@@ -230,8 +238,8 @@ impl AgentRun {
                 self.request.attempt,
             )),
             Err(e) => Err(format!(
-                "cannot write the transcript {}: {e}",
-                rel.display()
+                "cannot create the transcript {}: {e}",
+                self.fleet_dir.join(rel).display()
             )),
         }
     }
@@ -396,10 +404,11 @@ impl AgentRun {
 }
 
 fn crash(message: String) -> AgentResult {
-    AgentResult::Failed {
-        class: FailureClass::Crash,
-        message,
-    }
+    failed(FailureClass::Crash, message)
+}
+
+fn failed(class: FailureClass, message: String) -> AgentResult {
+    AgentResult::Failed { class, message }
 }
 
 /// Carries out one of the supervisor's actions on the agent's process group.

@@ -61,7 +61,7 @@ pub(super) fn isolated_home(
 ) -> std::io::Result<PathBuf> {
     let home = fleet_dir.join("homes").join(task);
     if !home.exists() {
-        std::fs::create_dir_all(&home)?;
+        crate::store::private::create_dir_private(&home)?;
         if let Some(t) = template {
             // `~/x` is in the user's home; a relative path is in the repository.
             let t = match t.strip_prefix("~") {
@@ -70,22 +70,8 @@ pub(super) fn isolated_home(
                 Err(_) if t.is_relative() => fleet_dir.parent().unwrap_or(fleet_dir).join(t),
                 Err(_) => t.to_path_buf(),
             };
-            copy_dir(&t, &home)?;
+            crate::store::private::copy_dir_private(&t, &home)?;
         }
     }
     Ok(home)
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
