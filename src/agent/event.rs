@@ -66,6 +66,10 @@ pub enum FailureClass {
     Timeout,
     /// Anything else: non-zero exit, API error, crash.
     Crash,
+    /// Not the agent's fault: the attempt could not run because of its
+    /// environment (a stale git lock, a damaged worktree that could not be
+    /// repaired...). Retried later without counting an attempt.
+    Environment,
 }
 
 /// How an attempt's agent run ended, from the exit status and the events.

@@ -23,6 +23,9 @@
 //! - `refs`: branch lookups and diffs between commits.
 //! - `diff`: a task's changed files with both sides' contents, for the diff viewer.
 //! - `worktree`: creating, reusing and removing task worktrees.
+//! - `integrity`: the ready marker, checking a worktree before an agent
+//!   starts in it, and rebuilding a damaged one.
+//! - `locks`: removing the stale lock files a killed git left behind.
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
 //! - `checkout`: refusing or applying a merge in the user's checkout.
@@ -31,6 +34,8 @@ mod checkout;
 mod commit;
 mod diff;
 pub mod error;
+mod integrity;
+mod locks;
 mod merge;
 mod message;
 mod refs;
@@ -44,10 +49,12 @@ pub use commit::{CommitOutcome, commit_attempt, save_and_reset};
 pub use diff::{FileChange, task_changes, worktree_changed_paths};
 pub use error::GitError;
 pub use git2::Oid;
+pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
+pub use locks::{clear_task_locks, sweep_stale_locks};
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
 pub use message::{FleetTrailers, parse_trailers};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
-pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree};
+pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree, restore_branch};
 
 use error::Context;
 
@@ -73,6 +80,17 @@ pub fn task_branch(task: &str) -> String {
 /// Where a task's worktree lives: `<root>/.fleet/worktrees/<task>`.
 pub fn worktree_path(root: &Path, task: &str) -> PathBuf {
     root.join(".fleet").join("worktrees").join(task)
+}
+
+/// The environment variable that stops git's repository discovery, and its
+/// value for the fleet at `root`: `GIT_CEILING_DIRECTORIES=<root>/.fleet/worktrees`.
+/// Set for every process fleetdeck spawns in a worktree, so that one whose
+/// directory lost its `.git` can never find the user's repository above it.
+pub fn discovery_ceiling(root: &Path) -> (&'static str, PathBuf) {
+    (
+        "GIT_CEILING_DIRECTORIES",
+        root.join(".fleet").join("worktrees"),
+    )
 }
 
 /// The ref under which [`commit_attempt`] keeps the commits an agent made by

@@ -92,6 +92,12 @@ impl AgentRun {
         .await;
         let (worktree, base) = match prepared {
             Ok(Ok(v)) => v,
+            Ok(Err(e)) if e.is_environment() => {
+                return AgentResult::Failed {
+                    class: FailureClass::Environment,
+                    message: format!("could not prepare the worktree: {e}"),
+                };
+            }
             Ok(Err(e)) => return crash(format!("could not prepare the worktree: {e}")),
             Err(e) => return crash(format!("could not prepare the worktree: {e}")),
         };
@@ -181,8 +187,20 @@ impl AgentRun {
             }
         }
 
+        // Issue 7: an agent runs only in its registered worktree on `fleet/<id>`,
+        // and git discovery stops above it (a directory that lost its `.git`).
+        if let Err(e) = git::verify_worktree(&self.root, &task) {
+            let message = format!("not starting the agent: {e}");
+            log.line(Stream::Fleet, &message);
+            return AgentResult::Failed {
+                class: FailureClass::Environment,
+                message,
+            };
+        }
+        let (ceiling_var, ceiling) = git::discovery_ceiling(&self.root);
         let mut cmd = process::command(Path::new(&argv[0]), &argv[1..], &worktree, &self.fleet_dir);
-        cmd.env("FLEET_TASK", &task)
+        cmd.env(ceiling_var, ceiling)
+            .env("FLEET_TASK", &task)
             .env("FLEET_ATTEMPT", attempt.to_string())
             .envs(&self.profile.env);
         if self.profile.isolate_home {
@@ -408,6 +426,10 @@ fn prepare(
     rollback_base: Option<&str>,
 ) -> Result<(PathBuf, String), git::GitError> {
     let task = req.task.as_str();
+    // Issue 7: locks a killed git of this task's left behind would fail every attempt.
+    for lock in git::clear_task_locks(root, task)? {
+        tracing::warn!(task, "removed a stale git lock: {}", lock.display());
+    }
     let wt = git::ensure_worktree(root, task, target)?;
     let reset_to = match req.workspace {
         Workspace::Continue => None,
@@ -427,7 +449,8 @@ fn prepare(
             None => None,
         },
     };
-    match reset_to {
+    let reset = reset_to.is_some();
+    let prepared = match reset_to {
         Some((to, save_ref, attempt)) => {
             let attr = git::Attribution {
                 task,
@@ -436,10 +459,24 @@ fn prepare(
                 title,
             };
             git::save_and_reset(root, to, &save_ref, &attr)?;
-            Ok((wt.path, to.to_string()))
+            (wt.path.clone(), to.to_string())
         }
-        None => Ok((wt.path, wt.head.to_string())),
+        None => (wt.path.clone(), wt.head.to_string()),
+    };
+    // Issue 7: second line of defence, the worktree must match its HEAD
+    // (or, continuing, at least hold every path of it in its index).
+    let expect = if wt.created || reset {
+        git::Expect::Clean
+    } else {
+        git::Expect::Continuing
+    };
+    if let Some(problem) = git::ensure_intact(root, task, expect)? {
+        tracing::warn!(
+            task,
+            "the worktree of `{task}` was damaged ({problem}): rebuilt it"
+        );
     }
+    Ok(prepared)
 }
 
 /// The task's own home directory under `.fleet/homes/`, created (from

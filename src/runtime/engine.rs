@@ -145,6 +145,9 @@ pub struct Engine {
     /// When the scheduler asked to be ticked next (Unix ms).
     pub(super) wake_at: Option<i64>,
     pub(super) started: bool,
+    /// Repairs made while opening (stale locks, recreated branches), told to
+    /// observers as warnings when the engine starts.
+    pub(super) notes: Vec<String>,
 }
 
 impl Engine {
@@ -165,6 +168,7 @@ impl Engine {
     }
 
     fn open_with(root: &Path, options: EngineOptions, held: bool) -> Result<Engine, EngineError> {
+        let started = std::time::SystemTime::now();
         let root = root.canonicalize().map_err(|source| StoreError::Io {
             path: root.to_owned(),
             source,
@@ -203,6 +207,7 @@ impl Engine {
                 Some("fleetdeck stopped while it ran"),
             )?;
         }
+        let notes = super::repair::at_open(&root, &target, &store, &tasks, started);
         if held && !open.is_empty() {
             store.set_fleet_paused(true)?;
         }
@@ -236,6 +241,7 @@ impl Engine {
             removals: 0,
             wake_at: None,
             started: false,
+            notes,
         })
     }
 
@@ -297,6 +303,9 @@ impl Engine {
     pub fn start(&mut self) {
         if !self.started {
             self.started = true;
+            for message in std::mem::take(&mut self.notes) {
+                self.notify(Notification::Warning { message });
+            }
             let fx = self.scheduler.start();
             self.apply(fx);
         }

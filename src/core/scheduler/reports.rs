@@ -91,6 +91,29 @@ impl Scheduler {
                 self.requeue(i, Workspace::Continue, out);
             }
             AgentResult::Failed {
+                class: FailureClass::Environment,
+                message,
+            } if self.fleet.tasks[i].rate_limits < FREE_RATE_LIMITS => {
+                // Not the agent's fault: keep its attempts, try again after a pause.
+                let now = self.now_ms;
+                let task = &mut self.fleet.tasks[i];
+                task.tries = task.tries.saturating_sub(1);
+                task.rate_limits += 1;
+                let retry_at_ms = now + backoff_ms(self.limits.backoff_ms, task.rate_limits);
+                task.not_before_ms = Some(retry_at_ms);
+                out.record(
+                    Actor::Engine,
+                    Event::AttemptFailed {
+                        task: id.clone(),
+                        attempt,
+                        reason: first_line(&message),
+                        retrying: true,
+                    },
+                );
+                out.fx.push(Effect::WakeAt { at_ms: retry_at_ms });
+                self.requeue(i, Workspace::Continue, out);
+            }
+            AgentResult::Failed {
                 class: FailureClass::Auth,
                 message,
             } => {
