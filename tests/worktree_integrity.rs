@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use git2::{Oid, Repository, Signature};
+use git2::{Oid, Signature};
 
 /// Commits `n` small files (in directories of 200) on top of main and checks
 /// them out in the user's checkout; returns the new commit.
@@ -128,5 +128,201 @@ fn a_half_created_worktree_is_rebuilt_not_merged_as_deletions() {
     assert!(tree.get_path(Path::new("d099/f199.txt")).is_ok());
 }
 
-#[allow(dead_code)]
-fn unused(_: &Repository, _: Duration) {}
+/// Every commit on main's first-parent history but the first two (the
+/// initial commit and the test's own) is a fleetdeck merge, and no commit
+/// reachable from main has `subject`.
+fn assert_only_fleet_merges(repo: &TestRepo, subject: &str) {
+    let log = repo.first_parent_log();
+    for (oid, message) in &log[..log.len() - 1] {
+        assert!(
+            trailer(message, "Fleet-Task").is_some(),
+            "commit {oid} on main is not a fleetdeck merge: {message}"
+        );
+    }
+    let git = repo.repo();
+    let mut walk = git.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    for oid in walk {
+        let commit = git.find_commit(oid.unwrap()).unwrap();
+        assert_ne!(
+            commit.summary().ok().flatten(),
+            Some(subject),
+            "{} reached main",
+            commit.id()
+        );
+    }
+}
+
+/// The content of `path` in main's tip.
+fn main_file(repo: &TestRepo, path: &str) -> Option<String> {
+    let git = repo.repo();
+    let tree = git.head().unwrap().peel_to_tree().unwrap();
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    let blob = git.find_blob(entry.id()).unwrap();
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+#[test]
+fn git_discovery_stops_at_the_worktrees_directory() {
+    let repo = TestRepo::new(SIM_PROFILE, &[]);
+    let root = repo.path().canonicalize().unwrap();
+    let plain = root.join(".fleet/worktrees/x");
+    std::fs::create_dir_all(&plain).unwrap();
+    let toplevel = |ceiling: bool| {
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(["rev-parse", "--show-toplevel"])
+            .current_dir(&plain);
+        if ceiling {
+            let (var, value) = fleetdeck::git::discovery_ceiling(&root);
+            cmd.env(var, value);
+        }
+        cmd.output().unwrap()
+    };
+    let escaped = toplevel(false);
+    assert_eq!(text(&escaped.stdout).trim(), root.display().to_string());
+    let contained = toplevel(true);
+    assert!(
+        !contained.status.success(),
+        "found a repository: {}",
+        text(&contained.stdout)
+    );
+}
+
+#[test]
+fn an_agent_whose_worktree_was_deleted_never_commits_on_main() {
+    let script = [
+        "if-attempt 1 run touch started",
+        "if-attempt 1 sleep 1500",
+        "if-attempt 1 write a.txt one\\n",
+        "if-attempt 1 run git add -A; git commit -q --allow-empty -m escaped",
+        "run git rev-parse --show-toplevel > where.txt",
+        "write b.txt two\\n",
+    ]
+    .join("\n");
+    let repo = TestRepo::new(&one_task(&script), &[("readme.txt", "hi\n")]);
+    let wt = worktree(&repo, "new");
+    let mut run = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(30), "attempt 1 to start", || {
+        wt.join("started").exists().then_some(())
+    });
+    std::fs::remove_dir_all(&wt).unwrap();
+    let status = run.wait().unwrap();
+    assert!(status.success(), "the run failed: {status}");
+
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    assert_only_fleet_merges(&repo, "escaped");
+    let wt = repo
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join(".fleet/worktrees/new");
+    assert_eq!(
+        main_file(&repo, "where.txt").map(|s| s.trim().to_owned()),
+        Some(wt.display().to_string())
+    );
+    assert_eq!(main_file(&repo, "a.txt"), None);
+}
+
+#[test]
+fn a_branch_deleted_between_attempts_is_recreated_from_the_target() {
+    let script = [
+        "if-attempt 1 run git update-ref -d refs/heads/fleet/new",
+        "if-attempt 1 fail deleted my own branch",
+        "write new.txt hello\\n",
+    ]
+    .join("\n");
+    let repo = TestRepo::new(&one_task(&script), &[("readme.txt", "hi\n")]);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    assert_eq!(main_file(&repo, "new.txt").as_deref(), Some("hello\n"));
+}
+
+#[test]
+fn a_branch_deleted_under_review_is_recreated_at_the_reviewed_commit() {
+    let repo = TestRepo::new(
+        &one_task("write new.txt hello\\n"),
+        &[("readme.txt", "hi\n")],
+    );
+    repo.expect(&["run", "--headless"], 1);
+    assert_eq!(repo.task("new")["status"], "review", "{}", repo.task("new"));
+    let reviewed = repo.repo().refname_to_id("refs/heads/fleet/new").unwrap();
+    repo.repo()
+        .find_reference("refs/heads/fleet/new")
+        .unwrap()
+        .delete()
+        .unwrap();
+
+    repo.expect(&["approve", "new"], 0);
+    let log = std::fs::read_to_string(repo.path().join(".fleet/fleetdeck.log")).unwrap();
+    assert!(
+        log.contains("branch fleet/new had been deleted: recreated"),
+        "not logged: {log}"
+    );
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    let git = repo.repo();
+    let merge = git.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(merge.parent_id(1).unwrap(), reviewed);
+    assert_eq!(main_file(&repo, "new.txt").as_deref(), Some("hello\n"));
+}
+
+#[test]
+fn a_stale_worktree_index_lock_does_not_use_up_the_attempts() {
+    let script = [
+        "if-attempt 1 run touch \"$(git rev-parse --git-dir)/index.lock\"",
+        "if-attempt 1 fail killed while git held the index",
+        "write new.txt hello\\n",
+    ]
+    .join("\n");
+    let repo = TestRepo::new(&one_task(&script), &[("readme.txt", "hi\n")]);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    assert_eq!(main_file(&repo, "new.txt").as_deref(), Some("hello\n"));
+}
+
+#[test]
+fn stale_ref_locks_left_by_a_killed_engine_are_removed_at_start() {
+    let repo = TestRepo::new(
+        &one_task("write new.txt hello\\n"),
+        &[("readme.txt", "hi\n")],
+    );
+    let refs = repo.path().join(".git/refs/heads/fleet");
+    std::fs::create_dir_all(&refs).unwrap();
+    std::fs::write(refs.join("new.lock"), "").unwrap();
+    let saved = repo.path().join(".git/refs/fleet/interrupted/new");
+    std::fs::create_dir_all(&saved).unwrap();
+    std::fs::write(saved.join("1.lock"), "").unwrap();
+
+    let out = repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert!(
+        text(&out.stderr).contains("stale git lock"),
+        "not told about the locks: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    assert!(!refs.join("new.lock").exists());
+    assert!(!saved.join("1.lock").exists());
+}
+
+#[test]
+fn a_held_lock_is_an_environment_fault_not_a_failed_attempt() {
+    let error = git2::Error::new(
+        git2::ErrorCode::Locked,
+        git2::ErrorClass::Os,
+        "failed to create locked file '/r/.git/worktrees/x/index.lock': File exists",
+    );
+    let e = fleetdeck::git::GitError::Git {
+        what: "write the worktree index".into(),
+        source: error,
+    };
+    assert!(e.is_locked() && e.is_environment());
+    assert_eq!(
+        e.lock_file().as_deref(),
+        Some(Path::new("/r/.git/worktrees/x/index.lock"))
+    );
+    assert!(e.to_string().contains("remove the named .lock file"), "{e}");
+}

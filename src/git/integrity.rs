@@ -358,7 +358,7 @@ fn save_leftovers(repo: &Repository, wt: &Repository, task: &str) -> Result<(), 
 
 /// Moves a directory that is not a usable worktree to
 /// `.fleet/stale/<task>-<unix-time>`, so that nothing in it is lost.
-fn move_aside(root: &Path, task: &str, path: &Path) -> Result<(), GitError> {
+pub(super) fn move_aside(root: &Path, task: &str, path: &Path) -> Result<(), GitError> {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -96,11 +96,12 @@ pub(super) fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
 ///   linked worktree on its branch, or it was never recorded as completely
 ///   created (the ready marker, see `integrity`) and does not match its HEAD:
 ///   what it holds is saved, then it is added again at the branch's tip.
-/// - New: a stale registration (its directory is gone) is pruned first;
-///   branch `fleet/<task>` is created at the tip of `target`, or, when it
-///   already exists, moved there after saving its old tip under
-///   `refs/fleet/stale/<task>/<unix-time>` (unless the old tip is already
-///   reachable from the target, so nothing would be lost).
+/// - New: a stale registration (its directory is gone, or its admin files
+///   are broken) is pruned first, and what is left of its directory is moved
+///   to `.fleet/stale/`; branch `fleet/<task>` is created at the tip of
+///   `target`, or, when it already exists, moved there after saving its old
+///   tip under `refs/fleet/stale/<task>/<unix-time>` (unless the old tip is
+///   already reachable from the target, so nothing would be lost).
 ///
 /// Errors: [`GitError::WorktreeOccupied`] when the directory exists (non-empty)
 /// without being the registered worktree, [`GitError::WorktreeElsewhere`]
@@ -114,34 +115,30 @@ pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree
     let path = worktree_path(root, task);
     let branch = task_branch(task);
 
-    if reuse_or_prune(&repo, task, &path)? {
-        let head = match local_branch_tip(&repo, &branch) {
-            Err(GitError::BranchNotFound { .. }) => {
-                let tip = local_branch_tip(&repo, target)?;
-                tracing::warn!(
-                    task,
-                    "branch {branch} was deleted: recreated at {target} ({tip})"
-                );
-                point_branch_at(&repo, task, &branch, target, tip)?;
-                tip
+    let was_registered = match reuse_or_prune(&repo, task, &path)? {
+        Registration::Valid => {
+            let head = tip_or_recreate(&repo, task, &branch, target)?;
+            if let Some(problem) = integrity::reuse_problem(&repo, root, task)? {
+                return integrity::rebuild(&repo, root, task, &problem);
             }
-            other => other?,
-        };
-        if let Some(problem) = integrity::reuse_problem(&repo, root, task)? {
-            return integrity::rebuild(&repo, root, task, &problem);
+            return Ok(Worktree {
+                path,
+                branch,
+                head,
+                created: false,
+            });
         }
-        return Ok(Worktree {
-            path,
-            branch,
-            head,
-            created: false,
-        });
+        Registration::Pruned => true,
+        Registration::Absent => false,
+    };
+    if was_registered && path.exists() {
+        // What is left of the task's own worktree: keep it, out of the way.
+        integrity::move_aside(root, task, &path)?;
+    } else {
+        clear_empty_dir(task, &path)?;
     }
-    clear_empty_dir(task, &path)?;
-
     let target_tip = local_branch_tip(&repo, target)?;
     point_branch_at(&repo, task, &branch, target, target_tip)?;
-
     let head = add_on_branch(&repo, task, &path, &branch)?;
     Ok(Worktree {
         path,
@@ -225,17 +222,49 @@ pub fn remove_worktree(root: &Path, task: &str) -> Result<(), GitError> {
     }
 }
 
-/// Returns true when the registration `task` is valid and at `path`; prunes
-/// it (and returns false) when its directory is gone.
-fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<bool, GitError> {
+/// What [`reuse_or_prune`] found registered under the task's name.
+enum Registration {
+    /// A valid registration at the task's path: reuse it (after checks).
+    Valid,
+    /// A stale registration, now pruned: the directory, if any, was the task's.
+    Pruned,
+    /// No registration.
+    Absent,
+}
+
+/// The tip of `branch`; when the branch was deleted, recreates it at the
+/// target's tip first (with a warning).
+fn tip_or_recreate(
+    repo: &Repository,
+    task: &str,
+    branch: &str,
+    target: &str,
+) -> Result<Oid, GitError> {
+    match local_branch_tip(repo, branch) {
+        Err(GitError::BranchNotFound { .. }) => {
+            let tip = local_branch_tip(repo, target)?;
+            tracing::warn!(
+                task,
+                "branch {branch} was deleted: recreated at {target} ({tip})"
+            );
+            point_branch_at(repo, task, branch, target, tip)?;
+            Ok(tip)
+        }
+        other => other,
+    }
+}
+
+/// Finds the registration `task`: valid and at `path`, or stale (pruned
+/// now, when its directory is gone or its files are broken), or absent.
+fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<Registration, GitError> {
     let wt = match repo.find_worktree(task) {
         Ok(wt) => wt,
-        Err(e) if e.code() == ErrorCode::NotFound => return Ok(false),
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(Registration::Absent),
         Err(e) => return Err(e).ctx(|| format!("look up worktree `{task}`")),
     };
     let valid = wt.validate().is_ok();
     if valid && same_path(wt.path(), path) {
-        return Ok(true);
+        return Ok(Registration::Valid);
     }
     if valid && wt.path().exists() {
         return Err(GitError::WorktreeElsewhere {
@@ -247,7 +276,7 @@ fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<bool, Gi
     opts.valid(true);
     wt.prune(Some(&mut opts))
         .ctx(|| format!("prune stale worktree registration `{task}`"))?;
-    Ok(false)
+    Ok(Registration::Pruned)
 }
 
 /// Removes `path` if it is an empty directory; errors if it holds anything.
