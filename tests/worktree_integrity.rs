@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
+use fleetdeck::git::{self as fgit, Expect, GitError, WorktreeProblem};
 use git2::{Oid, Signature};
 
 /// Commits `n` small files (in directories of 200) on top of main and checks
@@ -173,7 +174,7 @@ fn git_discovery_stops_at_the_worktrees_directory() {
         cmd.args(["rev-parse", "--show-toplevel"])
             .current_dir(&plain);
         if ceiling {
-            let (var, value) = fleetdeck::git::discovery_ceiling(&root);
+            let (var, value) = fgit::discovery_ceiling(&root);
             cmd.env(var, value);
         }
         cmd.output().unwrap()
@@ -315,7 +316,7 @@ fn a_held_lock_is_an_environment_fault_not_a_failed_attempt() {
         git2::ErrorClass::Os,
         "failed to create locked file '/r/.git/worktrees/x/index.lock': File exists",
     );
-    let e = fleetdeck::git::GitError::Git {
+    let e = GitError::Git {
         what: "write the worktree index".into(),
         source: error,
     };
@@ -325,4 +326,124 @@ fn a_held_lock_is_an_environment_fault_not_a_failed_attempt() {
         Some(Path::new("/r/.git/worktrees/x/index.lock"))
     );
     assert!(e.to_string().contains("remove the named .lock file"), "{e}");
+}
+
+// ------------------------------------------------ the git layer on its own
+
+fn stale_refs(repo: &TestRepo, task: &str) -> Vec<Oid> {
+    let git = repo.repo();
+    git.references_glob(&format!("refs/fleet/stale/{task}/*"))
+        .unwrap()
+        .map(|r| r.unwrap().target().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_unmarked_worktree_is_trusted_only_when_it_matches_its_head() {
+    let repo = TestRepo::new(SIM_PROFILE, &[("a.txt", "alpha\n")]);
+    let root = repo.path().canonicalize().unwrap();
+    let marker = root.join(".git/worktrees/t").join(fgit::READY_FILE);
+    let wt = fgit::ensure_worktree(&root, "t", "main").unwrap();
+    assert!(wt.created);
+    let tip = repo.repo().refname_to_id("refs/heads/main").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().trim(),
+        tip.to_string()
+    );
+
+    // From before the marker, and clean: reused and marked.
+    std::fs::remove_file(&marker).unwrap();
+    let again = fgit::ensure_worktree(&root, "t", "main").unwrap();
+    assert!(!again.created);
+    assert!(marker.exists());
+
+    // From before the marker, and changed: saved, then rebuilt.
+    std::fs::remove_file(&marker).unwrap();
+    std::fs::write(wt.path.join("a.txt"), "changed\n").unwrap();
+    let rebuilt = fgit::ensure_worktree(&root, "t", "main").unwrap();
+    assert!(rebuilt.created);
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    let saved = stale_refs(&repo, "t");
+    assert_eq!(saved.len(), 1);
+    let git = repo.repo();
+    let tree = git.find_commit(saved[0]).unwrap().tree().unwrap();
+    let blob = git.find_blob(tree.get_name("a.txt").unwrap().id()).unwrap();
+    assert_eq!(blob.content(), b"changed\n");
+}
+
+#[test]
+fn a_continued_attempt_keeps_its_leftovers_but_never_a_stripped_index() {
+    let repo = TestRepo::new(SIM_PROFILE, &[("a.txt", "alpha\n"), ("b.txt", "beta\n")]);
+    let root = repo.path().canonicalize().unwrap();
+    let wt = fgit::ensure_worktree(&root, "t", "main").unwrap();
+    std::fs::write(wt.path.join("a.txt"), "left over\n").unwrap();
+    assert_eq!(
+        fgit::ensure_intact(&root, "t", Expect::Continuing).unwrap(),
+        None
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("a.txt")).unwrap(),
+        "left over\n"
+    );
+
+    let index_path = root.join(".git/worktrees/t/index");
+    let mut index = git2::Index::open(&index_path).unwrap();
+    index.remove_path(Path::new("b.txt")).unwrap();
+    index.write().unwrap();
+    assert!(matches!(
+        fgit::ensure_intact(&root, "t", Expect::Continuing).unwrap(),
+        Some(WorktreeProblem::MissingFromIndex { count: 1, .. })
+    ));
+    assert_eq!(
+        std::fs::read_to_string(wt.path.join("a.txt")).unwrap(),
+        "alpha\n"
+    );
+    assert_eq!(stale_refs(&repo, "t").len(), 1, "the leftover was saved");
+
+    std::fs::write(wt.path.join("b.txt"), "touched\n").unwrap();
+    assert!(matches!(
+        fgit::ensure_intact(&root, "t", Expect::Clean).unwrap(),
+        Some(WorktreeProblem::Dirty { count: 1, .. })
+    ));
+    assert_eq!(
+        fgit::ensure_intact(&root, "t", Expect::Clean).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn verify_worktree_names_what_is_wrong() {
+    let repo = TestRepo::new(SIM_PROFILE, &[("a.txt", "alpha\n")]);
+    let root = repo.path().canonicalize().unwrap();
+    let wt = fgit::ensure_worktree(&root, "t", "main").unwrap();
+    fgit::verify_worktree(&root, "t").unwrap();
+    let problem = |root: &Path| match fgit::verify_worktree(root, "t") {
+        Err(GitError::WorktreeDamaged { problem, .. }) => problem,
+        other => panic!("expected a damaged worktree, got {other:?}"),
+    };
+
+    let head = root.join(".git/worktrees/t/HEAD");
+    std::fs::write(&head, "ref: refs/heads/main\n").unwrap();
+    assert_eq!(
+        problem(&root),
+        WorktreeProblem::WrongHead("ref: refs/heads/main".into())
+    );
+    std::fs::write(&head, "ref: refs/heads/fleet/t\n").unwrap();
+
+    std::fs::remove_dir_all(&wt.path).unwrap();
+    assert_eq!(problem(&root), WorktreeProblem::NoDirectory);
+    std::fs::create_dir_all(&wt.path).unwrap();
+    assert_eq!(problem(&root), WorktreeProblem::NoGitFile);
+
+    // ensure_worktree puts it right, keeping the plain directory's files.
+    std::fs::write(wt.path.join("mine.txt"), "agent output\n").unwrap();
+    fgit::ensure_worktree(&root, "t", "main").unwrap();
+    fgit::verify_worktree(&root, "t").unwrap();
+    let kept: Vec<_> = std::fs::read_dir(root.join(".fleet/stale"))
+        .unwrap()
+        .collect();
+    assert_eq!(kept.len(), 1);
 }

@@ -94,13 +94,11 @@ impl Scheduler {
                 class: FailureClass::Environment,
                 message,
             } if self.fleet.tasks[i].rate_limits < FREE_RATE_LIMITS => {
-                // Not the agent's fault: keep its attempts, try again after a pause.
-                let now = self.now_ms;
+                // Not the agent's fault: retry without using an attempt, a few
+                // times in a row (then it counts, so a lasting fault cannot loop).
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
                 task.rate_limits += 1;
-                let retry_at_ms = now + backoff_ms(self.limits.backoff_ms, task.rate_limits);
-                task.not_before_ms = Some(retry_at_ms);
                 out.record(
                     Actor::Engine,
                     Event::AttemptFailed {
@@ -110,7 +108,6 @@ impl Scheduler {
                         retrying: true,
                     },
                 );
-                out.fx.push(Effect::WakeAt { at_ms: retry_at_ms });
                 self.requeue(i, Workspace::Continue, out);
             }
             AgentResult::Failed {

@@ -432,3 +432,37 @@ fn an_interrupted_attempt_still_counts_against_the_budget() {
         "0.7 + 0.4 crosses 1.0"
     );
 }
+
+#[test]
+fn an_environment_fault_is_retried_without_using_an_attempt_until_it_persists() {
+    let mut l = limits(1);
+    l.max_attempts = 1;
+    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], l);
+    for n in 1..=super::reports::FREE_RATE_LIMITS {
+        let fx = exited(
+            &mut s,
+            "a",
+            n,
+            fail_with(FailureClass::Environment, "the index is locked"),
+        );
+        assert_eq!(starts(&fx), [("a".into(), n + 1)], "retried at once");
+        assert!(wakes(&fx).is_empty(), "no waiting: {fx:?}");
+        assert!(
+            s.task("a").unwrap().feedback.is_none(),
+            "not the agent's fault"
+        );
+        assert_eq!(s.task("a").unwrap().tries, 1, "the fault did not count");
+    }
+    let last = super::reports::FREE_RATE_LIMITS + 1;
+    exited(
+        &mut s,
+        "a",
+        last,
+        fail_with(FailureClass::Environment, "the index is locked"),
+    );
+    assert!(
+        matches!(status(&s, "a"), Status::Failed { .. }),
+        "a lasting fault ends in Failed: {:?}",
+        status(&s, "a")
+    );
+}
