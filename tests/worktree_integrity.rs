@@ -229,18 +229,21 @@ fn an_agent_whose_worktree_was_deleted_never_commits_on_main() {
     assert_eq!(main_file(&repo, "a.txt"), None);
 }
 
-#[test]
-fn a_branch_deleted_between_attempts_is_recreated_from_the_target() {
-    let script = [
-        "if-attempt 1 run git update-ref -d refs/heads/fleet/new",
-        "if-attempt 1 fail deleted my own branch",
-        "write new.txt hello\\n",
-    ]
-    .join("\n");
-    let repo = TestRepo::new(&one_task(&script), &[("readme.txt", "hi\n")]);
+/// Runs task `new` whose first attempt runs `first` (then fails) and whose
+/// second writes `new.txt`: the run must end with that file merged.
+fn second_attempt_merges(first: &[&str]) {
+    let mut script: Vec<String> = first.iter().map(|l| format!("if-attempt 1 {l}")).collect();
+    script.push("if-attempt 1 fail".into());
+    script.push("write new.txt hello\\n".into());
+    let repo = TestRepo::new(&one_task(&script.join("\n")), &[("readme.txt", "hi\n")]);
     repo.expect(&["run", "--headless", "--auto-approve"], 0);
     assert_eq!(repo.merged_tasks(), ["new"]);
     assert_eq!(main_file(&repo, "new.txt").as_deref(), Some("hello\n"));
+}
+
+#[test]
+fn a_branch_deleted_between_attempts_is_recreated_from_the_target() {
+    second_attempt_merges(&["run git update-ref -d refs/heads/fleet/new"]);
 }
 
 #[test]
@@ -273,16 +276,7 @@ fn a_branch_deleted_under_review_is_recreated_at_the_reviewed_commit() {
 
 #[test]
 fn a_stale_worktree_index_lock_does_not_use_up_the_attempts() {
-    let script = [
-        "if-attempt 1 run touch \"$(git rev-parse --git-dir)/index.lock\"",
-        "if-attempt 1 fail killed while git held the index",
-        "write new.txt hello\\n",
-    ]
-    .join("\n");
-    let repo = TestRepo::new(&one_task(&script), &[("readme.txt", "hi\n")]);
-    repo.expect(&["run", "--headless", "--auto-approve"], 0);
-    assert_eq!(repo.merged_tasks(), ["new"]);
-    assert_eq!(main_file(&repo, "new.txt").as_deref(), Some("hello\n"));
+    second_attempt_merges(&["run touch \"$(git rev-parse --git-dir)/index.lock\""]);
 }
 
 #[test]
@@ -446,4 +440,13 @@ fn verify_worktree_names_what_is_wrong() {
         .unwrap()
         .collect();
     assert_eq!(kept.len(), 1);
+}
+
+#[test]
+fn a_lock_the_agent_left_does_not_fail_its_gate() {
+    let script = "write new.txt hello\\n\nrun touch \"$(git rev-parse --git-dir)/index.lock\"";
+    let repo = TestRepo::new(&one_task(script), &[("readme.txt", "hi\n")]);
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(repo.merged_tasks(), ["new"]);
+    assert_eq!(repo.prompts("new").len(), 1, "one attempt was enough");
 }

@@ -69,6 +69,10 @@ impl Gate {
                 attempt,
                 title: &title,
             };
+            // Issue 7: a lock the agent's killed git left is not the agent's failure.
+            for lock in git::clear_task_locks(&root, &task)? {
+                tracing::warn!(task, "removed a stale git lock: {}", lock.display());
+            }
             git::commit_attempt(&root, base, &attr)
         })
         .await;
@@ -116,7 +120,9 @@ impl Gate {
     ) -> Option<Result<(), String>> {
         let args = ["-c".to_owned(), command.to_owned()];
         let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
-        cmd.env("FLEET_TASK", self.task.as_str())
+        let (ceiling_var, ceiling) = git::discovery_ceiling(&self.root);
+        cmd.env(ceiling_var, ceiling)
+            .env("FLEET_TASK", self.task.as_str())
             .env("FLEET_ATTEMPT", self.attempt.to_string());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
