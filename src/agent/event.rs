@@ -68,7 +68,8 @@ pub enum FailureClass {
     Crash,
     /// Not the agent's fault: the attempt could not run because of its
     /// environment (a stale git lock, a damaged worktree that could not be
-    /// repaired...). Retried later without counting an attempt.
+    /// repaired...). Retried at once without counting an attempt, up to five
+    /// times in a row; after that it counts like [`FailureClass::Crash`].
     Environment,
 }
 
