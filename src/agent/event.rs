@@ -66,10 +66,12 @@ pub enum FailureClass {
     Timeout,
     /// Anything else: non-zero exit, API error, crash.
     Crash,
-    /// Not the agent: fleetdeck's own environment failed before the run (a
+    /// Not the agent's fault: fleetdeck's own environment failed (a
     /// transcript under `.fleet` or the task's worktree that cannot be
-    /// created: disk full, read-only file system, permissions). The fleet
-    /// pauses until the user fixes it; the attempt is not counted.
+    /// created: disk full, read-only file system, permissions; a git lock
+    /// held by a live process; a damaged worktree that could not be
+    /// repaired). The fleet pauses with the reason until the user fixes it
+    /// and resumes; the attempt is not counted.
     Environment,
 }
 

@@ -13,7 +13,13 @@ impl GitError {
     /// included, under its `Os` class without the errno, so for those the
     /// places git writes to (the object database, the worktree registry and
     /// `.fleet/worktrees`) are probed with a small write.
+    ///
+    /// A lock in the way (see [`GitError::is_locked`]) and a worktree that is
+    /// not what fleetdeck made are the environment too: never the agent's work.
     pub fn is_environment(&self, root: &std::path::Path) -> bool {
+        if self.is_locked() || matches!(self, GitError::WorktreeDamaged { .. }) {
+            return true;
+        }
         match self {
             GitError::Io { source, .. } => is_environment_io(source),
             GitError::Git { source, .. } if source.class() == git2::ErrorClass::Os => {
@@ -80,7 +86,7 @@ fn probe(dir: &std::path::Path) -> std::io::Result<()> {
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     /// A `git2` call failed; `what` says which operation on which object.
-    #[error("git: {what}: {source}")]
+    #[error("git: {what}: {source}{}", lock_hint(source))]
     Git {
         /// The operation, e.g. "open repository /path".
         what: String,
@@ -150,6 +156,19 @@ pub enum GitError {
         /// Where the registration points.
         path: PathBuf,
     },
+    /// Returned by [`verify_worktree`](super::verify_worktree) when the
+    /// task's directory is not its registered worktree on `fleet/<task>`.
+    #[error(
+        "{path} is not the worktree of task `{task}`: {problem}; fleetdeck recreates it when the task starts again"
+    )]
+    WorktreeDamaged {
+        /// The task id.
+        task: String,
+        /// The worktree directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: super::WorktreeProblem,
+    },
     /// Returned by [`merge_task_at`](super::merge_task_at) when the target
     /// branch no longer points at the commit the merge was computed on.
     #[error("branch `{target}` moved from {expected} to {actual} while merging")]
@@ -215,6 +234,40 @@ pub enum GitError {
         /// What is wrong with it.
         problem: String,
     },
+}
+
+impl GitError {
+    /// True when a git lock file is in the way (libgit2's `Locked`): another
+    /// process holds it, or a killed one left it. Never the agent's fault.
+    pub fn is_locked(&self) -> bool {
+        match self {
+            GitError::Git { source, .. } => source.code() == git2::ErrorCode::Locked,
+            _ => false,
+        }
+    }
+
+    /// The lock file named in a lock error's message, when libgit2 gave one.
+    pub fn lock_file(&self) -> Option<PathBuf> {
+        let GitError::Git { source, .. } = self else {
+            return None;
+        };
+        if source.code() != git2::ErrorCode::Locked {
+            return None;
+        }
+        let message = source.message();
+        let start = message.find('\'')? + 1;
+        let len = message[start..].find('\'')?;
+        Some(PathBuf::from(&message[start..start + len]))
+    }
+}
+
+/// For a lock error: what to do about it.
+fn lock_hint(source: &git2::Error) -> &'static str {
+    if source.code() == git2::ErrorCode::Locked {
+        " (a git lock file is in the way: if no git command is running, remove the named .lock file; fleetdeck removes its own stale locks when it starts)"
+    } else {
+        ""
+    }
 }
 
 /// Attaches a description of the operation to a `git2` or I/O error.

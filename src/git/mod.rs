@@ -25,6 +25,9 @@
 //! - `refs`: branch lookups and diffs between commits.
 //! - `diff`: a task's changed files with both sides' contents, for the diff viewer.
 //! - `worktree`: creating, reusing and removing task worktrees.
+//! - `integrity`: the ready marker, checking a worktree before an agent
+//!   starts in it, and rebuilding a damaged one.
+//! - `locks`: removing the stale lock files a killed git left behind.
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
 //! - `checkout`: refusing or applying a merge in the user's checkout.
@@ -39,6 +42,8 @@ mod diff;
 pub mod error;
 mod exclude;
 mod history;
+mod integrity;
+mod locks;
 mod merge;
 mod message;
 mod pending;
@@ -55,11 +60,13 @@ pub use error::GitError;
 pub use exclude::exclude_patterns;
 pub use git2::Oid;
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
+pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
+pub use locks::{clear_task_locks, sweep_stale_locks};
 pub use merge::{MergeOutcome, merge_task, merge_task_at};
 pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
-pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree};
+pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree, restore_branch};
 
 use error::Context;
 

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use git2::{BranchType, ErrorCode, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 
 use super::error::{Context, GitError};
+use super::integrity;
 use super::refs::{is_reachable, local_branch_tip};
 use super::{open, task_branch, validate_task_id, worktree_path};
 
@@ -23,8 +24,11 @@ pub struct Worktree {
     /// Short branch name, `fleet/<id>`.
     pub branch: String,
     /// Tip of the branch when the call returned: the target's tip for a new
-    /// worktree, the branch's current tip for a reused one.
+    /// worktree, the branch's current tip for a reused or rebuilt one.
     pub head: Oid,
+    /// True when the worktree was (re)created by this call, so it must match
+    /// its HEAD exactly.
+    pub created: bool,
 }
 
 /// Makes sure `<root>/.fleet/` is ignored by appending `/.fleet/` to the
@@ -68,7 +72,7 @@ pub(crate) fn exclude_in(repo: &Repository, root: &Path) -> Result<(), GitError>
 /// tasks start at the same moment, and `.git/info/exclude` is read-then-appended.
 static WORKTREE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
+pub(super) fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
     WORKTREE_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -79,12 +83,18 @@ fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
 ///
 /// - Reused: the registration `task` is valid and points at
 ///   `<root>/.fleet/worktrees/<task>`; nothing changes and `head` is the tip
-///   of `fleet/<task>`.
-/// - New: a stale registration (its directory is gone) is pruned first;
-///   branch `fleet/<task>` is created at the tip of `target`, or, when it
-///   already exists, moved there after saving its old tip under
-///   `refs/fleet/stale/<task>/<unix-time>` (unless the old tip is already
-///   reachable from the target, so nothing would be lost).
+///   of `fleet/<task>` (recreated at the target's tip, with a warning, when
+///   the branch was deleted).
+/// - Rebuilt: the registration is valid but the worktree is not the task's
+///   linked worktree on its branch, or it was never recorded as completely
+///   created (the ready marker, see `integrity`) and does not match its HEAD:
+///   what it holds is saved, then it is added again at the branch's tip.
+/// - New: a stale registration (its directory is gone, or its admin files
+///   are broken) is pruned first, and what is left of its directory is moved
+///   to `.fleet/stale/`; branch `fleet/<task>` is created at the tip of
+///   `target`, or, when it already exists, moved there after saving its old
+///   tip under `refs/fleet/stale/<task>/<unix-time>` (unless the old tip is
+///   already reachable from the target, so nothing would be lost).
 ///
 /// Errors: [`GitError::WorktreeOccupied`] when the directory exists (non-empty)
 /// without being the registered worktree, [`GitError::WorktreeElsewhere`]
@@ -98,15 +108,48 @@ pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree
     let path = worktree_path(root, task);
     let branch = task_branch(task);
 
-    if reuse_or_prune(&repo, task, &path)? {
-        let head = local_branch_tip(&repo, &branch)?;
-        return Ok(Worktree { path, branch, head });
+    let was_registered = match reuse_or_prune(&repo, task, &path)? {
+        Registration::Valid => {
+            let head = tip_or_recreate(&repo, task, &branch, target)?;
+            if let Some(problem) = integrity::reuse_problem(&repo, root, task)? {
+                return integrity::rebuild(&repo, root, task, &problem);
+            }
+            return Ok(Worktree {
+                path,
+                branch,
+                head,
+                created: false,
+            });
+        }
+        Registration::Pruned => true,
+        Registration::Absent => false,
+    };
+    if was_registered && path.exists() {
+        // What is left of the task's own worktree: keep it, out of the way.
+        integrity::move_aside(root, task, &path)?;
+    } else {
+        clear_empty_dir(task, &path)?;
     }
-    clear_empty_dir(task, &path)?;
-
     let target_tip = local_branch_tip(&repo, target)?;
     point_branch_at(&repo, task, &branch, target, target_tip)?;
+    let head = add_on_branch(&repo, task, &path, &branch)?;
+    Ok(Worktree {
+        path,
+        branch,
+        head,
+        created: true,
+    })
+}
 
+/// Adds the worktree `task` at `path` on the existing `branch`, then records
+/// it as completely created (the ready marker holding the branch tip).
+/// Returns that tip.
+pub(super) fn add_on_branch(
+    repo: &Repository,
+    task: &str,
+    path: &Path,
+    branch: &str,
+) -> Result<Oid, GitError> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).ctx(|| format!("create {}", parent.display()))?;
     }
@@ -114,15 +157,36 @@ pub fn ensure_worktree(root: &Path, task: &str, target: &str) -> Result<Worktree
     let reference = repo
         .find_reference(&branch_ref)
         .ctx(|| format!("read {branch_ref}"))?;
+    let tip = reference
+        .peel_to_commit()
+        .ctx(|| format!("resolve {branch_ref} to a commit"))?
+        .id();
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(&reference));
-    repo.worktree(task, &path, Some(&opts))
+    repo.worktree(task, path, Some(&opts))
         .ctx(|| format!("add worktree {} on {branch}", path.display()))?;
-    Ok(Worktree {
-        path,
-        branch,
-        head: target_tip,
-    })
+    integrity::mark_ready(&integrity::admin_dir(repo, task), tip)?;
+    Ok(tip)
+}
+
+/// Recreates branch `fleet/<task>` at `at` when it does not exist; returns
+/// whether it did. Called when the engine opens a fleet whose task branch
+/// was deleted, with the commit the store says the branch was at.
+pub fn restore_branch(root: &Path, task: &str, at: Oid) -> Result<bool, GitError> {
+    validate_task_id(task)?;
+    let repo = open(root)?;
+    let branch = task_branch(task);
+    match local_branch_tip(&repo, &branch) {
+        Ok(_) => return Ok(false),
+        Err(GitError::BranchNotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let commit = repo
+        .find_commit(at)
+        .ctx(|| format!("read commit {at} to recreate {branch}"))?;
+    repo.branch(&branch, &commit, false)
+        .ctx(|| format!("recreate branch {branch} at {at}"))?;
+    Ok(true)
 }
 
 /// Removes task `task`'s worktree directory and its registration in
@@ -151,17 +215,49 @@ pub fn remove_worktree(root: &Path, task: &str) -> Result<(), GitError> {
     }
 }
 
-/// Returns true when the registration `task` is valid and at `path`; prunes
-/// it (and returns false) when its directory is gone.
-fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<bool, GitError> {
+/// What [`reuse_or_prune`] found registered under the task's name.
+enum Registration {
+    /// A valid registration at the task's path: reuse it (after checks).
+    Valid,
+    /// A stale registration, now pruned: the directory, if any, was the task's.
+    Pruned,
+    /// No registration.
+    Absent,
+}
+
+/// The tip of `branch`; when the branch was deleted, recreates it at the
+/// target's tip first (with a warning).
+fn tip_or_recreate(
+    repo: &Repository,
+    task: &str,
+    branch: &str,
+    target: &str,
+) -> Result<Oid, GitError> {
+    match local_branch_tip(repo, branch) {
+        Err(GitError::BranchNotFound { .. }) => {
+            let tip = local_branch_tip(repo, target)?;
+            tracing::warn!(
+                task,
+                "branch {branch} was deleted: recreated at {target} ({tip})"
+            );
+            point_branch_at(repo, task, branch, target, tip)?;
+            Ok(tip)
+        }
+        other => other,
+    }
+}
+
+/// Finds the registration `task`: valid and at `path`, or stale (pruned
+/// now, when its directory is gone or its files are broken), or absent.
+fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<Registration, GitError> {
     let wt = match repo.find_worktree(task) {
         Ok(wt) => wt,
-        Err(e) if e.code() == ErrorCode::NotFound => return Ok(false),
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(Registration::Absent),
         Err(e) => return Err(e).ctx(|| format!("look up worktree `{task}`")),
     };
     let valid = wt.validate().is_ok();
     if valid && same_path(wt.path(), path) {
-        return Ok(true);
+        return Ok(Registration::Valid);
     }
     if valid && wt.path().exists() {
         return Err(GitError::WorktreeElsewhere {
@@ -173,7 +269,7 @@ fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<bool, Gi
     opts.valid(true);
     wt.prune(Some(&mut opts))
         .ctx(|| format!("prune stale worktree registration `{task}`"))?;
-    Ok(false)
+    Ok(Registration::Pruned)
 }
 
 /// Removes `path` if it is an empty directory; errors if it holds anything.
@@ -244,7 +340,7 @@ fn point_branch_at(
 }
 
 /// Keeps `old` reachable under a fresh `refs/fleet/stale/<task>/<unix-time>[-n]`.
-fn save_stale(repo: &Repository, task: &str, old: Oid) -> Result<(), GitError> {
+pub(super) fn save_stale(repo: &Repository, task: &str, old: Oid) -> Result<(), GitError> {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -269,7 +365,7 @@ fn save_stale(repo: &Repository, task: &str, old: Oid) -> Result<(), GitError> {
 }
 
 /// Compares two paths after resolving symlinks (falls back to plain equality).
-fn same_path(a: &Path, b: &Path) -> bool {
+pub(super) fn same_path(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,

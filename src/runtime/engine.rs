@@ -195,6 +195,7 @@ impl Engine {
     }
 
     fn open_with(root: &Path, options: EngineOptions, held: bool) -> Result<Engine, EngineError> {
+        let started = std::time::SystemTime::now();
         let root = root.canonicalize().map_err(|source| StoreError::Io {
             path: root.to_owned(),
             source,
@@ -204,7 +205,7 @@ impl Engine {
         let lock = FleetLock::acquire(&fleet_dir)?;
         let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
             .ok_or(EngineError::NoTarget)?;
-        let notes = finish_checkout(&root)?;
+        let mut notes = finish_checkout(&root)?;
         let mut store = Store::open(&fleet_dir)?;
         refuse_lost_state(&store, &root, &target)?;
         let worktrees = fleet_dir.join("worktrees");
@@ -240,6 +241,12 @@ impl Engine {
                 Some("fleetdeck stopped while it ran"),
             )?;
         }
+        let repairs = super::repair::at_open(&root, &target, &store, &tasks, started);
+        notes.extend(
+            repairs
+                .into_iter()
+                .map(|message| Notification::Warning { message }),
+        );
         if held && !open.is_empty() {
             store.set_fleet_paused(true)?;
         }

@@ -72,6 +72,10 @@ impl Gate {
                 attempt,
                 title: &title,
             };
+            // Issue 7: a lock the agent's killed git left is not the agent's failure.
+            for lock in git::clear_task_locks(&root, &task)? {
+                tracing::warn!(task, "removed a stale git lock: {}", lock.display());
+            }
             git::commit_attempt_excluding(&root, base, &attr, &exclude)
         })
         .await;

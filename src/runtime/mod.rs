@@ -15,6 +15,7 @@ mod gate;
 mod jobs;
 mod live_log;
 pub mod process;
+mod repair;
 mod summary;
 
 use tokio::sync::oneshot;

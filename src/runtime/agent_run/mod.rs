@@ -129,6 +129,12 @@ impl AgentRun {
         let Some(paused) = self.early_signals() else {
             return AgentResult::Stopped;
         };
+        // The agent runs only in its registered worktree on `fleet/<id>`.
+        if let Err(e) = git::verify_worktree(&self.root, self.request.task.as_str()) {
+            let message = format!("not starting the agent: {e}");
+            log.line(Stream::Fleet, &message);
+            return failed(FailureClass::Environment, message);
+        }
         let mut cmd = process::command(
             std::path::Path::new(&launch.argv[0]),
             &launch.argv[1..],

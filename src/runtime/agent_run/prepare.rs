@@ -18,6 +18,10 @@ pub(super) fn prepare(
     rollback_base: Option<&str>,
 ) -> Result<(PathBuf, String), git::GitError> {
     let task = req.task.as_str();
+    // Locks a killed git of this task's left behind would fail every attempt.
+    for lock in git::clear_task_locks(root, task)? {
+        tracing::warn!(task, "removed a stale git lock: {}", lock.display());
+    }
     let wt = git::ensure_worktree(root, task, target)?;
     let reset_to = match req.workspace {
         Workspace::Continue => None,
@@ -37,7 +41,8 @@ pub(super) fn prepare(
             None => None,
         },
     };
-    match reset_to {
+    let reset = reset_to.is_some();
+    let prepared = match reset_to {
         Some((to, save_ref, attempt)) => {
             let attr = git::Attribution {
                 task,
@@ -46,10 +51,24 @@ pub(super) fn prepare(
                 title,
             };
             git::save_and_reset(root, to, &save_ref, &attr)?;
-            Ok((wt.path, to.to_string()))
+            (wt.path.clone(), to.to_string())
         }
-        None => Ok((wt.path, wt.head.to_string())),
+        None => (wt.path.clone(), wt.head.to_string()),
+    };
+    // Second line of defence: the worktree must match its HEAD (or,
+    // continuing, at least hold every path of it in its index).
+    let expect = if wt.created || reset {
+        git::Expect::Clean
+    } else {
+        git::Expect::Continuing
+    };
+    if let Some(problem) = git::ensure_intact(root, task, expect)? {
+        tracing::warn!(
+            task,
+            "the worktree of `{task}` was damaged ({problem}): rebuilt it"
+        );
     }
+    Ok(prepared)
 }
 
 /// The task's own home directory under `.fleet/homes/`, created (from
