@@ -114,6 +114,16 @@ enum Cmd {
         /// The script (usually the task's prompt, through `{prompt}`).
         script: String,
     },
+    /// The engine's watchdog (started by the engine, not listed): waits for
+    /// end of file on stdin, then kills what the engine's agents left.
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog {
+        fleet_dir: PathBuf,
+        /// Prefix of the engine's cgroup leaves.
+        token: String,
+        /// The fleet cgroup (none: the fallback).
+        cgroup: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone, Copy)]
@@ -143,6 +153,11 @@ pub fn main() -> ExitCode {
                 .unwrap_or(1);
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
+        Some(Cmd::Watchdog {
+            fleet_dir,
+            token,
+            cgroup,
+        }) => crate::runtime::contain::watchdog::main(&fleet_dir, &token, cgroup.as_deref()),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         command => match repo_root(cli.repo.as_deref()) {
@@ -174,7 +189,7 @@ pub fn main() -> ExitCode {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
-                Some(Cmd::SimAgent { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
+                Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
             },
         },
     };

@@ -181,7 +181,9 @@ impl AgentRun {
             }
         }
 
-        let mut cmd = process::command(Path::new(&argv[0]), &argv[1..], &worktree, &self.fleet_dir);
+        let mut contain =
+            process::Containment::new(&self.fleet_dir, process::Kind::Agent, &task, attempt);
+        let mut cmd = contain.command(Path::new(&argv[0]), &argv[1..], &worktree);
         cmd.env("FLEET_TASK", &task)
             .env("FLEET_ATTEMPT", attempt.to_string())
             .envs(&self.profile.env);
@@ -202,7 +204,7 @@ impl AgentRun {
                 }
             }
         }
-        let mut child = match cmd.spawn() {
+        let mut child = match contain.spawn(&mut cmd) {
             Ok(c) => c,
             Err(e) => {
                 let message = if e.kind() == std::io::ErrorKind::NotFound {
@@ -300,10 +302,8 @@ impl AgentRun {
                 status = child.wait() => break status,
             }
         };
-        // Whatever the agent left behind in its group goes with it; then drain its output.
-        if let Some(g) = pgid {
-            process::signal_group(g, NixSignal::SIGKILL);
-        }
+        // Whatever the agent left behind goes with it; then drain its output.
+        contain.kill_all();
         let drain = async {
             while let Some(piece) = lines.recv().await {
                 self.take_line(piece, &mut log, parser.as_mut(), &mut stderr_tail);

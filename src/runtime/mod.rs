@@ -7,6 +7,7 @@
 //! worktree removals. Jobs report back through the same channel.
 
 mod agent_run;
+pub mod contain;
 mod engine;
 mod gate;
 mod jobs;

@@ -2,6 +2,8 @@
 //! the real `fleetdeck` binary.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod escape;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

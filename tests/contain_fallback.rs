@@ -1,0 +1,88 @@
+//! The fallback containment, where cgroups cannot be used (forced here): the
+//! engine is a child subreaper and sweeps a command's tree from /proc. Its
+//! own test binary, as the subreaper and the sweep concern the whole process.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::escape::*;
+use common::*;
+use fleetdeck::runtime::contain::{Containment, FleetContainment, Kind, MODE_VAR, Mode};
+
+/// The process group of `pid`.
+fn pgid(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .collect();
+    fields[2].parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_sweep_kills_descendants_that_left_the_group_or_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join(".fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    let held = FleetContainment::open(&fleet, Some(Mode::Sweep));
+    assert_eq!(held.mode(), Mode::Sweep);
+
+    let mut contain = Containment::new(&fleet, Kind::Agent, "t", 1);
+    assert_eq!(contain.mode(), Mode::Sweep);
+    let script = format!(
+        "{}; {}",
+        job("1000.1234", "job.pid"),
+        escape("1000.1235", "setsid.pid")
+    );
+    let mut cmd = contain.command(Path::new("bash"), &["-c".into(), script], dir.path());
+    let mut child = contain.spawn(&mut cmd).unwrap();
+    let agent = child.id().unwrap() as i32;
+    let job_pid = pid_in(&dir.path().join("job.pid"));
+    let setsid_pid = pid_in(&dir.path().join("setsid.pid"));
+    assert!(child.wait().await.unwrap().success());
+    // Neither is in the agent's process group: a group kill misses both.
+    assert_ne!(pgid(job_pid), agent);
+    assert_ne!(pgid(setsid_pid), agent);
+
+    contain.kill_all();
+    assert_dies(job_pid, "1000.1234", "the sweep (own process group)");
+    assert_dies(
+        setsid_pid,
+        "1000.1235",
+        "the sweep (setsid, no environment)",
+    );
+    drop(contain);
+    drop(held);
+}
+
+#[test]
+fn in_the_fallback_the_watchdog_kills_the_groups_of_a_killed_engine() {
+    let marker = "1000.1236";
+    let agent = format!("{}; exec sleep 1000.1239", job(marker, "job.pid"));
+    let plan = format!(
+        "[agents.shell]\ncommand = [\"bash\", \"-c\", {agent:?}]\nformat = \"text\"\n\
+         [[task]]\nid = \"t\"\nagent = \"shell\"\nprompt = \"x\"\n"
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    let mut engine = repo
+        .command(&["run", "--headless"])
+        .env(MODE_VAR, "sweep")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = pid_in(&worktree(&repo, "t").join("job.pid"));
+    engine.kill().unwrap(); // SIGKILL
+    engine.wait().unwrap();
+    assert_dies(pid, marker, "the engine (fallback)");
+    let fleet_dir = repo.path().canonicalize().unwrap().join(".fleet");
+    wait_for(
+        Duration::from_secs(5),
+        "every process of the fleet to die",
+        || {
+            fleetdeck::runtime::process::processes_of(&fleet_dir)
+                .is_empty()
+                .then_some(())
+        },
+    );
+}
