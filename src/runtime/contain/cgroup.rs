@@ -214,16 +214,15 @@ pub fn sweep(fleet: &Path, prefix: &str) -> usize {
     busy
 }
 
-/// True when `pid` is in the cgroup `dir` (read from `/proc/<pid>/cgroup`).
+/// False when `/proc/<pid>/cgroup` shows `pid` outside the cgroup `dir`
+/// (true when it cannot be read: a zombie still shows its cgroup, so only
+/// a process already reaped is unreadable).
 pub fn contains(dir: &Path, pid: u32) -> bool {
     let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
-        return false;
-    };
-    let Some(own) = own_path(&text) else {
-        return false;
+        return true;
     };
     // `dir` is <mount>/<path>: compare the path's tail.
-    !own.as_os_str().is_empty() && dir.ends_with(&own)
+    own_path(&text).is_some_and(|own| !own.as_os_str().is_empty() && dir.ends_with(&own))
 }
 
 #[cfg(test)]

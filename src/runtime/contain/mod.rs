@@ -151,6 +151,17 @@ impl Fleet {
     }
 }
 
+impl Drop for Fleet {
+    /// When the last user of the fleet is gone: without a watchdog (which
+    /// removes it after its sweep), removes the fleet cgroup here; this fails,
+    /// harmlessly, while another engine's leaves or a leaf being removed are in it.
+    fn drop(&mut self) {
+        if let (Some(dir), None) = (&self.cgroup, &self.watchdog) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Held by an engine for as long as it runs a fleet: the mode, the
 /// watchdog, and the place where the fleet's [`Containment`]s find them.
 /// Dropping it closes the watchdog's pipe (it cleans up and exits).
