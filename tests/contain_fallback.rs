@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::escape::*;
 use common::*;
@@ -60,29 +59,11 @@ async fn the_sweep_kills_descendants_that_left_the_group_or_the_session() {
 fn in_the_fallback_the_watchdog_kills_the_groups_of_a_killed_engine() {
     let marker = "1000.1236";
     let agent = format!("{}; exec sleep 1000.1239", job(marker, "job.pid"));
-    let plan = format!(
-        "[agents.shell]\ncommand = [\"bash\", \"-c\", {agent:?}]\nformat = \"text\"\n\
-         [[task]]\nid = \"t\"\nagent = \"shell\"\nprompt = \"x\"\n"
-    );
-    let repo = TestRepo::new(&plan, &[]);
-    let mut engine = repo
-        .command(&["run", "--headless"])
-        .env(MODE_VAR, "sweep")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let repo = TestRepo::new(&shell_plan("bash", &agent, &[]), &[]);
+    let mut engine = start_headless(&repo, &[(MODE_VAR, "sweep")]);
     let pid = pid_in(&worktree(&repo, "t").join("job.pid"));
     engine.kill().unwrap(); // SIGKILL
     engine.wait().unwrap();
     assert_dies(pid, marker, "the engine (fallback)");
-    let fleet_dir = repo.path().canonicalize().unwrap().join(".fleet");
-    wait_for(
-        Duration::from_secs(5),
-        "every process of the fleet to die",
-        || {
-            fleetdeck::runtime::process::processes_of(&fleet_dir)
-                .is_empty()
-                .then_some(())
-        },
-    );
+    assert_fleet_gone(&repo);
 }

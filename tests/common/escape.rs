@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::wait_for;
+use super::{TestRepo, wait_for};
 
 /// Shell code that starts `sleep <marker>` in a new session with an empty
 /// environment, writes its pid to `pid_file` and waits until the file is written.
@@ -58,10 +58,59 @@ pub fn assert_dies(pid: i32, marker: &str, when: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
     if alive(pid, marker) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+        sigkill(pid);
         panic!("the escaped descendant {pid} (sleep {marker}) outlived {when}");
     }
+}
+
+/// A plan of one task `t` whose agent (format text) is `shell -c agent_script`,
+/// with `verify` as the verify commands.
+pub fn shell_plan(shell: &str, agent_script: &str, verify: &[String]) -> String {
+    let verify: Vec<String> = verify.iter().map(|c| format!("{c:?}")).collect();
+    format!(
+        "[verify]\ncommands = [{}]\n[agents.shell]\ncommand = [{shell:?}, \"-c\", {agent_script:?}]\nformat = \"text\"\n\
+         [[task]]\nid = \"t\"\nagent = \"shell\"\nprompt = \"x\"\n",
+        verify.join(", ")
+    )
+}
+
+/// Starts `fleetdeck run --headless` on `repo` with `env` added.
+pub fn start_headless(repo: &TestRepo, env: &[(&str, &str)]) -> std::process::Child {
+    repo.command(&["run", "--headless"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// SIGKILL to `pid`, which may be gone already.
+pub fn sigkill(pid: i32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// Waits up to 5 s until no process carries the `FLEET_DIR` of `repo`.
+pub fn assert_fleet_gone(repo: &TestRepo) {
+    let fleet_dir = repo.path().canonicalize().unwrap().join(".fleet");
+    wait_for(
+        Duration::from_secs(5),
+        "every process of the fleet to die",
+        || {
+            fleetdeck::runtime::process::processes_of(&fleet_dir)
+                .is_empty()
+                .then_some(())
+        },
+    );
+}
+
+/// Pids of the processes whose `/proc/<pid>/<file>` satisfies `check`.
+pub fn pids_whose(file: &str, check: impl Fn(&[u8]) -> bool) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/{file}")).is_ok_and(|c| check(&c)))
+        .collect()
 }
