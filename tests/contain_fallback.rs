@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::escape::*;
 use common::*;
@@ -66,4 +67,71 @@ fn in_the_fallback_the_watchdog_kills_the_groups_of_a_killed_engine() {
     engine.wait().unwrap();
     assert_dies(pid, marker, "the engine (fallback)");
     assert_fleet_gone(&repo);
+}
+
+/// True when a SIGKILL is pending for `pid` (its `SigPnd` or `ShdPnd` mask), or it is gone.
+fn sigkill_pending(pid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    status.lines().any(|l| {
+        let mask = l
+            .strip_prefix("SigPnd:")
+            .or_else(|| l.strip_prefix("ShdPnd:"));
+        mask.and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .is_some_and(|m| m & (1 << 8) != 0)
+    }) || status
+        .lines()
+        .any(|l| l.starts_with("State:") && (l.contains('Z') || l.contains('X')))
+}
+
+#[test]
+fn the_fallback_watchdog_kills_its_own_engines_processes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join(".fleet");
+    let start = |contain: &str, marker: &str| {
+        std::process::Command::new("sleep")
+            .arg(marker)
+            .env("FLEET_DIR", &fleet)
+            .env("FLEET_CONTAIN", contain)
+            .spawn()
+            .unwrap()
+    };
+    let mut ours = start("e1x1.0-agent-t-1", "1000.1241");
+    let mut newer = start("e2x2.0-agent-t-2", "1000.1242");
+    wait_for(
+        Duration::from_secs(10),
+        "both environments in /proc",
+        || {
+            pids_whose("environ", |e| {
+                e.windows(b"FLEET_CONTAIN=".len())
+                    .any(|w| w == b"FLEET_CONTAIN=")
+                    && e.windows(fleet.as_os_str().len())
+                        .any(|w| w == fleet.as_os_str().as_encoded_bytes())
+            })
+            .len()
+            .ge(&2)
+            .then_some(())
+        },
+    );
+    // The engine is gone at once: stdin is at end of file.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .arg("__watchdog")
+        .arg(&fleet)
+        .arg("e1x1")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&ours.wait().unwrap()),
+        Some(9)
+    );
+    // A SIGKILL sent before the watchdog exited is pending or already done.
+    assert!(
+        newer.try_wait().unwrap().is_none() && !sigkill_pending(newer.id()),
+        "a newer engine's agent is left alone"
+    );
+    newer.kill().unwrap();
+    newer.wait().unwrap();
 }

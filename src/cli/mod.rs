@@ -118,6 +118,7 @@ enum Cmd {
     /// end of file on stdin, then kills what the engine's agents left.
     #[command(name = "__watchdog", hide = true)]
     Watchdog {
+        /// The fleet (only to name it in `ps`).
         fleet_dir: PathBuf,
         /// Prefix of the engine's cgroup leaves.
         token: String,
@@ -154,10 +155,10 @@ pub fn main() -> ExitCode {
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
         Some(Cmd::Watchdog {
-            fleet_dir,
+            fleet_dir: _,
             token,
             cgroup,
-        }) => crate::runtime::contain::watchdog::main(&fleet_dir, &token, cgroup.as_deref()),
+        }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         command => match repo_root(cli.repo.as_deref()) {

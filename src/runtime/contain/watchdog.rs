@@ -6,8 +6,9 @@
 //! end is the watchdog's stdin (close-on-exec in the engine, so no agent
 //! holds it). When the watchdog reads end of file, the engine is gone: it
 //! kills the engine's leaves of the fleet cgroup (or, in the fallback, the
-//! process groups the engine told it about and every process carrying the
-//! fleet's `FLEET_DIR`), then exits. It ignores SIGHUP and SIGINT (a closed
+//! process groups the engine told it about and every process whose
+//! `FLEET_CONTAIN` is one of this engine's), then exits. Only this engine's:
+//! a new engine may already run the fleet. It ignores SIGHUP and SIGINT (a closed
 //! terminal or a Ctrl-C must not kill it before it cleans), leads its own
 //! process group, is in the engine's cgroup (never a task's) and holds no
 //! fleet lock.
@@ -21,7 +22,7 @@ use std::sync::Mutex;
 
 use nix::sys::signal::{SigHandler, Signal, signal};
 
-use super::cgroup;
+use super::{cgroup, sweep};
 use crate::runtime::process;
 
 /// The hidden subcommand that runs [`main`].
@@ -123,8 +124,9 @@ impl Drop for Watchdog {
 
 /// The watchdog process: waits for end of file on stdin, then cleans up as
 /// the module documentation says. `token` prefixes the engine's leaves of
-/// the fleet cgroup `cgroup`; without a cgroup it is the fallback. Exit code 0.
-pub fn main(fleet_dir: &Path, token: &str, cgroup: Option<&Path>) -> i32 {
+/// the fleet cgroup `cgroup` and its `FLEET_CONTAIN` ids; without a cgroup
+/// it is the fallback. Exit code 0.
+pub fn main(token: &str, cgroup: Option<&Path>) -> i32 {
     for sig in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGPIPE] {
         // SAFETY: ignoring a signal installs no handler code.
         let _ = unsafe { signal(sig, SigHandler::SigIgn) };
@@ -153,7 +155,18 @@ pub fn main(fleet_dir: &Path, token: &str, cgroup: Option<&Path>) -> i32 {
         process::signal_group(g, Signal::SIGKILL);
     }
     if cgroup.is_none() {
-        process::kill_leftovers(fleet_dir);
+        kill_contained(&format!("{token}."));
     }
     0
+}
+
+/// SIGKILL to every process whose `FLEET_CONTAIN` starts with `prefix`.
+fn kill_contained(prefix: &str) {
+    for p in sweep::all() {
+        if let sweep::Origin::Contained(id) = sweep::origin(p.pid)
+            && id.starts_with(prefix)
+        {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid), Signal::SIGKILL);
+        }
+    }
 }
