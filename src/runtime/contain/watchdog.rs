@@ -14,7 +14,6 @@
 //! fleet lock.
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -31,7 +30,7 @@ pub const SUBCOMMAND: &str = "__watchdog";
 /// The engine's side: the watchdog process and the pipe it waits on.
 pub struct Watchdog {
     child: Option<Child>,
-    pipe: Mutex<Option<File>>,
+    pipe: Mutex<Option<std::io::PipeWriter>>,
 }
 
 /// The fleetdeck binary: this one, or (when the engine runs inside another
@@ -59,25 +58,24 @@ impl Watchdog {
             );
             return None;
         };
-        let started = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(std::io::Error::from)
-            .and_then(|(read, write)| {
-                let mut cmd = std::process::Command::new(&exe);
-                cmd.arg(SUBCOMMAND).arg(fleet_dir).arg(token);
-                if let Some(dir) = cgroup {
-                    cmd.arg(dir);
-                }
-                use std::os::unix::process::CommandExt;
-                let child = cmd
-                    .env_remove(process::FLEET_DIR_VAR)
-                    .env_remove(super::CONTAIN_VAR)
-                    .stdin(Stdio::from(read))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .process_group(0)
-                    .spawn()?;
-                Ok((child, File::from(write)))
-            });
+        // std's pipe is close-on-exec at both ends; spawning dups the read end onto stdin.
+        let started = std::io::pipe().and_then(|(read, write)| {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg(SUBCOMMAND).arg(fleet_dir).arg(token);
+            if let Some(dir) = cgroup {
+                cmd.arg(dir);
+            }
+            use std::os::unix::process::CommandExt;
+            let child = cmd
+                .env_remove(process::FLEET_DIR_VAR)
+                .env_remove(super::CONTAIN_VAR)
+                .stdin(Stdio::from(read))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()?;
+            Ok((child, write))
+        });
         match started {
             Ok((child, pipe)) => Some(Watchdog {
                 child: Some(child),
