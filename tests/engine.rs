@@ -7,33 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use fleetdeck::core::{Command, Event, Status, TaskId};
+use fleetdeck::core::{Command, Status, TaskId};
 use fleetdeck::runtime::{Engine, EngineHandle, EngineOptions, Notification};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn id(s: &str) -> TaskId {
     TaskId::parse(s).unwrap()
-}
-
-/// Waits for a status change of `task` to a status named `to`.
-async fn wait_status(events: &mut UnboundedReceiver<Notification>, task: &str, to: &str) -> Status {
-    let wait = async {
-        while let Some(n) = events.recv().await {
-            if let Notification::Event {
-                event: Event::Status { task: t, to: s, .. },
-                ..
-            } = n
-                && t.as_str() == task
-                && s.name() == to
-            {
-                return s;
-            }
-        }
-        panic!("event stream ended before {task} became {to}");
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {task} -> {to}"))
 }
 
 /// The process state letter (R, S, T...) of every process in group `pgid`.

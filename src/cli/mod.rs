@@ -128,6 +128,17 @@ enum Cmd {
         /// The script (usually the task's prompt, through `{prompt}`).
         script: String,
     },
+    /// The engine's watchdog (started by the engine, not listed): waits for
+    /// end of file on stdin, then kills what the engine's agents left.
+    #[command(name = "__watchdog", hide = true)]
+    Watchdog {
+        /// The fleet (only to name it in `ps`).
+        fleet_dir: PathBuf,
+        /// Prefix of the engine's cgroup leaves.
+        token: String,
+        /// The fleet cgroup (none: the fallback).
+        cgroup: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone, Copy)]
@@ -157,6 +168,11 @@ pub fn main() -> ExitCode {
                 .unwrap_or(1);
             crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
         }
+        Some(Cmd::Watchdog {
+            fleet_dir: _,
+            token,
+            cgroup,
+        }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         command => match repo_root(cli.repo.as_deref()) {
@@ -189,7 +205,7 @@ pub fn main() -> ExitCode {
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
                 Some(Cmd::Recover { force }) => recover::main(&root, force),
-                Some(Cmd::SimAgent { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
+                Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
             },
         },
     };

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::{Msg, process};
+use super::{Msg, contain};
 use crate::agent::AgentEvent;
 use crate::config::{Config, ConfigError};
 use crate::core::{
@@ -158,6 +158,8 @@ pub struct Engine {
     pub(super) store: Store,
     pub(super) scheduler: Scheduler,
     pub(super) _lock: FleetLock,
+    /// Contains agents and verify commands (cgroups or sweeps) and runs the watchdog.
+    pub(super) _contain: contain::FleetContainment,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
     pub(super) rx: mpsc::UnboundedReceiver<Msg>,
     /// Control channels of live agent runs.
@@ -224,8 +226,8 @@ impl Engine {
         let gating = tasks
             .iter()
             .any(|t| matches!(t.status, crate::core::Status::Verifying { .. }));
-        if !open.is_empty() || gating {
-            let killed = process::kill_leftovers(&fleet_dir);
+        if !open.is_empty() || gating || contain::has_leftovers(&fleet_dir) {
+            let killed = contain::kill_leftovers(&fleet_dir);
             if !killed.is_empty() {
                 tracing::warn!(
                     ?killed,
@@ -262,6 +264,7 @@ impl Engine {
         }
         let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
         scheduler.set_clock(crate::store::now_ms());
+        let contain = contain::FleetContainment::open(&fleet_dir, None);
         let (tx, rx) = mpsc::unbounded_channel();
         Ok(Engine {
             root,
@@ -271,6 +274,7 @@ impl Engine {
             store,
             scheduler,
             _lock: lock,
+            _contain: contain,
             tx,
             rx,
             agents: HashMap::new(),

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::sys::signal::Signal as NixSignal;
 use tokio::sync::{mpsc, watch};
 
 use super::live_log::LiveLog;
@@ -126,14 +125,19 @@ impl Gate {
         log: &mut LiveLog,
     ) -> Option<Result<(), String>> {
         let args = ["-c".to_owned(), command.to_owned()];
-        let mut cmd = process::command(Path::new("sh"), &args, worktree, &self.fleet_dir);
+        let mut contain = process::Containment::new(
+            &self.fleet_dir,
+            process::Kind::Verify,
+            self.task.as_str(),
+            self.attempt,
+        );
+        let mut cmd = contain.command(Path::new("sh"), &args, worktree);
         cmd.env("FLEET_TASK", self.task.as_str())
             .env("FLEET_ATTEMPT", self.attempt.to_string());
-        let mut child = match cmd.spawn() {
+        let mut child = match contain.spawn(&mut cmd) {
             Ok(c) => c,
             Err(e) => return Some(Err(format!("cannot run `sh -c {command}`: {e}"))),
         };
-        let pgid = process::group_of(&child);
         let (lines_tx, mut lines) = mpsc::channel::<String>(256);
         if let Some(out) = child.stdout.take() {
             tokio::spawn(process::read_lines(out, lines_tx.clone(), |l| l));
@@ -161,16 +165,12 @@ impl Gate {
                 status = child.wait() => break Some(status),
                 () = &mut timer => break None,
                 _ = self.shutdown.changed() => {
-                    if let Some(g) = pgid {
-                        process::signal_group(g, NixSignal::SIGKILL);
-                    }
+                    contain.kill_all();
                     return None;
                 }
             }
         };
-        if let Some(g) = pgid {
-            process::signal_group(g, NixSignal::SIGKILL);
-        }
+        contain.kill_all();
         let drain = async {
             while let Some(line) = lines.recv().await {
                 keep(&mut output, log, &line);

@@ -9,6 +9,7 @@
 //! episode ([`faults`]).
 
 mod agent_run;
+pub mod contain;
 mod engine;
 mod faults;
 mod gate;

@@ -2,6 +2,8 @@
 //! own process group (so pause and kill reach everything it started), gets a
 //! parent-death signal (so it dies with a crashed engine), and carries
 //! `FLEET_DIR` in its environment (so the next engine can find leftovers).
+//! Agents and verify commands are started through [`Containment`], which
+//! adds a cgroup (or the fallback sweep) so that their whole tree dies with them.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -10,6 +12,8 @@ use std::process::Stdio;
 use nix::sys::signal::{Signal as NixSignal, kill, killpg};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
+
+pub use super::contain::{Containment, Kind};
 
 /// The environment variable naming the fleet directory of the engine that
 /// started a process; also how a later engine recognises its leftovers.

@@ -2,6 +2,8 @@
 //! the real `fleetdeck` binary.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod escape;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -216,4 +218,31 @@ pub fn path_str(p: &Path) -> String {
 
 pub fn worktree(repo: &TestRepo, task: &str) -> PathBuf {
     repo.path().join(".fleet/worktrees").join(task)
+}
+
+/// Waits (30 s at most) for an engine notification that `task` became the status named `to`.
+pub async fn wait_status(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<fleetdeck::runtime::Notification>,
+    task: &str,
+    to: &str,
+) -> fleetdeck::core::Status {
+    use fleetdeck::core::Event;
+    use fleetdeck::runtime::Notification;
+    let wait = async {
+        while let Some(n) = events.recv().await {
+            if let Notification::Event {
+                event: Event::Status { task: t, to: s, .. },
+                ..
+            } = n
+                && t.as_str() == task
+                && s.name() == to
+            {
+                return s;
+            }
+        }
+        panic!("event stream ended before {task} became {to}");
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {task} -> {to}"))
 }

@@ -135,14 +135,21 @@ impl AgentRun {
             log.line(Stream::Fleet, &message);
             return failed(FailureClass::Environment, message);
         }
-        let mut cmd = process::command(
+        // Everything the agent starts lives in its containment and dies with it.
+        let task = self.request.task.as_str();
+        let mut contain = process::Containment::new(
+            &self.fleet_dir,
+            process::Kind::Agent,
+            task,
+            self.request.attempt,
+        );
+        let mut cmd = contain.command(
             std::path::Path::new(&launch.argv[0]),
             &launch.argv[1..],
             &launch.cwd,
-            &self.fleet_dir,
         );
         cmd.envs(launch.env.iter().map(|(k, v)| (k, v)));
-        let child = match cmd.spawn() {
+        let child = match contain.spawn(&mut cmd) {
             Ok(c) => c,
             Err(e) => {
                 let message = spawn_error(&launch.argv[0], &self.request.agent, &e);
@@ -152,7 +159,7 @@ impl AgentRun {
         };
         let mut parser = launch.parser();
         let (ending, status, stderr_tail) = self
-            .supervise(child, paused, parser.as_mut(), &mut log)
+            .supervise(child, &contain, paused, parser.as_mut(), &mut log)
             .await;
         let status = match status {
             Ok(s) => s,
@@ -281,10 +288,11 @@ impl AgentRun {
 
     /// Step three: streams the agent's output and carries out the
     /// supervisor's actions until the process exits; then everything left in
-    /// its process group is killed and the rest of its output drained.
+    /// its containment is killed and the rest of its output drained.
     async fn supervise(
         &mut self,
         mut child: tokio::process::Child,
+        contain: &process::Containment,
         paused: bool,
         parser: &mut dyn OutputParser,
         log: &mut LiveLog,
@@ -339,10 +347,8 @@ impl AgentRun {
                 act(pgid, action, log);
             }
         };
-        // Whatever the agent left behind in its group goes with it; then drain its output.
-        if let Some(g) = pgid {
-            process::signal_group(g, NixSignal::SIGKILL);
-        }
+        // Whatever the agent left behind goes with it; then drain its output.
+        contain.kill_all();
         let drain = async {
             while let Some(piece) = lines.recv().await {
                 self.take_line(piece, log, parser, &mut stderr_tail);
