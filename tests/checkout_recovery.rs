@@ -107,6 +107,28 @@ fn an_edit_made_after_the_crash_is_not_clobbered() {
 }
 
 #[test]
+fn a_file_left_half_written_by_the_kill_is_finished_too() {
+    let tasks = [task("app", &[], "append a.txt app\\n\nwrite b.txt bee\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n"), ("b.txt", "b\n")]);
+    crash_after_the_ref_moved(&repo);
+    // A kill in the middle of libgit2's in-place write: one file truncated,
+    // one removed before its new content was written.
+    std::fs::write(repo.path().join("a.txt"), "").unwrap();
+    std::fs::remove_file(repo.path().join("b.txt")).unwrap();
+
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert_eq!(porcelain(&repo), "", "the checkout must be clean");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
+        "alpha\napp\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("b.txt")).unwrap(),
+        "bee\n"
+    );
+}
+
+#[test]
 fn a_crash_before_the_ref_moved_leaves_nothing_to_finish() {
     let tasks = [task("app", &[], "write new.txt hello\\n")];
     let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);

@@ -427,3 +427,30 @@ fn a_lock_the_agent_left_does_not_fail_its_gate() {
     assert_eq!(repo.merged_tasks(), ["new"]);
     assert_eq!(repo.prompts("new").len(), 1, "one attempt was enough");
 }
+
+#[test]
+fn an_incomplete_registration_left_by_a_killed_add_is_replaced() {
+    let repo = TestRepo::new(&one_task("write new.txt hello"), &[("a.txt", "a\n")]);
+    let root = repo.path().canonicalize().unwrap();
+    // A kill between libgit2's first steps: the admin directory has only
+    // `gitdir`, the worktree directory only its `.git` file.
+    let admin = root.join(".git/worktrees/new");
+    let wt = root.join(".fleet/worktrees/new");
+    std::fs::create_dir_all(&admin).unwrap();
+    std::fs::create_dir_all(&wt).unwrap();
+    std::fs::write(
+        admin.join("gitdir"),
+        format!("{}\n", wt.join(".git").display()),
+    )
+    .unwrap();
+    std::fs::write(wt.join(".git"), format!("gitdir: {}\n", admin.display())).unwrap();
+    assert!(
+        repo.repo().find_worktree("new").is_err(),
+        "libgit2 cannot read it"
+    );
+
+    let made = fgit::ensure_worktree(&root, "new", "main").unwrap();
+    assert!(made.created);
+    fgit::verify_worktree(&root, "new").unwrap();
+    assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "a\n");
+}

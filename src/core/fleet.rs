@@ -53,6 +53,10 @@ pub struct Task {
     /// How the next attempt treats the worktree.
     #[serde(default)]
     pub workspace: Workspace,
+    /// What the live (or last) attempt was started with: applied again when
+    /// that attempt never got to run its agent.
+    #[serde(default)]
+    pub started_with: Workspace,
     /// Set while a stop we asked for is in progress.
     #[serde(default)]
     pub after_stop: Option<AfterStop>,
@@ -90,6 +94,7 @@ impl Task {
             tries: 0,
             feedback: None,
             workspace: Workspace::Continue,
+            started_with: Workspace::Continue,
             after_stop: None,
             spent: Spend::default(),
             live: Spend::default(),

@@ -210,7 +210,7 @@ impl std::ops::Add for Spend {
 }
 
 /// How the next attempt treats the task's worktree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Workspace {
     /// Keep the branch and whatever the previous attempts left (the usual case).
@@ -218,8 +218,15 @@ pub enum Workspace {
     Continue,
     /// Start over from the target's tip (after a rejection); the old state is saved under a ref.
     Fresh,
-    /// Undo the interrupted `attempt` (saving it under a ref) and start from the commit it started from.
-    Rollback { attempt: u32 },
+    /// Undo the interrupted `attempt` (saving it under a ref) and start from
+    /// the commit it started from. When that attempt never began (the engine
+    /// died while preparing it, before it was recorded), what it was started
+    /// with still applies: `otherwise` (its own reset may not have finished).
+    Rollback {
+        attempt: u32,
+        #[serde(default)]
+        otherwise: Box<Workspace>,
+    },
 }
 
 /// Everything the runtime needs to start one attempt.

@@ -254,7 +254,12 @@ fn finish(
         let staged = index_blob(&index, path);
         let on_disk = disk_blob(workdir, path);
         let untouched = |side: &Side| *side == old || *side == new;
-        if untouched(&staged) && untouched(&on_disk) {
+        // libgit2 writes a file in place (truncate, then write) and may
+        // remove it first: a kill in between leaves it empty or gone while
+        // the index still holds a side. That is our half-done write, and no
+        // content of the user's is in it.
+        let half_written = matches!(on_disk, Side::Absent) || on_disk == empty_blob();
+        if untouched(&staged) && (untouched(&on_disk) || half_written) {
             updated.push(path.clone());
         } else {
             kept.push(path.clone());
@@ -287,6 +292,11 @@ enum Side {
     Absent,
     Blob(Oid),
     Other,
+}
+
+/// The id of the empty blob.
+fn empty_blob() -> Side {
+    Oid::hash_object(ObjectType::Blob, b"").map_or(Side::Other, Side::Blob)
 }
 
 fn blob_at(tree: &Tree<'_>, path: &str) -> Side {

@@ -253,7 +253,12 @@ fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<Registra
     let wt = match repo.find_worktree(task) {
         Ok(wt) => wt,
         Err(e) if e.code() == ErrorCode::NotFound => return Ok(Registration::Absent),
-        Err(e) => return Err(e).ctx(|| format!("look up worktree `{task}`")),
+        Err(e) => {
+            return match remove_incomplete_registration(repo, task)? {
+                true => Ok(Registration::Pruned),
+                false => Err(e).ctx(|| format!("look up worktree `{task}`")),
+            };
+        }
     };
     let valid = wt.validate().is_ok();
     if valid && same_path(wt.path(), path) {
@@ -270,6 +275,29 @@ fn reuse_or_prune(repo: &Repository, task: &str, path: &Path) -> Result<Registra
     wt.prune(Some(&mut opts))
         .ctx(|| format!("prune stale worktree registration `{task}`"))?;
     Ok(Registration::Pruned)
+}
+
+/// The files libgit2 writes into `.git/worktrees/<id>/` when it adds a
+/// worktree; without all of them the registration cannot be looked up.
+const REGISTRATION_FILES: [&str; 3] = ["gitdir", "commondir", "HEAD"];
+
+/// Removes `.git/worktrees/<task>/` when it lacks one of
+/// [`REGISTRATION_FILES`]: what a process killed in the middle of adding the
+/// worktree leaves (libgit2 then fails every lookup with a misleading error).
+/// No attempt ever ran in such a worktree, so nothing of value is in it.
+/// True when it removed one.
+fn remove_incomplete_registration(repo: &Repository, task: &str) -> Result<bool, GitError> {
+    let admin = repo.commondir().join("worktrees").join(task);
+    if !admin.is_dir() || REGISTRATION_FILES.iter().all(|f| admin.join(f).is_file()) {
+        return Ok(false);
+    }
+    tracing::warn!(
+        task,
+        "removing the incomplete worktree registration {} (left by a process killed while adding it)",
+        admin.display()
+    );
+    fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
+    Ok(true)
 }
 
 /// Removes `path` if it is an empty directory; errors if it holds anything.

@@ -6,11 +6,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::Msg;
-use super::agent_run::{AgentRun, Previous, Resume};
+use super::agent_run::{AgentRun, Previous, Reset, Resume};
 use super::engine::Engine;
 use super::gate::Gate;
 use crate::core::{AgentResult, GateResult, MergeResult, Report, StartRequest, TaskId, Workspace};
 use crate::git;
+use crate::store::StoreError;
 
 impl Engine {
     fn fail_start(&self, request: &StartRequest, message: String) {
@@ -34,14 +35,9 @@ impl Engine {
             );
             return self.fail_start(&request, message);
         };
-        let rollback_base = match request.workspace {
-            Workspace::Rollback { attempt } => {
-                match self.store.attempt(request.task.as_str(), attempt) {
-                    Ok(rec) => rec.and_then(|r| r.base),
-                    Err(e) => return self.fail_start(&request, e.to_string()),
-                }
-            }
-            _ => None,
+        let reset = match self.reset_for(request.task.as_str(), &request.workspace) {
+            Ok(reset) => reset,
+            Err(e) => return self.fail_start(&request, e.to_string()),
         };
         let previous = request.continues.as_ref().and_then(|c| {
             let rec = self
@@ -88,7 +84,7 @@ impl Engine {
             request,
             title,
             profile,
-            rollback_base,
+            reset,
             previous,
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
             transcript_max_bytes: self.config.transcript_max_bytes(),
@@ -105,6 +101,29 @@ impl Engine {
             }
             run.run().await;
         });
+    }
+
+    /// What preparing an attempt does to the worktree: a rollback undoes the
+    /// interrupted attempt back to its recorded base; an attempt that was
+    /// never recorded (killed while preparing) had not run its agent, so what
+    /// it was started with applies instead.
+    fn reset_for(&self, task: &str, workspace: &Workspace) -> Result<Reset, StoreError> {
+        let mut ws = workspace;
+        loop {
+            match ws {
+                Workspace::Continue => return Ok(Reset::Keep),
+                Workspace::Fresh => return Ok(Reset::ToTarget),
+                Workspace::Rollback { attempt, otherwise } => {
+                    match self.store.attempt(task, *attempt)?.and_then(|r| r.base) {
+                        Some(base) => {
+                            let attempt = *attempt;
+                            return Ok(Reset::ToBase { attempt, base });
+                        }
+                        None => ws = otherwise,
+                    }
+                }
+            }
+        }
     }
 
     pub(super) fn start_gate(&mut self, task: TaskId, attempt: u32) {

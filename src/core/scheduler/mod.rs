@@ -147,7 +147,10 @@ impl Scheduler {
             match task.after_stop.take() {
                 Some(AfterStop::Drop) => self.finish_drop(i, &mut out),
                 Some(AfterStop::Requeue) => self.requeue(i, Workspace::Continue, &mut out),
-                None => self.requeue(i, Workspace::Rollback { attempt }, &mut out),
+                None => {
+                    let ws = self.rollback(i, attempt);
+                    self.requeue(i, ws, &mut out)
+                }
             }
         }
         if interrupted > 0 && !self.fleet.paused {
@@ -276,6 +279,15 @@ impl Scheduler {
             Event::FleetResumed
         };
         out.record(actor, event);
+    }
+
+    /// Undo interrupted `attempt` of task `i`, or, if it never began, redo
+    /// what it was started with.
+    fn rollback(&self, i: usize, attempt: u32) -> Workspace {
+        Workspace::Rollback {
+            attempt,
+            otherwise: Box::new(self.fleet.tasks[i].started_with.clone()),
+        }
     }
 
     fn requeue(&mut self, i: usize, workspace: Workspace, out: &mut Out) {
@@ -418,7 +430,10 @@ impl Scheduler {
             attempt,
             agent: task.spec.agent.clone(),
             prompt: task.next_prompt(),
-            workspace: std::mem::take(&mut task.workspace),
+            workspace: {
+                task.started_with = std::mem::take(&mut task.workspace);
+                task.started_with.clone()
+            },
             continues,
         };
         let event = Event::AgentStarted {

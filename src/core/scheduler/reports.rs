@@ -128,10 +128,13 @@ impl Scheduler {
                 message,
             } => {
                 // fleetdeck's own disk or permissions, not the agent: keep the
-                // attempt, wait for the user to fix it.
+                // attempt, wait for the user to fix it. The agent never ran
+                // (these faults come before it starts), so the next attempt
+                // treats the worktree as this one was to.
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
-                self.requeue(i, Workspace::Continue, out);
+                let ws = task.started_with.clone();
+                self.requeue(i, ws, out);
                 self.pause_for_environment(&message, out);
             }
             AgentResult::Failed { message, .. } => {
@@ -141,7 +144,8 @@ impl Scheduler {
                 // Stopped without our asking (e.g. the engine shut down): redo the attempt.
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
-                self.requeue(i, Workspace::Rollback { attempt }, out);
+                let ws = self.rollback(i, attempt);
+                self.requeue(i, ws, out);
             }
         }
     }

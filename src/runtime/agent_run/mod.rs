@@ -11,6 +11,8 @@ mod launch;
 mod prepare;
 mod supervisor;
 
+pub(crate) use prepare::Reset;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,8 +42,8 @@ pub(crate) struct AgentRun {
     /// The task's title, for the attribution of commits made while preparing.
     pub title: String,
     pub profile: AgentProfile,
-    /// For [`Workspace::Rollback`]: the commit the interrupted attempt started from.
-    pub rollback_base: Option<String>,
+    /// What preparing does to the worktree's content.
+    pub reset: Reset,
     /// The earlier attempt this one continues (changes requested, reassigned).
     pub previous: Option<Previous>,
     pub stop_grace: Duration,
@@ -181,11 +183,11 @@ impl AgentRun {
         let (root, target, rollback, title) = (
             self.root.clone(),
             self.target.clone(),
-            self.rollback_base.clone(),
+            self.reset.clone(),
             self.title.clone(),
         );
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare::prepare(&root, &req, &title, &target, rollback.as_deref())
+            prepare::prepare(&root, &req, &title, &target, &rollback)
         })
         .await;
         let (worktree, base) = match prepared {

@@ -3,8 +3,23 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::core::{StartRequest, Workspace};
+use crate::core::StartRequest;
 use crate::git;
+
+/// What preparing does to the worktree's content before the attempt, as the
+/// engine resolved it from the request's [`crate::core::Workspace`] and the
+/// recorded attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reset {
+    /// Keep the branch and whatever the previous attempts left.
+    Keep,
+    /// Start over from the target's tip (after a rejection), saving the old
+    /// state under `refs/fleet/discarded/<task>/<n>`.
+    ToTarget,
+    /// Undo interrupted `attempt`: back to the commit it started from, its
+    /// work saved under `refs/fleet/interrupted/<task>/<attempt>`.
+    ToBase { attempt: u32, base: String },
+}
 
 /// Makes the task's worktree ready for the attempt; returns it and the commit the attempt starts from.
 ///
@@ -15,7 +30,7 @@ pub(super) fn prepare(
     req: &StartRequest,
     title: &str,
     target: &str,
-    rollback_base: Option<&str>,
+    reset: &Reset,
 ) -> Result<(PathBuf, String), git::GitError> {
     let task = req.task.as_str();
     // Locks a killed git of this task's left behind would fail every attempt.
@@ -23,23 +38,20 @@ pub(super) fn prepare(
         tracing::warn!(task, "removed a stale git lock: {}", lock.display());
     }
     let wt = git::ensure_worktree(root, task, target)?;
-    let reset_to = match req.workspace {
-        Workspace::Continue => None,
-        Workspace::Fresh => Some((
+    let reset_to = match reset {
+        Reset::Keep => None,
+        Reset::ToTarget => Some((
             git::branch_tip(root, target)?,
             format!("refs/fleet/discarded/{task}/{}", req.attempt),
             req.attempt.saturating_sub(1),
         )),
-        Workspace::Rollback { attempt } => match rollback_base {
-            Some(base) => {
-                let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
-                    what: format!("read the base commit `{base}` of attempt {attempt}"),
-                    source,
-                })?;
-                Some((oid, git::interrupted_ref(task, attempt), attempt))
-            }
-            None => None,
-        },
+        Reset::ToBase { attempt, base } => {
+            let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
+                what: format!("read the base commit `{base}` of attempt {attempt}"),
+                source,
+            })?;
+            Some((oid, git::interrupted_ref(task, *attempt), *attempt))
+        }
     };
     let reset = reset_to.is_some();
     let prepared = match reset_to {

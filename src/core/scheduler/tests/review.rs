@@ -294,8 +294,14 @@ fn after_a_crash_running_attempts_are_interrupted_and_the_fleet_waits() {
     let fx = r.command(Command::ResumeFleet).unwrap();
     let req = start_request(&fx, "a");
     assert_eq!(
-        (req.attempt, req.workspace),
-        (2, Workspace::Rollback { attempt: 1 })
+        (req.attempt, req.workspace.clone()),
+        (
+            2,
+            Workspace::Rollback {
+                attempt: 1,
+                otherwise: Box::new(Workspace::Continue)
+            }
+        )
     );
     assert_eq!(
         r.task("a").unwrap().tries,
@@ -328,7 +334,7 @@ fn after_a_crash_a_pending_drop_or_reassign_completes() {
     let fx = r.command(Command::ResumeFleet).unwrap();
     let req = start_request(&fx, "b");
     assert_eq!(
-        (req.agent.as_str(), req.workspace),
+        (req.agent.as_str(), req.workspace.clone()),
         ("alt", Workspace::Continue)
     );
 }
@@ -460,6 +466,39 @@ fn a_task_marked_auto_approve_merges_without_review() {
         Status::Review {
             attempt: 1,
             block: None
+        }
+    );
+}
+
+#[test]
+fn an_attempt_killed_before_it_began_keeps_what_it_was_started_with() {
+    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], limits(1));
+    exited(&mut s, "a", 1, AgentResult::Succeeded);
+    gated(&mut s, "a", 1, passed());
+    s.command(Command::Reject { task: id("a") }).unwrap();
+    let fx = s.command(Command::Retry { task: id("a") }).unwrap();
+    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+
+    // The engine dies while attempt 2 prepares its fresh start: the next
+    // start undoes attempt 2 if it began, else starts fresh again.
+    let mut r = crash(&s, limits(1));
+    r.start();
+    let fx = r.command(Command::ResumeFleet).unwrap();
+    let fresh_again = Workspace::Rollback {
+        attempt: 2,
+        otherwise: Box::new(Workspace::Fresh),
+    };
+    assert_eq!(start_request(&fx, "a").workspace, fresh_again);
+
+    // Killed again while preparing attempt 3: the chain keeps the intent.
+    let mut r = crash(&r, limits(1));
+    r.start();
+    let fx = r.command(Command::ResumeFleet).unwrap();
+    assert_eq!(
+        start_request(&fx, "a").workspace,
+        Workspace::Rollback {
+            attempt: 3,
+            otherwise: Box::new(fresh_again)
         }
     );
 }
