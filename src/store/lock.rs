@@ -55,6 +55,36 @@ impl FleetLock {
     /// needed), then writes our pid into `.fleet/lock`. Called first when an
     /// engine opens a fleet, before the database is opened or created.
     pub fn acquire(fleet_dir: &Path) -> Result<FleetLock, LockError> {
+        Self::acquire_waiting(fleet_dir, ORPHAN_WAIT, || {})
+    }
+
+    /// [`FleetLock::acquire`], where a lock whose noted holder is dead (or
+    /// is this very process) is waited for, up to `wait`: a child still
+    /// between fork and exec holds a copy of its parent's descriptors (they
+    /// close at exec, or when its parent-death signal kills it, a moment
+    /// later), so a killed engine's lock can outlive it briefly. `on_retry`
+    /// runs before each new try.
+    fn acquire_waiting(
+        fleet_dir: &Path,
+        wait: std::time::Duration,
+        mut on_retry: impl FnMut(),
+    ) -> Result<FleetLock, LockError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::try_acquire(fleet_dir) {
+                Err(LockError::Busy { holder, .. })
+                    if holder.is_none_or(|pid| pid == std::process::id() || !alive(pid))
+                        && std::time::Instant::now() < deadline =>
+                {
+                    on_retry();
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_acquire(fleet_dir: &Path) -> Result<FleetLock, LockError> {
         let io = |path: &Path, source| LockError::Io {
             path: path.to_owned(),
             source,
@@ -96,6 +126,20 @@ impl FleetLock {
     }
 }
 
+/// How long [`FleetLock::acquire`] waits for a lock whose holder is dead.
+const ORPHAN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Whether process `pid` exists (a zombie counts until it is reaped).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(e) => e != nix::errno::Errno::ESRCH,
+    }
+}
+
 /// The pid in the note, if it is still there and readable.
 fn read_pid(path: &Path) -> Option<u32> {
     let mut text = String::new();
@@ -111,7 +155,7 @@ mod tests {
     fn a_second_holder_is_refused_with_the_pid_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
         let first = FleetLock::acquire(dir.path()).unwrap();
-        let err = FleetLock::acquire(dir.path()).unwrap_err();
+        let err = FleetLock::try_acquire(dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains(&format!("pid {}", std::process::id())),
@@ -123,13 +167,48 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_left_to_a_dead_holders_child_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = FleetLock::acquire(dir.path()).unwrap();
+        // The noted holder is dead (a reaped child's pid); the descriptor
+        // lives on elsewhere, here in `first`, until it is closed.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        std::fs::write(dir.path().join(LOCK_FILE), format!("{dead}\n")).unwrap();
+        let mut first = Some(first);
+        let mut retries = 0;
+        let lock = FleetLock::acquire_waiting(dir.path(), ORPHAN_WAIT, || {
+            retries += 1;
+            first.take(); // the orphan closes it
+        })
+        .unwrap();
+        assert_eq!(retries, 1);
+        drop(lock);
+
+        // A live holder is refused at once.
+        let _live = FleetLock::acquire(dir.path()).unwrap();
+        let mut init = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::write(dir.path().join(LOCK_FILE), format!("{}\n", init.id())).unwrap();
+        let err = FleetLock::acquire_waiting(dir.path(), ORPHAN_WAIT, || {
+            panic!("a live holder is not waited for")
+        });
+        init.kill().unwrap();
+        init.wait().unwrap();
+        assert!(matches!(err, Err(LockError::Busy { .. })));
+    }
+
+    #[test]
     fn deleting_the_lock_file_or_the_database_does_not_free_the_fleet() {
         let dir = tempfile::tempdir().unwrap();
         let _first = FleetLock::acquire(dir.path()).unwrap();
         std::fs::write(dir.path().join(super::super::DB_FILE), "").unwrap();
         std::fs::remove_file(dir.path().join(LOCK_FILE)).unwrap();
         std::fs::remove_file(dir.path().join(super::super::DB_FILE)).unwrap();
-        let err = FleetLock::acquire(dir.path()).unwrap_err();
+        let err = FleetLock::try_acquire(dir.path()).unwrap_err();
         assert!(matches!(err, LockError::Busy { holder: None, .. }), "{err}");
     }
 
