@@ -58,7 +58,7 @@ impl FleetLock {
         Self::acquire_waiting(fleet_dir, ORPHAN_WAIT, || {})
     }
 
-    /// [`FleetLock::acquire`], where a lock whose noted holder is dead (or
+    /// [`FleetLock::acquire`], where a lock whose noted holder is known dead (or
     /// is this very process) is waited for, up to `wait`: a child still
     /// between fork and exec holds a copy of its parent's descriptors (they
     /// close at exec, or when its parent-death signal kills it, a moment
@@ -73,7 +73,7 @@ impl FleetLock {
         loop {
             match Self::try_acquire(fleet_dir) {
                 Err(LockError::Busy { holder, .. })
-                    if holder.is_none_or(|pid| pid == std::process::id() || !alive(pid))
+                    if holder.is_some_and(|pid| pid == std::process::id() || !alive(pid))
                         && std::time::Instant::now() < deadline =>
                 {
                     on_retry();
