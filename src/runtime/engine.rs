@@ -15,7 +15,7 @@ use crate::core::{
     Actor, AgentResult, Command, CommandError, Effect, Event, Report, Scheduler, Signal, Task,
     TaskId,
 };
-use crate::git::{self, GitError};
+use crate::git::GitError;
 use crate::store::{AttemptRecord, FleetLock, LockError, Store, StoreError, Usage};
 
 /// How the engine behaves, from the command line.
@@ -194,99 +194,6 @@ impl Engine {
     /// was interrupted, the fleet is also left paused for the next run.
     pub fn open_held(root: &Path, options: EngineOptions) -> Result<Engine, EngineError> {
         Self::open_with(root, options, true)
-    }
-
-    fn open_with(root: &Path, options: EngineOptions, held: bool) -> Result<Engine, EngineError> {
-        let started = std::time::SystemTime::now();
-        let root = root.canonicalize().map_err(|source| StoreError::Io {
-            path: root.to_owned(),
-            source,
-        })?;
-        let config = Config::load(&root)?;
-        let fleet_dir = root.join(".fleet");
-        let lock = FleetLock::acquire(&fleet_dir)?;
-        let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
-            .ok_or(EngineError::NoTarget)?;
-        let mut notes = finish_checkout(&root)?;
-        let mut store = Store::open(&fleet_dir)?;
-        refuse_lost_state(&store, &root, &target)?;
-        let worktrees = fleet_dir.join("worktrees");
-        crate::store::private::create_dir_private(&worktrees).map_err(|source| StoreError::Io {
-            path: worktrees,
-            source,
-        })?;
-        let added = store.import_plan(&config.tasks)?;
-        if !added.is_empty() {
-            tracing::info!(count = added.len(), "imported new tasks from fleet.toml");
-        }
-        let open = store.open_attempts()?;
-        let tasks = store.load_tasks()?;
-        // A previous engine left processes behind only if it died with agents
-        // or gates running; a clean start skips the scan of /proc.
-        let gating = tasks
-            .iter()
-            .any(|t| matches!(t.status, crate::core::Status::Verifying { .. }));
-        if !open.is_empty() || gating || contain::has_leftovers(&fleet_dir) {
-            let killed = contain::kill_leftovers(&fleet_dir);
-            if !killed.is_empty() {
-                tracing::warn!(
-                    ?killed,
-                    "killed processes left running by a previous fleetdeck"
-                );
-            }
-        }
-        for attempt in &open {
-            store.end_attempt(
-                &attempt.task,
-                attempt.n,
-                "interrupted",
-                Some("fleetdeck stopped while it ran"),
-            )?;
-        }
-        let repairs = super::repair::at_open(&root, &target, &store, &tasks, started);
-        notes.extend(
-            repairs
-                .into_iter()
-                .map(|message| Notification::Warning { message }),
-        );
-        if held && !open.is_empty() {
-            store.set_fleet_paused(true)?;
-        }
-        let paused = held || store.fleet_paused()?;
-        let mut limits = config.limits(options.auto_approve);
-        if let Some(saved) = store
-            .meta("fleet_budget")?
-            .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
-        {
-            // A budget raised in the cockpit or with `fleetdeck budget` wins over fleet.toml.
-            limits.budget.fleet_usd = saved["usd"].as_f64().or(limits.budget.fleet_usd);
-            limits.budget.fleet_tokens = saved["tokens"].as_u64().or(limits.budget.fleet_tokens);
-        }
-        let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
-        scheduler.set_clock(crate::store::now_ms());
-        let contain = contain::FleetContainment::open(&fleet_dir, None);
-        let (tx, rx) = mpsc::unbounded_channel();
-        Ok(Engine {
-            root,
-            fleet_dir,
-            config,
-            target,
-            store,
-            scheduler,
-            _lock: lock,
-            _contain: contain,
-            tx,
-            rx,
-            agents: HashMap::new(),
-            observers: Vec::new(),
-            jobs: JoinSet::new(),
-            shutdown: watch::channel(false).0,
-            removals: 0,
-            wake_at: None,
-            started: false,
-            notes,
-            fault: false,
-        })
     }
 
     pub fn handle(&self) -> EngineHandle {
@@ -629,38 +536,6 @@ impl Engine {
         }
         self.agents.clear();
     }
-}
-
-/// Finishes the checkout update of a merge that an earlier process did not
-/// complete; what it did, for the observers. When the engine opens.
-fn finish_checkout(root: &Path) -> Result<Vec<Notification>, EngineError> {
-    let finished = git::finish_pending_checkout(root)?;
-    Ok(finished
-        .message()
-        .into_iter()
-        .map(|message| {
-            tracing::warn!("{message}");
-            Notification::Warning { message }
-        })
-        .collect())
-}
-
-/// [`EngineError::LostState`] when the store holds no fleet but git does
-/// (task merges on `target`, `fleet/*` branches, `refs/fleet/*`). When the
-/// engine opens, before the plan is imported.
-fn refuse_lost_state(store: &Store, root: &Path, target: &str) -> Result<(), EngineError> {
-    if !store.is_empty()? {
-        return Ok(());
-    }
-    let scan = git::scan_fleet(root, target)?;
-    if scan.is_empty() {
-        return Ok(());
-    }
-    Err(EngineError::LostState {
-        db: store.path().to_owned(),
-        found: scan.summary(),
-        refs: !scan.branches.is_empty() || !scan.saved.is_empty(),
-    })
 }
 
 /// `event`, or when it is an implausible usage report (see

@@ -15,6 +15,7 @@ mod faults;
 mod gate;
 mod jobs;
 mod live_log;
+mod open;
 pub mod process;
 mod repair;
 mod summary;
