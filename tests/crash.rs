@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
+use fleetdeck::runtime::process::processes_of;
 
 fn plan() -> String {
     let tasks = [
@@ -31,20 +32,6 @@ fn plan() -> String {
         "[fleet]\nmax_parallel = 2\n[verify]\ncommands = [\"test -f log.txt\"]\n{SIM_PROFILE}{}",
         tasks.concat()
     )
-}
-
-/// Pids of processes whose environment says they belong to this fleet.
-fn fleet_processes(fleet_dir: &Path) -> Vec<i32> {
-    let needle = format!("FLEET_DIR={}", fleet_dir.display()).into_bytes();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_slice()))
-        })
-        .collect()
 }
 
 #[test]
@@ -74,7 +61,7 @@ fn a_killed_run_resumes_without_losing_or_repeating_work() {
     wait_for(
         Duration::from_secs(10),
         "the agents of the killed engine to die",
-        || fleet_processes(&fleet_dir).is_empty().then_some(()),
+        || processes_of(&fleet_dir).is_empty().then_some(()),
     );
     let b = repo.task("b");
     assert_eq!(b["status"], "running", "the store still says running: {b}");

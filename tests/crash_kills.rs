@@ -14,12 +14,12 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
+use fleetdeck::runtime::process::processes_of;
 
 /// Conflict pairs write the same file differently: whichever merges second
 /// conflicts (or, when it started after the first merged, overwrites it).
@@ -111,20 +111,6 @@ fn env_or(key: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Pids whose environment names this fleet.
-fn fleet_processes(fleet_dir: &Path) -> Vec<i32> {
-    let needle = format!("FLEET_DIR={}", fleet_dir.display()).into_bytes();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_slice()))
-        })
-        .collect()
 }
 
 fn spawn(repo: &TestRepo) -> (Child, mpsc::Receiver<String>) {
@@ -304,10 +290,10 @@ fn crash_run(tasks: usize, kills: usize, seed: u64) {
         }
         killed += 1;
         let after = Instant::now();
-        while !fleet_processes(&fleet_dir).is_empty() && after.elapsed() < Duration::from_secs(1) {
+        while !processes_of(&fleet_dir).is_empty() && after.elapsed() < Duration::from_secs(1) {
             std::thread::yield_now();
         }
-        let left = fleet_processes(&fleet_dir);
+        let left = processes_of(&fleet_dir);
         orphans += left.len();
         assert!(
             left.is_empty(),
