@@ -69,8 +69,8 @@ pub struct Task {
     /// After a rate limit: not started again before this time (Unix ms).
     #[serde(default)]
     pub not_before_ms: Option<i64>,
-    /// Rate limits and environment faults in a row: for the backoff, and
-    /// after a few they cost attempts (a fault that stays never loops forever).
+    /// Rate limits in a row: for the backoff, and after a few they cost
+    /// attempts (a service that stays overloaded never loops forever).
     #[serde(default)]
     pub rate_limits: u32,
     /// Set while the agent is paused because the task crossed its budget: why.
