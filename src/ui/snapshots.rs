@@ -50,6 +50,23 @@ fn board_with_a_paused_fleet_and_a_toast() {
 }
 
 #[test]
+fn an_environment_fault_is_read_in_80_columns() {
+    let mut app = fixture::app(80, 24);
+    app.model.fleet.set_paused(true);
+    app.model.warning = Some(
+        "cannot create the transcript /r/.fleet/runs/x/1.jsonl: Not a directory (os error 20)"
+            .into(),
+    );
+    let screen = draw(&app);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("FLEET PAUSED │ cannot create the transcript"),
+        "{header}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn transcript() {
     for (w, h) in SIZES {
         let mut app = fixture::app(w, h);

@@ -10,7 +10,9 @@ use crate::core::Status;
 use crate::ui::app::App;
 use crate::ui::keymap::Action;
 
-/// The top bar.
+/// The top bar. What needs the user (a paused fleet, an unusable profile, a
+/// warning such as an environment fault) comes right after the name, before
+/// the repository and the counts, so that it is seen in 80 columns too.
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let m = &app.model;
@@ -21,36 +23,47 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         .filter(|x| matches!(x.status, Status::Review { .. }))
         .count();
     let sep = Span::styled(" │ ", t.muted);
-    let mut spans = vec![
-        Span::styled(" fleetdeck ", t.title),
-        sep.clone(),
+    let mut alerts = Vec::new();
+    if m.fleet.paused() {
+        alerts.push(Span::styled("FLEET PAUSED", t.paused));
+    }
+    for (agent, why) in m.fleet.unusable() {
+        alerts.push(Span::styled(
+            format!("{agent} unusable: {}", crate::sanitize::sanitize(why)),
+            t.error,
+        ));
+    }
+    if let Some(w) = &m.warning {
+        alerts.push(Span::styled(
+            crate::sanitize::sanitize(w).into_owned(),
+            t.warning,
+        ));
+    }
+    let place = vec![
         Span::styled(m.root_label(), t.text),
         Span::styled(" → ", t.muted),
         Span::styled(m.target.clone(), t.text),
-        sep.clone(),
+    ];
+    let counts = vec![
         Span::styled(format!("running {running}/{}", m.max_parallel), t.running),
         sep.clone(),
         Span::styled(format!("review {review}"), t.review),
         sep.clone(),
         Span::styled(format!("${:.4}", m.total_cost()), t.text),
     ];
-    if m.fleet.paused() {
-        spans.push(sep.clone());
-        spans.push(Span::styled("FLEET PAUSED", t.paused));
+    let mut spans = vec![Span::styled(" fleetdeck ", t.title)];
+    let mut groups = Vec::new();
+    if alerts.is_empty() {
+        groups.extend([place, counts]);
+    } else {
+        for alert in alerts {
+            groups.push(vec![alert]);
+        }
+        groups.extend([counts, place]);
     }
-    for (agent, why) in m.fleet.unusable() {
+    for group in groups {
         spans.push(sep.clone());
-        spans.push(Span::styled(
-            format!("{agent} unusable: {}", crate::sanitize::sanitize(why)),
-            t.error,
-        ));
-    }
-    if let Some(w) = &m.warning {
-        spans.push(sep);
-        spans.push(Span::styled(
-            crate::sanitize::sanitize(w).into_owned(),
-            t.warning,
-        ));
+        spans.extend(group);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }
