@@ -378,51 +378,7 @@ impl Engine {
                 task,
                 attempt,
                 event,
-            } => {
-                let event = plausible(&task, attempt, event);
-                let r = match &event {
-                    AgentEvent::Session { id, .. } => {
-                        self.store.set_attempt_session(task.as_str(), attempt, id)
-                    }
-                    AgentEvent::Usage {
-                        input_tokens,
-                        output_tokens,
-                        cost_usd,
-                    } => self.store.set_attempt_usage(
-                        task.as_str(),
-                        attempt,
-                        Usage {
-                            input_tokens: *input_tokens,
-                            output_tokens: *output_tokens,
-                            cost_usd: cost_usd.unwrap_or(0.0),
-                        },
-                    ),
-                    _ => Ok(()),
-                };
-                self.check(r);
-                if let AgentEvent::Usage {
-                    input_tokens,
-                    output_tokens,
-                    cost_usd,
-                } = &event
-                {
-                    let spend = crate::core::Spend {
-                        usd: cost_usd.unwrap_or(0.0),
-                        tokens: input_tokens + output_tokens,
-                    };
-                    let fx = self.scheduler.report(Report::Usage {
-                        task: task.clone(),
-                        attempt,
-                        spend,
-                    });
-                    self.apply(fx);
-                }
-                self.notify(Notification::Agent {
-                    task,
-                    attempt,
-                    event,
-                });
-            }
+            } => self.agent_event(task, attempt, event),
             Msg::Line {
                 task,
                 attempt,
@@ -455,6 +411,54 @@ impl Engine {
             Msg::Shutdown => return false,
         }
         true
+    }
+
+    /// Parsed agent output: the session id and usage are stored, usage
+    /// goes to the scheduler (budgets), and observers see the event.
+    fn agent_event(&mut self, task: TaskId, attempt: u32, event: AgentEvent) {
+        let event = plausible(&task, attempt, event);
+        let r = match &event {
+            AgentEvent::Session { id, .. } => {
+                self.store.set_attempt_session(task.as_str(), attempt, id)
+            }
+            AgentEvent::Usage {
+                input_tokens,
+                output_tokens,
+                cost_usd,
+            } => self.store.set_attempt_usage(
+                task.as_str(),
+                attempt,
+                Usage {
+                    input_tokens: *input_tokens,
+                    output_tokens: *output_tokens,
+                    cost_usd: cost_usd.unwrap_or(0.0),
+                },
+            ),
+            _ => Ok(()),
+        };
+        self.check(r);
+        if let AgentEvent::Usage {
+            input_tokens,
+            output_tokens,
+            cost_usd,
+        } = &event
+        {
+            let spend = crate::core::Spend {
+                usd: cost_usd.unwrap_or(0.0),
+                tokens: input_tokens + output_tokens,
+            };
+            let fx = self.scheduler.report(Report::Usage {
+                task: task.clone(),
+                attempt,
+                spend,
+            });
+            self.apply(fx);
+        }
+        self.notify(Notification::Agent {
+            task,
+            attempt,
+            event,
+        });
     }
 
     pub(super) fn notify(&mut self, n: Notification) {
