@@ -9,6 +9,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 
@@ -126,6 +127,56 @@ fn a_file_left_half_written_by_the_kill_is_finished_too() {
         std::fs::read_to_string(repo.path().join("b.txt")).unwrap(),
         "bee\n"
     );
+}
+
+#[test]
+fn the_index_lock_a_kill_left_during_the_update_is_removed_first() {
+    let tasks = [task("app", &[], "write new.txt hello\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    // Killed while libgit2 held the checkout's index lock.
+    let lock = repo.path().join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert!(!lock.exists(), "the stale lock was removed");
+    assert_eq!(porcelain(&repo), "", "the checkout must be clean");
+}
+
+#[test]
+fn an_index_lock_a_live_process_holds_is_left_alone() {
+    let tasks = [task("app", &[], "write new.txt hello\\n")];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    // A git of the user's holds the lock open (git keeps it open while it writes).
+    let lock = repo.path().join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let mut holder = Command::new("sh")
+        .arg("-c")
+        .arg("exec 3<\"$0\"; exec sleep 60")
+        .arg(&lock)
+        .spawn()
+        .unwrap();
+    let pid = holder.id();
+    wait_for(
+        Duration::from_secs(10),
+        "the holder to open the lock",
+        || {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .ok()?
+                .flatten()
+                .any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|t| t.ends_with(".git/index.lock"))
+                })
+                .then_some(())
+        },
+    );
+    let out = repo.fleetdeck(&["run", "--headless", "--auto-approve", "--resume"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(!out.status.success());
+    assert!(lock.exists(), "a lock in use is never removed");
+    let err = text(&out.stderr);
+    assert!(err.contains("index is locked"), "{err}");
 }
 
 #[test]

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::error::{Context, GitError};
-use super::worktree::same_path;
 use super::{open, validate_task_id, worktree_path};
 
 /// Removes the lock files of task `task` that nobody holds: everything
@@ -63,8 +62,8 @@ pub fn clear_task_locks(root: &Path, task: &str) -> Result<Vec<PathBuf>, GitErro
 /// `started` (this engine's start), the lock of the target branch and
 /// `packed-refs.lock`. The main `index.lock` (fleetdeck writes the main
 /// index when it applies a merge) is removed only when it is older than
-/// `started` and no other process has its working directory in the
-/// repository; otherwise it is left with a warning that names it. The
+/// `started` and no process has it open (git holds a lock open while it
+/// writes); otherwise it is left with a warning that names it. The
 /// caller must hold the fleet lock. Returns the removed files.
 pub fn sweep_stale_locks(
     root: &Path,
@@ -89,12 +88,10 @@ pub fn sweep_stale_locks(
     )?;
     let index_lock = common.join("index.lock");
     if index_lock.exists() {
-        let others = processes_in(root).map(|p| {
-            p.into_iter()
-                .filter(|pid| !in_fleet_worktrees(root, *pid))
-                .count()
-        });
-        if others == Some(0) {
+        // git and libgit2 keep a lock open for as long as they hold it: one
+        // that no process has open, older than this engine, was left by a
+        // process that died (e.g. fleetdeck killed while updating your files).
+        if held_open(&index_lock) == Some(false) {
             remove_lock(&index_lock, Some(started), &mut removed)?;
         }
         if index_lock.exists() {
@@ -172,9 +169,23 @@ fn processes_in(dir: &Path) -> Option<Vec<i32>> {
     Some(pids)
 }
 
-/// True when process `pid` works in one of the fleet's task worktrees.
-fn in_fleet_worktrees(root: &Path, pid: i32) -> bool {
-    let worktrees = root.join(".fleet").join("worktrees");
-    fs::read_link(format!("/proc/{pid}/cwd"))
-        .is_ok_and(|cwd| cwd.starts_with(&worktrees) || same_path(&cwd, &worktrees))
+/// Whether any process (this one included) has `path` open; `None` when
+/// that cannot be known (no `/proc`).
+fn held_open(path: &Path) -> Option<bool> {
+    let path = path.canonicalize().ok()?;
+    let entries = fs::read_dir("/proc").ok()?;
+    let open = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .any(|e| {
+            fs::read_dir(e.path().join("fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == path))
+            })
+        });
+    Some(open)
 }

@@ -31,7 +31,6 @@ impl Engine {
         let lock = FleetLock::acquire(&fleet_dir)?;
         let target = git::prepare_fleet(&root, config.fleet.target.as_deref())?
             .ok_or(EngineError::NoTarget)?;
-        let mut notes = finish_checkout(&root)?;
         let mut store = Store::open(&fleet_dir)?;
         refuse_lost_state(&store, &root, &target)?;
         let worktrees = fleet_dir.join("worktrees");
@@ -46,7 +45,10 @@ impl Engine {
         let open = store.open_attempts()?;
         let tasks = store.load_tasks()?;
         clean_up_after_a_crash(&fleet_dir, &store, &open, &tasks)?;
+        // Stale locks go first: a kill while your files were being updated
+        // leaves the index locked, and finishing that update needs it.
         let repairs = super::repair::at_open(&root, &target, &store, &tasks, started);
+        let mut notes = finish_checkout(&root)?;
         notes.extend(
             repairs
                 .into_iter()
