@@ -130,6 +130,27 @@ fn a_file_left_half_written_by_the_kill_is_finished_too() {
 }
 
 #[test]
+fn files_written_but_an_index_not_yet_written_are_finished_too() {
+    let tasks = [task(
+        "app",
+        &[],
+        "append a.txt app\\n\nwrite new.txt hello\\n",
+    )];
+    let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);
+    crash_after_the_ref_moved(&repo);
+    // A kill after libgit2 wrote the files, before it wrote the index.
+    std::fs::write(repo.path().join("a.txt"), "alpha\napp\n").unwrap();
+    std::fs::write(repo.path().join("new.txt"), "hello\n").unwrap();
+    assert_ne!(porcelain(&repo), "");
+    repo.expect(&["run", "--headless", "--auto-approve", "--resume"], 0);
+    assert_eq!(
+        porcelain(&repo),
+        "",
+        "the checkout (and its index) must be clean"
+    );
+}
+
+#[test]
 fn the_index_lock_a_kill_left_during_the_update_is_removed_first() {
     let tasks = [task("app", &[], "write new.txt hello\\n")];
     let repo = TestRepo::new(&config(&tasks), &[("a.txt", "alpha\n")]);

@@ -98,7 +98,41 @@ pub(crate) fn apply(
     for path in changed {
         checkout.path(path.as_str());
     }
-    repo.checkout_tree(merged.as_object(), Some(&mut checkout))
+    repo.checkout_tree(merged.as_object(), Some(&mut checkout))?;
+    sync_index(repo, merged, changed)
+}
+
+/// Makes the index agree with `merged` for `changed` after the checkout.
+/// libgit2 leaves alone a file that already holds the target's content, and
+/// with it its index entry: after a kill between writing the files and
+/// writing the index, the files are new but the index still old (git status
+/// would show the merge reverted). The files are the merge's by now, so each
+/// entry is taken from them.
+fn sync_index(repo: &Repository, merged: &Tree<'_>, changed: &[String]) -> Result<(), git2::Error> {
+    let mut index = repo.index()?;
+    let mut dirty = false;
+    for path in changed {
+        let p = Path::new(path);
+        let staged = index.get_path(p, 0).map(|e| e.id);
+        match merged.get_path(p) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                if staged != Some(entry.id()) {
+                    index.add_path(p)?;
+                    dirty = true;
+                }
+            }
+            Ok(_) => {} // a directory or a submodule: the checkout handled it
+            Err(_) if staged.is_some() => {
+                index.remove_path(p)?;
+                dirty = true;
+            }
+            Err(_) => {}
+        }
+    }
+    if dirty {
+        index.write()?;
+    }
+    Ok(())
 }
 
 /// True when `a` and `b` are the same path or one contains the other.
