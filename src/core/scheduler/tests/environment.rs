@@ -101,12 +101,7 @@ fn a_commit_that_the_disk_refuses_waits_in_verifying_and_gates_again_on_resume()
 
 #[test]
 fn after_an_environment_fault_the_next_attempt_treats_the_worktree_as_this_one_was_to() {
-    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], limits(1));
-    exited(&mut s, "a", 1, AgentResult::Succeeded);
-    gated(&mut s, "a", 1, passed());
-    s.command(Command::Reject { task: id("a") }).unwrap();
-    let fx = s.command(Command::Retry { task: id("a") }).unwrap();
-    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+    let mut s = starting_over_after_a_reject();
     // Attempt 2 could not even prepare (the disk refused): its fresh start
     // never happened, so attempt 3 starts fresh.
     exited(&mut s, "a", 2, environment("disk full"));

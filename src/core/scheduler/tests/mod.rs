@@ -142,3 +142,15 @@ pub(super) fn failed(message: &str) -> AgentResult {
         message: message.into(),
     }
 }
+
+/// Task `a` rejected after one attempt and retried: attempt 2 starts over
+/// from the target ([`Workspace::Fresh`]).
+pub(super) fn starting_over_after_a_reject() -> Scheduler {
+    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], limits(1));
+    exited(&mut s, "a", 1, AgentResult::Succeeded);
+    gated(&mut s, "a", 1, passed());
+    s.command(Command::Reject { task: id("a") }).unwrap();
+    let fx = s.command(Command::Retry { task: id("a") }).unwrap();
+    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+    s
+}

@@ -472,12 +472,7 @@ fn a_task_marked_auto_approve_merges_without_review() {
 
 #[test]
 fn an_attempt_killed_before_it_began_keeps_what_it_was_started_with() {
-    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], limits(1));
-    exited(&mut s, "a", 1, AgentResult::Succeeded);
-    gated(&mut s, "a", 1, passed());
-    s.command(Command::Reject { task: id("a") }).unwrap();
-    let fx = s.command(Command::Retry { task: id("a") }).unwrap();
-    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+    let s = starting_over_after_a_reject();
 
     // The engine dies while attempt 2 prepares its fresh start: the next
     // start undoes attempt 2 if it began, else starts fresh again.
