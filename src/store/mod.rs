@@ -135,13 +135,7 @@ impl Store {
             source,
         })?;
         let store = Store { conn, path };
-        store.sql(|c| {
-            c.busy_timeout(std::time::Duration::from_secs(5))?;
-            c.pragma_update(None, "journal_mode", "WAL")?;
-            c.pragma_update(None, "synchronous", "NORMAL")?;
-            c.pragma_update(None, "foreign_keys", "ON")
-        })?;
-        schema::migrate(&store)?;
+        store.set_up()?;
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let file = fleet_dir.join(format!("{DB_FILE}{suffix}"));
             if let Err(e) = private::tighten(&file, private::FILE_MODE) {
@@ -150,6 +144,35 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Switches a new connection to WAL and migrates the schema.
+    ///
+    /// SQLite answers `SQLITE_BUSY` without calling the busy handler
+    /// while another connection is switching a new file to WAL or
+    /// building its wal-index, so two processes opening one new
+    /// database at once retry here until the other is through.
+    fn set_up(&self) -> Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let result = self
+                .sql(|c| {
+                    c.busy_timeout(std::time::Duration::from_secs(5))?;
+                    c.pragma_update(None, "journal_mode", "WAL")?;
+                    c.pragma_update(None, "synchronous", "NORMAL")?;
+                    c.pragma_update(None, "foreign_keys", "ON")
+                })
+                .and_then(|()| schema::migrate(self));
+            match result {
+                Err(StoreError::Sqlite { source, .. })
+                    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The database file.
