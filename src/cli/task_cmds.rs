@@ -56,6 +56,7 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 auto_approve: args.auto_approve,
                 budget_usd: None,
                 budget_tokens: None,
+                merge_style: None,
             },
         })
     })();

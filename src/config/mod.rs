@@ -18,7 +18,7 @@ pub use error::{ConfigError, Problem};
 
 use crate::agent::Format;
 use crate::core::plan::{self, PlanError};
-use crate::core::{Limits, TaskId, TaskSpec};
+use crate::core::{Limits, MergeStyle, TaskId, TaskSpec};
 
 /// The name of the configuration file at the repository root.
 pub const FILE_NAME: &str = "fleet.toml";
@@ -75,6 +75,10 @@ pub struct FleetSection {
     /// of the output is cut from the file (head and tail kept, the cut said).
     #[serde(default = "default_transcript_max_mb")]
     pub transcript_max_mb: u64,
+    /// How approved tasks land on the target (a task's own `merge_style`
+    /// overrides it): `merge` (default), `squash` or `rebase`.
+    #[serde(default)]
+    pub merge_style: MergeStyle,
 }
 
 /// A verify command's limit when `[verify] timeout_secs` is not given: 30 minutes.
@@ -229,6 +233,7 @@ impl Default for FleetSection {
             task_budget_usd: None,
             task_budget_tokens: None,
             transcript_max_mb: default_transcript_max_mb(),
+            merge_style: MergeStyle::default(),
         }
     }
 }
@@ -317,6 +322,8 @@ struct RawTask {
     budget_usd: Option<f64>,
     #[serde(default)]
     budget_tokens: Option<u64>,
+    #[serde(default)]
+    merge_style: Option<MergeStyle>,
 }
 
 impl Config {
@@ -487,6 +494,7 @@ impl Config {
                 auto_approve: t.auto_approve,
                 budget_usd: t.budget_usd,
                 budget_tokens: t.budget_tokens,
+                merge_style: t.merge_style,
             });
         }
         // An empty agent was reported above.
@@ -539,6 +547,12 @@ impl Config {
     /// The transcript cap of one attempt, in bytes.
     pub fn transcript_max_bytes(&self) -> u64 {
         self.fleet.transcript_max_mb.saturating_mul(1 << 20)
+    }
+
+    /// How `spec` lands on the target: its own `merge_style`, else
+    /// `[fleet] merge_style`. Read when its merge starts.
+    pub fn merge_style(&self, spec: &TaskSpec) -> MergeStyle {
+        spec.merge_style.unwrap_or(self.fleet.merge_style)
     }
 
     /// The verify commands for a task: its own override, else `[verify] commands`.

@@ -249,3 +249,30 @@ fn excludes_join_the_format_builtins_and_the_profile_list() {
     let e = error("[agents.x]\ncommand = [\"x\"]\nexclude = [\" \"]\n");
     assert!(e.contains("[agents.x] exclude has an empty pattern"), "{e}");
 }
+
+#[test]
+fn merge_style_is_set_per_fleet_and_per_task_and_bad_values_are_named() {
+    let c = parse(&format!(
+        "[fleet]\nmerge_style = \"squash\"\n{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\n\n[[task]]\nid = \"b\"\nprompt = \"p\"\nmerge_style = \"rebase\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.fleet.merge_style, MergeStyle::Squash);
+    assert_eq!(c.merge_style(&c.tasks[0]), MergeStyle::Squash);
+    assert_eq!(c.merge_style(&c.tasks[1]), MergeStyle::Rebase);
+    let d = parse(AGENTS).unwrap();
+    assert_eq!(d.fleet.merge_style, MergeStyle::Merge);
+
+    let e = error("[fleet]\nmerge_style = \"octopus\"\n");
+    assert!(e.starts_with("fleet.toml:2:15: "), "{e}");
+    assert!(
+        e.contains("octopus") && e.contains("merge") && e.contains("squash"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{AGENTS}\n[[task]]\nid = \"a\"\nprompt = \"p\"\nmerge_style = \"fast\"\n"
+    ));
+    assert!(
+        e.starts_with("fleet.toml:10:15: ") && e.contains("fast"),
+        "{e}"
+    );
+}

@@ -18,4 +18,4 @@ pub use messages::{
 };
 pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
-pub use task::{TaskId, TaskPatch, TaskSpec};
+pub use task::{MergeStyle, TaskId, TaskPatch, TaskSpec};

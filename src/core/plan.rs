@@ -176,6 +176,7 @@ mod tests {
             auto_approve: false,
             budget_usd: None,
             budget_tokens: None,
+            merge_style: None,
         }
     }
 

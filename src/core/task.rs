@@ -108,6 +108,48 @@ pub struct TaskSpec {
     /// Token limit of this task (default: `[fleet] task_budget_tokens`).
     #[serde(default)]
     pub budget_tokens: Option<u64>,
+    /// How this task lands on the target (default: `[fleet] merge_style`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_style: Option<MergeStyle>,
+}
+
+/// How an approved task lands on the target branch. Whatever the style, the
+/// target receives one commit of the task's work (the approved result on the
+/// base the task started from), never the commits of its earlier attempts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeStyle {
+    /// The task's one commit plus a merge commit with the `Fleet-*` trailers
+    /// (first parent: the old target tip), so `git log --first-parent`
+    /// shows one merge per task.
+    #[default]
+    Merge,
+    /// One commit on the target (parent: the target tip) holding the merge
+    /// result, with the trailers; no merge commit.
+    Squash,
+    /// The task's one commit replayed onto the target tip; the target
+    /// fast-forwards to it.
+    Rebase,
+}
+
+impl MergeStyle {
+    /// Every style, in the order the docs list them.
+    pub const ALL: [MergeStyle; 3] = [MergeStyle::Merge, MergeStyle::Squash, MergeStyle::Rebase];
+
+    /// The word used in `fleet.toml` (`merge`, `squash`, `rebase`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeStyle::Merge => "merge",
+            MergeStyle::Squash => "squash",
+            MergeStyle::Rebase => "rebase",
+        }
+    }
+}
+
+impl fmt::Display for MergeStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A change to a task that is not running: every `Some` field replaces the old value.
@@ -123,6 +165,7 @@ pub struct TaskPatch {
     pub auto_approve: Option<bool>,
     pub budget_usd: Option<Option<f64>>,
     pub budget_tokens: Option<Option<u64>>,
+    pub merge_style: Option<Option<MergeStyle>>,
 }
 
 #[cfg(test)]
@@ -151,6 +194,16 @@ mod tests {
             assert!(err.to_string().contains(why), "{bad}: {err}");
         }
         assert!(TaskId::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn merge_styles_read_as_lowercase_words() {
+        for style in MergeStyle::ALL {
+            let json = format!("\"{style}\"");
+            assert_eq!(serde_json::from_str::<MergeStyle>(&json).unwrap(), style);
+        }
+        assert!(serde_json::from_str::<MergeStyle>("\"Squash\"").is_err());
+        assert_eq!(MergeStyle::default(), MergeStyle::Merge);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What git itself remembers of a fleet, independent of `.fleet/fleet.db`:
-//! the `Fleet-Task` merges on the target's first-parent history, the
+//! the `Fleet-Task` commits (merges, squashed or rebased commits) on the
+//! target's first-parent history, the
 //! `fleet/<id>` branches and the refs under `refs/fleet/`.
 //!
 //! Read before every merge ([`task_merge`]: a task merged once is never merged
@@ -25,7 +26,8 @@ pub(crate) const FIRST_PARENT_SEARCH_LIMIT: usize = 10_000;
 /// A task merge found on the target's first-parent history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedTask {
-    /// The newest merge commit carrying the task's `Fleet-Task` trailer.
+    /// The newest commit on the first-parent history carrying the task's
+    /// `Fleet-Task` trailer (its merge commit, or its squashed or rebased commit).
     pub commit: Oid,
     /// Its `Fleet-Attempt`.
     pub attempt: u32,
@@ -151,9 +153,10 @@ fn short(id: Oid) -> String {
     id.to_string().chars().take(10).collect()
 }
 
-/// Calls `visit` with each fleetdeck merge commit (two or more parents and
-/// the three `Fleet-*` trailers) on `tip`'s first-parent history, newest
-/// first, up to [`FIRST_PARENT_SEARCH_LIMIT`] commits back, until it breaks.
+/// Calls `visit` with each commit carrying the three `Fleet-*` trailers on
+/// `tip`'s first-parent history (a task's merge commit, or its squashed or
+/// rebased commit: every style lands its trailers there), newest first, up
+/// to [`FIRST_PARENT_SEARCH_LIMIT`] commits back, until it breaks.
 fn each_task_merge(
     repo: &Repository,
     tip: Oid,
@@ -166,9 +169,6 @@ fn each_task_merge(
     for id in walk.take(FIRST_PARENT_SEARCH_LIMIT) {
         let id = id.ctx(|| format!("walk the first-parent history of {tip}"))?;
         let commit = repo.find_commit(id).ctx(|| format!("read commit {id}"))?;
-        if commit.parent_count() < 2 {
-            continue;
-        }
         if let Some(trailers) = commit.message().ok().and_then(parse_trailers)
             && visit(id, trailers).is_break()
         {
@@ -178,7 +178,8 @@ fn each_task_merge(
     Ok(())
 }
 
-/// The newest merge commit of `task` on `tip`'s first-parent history, if any.
+/// The newest commit of `task` (merge, squashed or rebased) on `tip`'s
+/// first-parent history, if any.
 pub(crate) fn task_merge(repo: &Repository, tip: Oid, task: &str) -> Result<Option<Oid>, GitError> {
     let mut found = None;
     each_task_merge(repo, tip, |id, trailers| {

@@ -1,5 +1,13 @@
 //! Merging a task branch `fleet/<id>` into the target branch.
 //!
+//! The target receives one commit per task: the branch tip's tree on the
+//! merge base of the branch and the target, attributed to the approved
+//! attempt. The commits of failed attempts stay on the branch (and are saved
+//! under `refs/fleet/merged/<id>/...` when `fleetdeck gc` removes it), so
+//! `git bisect` on the target never lands on one. `MergeStyle` says whether
+//! a merge commit follows (`merge`), the result is squashed into one commit
+//! on the tip (`squash`) or the commit is replayed onto the tip (`rebase`).
+//!
 //! The merge is computed in memory (`merge_commits`), so a conflict touches
 //! nothing. The target ref moves only by compare-and-swap from the commit the
 //! merge was computed on; when someone else moved it meanwhile, the merge is
@@ -9,22 +17,25 @@
 //! update is recorded durably before the ref moves (`pending`), so a crash in
 //! between is finished on the next start.
 //!
-//! Git is the second source of truth: a task whose `Fleet-Task` merge is on
+//! Git is the second source of truth: a task whose `Fleet-Task` commit is on
 //! the target's first-parent history is never merged again, whatever the
 //! database says or its branch holds.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use git2::{ErrorCode, Index, Oid, Repository, RepositoryState};
+use git2::{Commit, ErrorCode, Index, Oid, Repository, RepositoryState};
 
 use super::checkout::{apply, blocking_paths, target_is_checked_out};
 use super::error::{Context, GitError};
 use super::history::task_merge;
-use super::message::{author, committer, merge_message};
+use super::message::{
+    attempt_message, author, committer, merge_message, parse_trailers, squash_message,
+};
 use super::pending::{self, CrashPoint, Pending};
 use super::refs::{diff_paths, is_reachable, local_branch_tip};
 use super::{Attribution, open, task_branch, validate_task_id};
+use crate::core::MergeStyle;
 
 /// How many times [`merge_task`] recomputes a merge when the target moves.
 const MAX_ATTEMPTS: u32 = 5;
@@ -45,14 +56,15 @@ pub(crate) fn merge_lock() -> MutexGuard<'static, ()> {
 /// What [`merge_task`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeOutcome {
-    /// The target now points at this new merge commit (first parent: the old
-    /// target tip, second parent: the task branch tip).
+    /// The target now points at this new commit: the merge commit (first
+    /// parent: the old target tip, second parent: the task's one commit),
+    /// the squashed commit, or the rebased commit, per the style.
     Merged {
-        /// The merge commit.
+        /// The commit the target moved to.
         commit: Oid,
     },
-    /// Nothing was done: a merge commit carrying `Fleet-Task: <id>` is on the
-    /// target's first-parent history (within 10,000 commits; the merge
+    /// Nothing was done: a commit carrying `Fleet-Task: <id>` (a merge, a
+    /// squashed or a rebased commit) is on the target's first-parent history (within 10,000 commits; the merge
     /// finished before a crash, or the database was lost and the task ran
     /// again), or else the branch tip is already reachable from the target
     /// (the branch has no commits of its own). `commit` is that newest merge
@@ -76,24 +88,40 @@ pub enum MergeOutcome {
     },
 }
 
-/// Merges branch `fleet/<attr.task>` into `target` with a merge commit
-/// attributed to `attr` (never a fast-forward, so
-/// `git log --first-parent <target>` shows one merge per task).
-///
-/// Reads the target tip and calls [`merge_task_at`]; when the target moved
-/// between computing the merge and moving the ref, recomputes on the new tip,
-/// up to 5 times, then fails with [`GitError::TargetUnstable`]. Someone
-/// else's update of the target is never overwritten. Merges in one process
-/// run one at a time. A checkout update an earlier merge left pending is
-/// finished first (see [`finish_pending_checkout`](super::finish_pending_checkout)).
+/// [`merge_task_with`] in the default style, [`MergeStyle::Merge`].
 pub fn merge_task(root: &Path, target: &str, attr: &Attribution) -> Result<MergeOutcome, GitError> {
+    merge_task_with(root, target, attr, MergeStyle::Merge)
+}
+
+/// Lands the work of branch `fleet/<attr.task>` on `target` as one commit
+/// attributed to `attr` (the approved attempt), in `style`: the branch tip's
+/// tree on the base the task started from, never the commits of earlier
+/// attempts. [`MergeStyle::Merge`] adds a merge commit (never a
+/// fast-forward, so `git log --first-parent <target>` shows one merge per
+/// task); [`MergeStyle::Squash`] one commit on the target tip;
+/// [`MergeStyle::Rebase`] that commit replayed onto the target tip. Called
+/// when an approved task's merge job runs.
+///
+/// Reads the target tip and merges on it (see [`merge_task_at`]); when the
+/// target moved between computing the merge and moving the ref, recomputes
+/// on the new tip, up to 5 times, then fails with
+/// [`GitError::TargetUnstable`]. Someone else's update of the target is
+/// never overwritten. Merges in one process run one at a time. A checkout
+/// update an earlier merge left pending is finished first (see
+/// [`finish_pending_checkout`](super::finish_pending_checkout)).
+pub fn merge_task_with(
+    root: &Path,
+    target: &str,
+    attr: &Attribution,
+    style: MergeStyle,
+) -> Result<MergeOutcome, GitError> {
     validate_task_id(attr.task)?;
     let repo = open(root)?;
     let _serial = merge_lock();
     finish_leftover(&repo)?;
     for _ in 0..MAX_ATTEMPTS {
         let tip = local_branch_tip(&repo, target)?;
-        match merge_onto(&repo, target, attr, tip) {
+        match merge_onto(&repo, target, attr, tip, style) {
             Err(GitError::TargetMoved { .. }) => continue,
             other => return other,
         }
@@ -107,7 +135,8 @@ pub fn merge_task(root: &Path, target: &str, attr: &Attribution) -> Result<Merge
 /// One merge attempt computed on `expected_tip`, the target tip the caller
 /// saw: the target ref moves only if it still points there at that moment,
 /// else [`GitError::TargetMoved`] and nothing changed. [`merge_task`] is this
-/// in a retry loop; call this directly to control the expected tip.
+/// in a retry loop; call this directly to control the expected tip. Lands in
+/// the [`MergeStyle::Merge`] style.
 pub fn merge_task_at(
     root: &Path,
     target: &str,
@@ -118,7 +147,7 @@ pub fn merge_task_at(
     let repo = open(root)?;
     let _serial = merge_lock();
     finish_leftover(&repo)?;
-    merge_onto(&repo, target, attr, expected_tip)
+    merge_onto(&repo, target, attr, expected_tip, MergeStyle::Merge)
 }
 
 /// Finishes the checkout update of an earlier merge of this repository that
@@ -137,6 +166,7 @@ fn merge_onto(
     target: &str,
     attr: &Attribution,
     tip: Oid,
+    style: MergeStyle,
 ) -> Result<MergeOutcome, GitError> {
     if let Some(commit) = task_merge(repo, tip, attr.task)? {
         return Ok(MergeOutcome::AlreadyMerged { commit });
@@ -150,11 +180,9 @@ fn merge_onto(
     let ours = repo
         .find_commit(tip)
         .ctx(|| format!("read {target} tip {tip}"))?;
-    let theirs = repo
-        .find_commit(theirs_id)
-        .ctx(|| format!("read {branch} tip {theirs_id}"))?;
+    let work = task_commit(repo, attr, tip, theirs_id)?;
     let mut index = repo
-        .merge_commits(&ours, &theirs, None)
+        .merge_commits(&ours, &work, None)
         .ctx(|| format!("merge {branch} into {target}"))?;
     if index.has_conflicts() {
         return Ok(MergeOutcome::Conflict {
@@ -168,45 +196,140 @@ fn merge_onto(
         .find_tree(tree_id)
         .ctx(|| format!("read merged tree {tree_id}"))?;
 
-    let checked_out = target_is_checked_out(repo, target)?;
-    let changed = if checked_out {
-        let current = local_branch_tip(repo, target)?;
-        if current != tip {
-            return Err(moved(target, tip, current));
-        }
-        let state = repo.state();
-        if state != RepositoryState::Clean {
-            return Err(GitError::CheckoutBusy {
-                path: repo.workdir().unwrap_or(repo.path()).to_path_buf(),
-                state: format!("{state:?}"),
-            });
-        }
-        let old_tree = ours.tree().ctx(|| format!("read the tree of {tip}"))?;
-        let diff = repo
-            .diff_tree_to_tree(Some(&old_tree), Some(&tree), None)
-            .ctx(|| format!("diff {target} against the merge of {branch}"))?;
-        let changed = diff_paths(&diff);
-        let blocked = blocking_paths(repo, &changed)?;
-        if !blocked.is_empty() {
-            return Ok(MergeOutcome::Refused { files: blocked });
-        }
-        changed
-    } else {
-        Vec::new()
+    let changed = match checkout_paths(repo, target, &ours, &tree, &branch)? {
+        Ok(changed) => changed,
+        Err(blocked) => return Ok(MergeOutcome::Refused { files: blocked }),
     };
+    let commit = landing_commit(repo, attr, style, &ours, &work, &tree)?;
+    land(repo, target, tip, commit, &tree, &changed, &branch)?;
+    Ok(MergeOutcome::Merged { commit })
+}
 
-    let commit = repo
+/// The task's work as one commit: the tree of the branch tip `theirs_id` on
+/// the merge base of the branch and the target `tip` (the base the work sits
+/// on), with the approved attempt's attribution. The commits of earlier
+/// (failed) attempts stay on the branch only. The tip itself when it already
+/// is that commit (one attributed commit of this attempt on the base).
+fn task_commit<'r>(
+    repo: &'r Repository,
+    attr: &Attribution,
+    tip: Oid,
+    theirs_id: Oid,
+) -> Result<Commit<'r>, GitError> {
+    let branch = task_branch(attr.task);
+    let theirs = repo
+        .find_commit(theirs_id)
+        .ctx(|| format!("read {branch} tip {theirs_id}"))?;
+    let base_id = repo
+        .merge_base(tip, theirs_id)
+        .ctx(|| format!("find the merge base of {branch} and {tip}"))?;
+    let parents: Vec<Oid> = theirs.parent_ids().collect();
+    let attributed = theirs
+        .message()
+        .ok()
+        .and_then(parse_trailers)
+        .is_some_and(|t| t.task == attr.task && t.attempt == attr.attempt);
+    if parents == [base_id] && attributed {
+        return Ok(theirs);
+    }
+    let base = repo
+        .find_commit(base_id)
+        .ctx(|| format!("read merge base {base_id}"))?;
+    let tree = theirs
+        .tree()
+        .ctx(|| format!("read the tree of {branch} tip {theirs_id}"))?;
+    let id = repo
         .commit(
             None,
             &author(attr)?,
             &committer(repo)?,
-            &merge_message(attr),
+            &attempt_message(attr),
             &tree,
-            &[&ours, &theirs],
+            &[&base],
         )
-        .ctx(|| format!("create the merge commit of {branch}"))?;
-    land(repo, target, tip, commit, &tree, &changed, &branch)?;
-    Ok(MergeOutcome::Merged { commit })
+        .ctx(|| format!("make the one commit of {branch} on {base_id}"))?;
+    repo.find_commit(id)
+        .ctx(|| format!("read the new commit {id} of {branch}"))
+}
+
+/// The commit the target moves to, per `style`, whose tree is the merged
+/// `tree` of the target tip `ours` and the task's one commit `work`.
+fn landing_commit(
+    repo: &Repository,
+    attr: &Attribution,
+    style: MergeStyle,
+    ours: &Commit<'_>,
+    work: &Commit<'_>,
+    tree: &git2::Tree<'_>,
+) -> Result<Oid, GitError> {
+    let branch = task_branch(attr.task);
+    let made = match style {
+        MergeStyle::Merge => repo.commit(
+            None,
+            &author(attr)?,
+            &committer(repo)?,
+            &merge_message(attr),
+            tree,
+            &[ours, work],
+        ),
+        MergeStyle::Squash => repo.commit(
+            None,
+            &author(attr)?,
+            &committer(repo)?,
+            &squash_message(attr),
+            tree,
+            &[ours],
+        ),
+        // The work already sits on the tip: the target fast-forwards to it.
+        MergeStyle::Rebase if work.parent_ids().eq([ours.id()]) => return Ok(work.id()),
+        MergeStyle::Rebase => repo.commit(
+            None,
+            &work.author(),
+            &committer(repo)?,
+            &String::from_utf8_lossy(work.message_bytes()),
+            tree,
+            &[ours],
+        ),
+    };
+    made.ctx(|| format!("create the {style} commit of {branch}"))
+}
+
+/// The paths the merge changes in the user's checkout when `target` is
+/// checked out there (empty otherwise), or `Err` with the user's changed
+/// paths that are in the way.
+fn checkout_paths(
+    repo: &Repository,
+    target: &str,
+    ours: &Commit<'_>,
+    tree: &git2::Tree<'_>,
+    branch: &str,
+) -> Result<Result<Vec<String>, Vec<String>>, GitError> {
+    if !target_is_checked_out(repo, target)? {
+        return Ok(Ok(Vec::new()));
+    }
+    let tip = ours.id();
+    let current = local_branch_tip(repo, target)?;
+    if current != tip {
+        return Err(moved(target, tip, current));
+    }
+    let state = repo.state();
+    if state != RepositoryState::Clean {
+        return Err(GitError::CheckoutBusy {
+            path: repo.workdir().unwrap_or(repo.path()).to_path_buf(),
+            state: format!("{state:?}"),
+        });
+    }
+    let old_tree = ours.tree().ctx(|| format!("read the tree of {tip}"))?;
+    let diff = repo
+        .diff_tree_to_tree(Some(&old_tree), Some(tree), None)
+        .ctx(|| format!("diff {target} against the merge of {branch}"))?;
+    let changed = diff_paths(&diff);
+    let blocked = blocking_paths(repo, &changed)?;
+    if blocked.is_empty() {
+        Ok(Ok(changed))
+    } else {
+        Ok(Err(blocked))
+    }
 }
 
 /// Moves `target` from `tip` to the merge `commit` and writes the merged

@@ -93,6 +93,20 @@ pub(crate) fn merge_message(attr: &Attribution) -> String {
     )
 }
 
+/// Message of the one commit that lands a task on the target branch in the
+/// `squash` style: the merge's subject, with the trailers.
+pub(crate) fn squash_message(attr: &Attribution) -> String {
+    format!(
+        "fleet({}): {}\n\nSquashed fleet/{}: attempt {} by {}.\n\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        attr.task,
+        attr.attempt,
+        one_line(attr.agent, "agent"),
+        trailers(attr)
+    )
+}
+
 /// Message of the commit that saves an interrupted attempt's work.
 pub(crate) fn saved_message(attr: &Attribution, reset_to: git2::Oid) -> String {
     format!(

@@ -45,9 +45,13 @@ mod history;
 mod integrity;
 mod locks;
 mod merge;
+#[cfg(test)]
+mod merge_tests;
 mod message;
 mod pending;
 mod refs;
+#[cfg(test)]
+mod test_repo;
 mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +66,7 @@ pub use git2::Oid;
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
 pub use locks::{clear_task_locks, sweep_stale_locks};
-pub use merge::{MergeOutcome, merge_task, merge_task_at};
+pub use merge::{MergeOutcome, merge_task, merge_task_at, merge_task_with};
 pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};

@@ -187,10 +187,10 @@ impl Engine {
                 .map(|t| t.spec.agent.clone())
                 .unwrap_or_default(),
         };
-        let title = self
+        let (title, style) = self
             .scheduler
             .task(task.as_str())
-            .map(|t| t.spec.title.clone())
+            .map(|t| (t.spec.title.clone(), self.config.merge_style(&t.spec)))
             .unwrap_or_default();
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
@@ -202,7 +202,7 @@ impl Engine {
                     attempt,
                     title: &title,
                 };
-                git::merge_task(&root, &target, &attr)
+                git::merge_task_with(&root, &target, &attr, style)
             })
             .await;
             let result = match merged {

@@ -14,6 +14,7 @@ fn spec(id: &str) -> TaskSpec {
         auto_approve: false,
         budget_usd: None,
         budget_tokens: None,
+        merge_style: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub fn spec(id: &str, title: &str, deps: &[&str], agent: &str) -> TaskSpec {
         auto_approve: false,
         budget_usd: None,
         budget_tokens: None,
+        merge_style: None,
     }
 }
 

@@ -316,6 +316,7 @@ impl Scheduler {
             auto_approve,
             budget_usd,
             budget_tokens,
+            merge_style,
         } = patch;
         if let Some(v) = title {
             spec.title = v;
@@ -346,6 +347,9 @@ impl Scheduler {
         }
         if let Some(v) = budget_tokens {
             spec.budget_tokens = v;
+        }
+        if let Some(v) = merge_style {
+            spec.merge_style = v;
         }
         self.check_spec(&spec)?;
         self.check_acyclic(Some(&spec))?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::core::{Command, Fleet, Task, TaskId, TaskPatch, TaskSpec};
+use crate::core::{Command, Fleet, MergeStyle, Task, TaskId, TaskPatch, TaskSpec};
 
 /// A TOML string: a literal multi-line string when it spans lines (easy to
 /// edit), else a basic string with escapes.
@@ -49,6 +49,9 @@ pub fn task_toml(spec: &TaskSpec, with_id: bool) -> String {
     }
     if let Some(b) = spec.budget_tokens {
         out.push_str(&format!("budget_tokens = {b}\n"));
+    }
+    if let Some(style) = spec.merge_style {
+        out.push_str(&format!("merge_style = \"{style}\"\n"));
     }
     if let Some(verify) = &spec.verify {
         let items: Vec<String> = verify.iter().map(|v| toml_str(v)).collect();
@@ -102,6 +105,7 @@ struct Fields {
     auto_approve: Option<bool>,
     budget_usd: Option<f64>,
     budget_tokens: Option<u64>,
+    merge_style: Option<MergeStyle>,
 }
 
 /// A TOML error as `line L, column C: message`.
@@ -140,6 +144,7 @@ pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
         auto_approve: Some(f.auto_approve.unwrap_or(false)),
         budget_usd: Some(f.budget_usd),
         budget_tokens: Some(f.budget_tokens),
+        merge_style: Some(f.merge_style),
     };
     Ok(Command::Edit {
         task: task.clone(),
@@ -178,6 +183,7 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
         auto_approve: f.auto_approve.unwrap_or(false),
         budget_usd: f.budget_usd,
         budget_tokens: f.budget_tokens,
+        merge_style: f.merge_style,
     })
 }
 
@@ -300,6 +306,10 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
                     patch.budget_usd = Some(spec.budget_usd);
                     patch.budget_tokens = Some(spec.budget_tokens);
                 }
+                if old.merge_style != spec.merge_style {
+                    fields.push("merge_style");
+                    patch.merge_style = Some(spec.merge_style);
+                }
                 if !fields.is_empty() {
                     changes.push(ReplanChange::Edit {
                         id: spec.id.clone(),
@@ -348,6 +358,7 @@ mod tests {
             auto_approve: false,
             budget_usd: None,
             budget_tokens: None,
+            merge_style: None,
         }
     }
 

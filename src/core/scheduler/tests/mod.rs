@@ -28,6 +28,7 @@ pub(super) fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
         auto_approve: false,
         budget_usd: None,
         budget_tokens: None,
+        merge_style: None,
     }
 }
 
