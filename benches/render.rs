@@ -32,6 +32,7 @@ fn spec(i: usize) -> TaskSpec {
         auto_approve: false,
         budget_usd: None,
         budget_tokens: None,
+        merge_style: None,
     }
 }
 

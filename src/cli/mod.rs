@@ -3,6 +3,7 @@
 mod cockpit;
 mod demo;
 mod doctor;
+mod gc;
 mod init;
 mod log;
 mod logging;
@@ -102,6 +103,23 @@ enum Cmd {
         /// Replace the state of tasks the database already holds with what git says.
         #[arg(long)]
         force: bool,
+    },
+    /// Remove the worktrees and fleet/* branches of done and dropped tasks, never unmerged work.
+    ///
+    /// A worktree goes when it has no uncommitted changes; a branch when its
+    /// commits are on the target, or after its tip is saved under
+    /// refs/fleet/merged/<id>/... (done: its merge is on the target) or
+    /// refs/fleet/dropped/<id>/... (dropped). Anything of a task that is not
+    /// done or dropped, and a done task's branch with work that was not merged,
+    /// stays. Prints what it would remove and why that is safe; removes it with
+    /// --yes. Refuses while an engine runs the fleet.
+    Gc {
+        /// Remove what is listed (without it, only print).
+        #[arg(long)]
+        yes: bool,
+        /// Also list what stays, and why.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Create a scratch repository with a small project and a plan of simulated agents, and open the cockpit on it.
     Demo(demo::DemoArgs),
@@ -205,6 +223,7 @@ pub fn main() -> ExitCode {
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
                 Some(Cmd::Recover { force }) => recover::main(&root, force),
+                Some(Cmd::Gc { yes, verbose }) => gc::main(&root, yes, verbose),
                 Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
             },
         },

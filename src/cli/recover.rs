@@ -5,7 +5,8 @@
 //! A task of fleet.toml whose `Fleet-Task` merge is on the target's
 //! first-parent history becomes Done (with that merge commit); one whose
 //! `fleet/<id>` branch has commits beyond the target goes to Review (attempt
-//! from the branch tip's `Fleet-Attempt`); any other is Queued. Task ids git
+//! from the branch tip's `Fleet-Attempt`); one whose branch `fleetdeck gc`
+//! saved under `refs/fleet/dropped/` stays Dropped; any other is Queued. Task ids git
 //! knows but fleet.toml does not are listed, never invented.
 
 use std::collections::BTreeSet;
@@ -110,7 +111,8 @@ fn recover(root: &Path, force: bool) -> Result<Vec<String>, (i32, String)> {
 }
 
 /// The task `spec` as git says it stands. A dropped task stays dropped
-/// unless it was merged. Its attempt count is the highest known to git, the
+/// unless it was merged (also one whose branch `fleetdeck gc` removed and
+/// saved under `refs/fleet/dropped/`). Its attempt count is the highest known to git, the
 /// database (`prior`) or the transcript files (`on_disk`), so the next
 /// attempt overwrites none of them.
 fn rebuilt(spec: TaskSpec, scan: &FleetScan, prior: Option<&Task>, on_disk: u32) -> Task {
@@ -125,7 +127,9 @@ fn rebuilt(spec: TaskSpec, scan: &FleetScan, prior: Option<&Task>, on_disk: u32)
         Status::Done {
             commit: merged.commit.to_string(),
         }
-    } else if prior.is_some_and(|p| p.status == Status::Dropped) {
+    } else if prior.is_some_and(|p| p.status == Status::Dropped)
+        || (branch.is_none() && scan.was_dropped(&id))
+    {
         Status::Dropped
     } else if let Some(branch) = branch {
         let attempt = branch.attempt.unwrap_or(task.attempts).max(1);

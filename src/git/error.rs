@@ -180,6 +180,20 @@ pub enum GitError {
         /// Where the branch is now.
         actual: Oid,
     },
+    /// Returned by [`remove_gc`](super::remove_gc) when a branch it was to
+    /// remove (or a ref it was to save the tip under) no longer points where
+    /// [`plan_gc`](super::plan_gc) saw it: that branch was left alone.
+    #[error(
+        "`{name}` moved from {expected} to {actual} since gc looked at it; it was left alone: run `fleetdeck gc` again"
+    )]
+    GcRefMoved {
+        /// The full ref name.
+        name: String,
+        /// Where gc saw it (or expected it).
+        expected: Oid,
+        /// Where it is now.
+        actual: Oid,
+    },
     /// Returned by [`merge_task`](super::merge_task) when the target branch
     /// kept moving between computing a merge and updating the branch, every
     /// time it was tried.

@@ -92,6 +92,15 @@ impl FleetScan {
             .unwrap_or(0)
     }
 
+    /// True when `fleetdeck gc` saved `task`'s branch as a dropped task's
+    /// (`refs/fleet/dropped/<id>/...`).
+    pub fn was_dropped(&self, task: &str) -> bool {
+        let prefix = format!("refs/fleet/dropped/{task}/");
+        self.saved
+            .get(task)
+            .is_some_and(|refs| refs.iter().any(|r| r.starts_with(&prefix)))
+    }
+
     /// What git holds of `task`, in a few words ("merged in 1a2b3c4, branch
     /// fleet/x, 2 saved ref(s)").
     pub fn describe_task(&self, task: &str) -> String {

@@ -16,6 +16,9 @@
 //!   [`interrupted_ref`]): work saved by [`save_and_reset`].
 //! - `refs/fleet/stale/<id>/<unix-time>`: an old `fleet/<id>` tip saved when
 //!   the branch was moved to start the task afresh.
+//! - `refs/fleet/merged/<id>/<tip>`, `refs/fleet/dropped/<id>/<tip>`: the
+//!   branch tip of a done or dropped task, saved before `fleetdeck gc`
+//!   deleted its branch.
 //! - `<root>/.fleet/pending-checkout.json`: exists only while a merge updates
 //!   the user's checkout (or after a crash in the middle of it).
 //!
@@ -33,6 +36,8 @@
 //! - `checkout`: refusing or applying a merge in the user's checkout.
 //! - `pending`: the durable record of a checkout update in flight, finished
 //!   after a crash ([`finish_pending_checkout`]).
+//! - `gc`: what cleanup may remove of done and dropped tasks, and removing
+//!   it ([`plan_gc`], [`remove_gc`]).
 //! - `history`: what git remembers of a fleet without the database: task
 //!   merges on the target, `fleet/*` branches, saved refs ([`scan_fleet`]).
 
@@ -41,6 +46,9 @@ mod commit;
 mod diff;
 pub mod error;
 mod exclude;
+mod gc;
+#[cfg(test)]
+mod gc_tests;
 mod history;
 mod integrity;
 mod locks;
@@ -62,6 +70,7 @@ pub use commit::{CommitOutcome, commit_attempt, commit_attempt_excluding, save_a
 pub use diff::{FileChange, task_changes, worktree_changed_paths};
 pub use error::GitError;
 pub use exclude::exclude_patterns;
+pub use gc::{GcPlan, GcTask, GcTaskState, KeepReason, Kept, Removal, Safe, plan_gc, remove_gc};
 pub use git2::Oid;
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
