@@ -11,23 +11,12 @@ use super::logging;
 use crate::config::{AgentProfile, Config};
 use crate::core::{Status, Task};
 use crate::git::{self, GcPlan, GcTask, GcTaskState, Removal};
-use crate::store::{FleetLock, Store};
+use crate::store::Store;
 
 /// Runs `fleetdeck gc [--yes] [--verbose]`; the exit code (2 for a bad fleet.toml).
 pub fn main(root: &Path, yes: bool, verbose: bool) -> i32 {
     logging::init(root);
-    match gc(root, yes, verbose) {
-        Ok(lines) => {
-            for line in lines {
-                println!("{line}");
-            }
-            0
-        }
-        Err((code, message)) => {
-            eprintln!("fleetdeck: {message}");
-            code
-        }
-    }
+    super::recover::print_lines(gc(root, yes, verbose))
 }
 
 /// Plans (and with `yes` does) the cleanup; the lines to print.
@@ -44,15 +33,7 @@ fn gc(root: &Path, yes: bool, verbose: bool) -> Result<Vec<String>, (i32, String
             ),
         ));
     }
-    let _lock = FleetLock::acquire(&fleet_dir).map_err(|e| fail(&e))?;
-    let target = git::prepare_fleet(root, config.fleet.target.as_deref())
-        .map_err(|e| fail(&e))?
-        .ok_or_else(|| {
-            (
-                1,
-                "HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml".to_owned(),
-            )
-        })?;
+    let (_lock, target) = super::recover::lock_fleet(root, &config)?;
     let store = Store::open(&fleet_dir).map_err(|e| fail(&e))?;
     let tasks = store.load_tasks().map_err(|e| fail(&e))?;
     let gc_tasks: Vec<GcTask> = tasks.iter().map(|t| gc_task(t, &config)).collect();

@@ -21,7 +21,13 @@ use crate::store::{FleetLock, Store, now_ms, transcript};
 /// Runs `fleetdeck recover [--force]`; the exit code (2 for a bad fleet.toml).
 pub fn main(root: &Path, force: bool) -> i32 {
     logging::init(root);
-    match recover(root, force) {
+    print_lines(recover(root, force))
+}
+
+/// Prints the lines of a one-shot command that succeeded (exit code 0), or
+/// its error on stderr (its exit code).
+pub(super) fn print_lines(result: Result<Vec<String>, (i32, String)>) -> i32 {
+    match result {
         Ok(lines) => {
             for line in lines {
                 println!("{line}");
@@ -40,15 +46,7 @@ fn recover(root: &Path, force: bool) -> Result<Vec<String>, (i32, String)> {
     let fail = |e: &dyn std::fmt::Display| (1, e.to_string());
     let config = Config::load(root).map_err(|e| (2, e.to_string()))?;
     let fleet_dir = root.join(".fleet");
-    let _lock = FleetLock::acquire(&fleet_dir).map_err(|e| fail(&e))?;
-    let target = git::prepare_fleet(root, config.fleet.target.as_deref())
-        .map_err(|e| fail(&e))?
-        .ok_or_else(|| {
-            (
-                1,
-                "HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml".to_owned(),
-            )
-        })?;
+    let (_lock, target) = lock_fleet(root, &config)?;
     let store = Store::open(&fleet_dir).map_err(|e| fail(&e))?;
     let existing = store.load_tasks().map_err(|e| fail(&e))?;
     if !force && !store.is_empty().map_err(|e| fail(&e))? {
@@ -108,6 +106,26 @@ fn recover(root: &Path, force: bool) -> Result<Vec<String>, (i32, String)> {
         "rebuilt the fleet's state from git"
     );
     Ok(lines)
+}
+
+/// Takes the fleet lock of the fleet at `root` (refused while an engine or
+/// another command holds it) and gets its target branch ready, for one-shot
+/// commands that change the fleet's git state: `recover`, `gc`.
+pub(super) fn lock_fleet(
+    root: &Path,
+    config: &Config,
+) -> Result<(FleetLock, String), (i32, String)> {
+    let fail = |e: &dyn std::fmt::Display| (1, e.to_string());
+    let lock = FleetLock::acquire(&root.join(".fleet")).map_err(|e| fail(&e))?;
+    let target = git::prepare_fleet(root, config.fleet.target.as_deref())
+        .map_err(|e| fail(&e))?
+        .ok_or_else(|| {
+            (
+                1,
+                "HEAD is not on a branch, so there is no default target: set [fleet] target in fleet.toml".to_owned(),
+            )
+        })?;
+    Ok((lock, target))
 }
 
 /// The task `spec` as git says it stands. A dropped task stays dropped
