@@ -134,4 +134,21 @@ fn no_failed_attempt_reaches_the_target_in_any_style() {
                 .is_ok()
         );
     }
+
+    // Git alone says each task is done, whatever its style: a lost database
+    // is rebuilt with every task done, and nothing runs or merges again.
+    for file in ["fleet.db", "fleet.db-wal", "fleet.db-shm"] {
+        let _ = std::fs::remove_file(repo.path().join(".fleet").join(file));
+    }
+    let out = repo.expect(&["recover"], 0);
+    let lines = text(&out.stdout);
+    for id in ["m", "s", "r"] {
+        assert!(
+            lines.contains(&format!("{id}: done (merged into `main`")),
+            "{lines}"
+        );
+        assert_eq!(repo.task(id)["status"], "done", "{id}");
+    }
+    repo.expect(&["run", "--headless"], 0);
+    assert_eq!(git.refname_to_id("refs/heads/main").unwrap(), main);
 }
