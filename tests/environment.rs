@@ -197,8 +197,9 @@ fn refused_mid_run(victim: &str) -> Option<(TestRepo, std::process::Output)> {
         .spawn()
         .unwrap();
     wait_for(Duration::from_secs(20), "a to run", || {
-        (repo.path().join(".fleet/fleet.db").exists() && repo.task("a")["status"] == "running")
-            .then_some(())
+        (repo.path().join(".fleet/fleet.db").exists()
+            && repo.try_task("a").is_some_and(|t| t["status"] == "running"))
+        .then_some(())
     });
     let guard = Immutable::set(&repo.path().join(victim));
     let out = run.wait_with_output().unwrap();

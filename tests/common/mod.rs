@@ -101,13 +101,13 @@ impl TestRepo {
     /// The status row of one task.
     pub fn task(&self, id: &str) -> serde_json::Value {
         let doc = self.status();
-        doc["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("no task {id} in {doc}"))
+        find_task(&doc, id).unwrap_or_else(|| panic!("no task {id} in {doc}"))
+    }
+
+    /// The status row of one task, None while it is not in the database
+    /// yet (a run that just started may not have imported its plan).
+    pub fn try_task(&self, id: &str) -> Option<serde_json::Value> {
+        find_task(&self.status(), id)
     }
 
     /// Commits on main's first-parent history, newest first: (oid, message).
@@ -245,4 +245,13 @@ pub async fn wait_status(
     tokio::time::timeout(Duration::from_secs(30), wait)
         .await
         .unwrap_or_else(|_| panic!("timed out: {task} -> {to}"))
+}
+
+/// The row of task `id` in a `status --json` document.
+fn find_task(doc: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
+    doc["tasks"]
+        .as_array()?
+        .iter()
+        .find(|t| t["id"] == id)
+        .cloned()
 }
