@@ -131,7 +131,8 @@ impl App {
             .shown_transcript()
             .and_then(|(task, n, _)| self.model.transcripts.get(&(task, n)))
             .map_or(0, |t| t.len());
-        (len, layout::detail_body(self.area()).height as usize)
+        let pane = layout::detail_body(self.area()).height as usize;
+        (len, crate::ui::views::transcript::body_height(pane))
     }
 
     /// The task, attempt number and transcript path of the transcript shown.
@@ -146,7 +147,7 @@ impl App {
     /// Reads of the transcript file that the view needs: the lines it shows
     /// (and some around them) that are not in memory. Never while following.
     pub(super) fn transcript_loads(&mut self) -> Vec<Intent> {
-        let (len, height) = self.transcript_geometry();
+        let (_, height) = self.transcript_geometry();
         let Screen::Detail(d) = &self.screen else {
             return Vec::new();
         };
@@ -154,19 +155,24 @@ impl App {
             return Vec::new();
         }
         let following = d.scroll.is_none();
-        let bottom = len.saturating_sub(height);
-        let top = d.scroll.unwrap_or(bottom).min(bottom);
         let Some((task, n, rel)) = self.shown_transcript() else {
             return Vec::new();
         };
+        let Some(t) = self.model.transcripts.get(&(task.clone(), n)) else {
+            return Vec::new();
+        };
+        let view = crate::ui::views::transcript::lines_needed(t, d.scroll, height);
         self.model
-            .request_lines(&task, n, &rel, top..top + height, following)
+            .request_lines(&task, n, &rel, view, following)
             .map(Intent::LoadLines)
             .into_iter()
             .collect()
     }
 
     fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
+        if let Some(intents) = self.transcript_pane_action(action) {
+            return intents;
+        }
         let (len, height) = self.transcript_geometry();
         let bottom = len.saturating_sub(height);
         let Screen::Detail(d) = &mut self.screen else {
