@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod common;
+
 struct Tty {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
@@ -181,4 +183,68 @@ fn demo_review_the_diff_approve_and_quit() {
         "{:?}",
         head.message()
     );
+}
+
+/// Every attempt can be read: a task whose first attempt fails its verify
+/// gate and whose second passes; in the cockpit, attempt 1's transcript is
+/// one key away, with its verify output, its failed command unfolded, a
+/// long output folded, and worktree paths relative.
+#[test]
+fn an_earlier_attempt_and_its_verify_output_are_read_in_the_cockpit() {
+    let sim = common::sim_profile_abs();
+    let script = [
+        "write a.txt work\\n",
+        "run printf 'one\\ntwo\\nthree\\n'",
+        "run echo $PWD/notes.txt",
+        "if-attempt 1 run echo first failure line; echo second failure line; exit 3",
+        "if-attempt 2 write ok.txt fine\\n",
+    ]
+    .join("\n");
+    let toml = format!(
+        "[verify]\ncommands = [\"test -f ok.txt || {{ echo verify-says-ok.txt-is-missing; exit 1; }}\"]\n{sim}{}",
+        common::task("t", &[], &script)
+    );
+    let repo = common::TestRepo::new(&toml, &[]);
+    let mut tty = spawn(&[], repo.path());
+    tty.wait("t in Review after its second attempt", |s| {
+        column_of(s, "t Task t") == Some(2)
+    });
+    tty.keys(b"ll");
+    tty.wait("the Review column focused", |s| s.contains("a approve"));
+    tty.keys(b"\r");
+    let newest = tty.wait("the transcript of attempt 2", |s| {
+        s.contains("t [review]") && s.contains("attempt 2 of 2")
+    });
+    assert!(!newest.contains("second failure line"), "{newest}");
+
+    tty.keys(b"[");
+    let older = tty.wait("attempt 1", |s| {
+        s.contains("attempt 1 of 2 (older)") && s.contains("verify-says-ok.txt-is-missing")
+    });
+    // The failed command's output is open, the long one folded, paths relative.
+    assert!(older.contains("first failure line"), "{older}");
+    assert!(older.contains("second failure line"), "{older}");
+    assert!(older.contains("+ one … (3 lines)"), "{older}");
+    assert!(line_with(&older, "↳ notes.txt").is_some(), "{older}");
+    assert!(!older.contains(".fleet/worktrees/t"), "{older}");
+
+    tty.keys(b"v");
+    tty.wait("the verify output again", |s| {
+        s.contains("verify-says-ok.txt-is-missing") && s.contains("verify: test -f ok.txt")
+    });
+    tty.keys(b"]");
+    tty.wait("attempt 2 again", |s| s.contains("attempt 2 of 2"));
+
+    tty.keys(b"\x1b");
+    tty.wait("the board again", |s| !s.contains("t [review]"));
+    tty.keys(b"q");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tty.child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "fleetdeck did not exit; the screen:\n{}",
+            tty.contents()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -170,42 +170,20 @@ impl App {
     }
 
     fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
+        // Moving, attempts, folds, the verify section: the pane's own keys.
         if let Some(intents) = self.transcript_pane_action(action) {
             return intents;
         }
-        let (len, height) = self.transcript_geometry();
-        let bottom = len.saturating_sub(height);
-        let Screen::Detail(d) = &mut self.screen else {
-            return Vec::new();
-        };
-        let top = d.scroll.unwrap_or(bottom).min(bottom);
-        let set =
-            |d: &mut Detail, top: usize| d.scroll = if top >= bottom { None } else { Some(top) };
         match action {
-            Action::Up => set(d, top.saturating_sub(1)),
-            Action::Down => set(d, top + 1),
-            Action::PageUp => set(d, top.saturating_sub(height.max(1))),
-            Action::PageDown => set(d, top + height.max(1)),
-            Action::Top => set(d, 0),
-            Action::Bottom | Action::Follow => d.scroll = None,
             Action::Search => {
                 let mut area = TextArea::default();
                 area.set_placeholder_text("search the transcript (enter to find, esc to cancel)");
                 self.overlay = Some(Overlay::Search(area));
-                return Vec::new();
+                Vec::new()
             }
-            Action::SearchNext | Action::SearchPrev => {
-                return self.find(action == Action::SearchNext);
-            }
-            _ => return self.common_action(action),
+            Action::SearchNext | Action::SearchPrev => self.find(action == Action::SearchNext),
+            _ => self.common_action(action),
         }
-        // Moved: a read that failed is tried again, what the view lacks is read.
-        if let Some((task, n, _)) = self.shown_transcript()
-            && let Some(t) = self.model.transcripts.get_mut(&(task, n))
-        {
-            t.retry();
-        }
-        self.transcript_loads()
     }
 
     /// Moves the transcript to the next (or previous) line matching the
