@@ -41,6 +41,28 @@ impl Tty {
         }
     }
 
+    /// Waits (30 s at most) for fleetdeck to exit.
+    fn exit_status(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fleetdeck did not exit; the screen:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Types `bytes`, then waits until `check` holds.
+    fn press(&mut self, bytes: &[u8], what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.keys(bytes);
+        self.wait(what, check)
+    }
+
     fn keys(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
@@ -157,18 +179,7 @@ fn demo_review_the_diff_approve_and_quit() {
         s.contains("agent(s) are running. Quit?")
     });
     tty.keys(b"y");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = tty.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fleetdeck did not exit; the screen:\n{}",
-            tty.contents()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = tty.exit_status();
     assert!(status.success(), "exit status {status:?}");
     let after = tty.wait("the normal screen back", |s| {
         s.contains("running agent(s); their attempts are redone")
@@ -209,16 +220,15 @@ fn an_earlier_attempt_and_its_verify_output_are_read_in_the_cockpit() {
     tty.wait("t in Review after its second attempt", |s| {
         column_of(s, "t Task t") == Some(2)
     });
-    tty.keys(b"ll");
-    tty.wait("the Review column focused", |s| s.contains("a approve"));
-    tty.keys(b"\r");
-    let newest = tty.wait("the transcript of attempt 2", |s| {
+    tty.press(b"ll", "the Review column focused", |s| {
+        s.contains("a approve")
+    });
+    let newest = tty.press(b"\r", "the transcript of attempt 2", |s| {
         s.contains("t [review]") && s.contains("attempt 2 of 2")
     });
     assert!(!newest.contains("second failure line"), "{newest}");
 
-    tty.keys(b"[");
-    let older = tty.wait("attempt 1", |s| {
+    let older = tty.press(b"[", "attempt 1", |s| {
         s.contains("attempt 1 of 2 (older)") && s.contains("verify-says-ok.txt-is-missing")
     });
     // The failed command's output is open, the long one folded, paths relative.
@@ -228,23 +238,19 @@ fn an_earlier_attempt_and_its_verify_output_are_read_in_the_cockpit() {
     assert!(line_with(&older, "↳ notes.txt").is_some(), "{older}");
     assert!(!older.contains(".fleet/worktrees/t"), "{older}");
 
-    tty.keys(b"v");
-    tty.wait("the verify output again", |s| {
+    tty.press(b"\r", "the long output unfolded in place", |s| {
+        let three = s
+            .lines()
+            .any(|l| l.trim_end().ends_with(" three") && !l.contains("printf"));
+        s.contains("- one … (3 lines)") && three
+    });
+    tty.press(b"v", "the verify output again", |s| {
         s.contains("verify-says-ok.txt-is-missing") && s.contains("verify: test -f ok.txt")
     });
-    tty.keys(b"]");
-    tty.wait("attempt 2 again", |s| s.contains("attempt 2 of 2"));
+    tty.press(b"]", "attempt 2 again", |s| s.contains("attempt 2 of 2"));
 
-    tty.keys(b"\x1b");
-    tty.wait("the board again", |s| !s.contains("t [review]"));
+    tty.press(b"\x1b", "the board again", |s| !s.contains("t [review]"));
     tty.keys(b"q");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tty.child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "fleetdeck did not exit; the screen:\n{}",
-            tty.contents()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = tty.exit_status();
+    assert!(status.success(), "exit status {status:?}");
 }

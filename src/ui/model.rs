@@ -423,8 +423,9 @@ impl Model {
     /// The lines to read from the transcript file so that `view` (and some
     /// lines around it) can be shown, if they are not in memory or on their
     /// way; the request is then on its way. `rel` is the attempt's
-    /// transcript path (relative to `.fleet/`). Following never reads the
-    /// file: the tail window holds the bottom of the transcript.
+    /// transcript path (relative to `.fleet/`). Following reads the file
+    /// only for a tool result's line above its long folded output (the tail
+    /// window holds the bottom of the transcript).
     pub fn request_lines(
         &mut self,
         task: &TaskId,

@@ -84,31 +84,29 @@ impl Pane<'_> {
     /// following, stepping through attempts, folding, the verify section.
     /// False when the key is not the pane's (search, task commands).
     pub fn handle(&mut self, action: Action) -> bool {
+        use Action::*;
         match action {
-            Action::OlderAttempt | Action::NewerAttempt => {
-                self.step_attempt(action == Action::OlderAttempt);
-                return true;
-            }
-            Action::Bottom | Action::Follow => {
-                self.detail.scroll = None;
-                return true;
-            }
-            _ => {}
+            OlderAttempt | NewerAttempt => self.step_attempt(action == OlderAttempt),
+            Bottom | Follow => self.detail.scroll = None,
+            Up | Down | PageUp | PageDown | Top | ToggleFold | VerifyOutput => self.act(action),
+            _ => return false,
         }
+        true
+    }
+
+    /// A key that needs the shown transcript (nothing happens before it is loaded).
+    fn act(&mut self, action: Action) {
         let height = self.height.max(1);
         let d = &mut *self.detail;
-        let n = match self.attempts.iter().rev().find(|a| Some(a.n) == d.attempt) {
-            Some(a) => a.n,
-            None => match (d.attempt, self.attempts.last()) {
-                (None, Some(a)) => a.n,
-                _ => return false,
-            },
+        let shown = match d.attempt {
+            Some(n) => self.attempts.iter().find(|a| a.n == n),
+            None => self.attempts.last(),
+        };
+        let Some(n) = shown.map(|a| a.n) else {
+            return;
         };
         let Some(t) = self.transcripts.get_mut(&(d.task.clone(), n)) else {
-            return matches!(
-                action,
-                Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top
-            );
+            return;
         };
         let (top, bottom) = top_and_bottom(t, d.scroll, height);
         let len = t.len();
@@ -121,43 +119,32 @@ impl Pane<'_> {
             Action::Top => 0,
             Action::ToggleFold => {
                 let rows = t.folds().rows(top, height, len);
-                match fold_in_view(t, &rows) {
-                    Some(header) => {
-                        t.toggle_fold(header);
-                        // Following stays at the bottom; else the view keeps its top.
-                        if d.scroll.is_none() {
-                            return true;
-                        }
-                        top
-                    }
-                    None => {
-                        self.note = Some("no tool output in view to fold or unfold".into());
-                        return true;
-                    }
+                let Some(header) = fold_in_view(t, &rows) else {
+                    self.note = Some("no tool output in view to fold or unfold".into());
+                    return;
+                };
+                t.toggle_fold(header);
+                if d.scroll.is_none() {
+                    // Following stays at the bottom; else the view keeps its top.
+                    return;
                 }
+                top
             }
-            Action::VerifyOutput => match t.verify_start() {
-                Some(v) => v,
-                None => {
+            Action::VerifyOutput => {
+                let Some(v) = t.verify_start() else {
                     self.note = Some(format!(
                         "attempt {n} has no verify output (its gate did not run)"
                     ));
-                    return true;
-                }
-            },
-            _ => return false,
+                    return;
+                };
+                // Kept in view as new output arrives (no following).
+                d.scroll = Some(v.min(bottom));
+                return;
+            }
+            _ => return,
         };
-        let bottom = if action == Action::ToggleFold {
-            t.folds().bottom(height, len)
-        } else {
-            bottom
-        };
-        d.scroll = if to >= bottom && action != Action::VerifyOutput {
-            None
-        } else {
-            Some(to.min(bottom))
-        };
-        true
+        let bottom = t.folds().bottom(height, len);
+        d.scroll = (to < bottom).then_some(to);
     }
 
     /// Shows the attempt before (or after) the one shown; the newest one
@@ -309,33 +296,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             lines.push(Line::from(Span::styled(fit(&note, width), t.muted)));
             continue;
         };
-        let stamp = if line.at_ms > 0 {
-            let s = ((line.at_ms - attempt.started_ms).max(0) / 1000) as u64;
-            format!("{:>2}:{:02} ", s / 60, s % 60)
-        } else {
-            "      ".to_owned()
+        let row = Row {
+            task: &d.task,
+            started_ms: attempt.started_ms,
+            fold: transcript
+                .folds()
+                .at(i)
+                .map(|f| (f.open, target == Some(i))),
+            query: query.as_deref(),
+            width,
         };
-        let shown = relative_to_worktree(&line.text, d.task.as_str());
-        let shown = match transcript.folds().at(i) {
-            Some(f) => {
-                let mark = if f.open { "-" } else { "+" };
-                let rest = shown.strip_prefix("  ↳").unwrap_or(&shown);
-                format!("  {mark}{rest}")
-            }
-            None => shown.into_owned(),
-        };
-        let text = fit(&shown, width.saturating_sub(stamp.len()));
-        let style = kind_style(line.kind, t);
-        let mut spans = vec![Span::styled(
-            stamp,
-            if target == Some(i) {
-                t.selected
-            } else {
-                t.line_number
-            },
-        )];
-        spans.extend(highlight(&text, style, query.as_deref(), t.search_match));
-        lines.push(Line::from(spans));
+        lines.push(row.draw(line, t));
     }
     if len == 0 {
         lines.push(Line::from(Span::styled(" no output yet", t.muted)));
@@ -351,6 +322,50 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// How one transcript line is drawn.
+struct Row<'a> {
+    task: &'a TaskId,
+    /// When the attempt started (time stamps count from it).
+    started_ms: i64,
+    /// The line is a tool result with output: (unfolded, Enter acts on it).
+    fold: Option<(bool, bool)>,
+    /// The search, lower-cased.
+    query: Option<&'a str>,
+    width: usize,
+}
+
+impl Row<'_> {
+    /// The time stamp, then the text with worktree paths made relative, a
+    /// tool result's fold mark and search matches marked.
+    fn draw<'l>(&self, line: &crate::ui::model::Line, t: &Theme) -> Line<'l> {
+        let stamp = if line.at_ms > 0 {
+            let s = ((line.at_ms - self.started_ms).max(0) / 1000) as u64;
+            format!("{:>2}:{:02} ", s / 60, s % 60)
+        } else {
+            "      ".to_owned()
+        };
+        let shown = relative_to_worktree(&line.text, self.task.as_str());
+        let (shown, target) = match self.fold {
+            Some((open, target)) => {
+                let mark = if open { "-" } else { "+" };
+                let rest = shown.strip_prefix("  ↳").unwrap_or(&shown);
+                (format!("  {mark}{rest}"), target)
+            }
+            None => (shown.into_owned(), false),
+        };
+        let text = fit(&shown, self.width.saturating_sub(stamp.len()));
+        let stamp_style = if target { t.selected } else { t.line_number };
+        let mut spans = vec![Span::styled(stamp, stamp_style)];
+        spans.extend(highlight(
+            &text,
+            kind_style(line.kind, t),
+            self.query,
+            t.search_match,
+        ));
+        Line::from(spans)
+    }
 }
 
 fn kind_style(kind: LineKind, t: &Theme) -> Style {
