@@ -219,6 +219,7 @@ impl App {
         let query = query.to_lowercase();
         match transcript.step(from, forward) {
             Step::Found(line) => {
+                transcript.reveal(line);
                 if let Screen::Detail(d) = &mut self.screen {
                     d.scroll = Some(line.min(bottom));
                     if line >= bottom {

@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::tests::{app_with_lines, id, key, pane, record, run, screen, scroll};
+use super::tests::{app_with_lines, id, key, pane, press_search, record, run, screen, scroll};
 use super::*;
 use crate::agent::Format;
 use crate::store::transcript::Stream;
@@ -107,6 +107,19 @@ fn a_tool_result_is_folded_to_one_line_and_enter_unfolds_it_in_place() {
     assert_eq!(shown[4], "out 1");
     key(&mut app, KeyCode::Enter);
     assert_eq!(rows(&app)[3], "done", "folded again");
+}
+
+#[test]
+fn a_search_that_lands_in_a_folded_output_unfolds_it() {
+    let mut app = app_with_result(true, 143);
+    press_search(&mut app, "out 77");
+    let t = &app.model.transcripts[&(id("api"), 2)];
+    assert!(t.folds().all()[0].open);
+    assert!(
+        rows(&app).contains(&"out 77".to_owned()),
+        "{:#?}",
+        rows(&app)
+    );
 }
 
 #[test]

@@ -81,6 +81,16 @@ impl Folds {
         }
     }
 
+    /// Opens the closed fold that hides line `i` (a search landed there).
+    pub fn reveal(&mut self, i: usize) {
+        let k = self.folds.partition_point(|f| f.header < i);
+        if let Some(f) = k.checked_sub(1).and_then(|k| self.folds.get_mut(k))
+            && f.body().contains(&i)
+        {
+            f.open = true;
+        }
+    }
+
     /// The closed fold that hides line `i`, if any.
     pub fn hiding(&self, i: usize) -> Option<&Fold> {
         let k = self.folds.partition_point(|f| f.header < i);

@@ -512,7 +512,7 @@ fn search_finds_a_line_that_is_only_in_the_file() {
     assert!(app.toast.as_ref().unwrap().text.starts_with("not found"));
 }
 
-fn press_search(app: &mut App, query: &str) {
+pub(super) fn press_search(app: &mut App, query: &str) {
     let mut intents = key(app, KeyCode::Char('/'));
     for c in query.chars() {
         intents.extend(key(app, KeyCode::Char(c)));

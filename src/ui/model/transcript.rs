@@ -252,6 +252,11 @@ impl Transcript {
         self.folds.toggle(header)
     }
 
+    /// Shows line `i`: opens the fold that hides it.
+    pub fn reveal(&mut self, i: usize) {
+        self.folds.reveal(i);
+    }
+
     /// Where the verify gate's section starts, once it has.
     pub fn verify_start(&self) -> Option<usize> {
         self.verify_start
