@@ -145,7 +145,8 @@ impl App {
     }
 
     /// Reads of the transcript file that the view needs: the lines it shows
-    /// (and some around them) that are not in memory. Never while following.
+    /// (and some around them) that are not in memory. While following, only
+    /// a tool result's line above its long folded output.
     pub(super) fn transcript_loads(&mut self) -> Vec<Intent> {
         let (_, height) = self.transcript_geometry();
         let Screen::Detail(d) = &self.screen else {

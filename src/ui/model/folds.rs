@@ -156,7 +156,7 @@ impl Folds {
             .filter(|f| !f.open)
             .map(|f| f.end.min(b).saturating_sub((f.header + 1).max(a)))
             .sum();
-        b.saturating_sub(a) - hidden
+        b.saturating_sub(a).saturating_sub(hidden)
     }
 
     /// `top` moved by `delta` shown lines (up when negative).
