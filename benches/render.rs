@@ -123,6 +123,7 @@ fn bench(c: &mut Criterion) {
             id: None,
             ok: i % 8 != 2,
             preview: "ok: 42 tests passed".into(),
+            output: String::new(),
         },
         _ => AgentEvent::Text {
             text: format!("stray line {i}"),

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod common;
+
 struct Tty {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
@@ -37,6 +39,28 @@ impl Tty {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Waits (30 s at most) for fleetdeck to exit.
+    fn exit_status(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fleetdeck did not exit; the screen:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Types `bytes`, then waits until `check` holds.
+    fn press(&mut self, bytes: &[u8], what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.keys(bytes);
+        self.wait(what, check)
     }
 
     fn keys(&mut self, bytes: &[u8]) {
@@ -155,18 +179,7 @@ fn demo_review_the_diff_approve_and_quit() {
         s.contains("agent(s) are running. Quit?")
     });
     tty.keys(b"y");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = tty.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fleetdeck did not exit; the screen:\n{}",
-            tty.contents()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = tty.exit_status();
     assert!(status.success(), "exit status {status:?}");
     let after = tty.wait("the normal screen back", |s| {
         s.contains("running agent(s); their attempts are redone")
@@ -181,4 +194,63 @@ fn demo_review_the_diff_approve_and_quit() {
         "{:?}",
         head.message()
     );
+}
+
+/// Every attempt can be read: a task whose first attempt fails its verify
+/// gate and whose second passes; in the cockpit, attempt 1's transcript is
+/// one key away, with its verify output, its failed command unfolded, a
+/// long output folded, and worktree paths relative.
+#[test]
+fn an_earlier_attempt_and_its_verify_output_are_read_in_the_cockpit() {
+    let sim = common::sim_profile_abs();
+    let script = [
+        "write a.txt work\\n",
+        "run printf 'one\\ntwo\\nthree\\n'",
+        "run echo $PWD/notes.txt",
+        "if-attempt 1 run echo first failure line; echo second failure line; exit 3",
+        "if-attempt 2 write ok.txt fine\\n",
+    ]
+    .join("\n");
+    let toml = format!(
+        "[verify]\ncommands = [\"test -f ok.txt || {{ echo verify-says-ok.txt-is-missing; exit 1; }}\"]\n{sim}{}",
+        common::task("t", &[], &script)
+    );
+    let repo = common::TestRepo::new(&toml, &[]);
+    let mut tty = spawn(&[], repo.path());
+    tty.wait("t in Review after its second attempt", |s| {
+        column_of(s, "t Task t") == Some(2)
+    });
+    tty.press(b"ll", "the Review column focused", |s| {
+        s.contains("a approve")
+    });
+    let newest = tty.press(b"\r", "the transcript of attempt 2", |s| {
+        s.contains("t [review]") && s.contains("attempt 2 of 2")
+    });
+    assert!(!newest.contains("second failure line"), "{newest}");
+
+    let older = tty.press(b"[", "attempt 1", |s| {
+        s.contains("attempt 1 of 2 (older)") && s.contains("verify-says-ok.txt-is-missing")
+    });
+    // The failed command's output is open, the long one folded, paths relative.
+    assert!(older.contains("first failure line"), "{older}");
+    assert!(older.contains("second failure line"), "{older}");
+    assert!(older.contains("+ one … (3 lines)"), "{older}");
+    assert!(line_with(&older, "↳ notes.txt").is_some(), "{older}");
+    assert!(!older.contains(".fleet/worktrees/t"), "{older}");
+
+    tty.press(b"\r", "the long output unfolded in place", |s| {
+        let three = s
+            .lines()
+            .any(|l| l.trim_end().ends_with(" three") && !l.contains("printf"));
+        s.contains("- one … (3 lines)") && three
+    });
+    tty.press(b"v", "the verify output again", |s| {
+        s.contains("verify-says-ok.txt-is-missing") && s.contains("verify: test -f ok.txt")
+    });
+    tty.press(b"]", "attempt 2 again", |s| s.contains("attempt 2 of 2"));
+
+    tty.press(b"\x1b", "the board again", |s| !s.contains("t [review]"));
+    tty.keys(b"q");
+    let status = tty.exit_status();
+    assert!(status.success(), "exit status {status:?}");
 }

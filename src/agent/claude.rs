@@ -47,7 +47,7 @@ use std::collections::HashMap;
 use super::OutputParser;
 use super::common::{
     ARG_MAX, MESSAGE_MAX, classify_status, classify_text, clipped, exit_description, failure,
-    key_arg, note_session, one_line, preview, text_line,
+    key_arg, note_session, one_line, preview, text_line, tool_output,
 };
 use super::event::{AgentEvent, FailureClass, Verdict};
 use super::json::text_of;
@@ -264,6 +264,7 @@ impl ClaudeParser {
                     .map(|id| sanitize(id).into_owned()),
                 ok: !block.is_error.unwrap_or(false),
                 preview: preview(&text),
+                output: tool_output(&text),
             });
         }
     }

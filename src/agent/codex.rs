@@ -41,7 +41,7 @@ use serde::Deserialize;
 
 use super::OutputParser;
 use super::common::{
-    ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line,
+    ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line, tool_output,
 };
 use super::event::{AgentEvent, Verdict};
 use super::json::{ArgFields, ErrorBody, Num, Str, text_of};
@@ -106,6 +106,7 @@ impl CodexParser {
                         id: item_id(id),
                         ok,
                         preview,
+                        output: tool_output(output),
                     }
                 });
             }
@@ -129,6 +130,7 @@ impl CodexParser {
                         id: item_id(id),
                         ok: error.is_none() && item.status.as_deref() != Some("failed"),
                         preview: preview(error.unwrap_or("")),
+                        output: tool_output(error.unwrap_or("")),
                     }
                 });
             }
@@ -144,6 +146,7 @@ impl CodexParser {
                     id: item_id(id),
                     ok: item.status.as_deref() != Some("failed"),
                     preview: String::new(),
+                    output: String::new(),
                 });
             }
             Some("file_change") if !started => {
@@ -163,6 +166,7 @@ impl CodexParser {
                         id: item_id(id),
                         ok,
                         preview: String::new(),
+                        output: String::new(),
                     });
                 }
             }

@@ -117,6 +117,27 @@ pub(crate) fn preview(s: &str) -> String {
     out
 }
 
+/// A tool result's whole output for [`AgentEvent::ToolResult::output`]:
+/// sanitized, trailing blank lines dropped, cut at
+/// [`super::event::OUTPUT_MAX`] bytes; empty when it has at most one
+/// non-blank line (the preview says it all).
+pub(crate) fn tool_output(s: &str) -> String {
+    if s.lines().filter(|l| !l.trim().is_empty()).nth(1).is_none() {
+        return String::new();
+    }
+    let clean = sanitize(s);
+    let mut out = clean.trim_end().trim_start_matches('\n');
+    let max = super::event::OUTPUT_MAX;
+    if out.len() > max {
+        let mut cut = max;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out = &out[..cut];
+    }
+    out.to_owned()
+}
+
 /// `s` sanitized, trimmed and cut at `max` characters (newlines kept).
 pub(crate) fn clipped(s: &str, max: usize) -> String {
     let clean = sanitize(s);
@@ -334,6 +355,14 @@ mod tests {
     fn preview_is_the_first_line() {
         assert_eq!(preview("\n first \nsecond"), "first …");
         assert_eq!(preview("only"), "only");
+    }
+
+    #[test]
+    fn tool_output_is_the_whole_text_when_it_has_more_than_one_line() {
+        assert_eq!(tool_output("\n only \n\n"), "");
+        assert_eq!(tool_output("a\n\x1b[31mb\x1b[0m\n\n"), "a\nb");
+        let big = "x\n".repeat(super::super::event::OUTPUT_MAX);
+        assert!(tool_output(&big).len() <= super::super::event::OUTPUT_MAX);
     }
 
     #[test]

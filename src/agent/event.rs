@@ -6,6 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Most bytes of a tool result's whole output kept in its event: a command
+/// that printed more is cut at its end (the transcript file is capped too).
+pub const OUTPUT_MAX: usize = 1 << 20;
+
 /// One thing an agent said or did, independent of the CLI that produced it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -22,11 +26,16 @@ pub enum AgentEvent {
         name: String,
         arg: String,
     },
-    /// The result of a tool call; `preview` is its first line or so.
+    /// The result of a tool call; `preview` is its first line or so,
+    /// `output` the whole output (sanitized, newlines kept, capped at
+    /// [`OUTPUT_MAX`] bytes; empty when it is the preview or there is none),
+    /// which the cockpit shows folded under the preview.
     ToolResult {
         id: Option<String>,
         ok: bool,
         preview: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        output: String,
     },
     /// Status from the CLI itself: an API retry, a reconnect, a rate-limit wait.
     Notice { text: String },

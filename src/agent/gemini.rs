@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use super::OutputParser;
 use super::common::{
-    ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line,
+    ARG_MAX, MESSAGE_MAX, failure, key_arg, note_session, one_line, preview, text_line, tool_output,
 };
 use super::event::{AgentEvent, FailureClass, Verdict};
 use super::json::{ArgFields, ErrorBody, MaybeStr, Num, Str, text_of};
@@ -134,6 +134,7 @@ impl OutputParser for GeminiParser {
                         .map(|id| sanitize(id).into_owned()),
                     ok,
                     preview: preview(shown),
+                    output: tool_output(shown),
                 });
             }
             "error" => {

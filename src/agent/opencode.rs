@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::OutputParser;
 use super::common::{
     ARG_MAX, MESSAGE_MAX, classify_status, failure, key_arg, note_session, one_line, preview,
-    text_line,
+    text_line, tool_output,
 };
 use super::event::{AgentEvent, FailureClass, Verdict};
 use super::json::{ArgFields, MaybeStr, Num, Str, text_of};
@@ -81,6 +81,7 @@ impl OpencodeParser {
             id,
             ok,
             preview: preview(shown),
+            output: tool_output(shown),
         });
     }
 

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod scheduler;
 pub mod status;
 pub mod task;
+pub mod worktree_paths;
 
 pub use feedback::{Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task};

@@ -26,11 +26,13 @@ pub(crate) fn last_messages(path: &Path) -> Vec<String> {
             .as_ref()
             .map_or(crate::agent::Format::Text, |h| h.format),
     );
+    // Only messages are kept (tool results carry their whole output).
+    let is_message = |e: &AgentEvent| matches!(e, AgentEvent::Message { .. });
     let mut events: Vec<AgentEvent> = Vec::new();
     for line in t.lines.iter().filter(|l| l.s == Stream::Out) {
-        events.extend(parser.line(&line.l));
+        events.extend(parser.line(&line.l).into_iter().filter(is_message));
     }
-    events.extend(parser.finish());
+    events.extend(parser.finish().into_iter().filter(is_message));
     let messages: Vec<String> = events
         .into_iter()
         .filter_map(|e| match e {

@@ -194,6 +194,7 @@ pub fn model() -> Model {
             id: None,
             ok: true,
             preview: "File created successfully".into(),
+            output: String::new(),
         },
         AgentEvent::ToolCall {
             id: None,
@@ -204,6 +205,7 @@ pub fn model() -> Model {
             id: None,
             ok: false,
             preview: "error[E0425]: cannot find value `db`\nmore".into(),
+            output: String::new(),
         },
         AgentEvent::Notice {
             text: "API retry 1/3 in 2s (overloaded)".into(),

@@ -8,6 +8,9 @@
 
 mod file;
 #[cfg(test)]
+mod fold_tests;
+mod folds;
+#[cfg(test)]
 mod tests;
 mod transcript;
 
@@ -15,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 pub use file::{load_transcript, read_lines, search_lines};
+pub use folds::{Fold, Folds};
 pub use transcript::{
     Hits, LinesRequest, MIN_TAIL_LINES, SearchRequest, Step, TAIL_BYTES, TAIL_LINES, Transcript,
     WINDOW_BYTES, WINDOW_LINES, Window,
@@ -54,6 +58,9 @@ pub enum LineKind {
     ToolOk,
     /// A tool result that failed.
     ToolError,
+    /// A line of a tool result's whole output, under its result line
+    /// (folded unless the result failed).
+    ToolOutput,
     /// Session start, retries, the final report.
     Notice,
     Error,
@@ -90,11 +97,11 @@ pub fn event_lines(event: &AgentEvent) -> Vec<(LineKind, String)> {
         AgentEvent::Message { text } => many(LineKind::Message, text),
         AgentEvent::ToolCall { name, arg, .. } => one(LineKind::Tool, format!("▸ {name} {arg}")),
         AgentEvent::ToolResult {
-            ok: true, preview, ..
-        } => one(LineKind::ToolOk, format!("  ↳ {preview}")),
-        AgentEvent::ToolResult {
-            ok: false, preview, ..
-        } => one(LineKind::ToolError, format!("  ↳ {preview}")),
+            ok,
+            preview,
+            output,
+            ..
+        } => tool_result_lines(*ok, preview, output),
         AgentEvent::Notice { text } => one(LineKind::Notice, text.clone()),
         AgentEvent::Error { text } => many(LineKind::Error, text),
         AgentEvent::PermissionDenied { tool, detail } => one(
@@ -115,6 +122,28 @@ pub fn event_lines(event: &AgentEvent) -> Vec<(LineKind, String)> {
         ),
         AgentEvent::Text { text } => many(LineKind::Text, text),
     }
+}
+
+/// A tool result: its preview on one line (with the number of output
+/// lines), then its whole output, one indented line each.
+fn tool_result_lines(ok: bool, preview: &str, output: &str) -> Vec<(LineKind, String)> {
+    let kind = if ok {
+        LineKind::ToolOk
+    } else {
+        LineKind::ToolError
+    };
+    if output.is_empty() {
+        return vec![(kind, format!("  ↳ {}", first_line(preview)))];
+    }
+    let body = text_lines(LineKind::ToolOutput, output);
+    let count = match body.len() {
+        1 => "1 line".to_owned(),
+        n => format!("{n} lines"),
+    };
+    let mut lines = Vec::with_capacity(body.len() + 1);
+    lines.push((kind, format!("  ↳ {} ({count})", first_line(preview))));
+    lines.extend(body.into_iter().map(|(k, l)| (k, format!("    {l}"))));
+    lines
 }
 
 fn first_line(text: &str) -> String {
@@ -394,8 +423,9 @@ impl Model {
     /// The lines to read from the transcript file so that `view` (and some
     /// lines around it) can be shown, if they are not in memory or on their
     /// way; the request is then on its way. `rel` is the attempt's
-    /// transcript path (relative to `.fleet/`). Following never reads the
-    /// file: the tail window holds the bottom of the transcript.
+    /// transcript path (relative to `.fleet/`). Following reads the file
+    /// only for a tool result's line above its long folded output (the tail
+    /// window holds the bottom of the transcript).
     pub fn request_lines(
         &mut self,
         task: &TaskId,

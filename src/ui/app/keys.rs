@@ -131,7 +131,8 @@ impl App {
             .shown_transcript()
             .and_then(|(task, n, _)| self.model.transcripts.get(&(task, n)))
             .map_or(0, |t| t.len());
-        (len, layout::detail_body(self.area()).height as usize)
+        let pane = layout::detail_body(self.area()).height as usize;
+        (len, crate::ui::views::transcript::body_height(pane))
     }
 
     /// The task, attempt number and transcript path of the transcript shown.
@@ -144,9 +145,10 @@ impl App {
     }
 
     /// Reads of the transcript file that the view needs: the lines it shows
-    /// (and some around them) that are not in memory. Never while following.
+    /// (and some around them) that are not in memory. While following, only
+    /// a tool result's line above its long folded output.
     pub(super) fn transcript_loads(&mut self) -> Vec<Intent> {
-        let (len, height) = self.transcript_geometry();
+        let (_, height) = self.transcript_geometry();
         let Screen::Detail(d) = &self.screen else {
             return Vec::new();
         };
@@ -154,52 +156,35 @@ impl App {
             return Vec::new();
         }
         let following = d.scroll.is_none();
-        let bottom = len.saturating_sub(height);
-        let top = d.scroll.unwrap_or(bottom).min(bottom);
         let Some((task, n, rel)) = self.shown_transcript() else {
             return Vec::new();
         };
+        let Some(t) = self.model.transcripts.get(&(task.clone(), n)) else {
+            return Vec::new();
+        };
+        let view = crate::ui::views::transcript::lines_needed(t, d.scroll, height);
         self.model
-            .request_lines(&task, n, &rel, top..top + height, following)
+            .request_lines(&task, n, &rel, view, following)
             .map(Intent::LoadLines)
             .into_iter()
             .collect()
     }
 
     fn transcript_action(&mut self, action: Action) -> Vec<Intent> {
-        let (len, height) = self.transcript_geometry();
-        let bottom = len.saturating_sub(height);
-        let Screen::Detail(d) = &mut self.screen else {
-            return Vec::new();
-        };
-        let top = d.scroll.unwrap_or(bottom).min(bottom);
-        let set =
-            |d: &mut Detail, top: usize| d.scroll = if top >= bottom { None } else { Some(top) };
+        // Moving, attempts, folds, the verify section: the pane's own keys.
+        if let Some(intents) = self.transcript_pane_action(action) {
+            return intents;
+        }
         match action {
-            Action::Up => set(d, top.saturating_sub(1)),
-            Action::Down => set(d, top + 1),
-            Action::PageUp => set(d, top.saturating_sub(height.max(1))),
-            Action::PageDown => set(d, top + height.max(1)),
-            Action::Top => set(d, 0),
-            Action::Bottom | Action::Follow => d.scroll = None,
             Action::Search => {
                 let mut area = TextArea::default();
                 area.set_placeholder_text("search the transcript (enter to find, esc to cancel)");
                 self.overlay = Some(Overlay::Search(area));
-                return Vec::new();
+                Vec::new()
             }
-            Action::SearchNext | Action::SearchPrev => {
-                return self.find(action == Action::SearchNext);
-            }
-            _ => return self.common_action(action),
+            Action::SearchNext | Action::SearchPrev => self.find(action == Action::SearchNext),
+            _ => self.common_action(action),
         }
-        // Moved: a read that failed is tried again, what the view lacks is read.
-        if let Some((task, n, _)) = self.shown_transcript()
-            && let Some(t) = self.model.transcripts.get_mut(&(task, n))
-        {
-            t.retry();
-        }
-        self.transcript_loads()
     }
 
     /// Moves the transcript to the next (or previous) line matching the
@@ -235,6 +220,7 @@ impl App {
         let query = query.to_lowercase();
         match transcript.step(from, forward) {
             Step::Found(line) => {
+                transcript.reveal(line);
                 if let Screen::Detail(d) = &mut self.screen {
                     d.scroll = Some(line.min(bottom));
                     if line >= bottom {

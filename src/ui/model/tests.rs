@@ -18,6 +18,7 @@ fn events_become_sanitized_single_lines() {
         id: None,
         ok: true,
         preview: "a\nb\u{1b}[2J".into(),
+        output: String::new(),
     });
     assert_eq!(lines, [(LineKind::ToolOk, "  ↳ a …".to_owned())]);
     let lines = event_lines(&AgentEvent::Message {
@@ -40,7 +41,7 @@ fn events_become_sanitized_single_lines() {
     );
 }
 
-fn id(s: &str) -> TaskId {
+pub(super) fn id(s: &str) -> TaskId {
     TaskId::parse(s).unwrap()
 }
 
@@ -86,7 +87,7 @@ fn memory_stays_bounded_while_a_million_lines_arrive() {
 /// the runtime does: stdout lines parsed into events, every other line as a
 /// line notification with its stream. Returns every display line that
 /// arrived live.
-fn record(
+pub(super) fn record(
     m: &mut Model,
     task: &TaskId,
     attempt: u32,
@@ -143,7 +144,7 @@ fn record(
     live
 }
 
-fn model_in(dir: &std::path::Path) -> Model {
+pub(super) fn model_in(dir: &std::path::Path) -> Model {
     let mut m = fixture::model();
     m.root = dir.to_owned();
     m
@@ -172,7 +173,7 @@ fn read_all(m: &Model, task: &TaskId, attempt: u32) -> Vec<(LineKind, String)> {
     out
 }
 
-fn fixture_lines(name: &str) -> Vec<String> {
+pub(super) fn fixture_lines(name: &str) -> Vec<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/agents")
         .join(name);
@@ -291,7 +292,7 @@ fn a_window_over_its_byte_budget_keeps_the_lines_nearest_the_view() {
 /// The fixture app in the detail of `api` (80x24)
 /// whose attempt 2 printed `n` lines, one of them `needle` at line `needle`;
 /// the transcript file is real.
-fn app_with_lines(dir: &std::path::Path, n: usize, needle: usize) -> App {
+pub(super) fn app_with_lines(dir: &std::path::Path, n: usize, needle: usize) -> App {
     let mut app = fixture::app(80, 24);
     app.model.root = dir.to_owned();
     let (task, attempt) = (id("api"), 2);
@@ -321,7 +322,7 @@ fn app_with_lines(dir: &std::path::Path, n: usize, needle: usize) -> App {
 }
 
 /// Carries out reads and searches at once, as the event loop does in the background.
-fn run(app: &mut App, intents: Vec<Intent>) {
+pub(super) fn run(app: &mut App, intents: Vec<Intent>) {
     let dir = app.model.fleet_dir();
     let mut queue = intents;
     let mut steps = 0;
@@ -345,11 +346,11 @@ fn run(app: &mut App, intents: Vec<Intent>) {
     }
 }
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Intent> {
+pub(super) fn key(app: &mut App, code: KeyCode) -> Vec<Intent> {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn screen(app: &App) -> Vec<String> {
+pub(super) fn screen(app: &App) -> Vec<String> {
     let (w, h) = app.size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
@@ -361,12 +362,14 @@ fn screen(app: &App) -> Vec<String> {
         .collect()
 }
 
-/// The height of the transcript pane.
-fn pane(app: &App) -> usize {
-    crate::ui::layout::detail_body(app.area()).height as usize
+/// The rows of transcript lines in the transcript pane.
+pub(super) fn pane(app: &App) -> usize {
+    crate::ui::views::transcript::body_height(
+        crate::ui::layout::detail_body(app.area()).height as usize,
+    )
 }
 
-fn scroll(app: &App) -> Option<usize> {
+pub(super) fn scroll(app: &App) -> Option<usize> {
     match &app.screen {
         Screen::Detail(d) => d.scroll,
         _ => None,
@@ -374,8 +377,9 @@ fn scroll(app: &App) -> Option<usize> {
 }
 
 /// The text of the first transcript line on screen (without its time stamp).
-fn top_line(app: &App) -> String {
-    let y = crate::ui::layout::detail_body(app.area()).y as usize;
+pub(super) fn top_line(app: &App) -> String {
+    let y = crate::ui::layout::detail_body(app.area()).y as usize
+        + crate::ui::views::transcript::HEADER_ROWS;
     let row = screen(app)[y].trim().to_owned();
     match row.split_once(' ') {
         Some((stamp, text)) if stamp.contains(':') => text.to_owned(),
@@ -508,7 +512,7 @@ fn search_finds_a_line_that_is_only_in_the_file() {
     assert!(app.toast.as_ref().unwrap().text.starts_with("not found"));
 }
 
-fn press_search(app: &mut App, query: &str) {
+pub(super) fn press_search(app: &mut App, query: &str) {
     let mut intents = key(app, KeyCode::Char('/'));
     for c in query.chars() {
         intents.extend(key(app, KeyCode::Char(c)));

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
+use super::folds::Folds;
 use super::{Line, LineKind, event_lines, text_lines};
 use crate::agent::AgentEvent;
 use crate::core::TaskId;
@@ -177,12 +178,24 @@ pub struct Transcript {
     /// Why the last read failed (no new read until [`Transcript::retry`]).
     error: Option<String>,
     search: Option<Search>,
+    /// The tool results with output lines, for the whole transcript.
+    folds: Folds,
+    /// The first line of the verify gate's section (its `verify: <command>`
+    /// note, or its first output line).
+    verify_start: Option<usize>,
 }
 
 impl Transcript {
     /// Adds a line at the end; the oldest lines leave the tail beyond its
     /// bounds (an active search notes whether they match as they go).
     pub(super) fn push(&mut self, line: Line) {
+        self.folds.push(self.total, line.kind);
+        if self.verify_start.is_none()
+            && (line.kind == LineKind::Verify
+                || (line.kind == LineKind::Fleet && line.text.starts_with("verify: ")))
+        {
+            self.verify_start = Some(self.total);
+        }
         self.tail_bytes += line.text.len();
         self.tail.push_back(line);
         self.total += 1;
@@ -227,6 +240,26 @@ impl Transcript {
     /// The first line of the tail window (lines before it are read from the file).
     pub fn tail_start(&self) -> usize {
         self.total - self.tail.len()
+    }
+
+    /// The tool results with output lines, and which are folded.
+    pub fn folds(&self) -> &Folds {
+        &self.folds
+    }
+
+    /// Opens or closes the fold of the tool result on line `header`.
+    pub fn toggle_fold(&mut self, header: usize) -> bool {
+        self.folds.toggle(header)
+    }
+
+    /// Shows line `i`: opens the fold that hides it.
+    pub fn reveal(&mut self, i: usize) {
+        self.folds.reveal(i);
+    }
+
+    /// Where the verify gate's section starts, once it has.
+    pub fn verify_start(&self) -> Option<usize> {
+        self.verify_start
     }
 
     /// Lines held in memory (the tail and the window of older lines).

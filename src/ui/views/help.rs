@@ -96,7 +96,10 @@ pub fn render(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scr
             ..inner
         };
         let (first, second) = items.split_at(split);
-        let second = second.get(1..).unwrap_or_default();
+        let second = match second.first() {
+            Some(Item::Blank) => &second[1..],
+            _ => second,
+        };
         frame.render_widget(Paragraph::new(to_lines(first)), left);
         frame.render_widget(Paragraph::new(to_lines(second)), right);
         return;
@@ -125,13 +128,15 @@ struct Plan {
     /// Lines the popup shows at once (in one column).
     inner_height: usize,
     key_width: usize,
-    /// Two columns: the index of the blank line between them, and the left width.
+    /// Two columns: the index of the blank line between them (or of the
+    /// sub-heading the right one starts with), and the left width.
     split: Option<usize>,
     left_width: usize,
 }
 
-/// Lays the help text out in `area`: in two columns split between groups when
-/// it all fits that way and not in one, else in one scrolling column.
+/// Lays the help text out in `area`: in two columns when it all fits that
+/// way and not in one (split between groups or before a sub-heading where
+/// that fits, else within a group), else in one scrolling column.
 fn plan(items: &[Item], area: Rect) -> Plan {
     let key_width = items
         .iter()
@@ -161,33 +166,39 @@ fn plan(items: &[Item], area: Rect) -> Plan {
     if items.len() + 2 <= area_height {
         return one_column;
     }
-    let best = items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| matches!(item, Item::Blank))
-        .map(|(split, _)| {
-            let (left, right) = (&items[..split], &items[split + 1..]);
-            (
-                left.len().max(right.len()),
-                split,
-                column_width(left),
-                column_width(right),
-            )
-        })
-        .min();
-    match best {
-        Some((rows, split, left, right))
-            if rows + 2 <= area_height
-                && left + usize::from(COLUMN_GAP) + right + 2 <= area_width =>
-        {
-            Plan {
-                popup: centred(area, left + usize::from(COLUMN_GAP) + right + 2, rows + 2),
-                inner_height: rows,
-                key_width,
-                split: Some(split),
-                left_width: left,
-            }
-        }
+    // The most even split that fits: between groups or before a
+    // sub-heading, else (a long group) anywhere.
+    let best = |anywhere: bool| {
+        items
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, item)| {
+                anywhere || matches!(item, Item::Blank | Item::Heading { sub: true, .. })
+            })
+            .map(|(split, item)| {
+                let skip = usize::from(matches!(item, Item::Blank));
+                let (left, right) = (&items[..split], &items[split + skip..]);
+                (
+                    left.len().max(right.len()),
+                    split,
+                    column_width(left),
+                    column_width(right),
+                )
+            })
+            .filter(|(rows, _, left, right)| {
+                rows + 2 <= area_height && left + usize::from(COLUMN_GAP) + right + 2 <= area_width
+            })
+            .min()
+    };
+    match best(false).or_else(|| best(true)) {
+        Some((rows, split, left, right)) => Plan {
+            popup: centred(area, left + usize::from(COLUMN_GAP) + right + 2, rows + 2),
+            inner_height: rows,
+            key_width,
+            split: Some(split),
+            left_width: left,
+        },
         _ => one_column,
     }
 }
