@@ -79,7 +79,7 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         attempt.n,
         attempt.agent,
         format,
-        attempt.outcome.as_deref().unwrap_or("running")
+        outcome_text(&store, attempt)
     );
     let mut parser = match (format, &attempt.session_id) {
         // A resumed Codex thread reports its totals: show this attempt's share, as counted.
@@ -126,6 +126,23 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         }
     }
     0
+}
+
+/// The attempt's outcome for the heading: the same word as Info and
+/// `status`, with the failing command of a verify failure.
+fn outcome_text(store: &Store, attempt: &crate::store::AttemptRecord) -> String {
+    match &attempt.outcome {
+        Some(o) => o.describe(),
+        None => {
+            let status = store
+                .load_tasks()
+                .ok()
+                .and_then(|ts| ts.into_iter().find(|t| t.id().as_str() == attempt.task))
+                .map(|t| t.status);
+            let status = status.unwrap_or(crate::core::Status::Dropped);
+            crate::core::outcome::attempt_word(None, attempt.n, &status)
+        }
+    }
 }
 
 /// One line for a parsed event (texts are already sanitized by the parser).

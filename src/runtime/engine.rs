@@ -335,14 +335,11 @@ impl Engine {
                 } = &report
                 {
                     self.agents.remove(task);
-                    let (outcome, message) = match result {
-                        AgentResult::Succeeded => ("succeeded", None),
-                        AgentResult::Failed { message, .. } => ("failed", Some(message.as_str())),
-                        AgentResult::Stopped => ("stopped", None),
+                    let message = match result {
+                        AgentResult::Failed { message, .. } => Some(message.as_str()),
+                        AgentResult::Succeeded | AgentResult::Stopped => None,
                     };
-                    let r = self
-                        .store
-                        .end_attempt(task.as_str(), *attempt, outcome, message);
+                    let r = self.store.end_attempt(task.as_str(), *attempt, message);
                     self.check(r);
                 }
                 let fault = super::faults::environment_fault_of(&report);

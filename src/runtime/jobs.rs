@@ -112,7 +112,11 @@ impl Engine {
         loop {
             match ws {
                 Workspace::Continue => return Ok(Reset::Keep),
-                Workspace::Fresh => return Ok(Reset::ToTarget),
+                Workspace::Fresh { rejected } => {
+                    return Ok(Reset::ToTarget {
+                        rejected: *rejected,
+                    });
+                }
                 Workspace::Rollback { attempt, otherwise } => {
                     match self.store.attempt(task, *attempt)?.and_then(|r| r.base) {
                         Some(base) => {

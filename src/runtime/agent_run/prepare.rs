@@ -14,8 +14,9 @@ pub(crate) enum Reset {
     /// Keep the branch and whatever the previous attempts left.
     Keep,
     /// Start over from the target's tip (after a rejection), saving the old
-    /// state under `refs/fleet/discarded/<task>/<n>`.
-    ToTarget,
+    /// state under `refs/fleet/discarded/<task>/<n>`, `n` the rejected
+    /// attempt (when not known: the one before this one).
+    ToTarget { rejected: Option<u32> },
     /// Undo interrupted `attempt`: back to the commit it started from, its
     /// work saved under `refs/fleet/interrupted/<task>/<attempt>`.
     ToBase { attempt: u32, base: String },
@@ -40,11 +41,14 @@ pub(super) fn prepare(
     let wt = git::ensure_worktree(root, task, target)?;
     let reset_to = match reset {
         Reset::Keep => None,
-        Reset::ToTarget => Some((
-            git::branch_tip(root, target)?,
-            format!("refs/fleet/discarded/{task}/{}", req.attempt),
-            req.attempt.saturating_sub(1),
-        )),
+        Reset::ToTarget { rejected } => {
+            let n = rejected.unwrap_or(req.attempt.saturating_sub(1));
+            Some((
+                git::branch_tip(root, target)?,
+                format!("refs/fleet/discarded/{task}/{n}"),
+                n,
+            ))
+        }
         Reset::ToBase { attempt, base } => {
             let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
                 what: format!("read the base commit `{base}` of attempt {attempt}"),
