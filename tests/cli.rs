@@ -125,7 +125,7 @@ fn a_rejected_task_retried_starts_over_and_its_old_work_is_kept_under_a_ref() {
     assert!(repo.path().join("good.txt").exists());
     let git = repo.repo();
     let kept = git
-        .find_reference("refs/fleet/discarded/r/2")
+        .find_reference("refs/fleet/discarded/r/1")
         .unwrap()
         .peel_to_tree()
         .unwrap();

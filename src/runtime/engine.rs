@@ -481,6 +481,21 @@ impl Engine {
                     if matches!(event, Event::FleetResumed) {
                         self.fault = false; // a new fault is a new episode
                     }
+                    if let Event::AttemptEnded {
+                        task,
+                        attempt,
+                        outcome,
+                        message,
+                    } = &event
+                    {
+                        let r = self.store.set_attempt_outcome(
+                            task.as_str(),
+                            *attempt,
+                            outcome,
+                            message.as_deref(),
+                        );
+                        self.check(r);
+                    }
                     let r = self.store.record(actor, &event);
                     self.check(r);
                     self.notify(Notification::Event { actor, event });

@@ -47,7 +47,7 @@ impl Scheduler {
             (AgentResult::Stopped, None) => Some(AttemptOutcome::Interrupted),
         };
         if let Some(outcome) = outcome {
-            out.ended(id, attempt, outcome, message.as_deref().map(first_line));
+            out.ended(id, attempt, outcome, message.clone());
         }
         let task = &mut self.fleet.tasks[i];
         task.spent = task.spent + task.live;

@@ -1,5 +1,6 @@
 //! One test (at least) per scheduler rule, by theme; the shared helpers are here.
 
+mod attempts;
 mod environment;
 mod money;
 mod plan;
