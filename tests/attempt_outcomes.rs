@@ -61,8 +61,7 @@ fn info(repo: &TestRepo, task: &str) -> String {
         search: None,
         info_scroll: 0,
     });
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     terminal
         .draw(|f| fleetdeck::ui::render::render(f, &app))
         .unwrap();
@@ -116,8 +115,7 @@ fn each_outcome_is_the_same_word_in_status_log_and_info() {
             let n = i as u32 + 1;
             let heading = log_heading(&repo, id, Some(n));
             assert!(
-                heading.ends_with(&format!(", {word}"))
-                    || heading.contains(&format!(", {word}: ")),
+                heading.ends_with(&format!(", {word}")) || heading.contains(&format!(", {word}: ")),
                 "log of {id} attempt {n}: {heading}"
             );
             let row = info_row(&screen, n);

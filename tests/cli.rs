@@ -170,9 +170,10 @@ fn log_shows_the_transcript_parsed_and_sanitized() {
         "escape sequences never reach the terminal: {log:?}"
     );
     assert!(
-        log.contains("tool Write ") && log.contains("f.txt"),
-        "{log}"
+        log.contains("tool Write f.txt\n"),
+        "relative to the worktree: {log}"
     );
+    assert!(!log.contains(".fleet/worktrees"), "{log}");
     assert!(log.contains("tool Bash echo from-shell"), "{log}");
     assert!(log.contains("verify verify-output"), "{log}");
     let raw = text(&repo.fleetdeck(&["log", "l", "--raw"]).stdout);

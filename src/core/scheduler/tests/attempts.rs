@@ -9,9 +9,10 @@ fn outcomes(fx: &[Effect]) -> Vec<(u32, AttemptOutcome)> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Record {
-                event: Event::AttemptEnded {
-                    attempt, outcome, ..
-                },
+                event:
+                    Event::AttemptEnded {
+                        attempt, outcome, ..
+                    },
                 ..
             } => Some((*attempt, outcome.clone())),
             _ => None,
@@ -55,10 +56,13 @@ fn a_gate_that_passes_is_succeeded_and_its_work_is_verified() {
 
 #[test]
 fn each_failure_has_its_own_outcome() {
-    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], Limits {
-        max_attempts: 9,
-        ..limits(1)
-    });
+    let (mut s, _) = sched_with(
+        vec![spec("a", &[], "sim")],
+        Limits {
+            max_attempts: 9,
+            ..limits(1)
+        },
+    );
     let fx = exited(&mut s, "a", 1, failed("boom"));
     assert_eq!(
         outcomes(&fx),
@@ -126,15 +130,14 @@ fn stopped_rejected_and_interrupted_attempts_say_so() {
     let fx = s.command(Command::Retry { task: id("a") }).unwrap();
     let req = start_request(&fx, "a");
     assert_eq!(req.workspace, Workspace::Fresh { rejected: Some(1) });
-    assert!(!req.prompt.contains("passed verification"), "{}", req.prompt);
+    assert!(
+        !req.prompt.contains("passed verification"),
+        "{}",
+        req.prompt
+    );
 
     // The engine died while attempt 2 ran: interrupted on the next start.
-    let mut r = Scheduler::new(
-        limits(1),
-        ["sim".to_string()],
-        s.tasks().to_vec(),
-        false,
-    );
+    let mut r = Scheduler::new(limits(1), ["sim".to_string()], s.tasks().to_vec(), false);
     let fx = r.start();
     assert_eq!(outcomes(&fx), vec![(2, AttemptOutcome::Interrupted)]);
 }
@@ -143,7 +146,11 @@ fn stopped_rejected_and_interrupted_attempts_say_so() {
 fn request_changes_leaves_the_attempt_succeeded_and_continues_from_its_work() {
     let mut s = in_review(3);
     let fx = request_changes(&mut s);
-    assert_eq!(outcomes(&fx), vec![], "the attempt passed: it stays succeeded");
+    assert_eq!(
+        outcomes(&fx),
+        vec![],
+        "the attempt passed: it stays succeeded"
+    );
     let req = start_request(&fx, "a");
     assert_eq!(req.workspace, Workspace::Continue);
     assert!(
@@ -181,10 +188,13 @@ fn an_attempt_that_adds_nothing_to_verified_work_returns_to_review_uncounted() {
 
 #[test]
 fn without_verified_work_no_changes_is_a_counted_failure() {
-    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], Limits {
-        max_attempts: 1,
-        ..limits(1)
-    });
+    let (mut s, _) = sched_with(
+        vec![spec("a", &[], "sim")],
+        Limits {
+            max_attempts: 1,
+            ..limits(1)
+        },
+    );
     exited(&mut s, "a", 1, AgentResult::Succeeded);
     gated(&mut s, "a", 1, GateResult::NoChanges);
     assert!(matches!(status(&s, "a"), Status::Failed { .. }));
@@ -205,7 +215,11 @@ fn work_that_fails_its_gate_after_verified_work_is_no_longer_verified() {
     exited(&mut s, "a", 3, AgentResult::Succeeded);
     let fx = gated(&mut s, "a", 3, GateResult::NoChanges);
     assert_eq!(outcomes(&fx), vec![(3, AttemptOutcome::NoChanges)]);
-    assert_eq!(status(&s, "a"), Status::Running { attempt: 4 }, "counted: retried");
+    assert_eq!(
+        status(&s, "a"),
+        Status::Running { attempt: 4 },
+        "counted: retried"
+    );
     assert_eq!(s.task("a").unwrap().tries, 3);
 }
 
