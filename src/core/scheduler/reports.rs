@@ -182,7 +182,7 @@ impl Scheduler {
                 let task = &mut self.fleet.tasks[i];
                 task.feedback = None;
                 task.verified = Some(Verified { attempt, commit });
-                self.to_review(i, attempt, out);
+                self.enter_review(i, attempt, out);
             }
             GateResult::NoChanges if self.fleet.tasks[i].verified.is_some() => {
                 // Nothing added to work that passed: back to review on it, not counted.
@@ -190,7 +190,7 @@ impl Scheduler {
                 task.tries = task.tries.saturating_sub(1);
                 task.feedback = None;
                 let verified = task.verified.as_ref().map_or(attempt, |v| v.attempt);
-                self.to_review(i, verified, out);
+                self.enter_review(i, verified, out);
             }
             GateResult::NoChanges => self.retry_or_fail(
                 i,
@@ -225,7 +225,7 @@ impl Scheduler {
 
     /// Task `i` waits in review on the work of `attempt` (approved at once
     /// under auto-approve).
-    fn to_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+    fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
         self.set_status(
             i,
             Status::Review {
