@@ -46,6 +46,11 @@ fn log_heading(repo: &TestRepo, id: &str, attempt: Option<u32>) -> String {
 
 /// The cockpit's Info tab of `task`, drawn from the fleet's state.
 fn info(repo: &TestRepo, task: &str) -> String {
+    draw(repo, Some(task))
+}
+
+/// The cockpit drawn from the fleet's state: the Info tab of `task`, or the board.
+fn draw(repo: &TestRepo, task: Option<&str>) -> String {
     let engine = Engine::open(repo.path(), EngineOptions::default()).unwrap();
     let mut app = App::new(
         Model::new(engine.snapshot().unwrap()),
@@ -53,14 +58,16 @@ fn info(repo: &TestRepo, task: &str) -> String {
         Theme::dark(),
     );
     app.size = (120, 40);
-    app.screen = Screen::Detail(Detail {
-        task: TaskId::parse(task).unwrap(),
-        tab: Tab::Info,
-        attempt: None,
-        scroll: None,
-        search: None,
-        info_scroll: 0,
-    });
+    if let Some(task) = task {
+        app.screen = Screen::Detail(Detail {
+            task: TaskId::parse(task).unwrap(),
+            tab: Tab::Info,
+            attempt: None,
+            scroll: None,
+            search: None,
+            info_scroll: 0,
+        });
+    }
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     terminal
         .draw(|f| fleetdeck::ui::render::render(f, &app))
@@ -211,6 +218,8 @@ fn reassigning_a_task_in_review_keeps_its_diff_approvable() {
         screen.contains("alt (for the next attempt; the work in review is by sim)"),
         "{screen}"
     );
+    let board = draw(&repo, None);
+    assert!(board.contains("work by sim"), "the card says so: {board}");
     repo.expect(&["approve", "r"], 0);
     repo.fleetdeck(&["run", "--headless"]);
     assert_eq!(repo.task("r")["status"], "done");

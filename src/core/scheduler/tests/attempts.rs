@@ -281,3 +281,15 @@ fn retry_of_a_failed_task_with_verified_work_continues_from_it() {
         req.prompt
     );
 }
+
+#[test]
+fn a_fresh_start_stored_by_an_older_version_still_reads() {
+    let old: Workspace = serde_json::from_str(r#"{"mode":"fresh"}"#).unwrap();
+    assert_eq!(old, Workspace::Fresh { rejected: None });
+    let task: Task = serde_json::from_value(serde_json::json!({
+        "spec": serde_json::to_value(spec("a", &[], "sim")).unwrap(),
+        "status": serde_json::to_value(Status::Queued { held: false }).unwrap(),
+    }))
+    .unwrap();
+    assert_eq!(task.verified, None);
+}
