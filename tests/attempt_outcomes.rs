@@ -146,15 +146,21 @@ fn each_outcome_is_the_same_word_in_status_log_and_info() {
         text(&out.stderr)
     );
     // Rejected work is saved under the number of the rejected attempt.
-    repo.expect(&["retry", "rj"], 0);
+    // Another agent retries it (a reassign of a failed task queues it).
+    repo.expect(&["reassign", "rj", "alt"], 0);
     repo.fleetdeck(&["run", "--headless"]);
     let git = repo.repo();
-    let kept = git
+    let saved = git
         .find_reference("refs/fleet/discarded/rj/1")
         .expect("the rejected work of attempt 1 is kept")
-        .peel_to_tree()
+        .peel_to_commit()
         .unwrap();
+    let kept = saved.tree().unwrap();
     assert!(kept.get_path(std::path::Path::new("rj.txt")).is_ok());
+    let message = saved.message().unwrap();
+    assert!(message.contains("(rejected)"), "{message}");
+    assert_eq!(trailer(message, "Fleet-Attempt").as_deref(), Some("1"));
+    assert_eq!(trailer(message, "Fleet-Agent").as_deref(), Some("sim"));
     assert!(
         git.find_reference("refs/fleet/discarded/rj/2").is_err(),
         "not under the next attempt's number"
