@@ -85,6 +85,17 @@ fn info_row(screen: &str, n: u32) -> String {
         .to_owned()
 }
 
+/// Approves task `id` and runs the fleet: the task is done and main's
+/// `<id>.txt` holds `content`; returns the message of main's tip.
+fn approve_and_merge(repo: &TestRepo, id: &str, content: &str) -> String {
+    repo.expect(&["approve", id], 0);
+    repo.fleetdeck(&["run", "--headless"]);
+    assert_eq!(repo.task(id)["status"], "done");
+    let file = repo.path().join(format!("{id}.txt"));
+    assert_eq!(std::fs::read_to_string(file).unwrap(), content);
+    repo.first_parent_log().remove(0).1
+}
+
 #[test]
 fn each_outcome_is_the_same_word_in_status_log_and_info() {
     let tasks = [
@@ -195,14 +206,7 @@ fn an_attempt_that_adds_nothing_to_verified_work_does_not_use_an_attempt() {
     );
     assert!(info_row(&info(&repo, "a"), 3).contains("no further changes"));
     // The work in review is attempt 1's: approving merges it, attributed to it.
-    repo.expect(&["approve", "a"], 0);
-    repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(repo.task("a")["status"], "done");
-    assert_eq!(
-        std::fs::read_to_string(repo.path().join("a.txt")).unwrap(),
-        "one\n"
-    );
-    let (_, message) = repo.first_parent_log().remove(0);
+    let message = approve_and_merge(&repo, "a", "one\n");
     assert_eq!(trailer(&message, "Fleet-Attempt").as_deref(), Some("1"));
 }
 
@@ -226,13 +230,6 @@ fn reassigning_a_task_in_review_keeps_its_diff_approvable() {
     );
     let board = draw(&repo, None);
     assert!(board.contains("work by sim"), "the card says so: {board}");
-    repo.expect(&["approve", "r"], 0);
-    repo.fleetdeck(&["run", "--headless"]);
-    assert_eq!(repo.task("r")["status"], "done");
-    assert_eq!(
-        std::fs::read_to_string(repo.path().join("r.txt")).unwrap(),
-        "by-sim\n"
-    );
-    let (_, message) = repo.first_parent_log().remove(0);
+    let message = approve_and_merge(&repo, "r", "by-sim\n");
     assert_eq!(trailer(&message, "Fleet-Agent").as_deref(), Some("sim"));
 }

@@ -20,13 +20,18 @@ fn outcomes(fx: &[Effect]) -> Vec<(u32, AttemptOutcome)> {
         .collect()
 }
 
-/// Task `a` whose attempt 1 passed its gate: in review.
-fn in_review(max_attempts: u32) -> Scheduler {
+/// Task `a` running its attempt 1, with `max_attempts`.
+fn one_task(max_attempts: u32) -> Scheduler {
     let l = Limits {
         max_attempts,
         ..limits(1)
     };
-    let (mut s, _) = sched_with(vec![spec("a", &[], "sim")], l);
+    sched_with(vec![spec("a", &[], "sim")], l).0
+}
+
+/// Task `a` whose attempt 1 passed its gate: in review.
+fn in_review(max_attempts: u32) -> Scheduler {
+    let mut s = one_task(max_attempts);
     let fx = exited(&mut s, "a", 1, AgentResult::Succeeded);
     assert_eq!(outcomes(&fx), vec![], "the gate decides a finished agent's");
     let fx = gated(&mut s, "a", 1, passed());
