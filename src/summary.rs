@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::core::outcome::{AttemptOutcome, attempt_word};
 use crate::core::{Column, Scheduler};
 use crate::store::{AttemptRecord, Usage};
 
@@ -22,6 +23,22 @@ pub struct TaskRow {
     pub tokens: u64,
     /// Why the task is failed, held or blocked (naming the files of a conflict or refused merge).
     pub reason: Option<String>,
+    /// Every attempt of the task, oldest first, with its outcome.
+    pub history: Vec<AttemptRow>,
+}
+
+/// One attempt of a task as `status --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttemptRow {
+    pub attempt: u32,
+    pub agent: String,
+    /// The outcome's word ("succeeded", "verify failed", "running"...).
+    pub outcome: String,
+    /// The typed outcome (None while running or verifying).
+    pub detail: Option<AttemptOutcome>,
+    pub message: Option<String>,
+    pub cost_usd: f64,
+    pub tokens: u64,
 }
 
 /// Spending of one agent profile, over all its attempts.
@@ -85,8 +102,10 @@ pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc 
 /// Rows for every task, in plan order, with usage summed over `attempts`.
 pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
     let mut usage: HashMap<&str, Usage> = HashMap::new();
+    let mut history: HashMap<&str, Vec<&AttemptRecord>> = HashMap::new();
     for a in attempts {
         *usage.entry(a.task.as_str()).or_default() += a.usage;
+        history.entry(a.task.as_str()).or_default().push(a);
     }
     scheduler
         .tasks()
@@ -103,6 +122,20 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                 cost_usd: u.cost_usd,
                 tokens: u.tokens(),
                 reason: scheduler.reason(t),
+                history: history
+                    .get(t.id().as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|a| AttemptRow {
+                        attempt: a.n,
+                        agent: a.agent.clone(),
+                        outcome: attempt_word(a.outcome.as_ref(), a.n, &t.status),
+                        detail: a.outcome.clone(),
+                        message: a.message.clone(),
+                        cost_usd: a.usage.cost_usd,
+                        tokens: a.usage.tokens(),
+                    })
+                    .collect(),
             }
         })
         .collect()

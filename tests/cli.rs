@@ -125,7 +125,7 @@ fn a_rejected_task_retried_starts_over_and_its_old_work_is_kept_under_a_ref() {
     assert!(repo.path().join("good.txt").exists());
     let git = repo.repo();
     let kept = git
-        .find_reference("refs/fleet/discarded/r/2")
+        .find_reference("refs/fleet/discarded/r/1")
         .unwrap()
         .peel_to_tree()
         .unwrap();
@@ -170,9 +170,10 @@ fn log_shows_the_transcript_parsed_and_sanitized() {
         "escape sequences never reach the terminal: {log:?}"
     );
     assert!(
-        log.contains("tool Write ") && log.contains("f.txt"),
-        "{log}"
+        log.contains("tool Write f.txt\n"),
+        "relative to the worktree: {log}"
     );
+    assert!(!log.contains(".fleet/worktrees"), "{log}");
     assert!(log.contains("tool Bash echo from-shell"), "{log}");
     assert!(log.contains("verify verify-output"), "{log}");
     let raw = text(&repo.fleetdeck(&["log", "l", "--raw"]).stdout);

@@ -79,7 +79,7 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         attempt.n,
         attempt.agent,
         format,
-        attempt.outcome.as_deref().unwrap_or("running")
+        outcome_text(&store, attempt)
     );
     let mut parser = match (format, &attempt.session_id) {
         // A resumed Codex thread reports its totals: show this attempt's share, as counted.
@@ -92,6 +92,8 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
         }
         _ => parser_for(format),
     };
+    let worktree = Worktree::of(root, &attempt.task);
+    let rel = |text: String| worktree.relative(&text);
     let mut last_t = 0;
     for line in &t.lines {
         last_t = line.t;
@@ -106,26 +108,95 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             // The middle of a capped transcript is missing: the tail parses afresh.
             for event in restart_after_cut(&mut parser, format) {
                 if let Some(text) = render(&event) {
-                    println!("{stamp} {text}");
+                    println!("{stamp} {}", rel(text));
                 }
             }
         }
         if args.raw || line.s != Stream::Out {
-            println!("{stamp} {tag}{}", sanitize(&line.l));
+            println!("{stamp} {tag}{}", rel(sanitize(&line.l).into_owned()));
             continue;
         }
         for event in parser.line(&line.l) {
             if let Some(text) = render(&event) {
-                println!("{stamp} {text}");
+                println!("{stamp} {}", rel(text));
             }
         }
     }
     for event in parser.finish() {
         if let Some(text) = render(&event) {
-            println!("{:>7.1}s {text}", last_t as f64 / 1000.0);
+            println!("{:>7.1}s {}", last_t as f64 / 1000.0, rel(text));
         }
     }
     0
+}
+
+/// The task's worktree, as the agent saw it (the path given and the
+/// canonical one): paths inside it are printed relative to it.
+struct Worktree {
+    prefixes: Vec<String>,
+}
+
+impl Worktree {
+    fn of(root: &Path, task: &str) -> Worktree {
+        let given = root.join(".fleet").join("worktrees").join(task);
+        let mut prefixes = vec![given.to_string_lossy().into_owned()];
+        if let Ok(real) = given.canonicalize() {
+            prefixes.push(real.to_string_lossy().into_owned());
+        }
+        prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        prefixes.dedup();
+        Worktree { prefixes }
+    }
+
+    /// `text` with `<worktree>/x` written `x` and the worktree itself `.`.
+    fn relative(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for p in &self.prefixes {
+            out = relative_to(&out, p);
+        }
+        out
+    }
+}
+
+/// `text` with every `prefix/x` written `x` and `prefix` alone `.`; a longer
+/// name that starts with `prefix` (another task's worktree) stays as it is.
+fn relative_to(text: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        match after.chars().next() {
+            Some('/') => rest = &after[1..],
+            Some(c) if c.is_alphanumeric() || "-_.".contains(c) => {
+                out.push_str(prefix);
+                rest = after;
+            }
+            _ => {
+                out.push('.');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The attempt's outcome for the heading: the same word as Info and
+/// `status`, with the failing command of a verify failure.
+fn outcome_text(store: &Store, attempt: &crate::store::AttemptRecord) -> String {
+    match &attempt.outcome {
+        Some(o) => o.describe(),
+        None => {
+            let status = store
+                .load_tasks()
+                .ok()
+                .and_then(|ts| ts.into_iter().find(|t| t.id().as_str() == attempt.task))
+                .map(|t| t.status);
+            let status = status.unwrap_or(crate::core::Status::Dropped);
+            crate::core::outcome::attempt_word(None, attempt.n, &status)
+        }
+    }
 }
 
 /// One line for a parsed event (texts are already sanitized by the parser).
@@ -166,4 +237,27 @@ fn render(event: &AgentEvent) -> Option<String> {
         }
         AgentEvent::Text { text } => text.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to;
+
+    #[test]
+    fn paths_inside_the_worktree_are_relative_to_it() {
+        let wt = "/r/.fleet/worktrees/a";
+        assert_eq!(
+            relative_to("Write /r/.fleet/worktrees/a/src/x.rs", wt),
+            "Write src/x.rs"
+        );
+        assert_eq!(
+            relative_to("cd /r/.fleet/worktrees/a && ls", wt),
+            "cd . && ls"
+        );
+        assert_eq!(
+            relative_to("/r/.fleet/worktrees/ab/y", wt),
+            "/r/.fleet/worktrees/ab/y",
+            "another task's worktree"
+        );
+    }
 }

@@ -76,6 +76,9 @@ enum Cmd {
     Reject { id: String },
     /// Queue a failed task again, with a fresh allowance of attempts.
     Retry { id: String },
+    /// Run a task with another agent profile from now on. A task in review
+    /// stays in review (its diff approvable): the new agent makes its next attempt.
+    Reassign { id: String, agent: String },
     /// Show or set a budget: a task's (with its id) or the whole fleet's.
     ///
     /// A task crossing its budget has its agent paused (not killed) and waits
@@ -217,6 +220,7 @@ pub fn main() -> ExitCode {
                 Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),
                 Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
                 Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
+                Some(Cmd::Reassign { id, agent }) => task_cmds::reassign(&root, &id, agent),
                 Some(Cmd::Budget(args)) => task_cmds::budget(&root, args),
                 Some(Cmd::RequestChanges { id, feedback }) => {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))

@@ -100,6 +100,10 @@ pub fn retry(root: &Path, id: &str) -> i32 {
     simple(root, id, |task| Command::Retry { task })
 }
 
+pub fn reassign(root: &Path, id: &str, agent: String) -> i32 {
+    simple(root, id, |task| Command::Reassign { task, agent })
+}
+
 #[derive(Args, Debug)]
 pub struct BudgetArgs {
     /// The task (default: the whole fleet).

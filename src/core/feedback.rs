@@ -114,6 +114,28 @@ pub fn compose_prompt(prompt: &str, feedback: Option<&Feedback>) -> String {
     out
 }
 
+/// [`compose_prompt`] for an attempt that starts in a worktree holding the
+/// work of attempt `verified`, which passed verification: the prompt says
+/// so after the feedback, so the agent continues from it. When a new
+/// attempt starts (request-changes, reassign, retry on verified work).
+pub fn compose_prompt_after(
+    prompt: &str,
+    feedback: Option<&Feedback>,
+    verified: Option<u32>,
+) -> String {
+    let mut out = compose_prompt(prompt, feedback);
+    if let Some(n) = verified {
+        if feedback.is_none() {
+            out = out.trim_end().to_owned();
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\nThe worktree holds the work of attempt {n}, which passed verification; continue from it.\n"
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +179,20 @@ mod tests {
             "write x\n\nAttempt 1 was committed, but the verify command `cargo test` failed. Fix the problem; its output:\n> fail here\n> run this\n"
         );
         assert_eq!(compose_prompt("write x", None), "write x");
+    }
+
+    #[test]
+    fn a_prompt_after_verified_work_says_to_continue_from_it() {
+        let fb = Feedback {
+            attempt: 2,
+            kind: FeedbackKind::Reviewer,
+            text: "more tests".into(),
+        };
+        let p = compose_prompt_after("write x", Some(&fb), Some(2));
+        assert!(
+            p.ends_with("> more tests\n\nThe worktree holds the work of attempt 2, which passed verification; continue from it.\n"),
+            "{p}"
+        );
+        assert_eq!(compose_prompt_after("write x", None, None), "write x");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::feedback::{Feedback, compose_prompt};
+use super::feedback::{Feedback, compose_prompt_after};
 use super::messages::{Spend, Workspace};
 use super::status::Status;
 use super::task::{TaskId, TaskSpec};
@@ -82,6 +82,21 @@ pub struct Task {
     /// the profile is revived.
     #[serde(default)]
     pub unusable_agent: Option<String>,
+    /// The task's work that passed its verify gate and is the branch tip:
+    /// set when a gate passes, cleared when a later attempt commits work
+    /// that fails its gate or the work is rejected. A new attempt continues
+    /// from it, and one that adds nothing returns the task to review on it.
+    #[serde(default)]
+    pub verified: Option<Verified>,
+}
+
+/// Work of a task that passed its verify gate (see [`Task::verified`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The attempt that made it (the merge is attributed to it).
+    pub attempt: u32,
+    /// Its commit on the task's branch.
+    pub commit: String,
 }
 
 impl Task {
@@ -102,12 +117,17 @@ impl Task {
             rate_limits: 0,
             over_budget: None,
             unusable_agent: None,
+            verified: None,
         }
     }
 
     /// The prompt the next attempt gets: the task's prompt plus any feedback.
     pub fn next_prompt(&self) -> String {
-        compose_prompt(&self.spec.prompt, self.feedback.as_ref())
+        let verified = match self.workspace {
+            Workspace::Continue => self.verified.as_ref().map(|v| v.attempt),
+            _ => None,
+        };
+        compose_prompt_after(&self.spec.prompt, self.feedback.as_ref(), verified)
     }
 
     pub fn id(&self) -> &TaskId {

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::outcome::AttemptOutcome;
 use super::status::Status;
 use super::task::{TaskId, TaskPatch, TaskSpec};
 use crate::agent::FailureClass;
@@ -216,8 +217,13 @@ pub enum Workspace {
     /// Keep the branch and whatever the previous attempts left (the usual case).
     #[default]
     Continue,
-    /// Start over from the target's tip (after a rejection); the old state is saved under a ref.
-    Fresh,
+    /// Start over from the target's tip (after a rejection); the old state
+    /// is saved under `refs/fleet/discarded/<task>/<rejected>` (the number of
+    /// the rejected attempt; None in states written by older versions).
+    Fresh {
+        #[serde(default)]
+        rejected: Option<u32>,
+    },
     /// Undo the interrupted `attempt` (saving it under a ref) and start from
     /// the commit it started from. When that attempt never began (the engine
     /// died while preparing it, before it was recorded), what it was started
@@ -289,11 +295,21 @@ pub enum Event {
         attempt: u32,
         agent: String,
     },
-    /// An attempt's agent process ended (`outcome` is succeeded, failed, stopped).
+    /// An attempt's agent process ended; `message` says why when it failed.
+    /// The attempt's outcome follows in [`Event::AttemptEnded`].
     AgentEnded {
         task: TaskId,
         attempt: u32,
-        outcome: String,
+        message: Option<String>,
+    },
+    /// The outcome of an attempt, once it is known: when its agent failed
+    /// or was stopped, when its gate finished, or when it was interrupted.
+    /// A reviewer's reject sends a later one for the same attempt
+    /// ([`AttemptOutcome::Rejected`]), which replaces the first.
+    AttemptEnded {
+        task: TaskId,
+        attempt: u32,
+        outcome: AttemptOutcome,
         message: Option<String>,
     },
     /// An attempt failed (agent error, no changes, verify failure); `retrying`
@@ -362,6 +378,7 @@ impl Event {
             Event::Status { task, .. }
             | Event::AgentStarted { task, .. }
             | Event::AgentEnded { task, .. }
+            | Event::AttemptEnded { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::Interrupted { task, .. }
             | Event::TaskAdded { task }
@@ -383,6 +400,7 @@ impl Event {
             Event::Status { .. } => "status",
             Event::AgentStarted { .. } => "agent_started",
             Event::AgentEnded { .. } => "agent_ended",
+            Event::AttemptEnded { .. } => "attempt_ended",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::Interrupted { .. } => "interrupted",
             Event::TaskAdded { .. } => "task_added",

@@ -5,6 +5,7 @@
 pub mod feedback;
 pub mod fleet;
 pub mod messages;
+pub mod outcome;
 pub mod plan;
 pub mod scheduler;
 pub mod status;
@@ -12,11 +13,12 @@ pub mod task;
 pub mod worktree_paths;
 
 pub use feedback::{Feedback, FeedbackKind};
-pub use fleet::{AfterStop, Fleet, Task};
+pub use fleet::{AfterStop, Fleet, Task, Verified};
 pub use messages::{
     Actor, AgentResult, Command, CommandError, Continuation, Effect, Event, GateResult,
     MergeResult, Report, Signal, Spend, StartRequest, Workspace,
 };
+pub use outcome::AttemptOutcome;
 pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
 pub use task::{MergeStyle, TaskId, TaskPatch, TaskSpec};

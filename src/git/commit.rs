@@ -195,7 +195,7 @@ fn save_work(
             None,
             &author(attr)?,
             &committer(repo)?,
-            &saved_message(attr, to),
+            &saved_message(attr, to, saved_why(save_ref)),
             &tree,
             &parent_refs,
         )
@@ -203,6 +203,16 @@ fn save_work(
     repo.reference(save_ref, saved, true, "fleetdeck: save interrupted work")
         .ctx(|| format!("point {save_ref} at {saved}"))?;
     Ok(saved)
+}
+
+/// What a save under `save_ref` is, for its message: work a reviewer
+/// rejected (`refs/fleet/discarded/...`), or an interrupted attempt's.
+fn saved_why(save_ref: &str) -> &'static str {
+    if save_ref.starts_with("refs/fleet/discarded/") {
+        "rejected"
+    } else {
+        "interrupted"
+    }
 }
 
 /// Stages everything in the worktree like `git add -A` (ignored files stay

@@ -107,10 +107,11 @@ pub(crate) fn squash_message(attr: &Attribution) -> String {
     )
 }
 
-/// Message of the commit that saves an interrupted attempt's work.
-pub(crate) fn saved_message(attr: &Attribution, reset_to: git2::Oid) -> String {
+/// Message of the commit that saves an attempt's work before a reset:
+/// `why` is "interrupted" or "rejected".
+pub(crate) fn saved_message(attr: &Attribution, reset_to: git2::Oid, why: &str) -> String {
     format!(
-        "fleet({}): {} (interrupted)\n\nWork of attempt {} by {}, saved before resetting to {}.\n\n{}\n",
+        "fleet({}): {} ({why})\n\nWork of attempt {} by {}, saved before resetting to {}.\n\n{}\n",
         attr.task,
         one_line(attr.title, "untitled"),
         attr.attempt,

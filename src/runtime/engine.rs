@@ -335,14 +335,11 @@ impl Engine {
                 } = &report
                 {
                     self.agents.remove(task);
-                    let (outcome, message) = match result {
-                        AgentResult::Succeeded => ("succeeded", None),
-                        AgentResult::Failed { message, .. } => ("failed", Some(message.as_str())),
-                        AgentResult::Stopped => ("stopped", None),
+                    let message = match result {
+                        AgentResult::Failed { message, .. } => Some(message.as_str()),
+                        AgentResult::Succeeded | AgentResult::Stopped => None,
                     };
-                    let r = self
-                        .store
-                        .end_attempt(task.as_str(), *attempt, outcome, message);
+                    let r = self.store.end_attempt(task.as_str(), *attempt, message);
                     self.check(r);
                 }
                 let fault = super::faults::environment_fault_of(&report);
@@ -483,6 +480,21 @@ impl Engine {
                 Effect::Record { actor, event } => {
                     if matches!(event, Event::FleetResumed) {
                         self.fault = false; // a new fault is a new episode
+                    }
+                    if let Event::AttemptEnded {
+                        task,
+                        attempt,
+                        outcome,
+                        message,
+                    } = &event
+                    {
+                        let r = self.store.set_attempt_outcome(
+                            task.as_str(),
+                            *attempt,
+                            outcome,
+                            message.as_deref(),
+                        );
+                        self.check(r);
                     }
                     let r = self.store.record(actor, &event);
                     self.check(r);

@@ -112,7 +112,14 @@ impl Engine {
         loop {
             match ws {
                 Workspace::Continue => return Ok(Reset::Keep),
-                Workspace::Fresh => return Ok(Reset::ToTarget),
+                Workspace::Fresh { rejected } => {
+                    // The saved work is the rejected attempt's, by its agent.
+                    let rejected = match rejected {
+                        Some(n) => self.store.attempt(task, *n)?.map(|r| (*n, r.agent)),
+                        None => None,
+                    };
+                    return Ok(Reset::ToTarget { rejected });
+                }
                 Workspace::Rollback { attempt, otherwise } => {
                     match self.store.attempt(task, *attempt)?.and_then(|r| r.base) {
                         Some(base) => {

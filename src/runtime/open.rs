@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::contain;
 use super::engine::{Engine, EngineError, EngineOptions, Notification};
 use crate::config::Config;
-use crate::core::{Limits, Scheduler, Task};
+use crate::core::{AttemptOutcome, Limits, Scheduler, Task};
 use crate::git;
 use crate::store::{AttemptRecord, FleetLock, Store, StoreError};
 
@@ -110,10 +110,10 @@ fn clean_up_after_a_crash(
         }
     }
     for attempt in open {
-        store.end_attempt(
+        store.set_attempt_outcome(
             &attempt.task,
             attempt.n,
-            "interrupted",
+            &AttemptOutcome::Interrupted,
             Some("fleetdeck stopped while it ran"),
         )?;
     }

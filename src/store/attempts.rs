@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store, now_ms};
+use crate::core::AttemptOutcome;
 
 /// What is known when an attempt starts.
 #[derive(Debug, Clone)]
@@ -51,8 +52,9 @@ pub struct AttemptRecord {
     pub started_ms: i64,
     /// None while running (or when the engine died during it).
     pub ended_ms: Option<i64>,
-    /// succeeded, failed, stopped, interrupted...
-    pub outcome: Option<String>,
+    /// None while running or verifying (or when the engine died during it,
+    /// until the next start marks it interrupted).
+    pub outcome: Option<AttemptOutcome>,
     pub message: Option<String>,
     pub commit: Option<String>,
     pub session_id: Option<String>,
@@ -71,7 +73,10 @@ fn from_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
         transcript: r.get(5)?,
         started_ms: r.get(6)?,
         ended_ms: r.get(7)?,
-        outcome: r.get(8)?,
+        outcome: r
+            .get::<_, Option<String>>(8)?
+            .as_deref()
+            .and_then(AttemptOutcome::parse),
         message: r.get(9)?,
         commit: r.get(10)?,
         session_id: r.get(11)?,
@@ -113,18 +118,32 @@ impl Store {
         Ok(())
     }
 
-    /// Marks the end of an attempt's agent run.
-    pub fn end_attempt(
+    /// Marks the end of an attempt's agent run (`message`: why it failed).
+    /// Its outcome follows with [`Store::set_attempt_outcome`].
+    pub fn end_attempt(&self, task: &str, n: u32, message: Option<&str>) -> Result<()> {
+        self.sql(|c| {
+            c.execute(
+                "UPDATE attempts SET ended_ms = COALESCE(ended_ms, ?3), message = ?4 WHERE task = ?1 AND n = ?2",
+                params![task, n, now_ms(), message],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Records the outcome of an attempt (replacing an earlier one: a
+    /// rejected attempt had succeeded); `message`, when given, replaces the
+    /// stored message. When the scheduler decides it.
+    pub fn set_attempt_outcome(
         &self,
         task: &str,
         n: u32,
-        outcome: &str,
+        outcome: &AttemptOutcome,
         message: Option<&str>,
     ) -> Result<()> {
         self.sql(|c| {
             c.execute(
-                "UPDATE attempts SET ended_ms = ?3, outcome = ?4, message = ?5 WHERE task = ?1 AND n = ?2",
-                params![task, n, now_ms(), outcome, message],
+                "UPDATE attempts SET ended_ms = COALESCE(ended_ms, ?3), outcome = ?4, message = COALESCE(?5, message) WHERE task = ?1 AND n = ?2",
+                params![task, n, now_ms(), outcome.to_stored(), message],
             )
         })?;
         Ok(())

@@ -107,12 +107,29 @@ fn events_and_attempts_are_kept_in_order() {
         )
         .unwrap();
     assert_eq!(store.open_attempts().unwrap()[0].ended_ms, None);
-    store.end_attempt("a", 1, "failed", Some("boom")).unwrap();
+    store.end_attempt("a", 1, Some("boom")).unwrap();
     assert!(store.open_attempts().unwrap().is_empty());
     let a = store.attempt("a", 1).unwrap().unwrap();
+    assert_eq!((a.outcome, a.message.as_deref()), (None, Some("boom")));
+    let failed = crate::core::AttemptOutcome::VerifyFailed {
+        command: "cargo test".into(),
+    };
+    store
+        .set_attempt_outcome("a", 1, &failed, Some("test x failed"))
+        .unwrap();
+    let a = store.attempt("a", 1).unwrap().unwrap();
     assert_eq!(
-        (a.outcome.as_deref(), a.message.as_deref()),
-        (Some("failed"), Some("boom"))
+        (a.outcome, a.message.as_deref()),
+        (Some(failed), Some("test x failed"))
+    );
+    // Rows written by older versions hold a word.
+    store
+        .sql(|c| c.execute("UPDATE attempts SET outcome = 'failed' WHERE n = 1", []))
+        .unwrap();
+    let a = store.attempt("a", 1).unwrap().unwrap();
+    assert_eq!(
+        a.outcome,
+        Some(crate::core::AttemptOutcome::AgentFailed { class: None })
     );
     assert_eq!(a.usage.tokens(), 15);
 }

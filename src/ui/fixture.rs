@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::agent::AgentEvent;
-use crate::core::{MergeBlock, Status, Task, TaskId, TaskSpec};
+use crate::core::{AttemptOutcome, MergeBlock, Status, Task, TaskId, TaskSpec};
 use crate::runtime::Snapshot;
 use crate::store::{AttemptRecord, Usage};
 use crate::ui::app::App;
@@ -56,9 +56,13 @@ fn attempt(
         transcript: format!("runs/{task}/{n}.jsonl"),
         started_ms: NOW - started_s_ago * 1000,
         ended_ms: ended_s_ago.map(|s| NOW - s * 1000),
-        outcome: outcome.map(str::to_owned),
-        message: (outcome == Some("failed"))
-            .then(|| "`cargo test` failed: exit code 101".to_owned()),
+        outcome: outcome.map(|o| match o {
+            "failed" => AttemptOutcome::VerifyFailed {
+                command: "cargo test".into(),
+            },
+            o => AttemptOutcome::parse(o).unwrap_or(AttemptOutcome::GateError),
+        }),
+        message: (outcome == Some("failed")).then(|| "exit code 101".to_owned()),
         commit: None,
         session_id: None,
         usage: Usage {

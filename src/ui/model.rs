@@ -25,7 +25,7 @@ pub use transcript::{
 };
 
 use crate::agent::AgentEvent;
-use crate::core::{Event, Fleet, Task, TaskId};
+use crate::core::{AttemptOutcome, Event, Fleet, Task, TaskId};
 use crate::runtime::{Notification, Snapshot};
 use crate::sanitize::sanitize;
 use crate::store::transcript::{self as store, Stream};
@@ -39,8 +39,8 @@ pub struct AttemptInfo {
     /// Unix milliseconds.
     pub started_ms: i64,
     pub ended_ms: Option<i64>,
-    /// succeeded, failed, stopped, interrupted; None while running.
-    pub outcome: Option<String>,
+    /// How it ended; None while running or verifying.
+    pub outcome: Option<AttemptOutcome>,
     pub message: Option<String>,
     pub usage: Usage,
     /// Path of the transcript relative to `.fleet/`.
@@ -376,13 +376,26 @@ impl Model {
             Event::AgentEnded {
                 task,
                 attempt,
-                outcome,
                 message,
             } => {
                 if let Some(a) = self.attempt_mut(&task, attempt) {
                     a.ended_ms = Some(now_ms());
-                    a.outcome = Some(outcome);
                     a.message = message;
+                }
+                true
+            }
+            Event::AttemptEnded {
+                task,
+                attempt,
+                outcome,
+                message,
+            } => {
+                if let Some(a) = self.attempt_mut(&task, attempt) {
+                    a.ended_ms.get_or_insert_with(now_ms);
+                    a.outcome = Some(outcome);
+                    if message.is_some() {
+                        a.message = message;
+                    }
                 }
                 true
             }

@@ -3,6 +3,7 @@
 use super::{AfterStop, Out, Scheduler, Task};
 use crate::core::feedback::{Feedback, FeedbackKind};
 use crate::core::messages::{Actor, Command, CommandError, Effect, Event, Signal, Workspace};
+use crate::core::outcome::AttemptOutcome;
 use crate::core::plan::find_cycles;
 use crate::core::status::Status;
 use crate::core::task::{TaskId, TaskPatch, TaskSpec};
@@ -111,10 +112,14 @@ impl Scheduler {
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
             Command::Reject { task } => {
-                let (i, _) = self.expect_review(&task, "reject")?;
+                let (i, attempt) = self.expect_review(&task, "reject")?;
                 let t = &mut self.fleet.tasks[i];
                 t.feedback = None;
-                t.workspace = Workspace::Fresh;
+                t.verified = None;
+                t.workspace = Workspace::Fresh {
+                    rejected: Some(attempt),
+                };
+                out.ended(&task, attempt, AttemptOutcome::Rejected, None);
                 let reason =
                     "rejected by the reviewer (a retry starts over from the target)".into();
                 self.set_status(i, Status::Failed { reason }, Actor::User, out);
@@ -279,7 +284,7 @@ impl Scheduler {
         );
         out.fx.push(Effect::SaveTask { task: task.clone() });
         let t = &mut self.fleet.tasks[i];
-        if t.attempts > 0 {
+        if t.attempts > 0 && !matches!(t.status, Status::Review { .. }) {
             t.feedback = Some(Feedback {
                 attempt: t.attempts,
                 kind: FeedbackKind::Reassigned { from },
@@ -291,7 +296,10 @@ impl Scheduler {
                 t.after_stop.get_or_insert(AfterStop::Requeue);
                 self.signal(i, Signal::Stop, out);
             }
-            Status::Review { .. } | Status::Failed { .. } => {
+            // Waiting in review: its diff stays approvable; the new agent
+            // makes the next attempt (request-changes, or a retry after a reject).
+            Status::Review { .. } => {}
+            Status::Failed { .. } => {
                 t.tries = 0;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }

@@ -22,6 +22,7 @@ pub use super::fleet::{AfterStop, Fleet, Task};
 use super::messages::{
     Actor, Continuation, Effect, Event, Report, Signal, StartRequest, Workspace,
 };
+use super::outcome::AttemptOutcome;
 use super::status::Status;
 use super::task::TaskId;
 
@@ -82,6 +83,23 @@ impl Out {
     fn record(&mut self, actor: Actor, event: Event) {
         self.fx.push(Effect::Record { actor, event });
     }
+
+    /// Records the outcome of `attempt` of task `task`.
+    fn ended(
+        &mut self,
+        task: &TaskId,
+        attempt: u32,
+        outcome: AttemptOutcome,
+        message: Option<String>,
+    ) {
+        let event = Event::AttemptEnded {
+            task: task.clone(),
+            attempt,
+            outcome,
+            message,
+        };
+        self.record(Actor::Engine, event);
+    }
 }
 
 impl Scheduler {
@@ -137,13 +155,16 @@ impl Scheduler {
             task.spent = task.spent + task.live;
             task.live = Default::default();
             task.over_budget = None;
+            let id = task.spec.id.clone();
             out.record(
                 Actor::Engine,
                 Event::Interrupted {
-                    task: task.spec.id.clone(),
+                    task: id.clone(),
                     attempt,
                 },
             );
+            let why = "fleetdeck stopped while it ran".to_owned();
+            out.ended(&id, attempt, AttemptOutcome::Interrupted, Some(why));
             match task.after_stop.take() {
                 Some(AfterStop::Drop) => self.finish_drop(i, &mut out),
                 Some(AfterStop::Requeue) => self.requeue(i, Workspace::Continue, &mut out),

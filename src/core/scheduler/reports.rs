@@ -3,9 +3,11 @@
 use super::{AfterStop, Out, Scheduler};
 use crate::agent::FailureClass;
 use crate::core::feedback::{Feedback, FeedbackKind, trim_output};
+use crate::core::fleet::Verified;
 use crate::core::messages::{
     Actor, AgentResult, Effect, Event, GateResult, MergeResult, Workspace,
 };
+use crate::core::outcome::AttemptOutcome;
 use crate::core::status::{MergeBlock, Status};
 use crate::core::task::TaskId;
 
@@ -23,20 +25,30 @@ impl Scheduler {
         if self.live_attempt(i) != Some(attempt) {
             return;
         }
-        let (outcome, message) = match &result {
-            AgentResult::Succeeded => ("succeeded", None),
-            AgentResult::Failed { message, .. } => ("failed", Some(message.clone())),
-            AgentResult::Stopped => ("stopped", None),
+        let message = match &result {
+            AgentResult::Failed { message, .. } => Some(message.clone()),
+            AgentResult::Succeeded | AgentResult::Stopped => None,
         };
         out.record(
             Actor::Engine,
             Event::AgentEnded {
                 task: id.clone(),
                 attempt,
-                outcome: outcome.into(),
-                message,
+                message: message.clone(),
             },
         );
+        // The outcome is known now unless the gate decides it.
+        let outcome = match (&result, self.fleet.tasks[i].after_stop) {
+            (_, Some(_)) => Some(AttemptOutcome::Stopped),
+            (AgentResult::Succeeded, None) => None,
+            (AgentResult::Failed { class, .. }, None) => Some(AttemptOutcome::AgentFailed {
+                class: Some(*class),
+            }),
+            (AgentResult::Stopped, None) => Some(AttemptOutcome::Interrupted),
+        };
+        if let Some(outcome) = outcome {
+            out.ended(id, attempt, outcome, message.clone());
+        }
         let task = &mut self.fleet.tasks[i];
         task.spent = task.spent + task.live;
         task.live = Default::default();
@@ -158,21 +170,27 @@ impl Scheduler {
             return;
         }
         self.gating.remove(id);
+        if let Some((outcome, message)) = gate_outcome(&result) {
+            let outcome = match (outcome, &self.fleet.tasks[i].verified) {
+                (AttemptOutcome::NoChanges, Some(_)) => AttemptOutcome::NoFurtherChanges,
+                (outcome, _) => outcome,
+            };
+            out.ended(id, attempt, outcome, message);
+        }
         match result {
-            GateResult::Passed { .. } => {
-                self.fleet.tasks[i].feedback = None;
-                self.set_status(
-                    i,
-                    Status::Review {
-                        attempt,
-                        block: None,
-                    },
-                    Actor::Engine,
-                    out,
-                );
-                if self.limits.auto_approve || self.fleet.tasks[i].spec.auto_approve {
-                    self.set_status(i, Status::Merging { attempt }, Actor::Engine, out);
-                }
+            GateResult::Passed { commit } => {
+                let task = &mut self.fleet.tasks[i];
+                task.feedback = None;
+                task.verified = Some(Verified { attempt, commit });
+                self.enter_review(i, attempt, out);
+            }
+            GateResult::NoChanges if self.fleet.tasks[i].verified.is_some() => {
+                // Nothing added to work that passed: back to review on it, not counted.
+                let task = &mut self.fleet.tasks[i];
+                task.tries = task.tries.saturating_sub(1);
+                task.feedback = None;
+                let verified = task.verified.as_ref().map_or(attempt, |v| v.attempt);
+                self.enter_review(i, verified, out);
             }
             GateResult::NoChanges => self.retry_or_fail(
                 i,
@@ -182,6 +200,8 @@ impl Scheduler {
                 out,
             ),
             GateResult::VerifyFailed { command, output } => {
+                // The failing commit is the branch tip now.
+                self.fleet.tasks[i].verified = None;
                 let text = if output.trim().is_empty() {
                     format!("`{command}` failed without output")
                 } else {
@@ -200,6 +220,23 @@ impl Scheduler {
             }
             // Still Verifying, no longer gating: the gate runs again on resume.
             GateResult::Environment { message } => self.pause_for_environment(&message, out),
+        }
+    }
+
+    /// Task `i` waits in review on the work of `attempt` (approved at once
+    /// under auto-approve).
+    fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+        self.set_status(
+            i,
+            Status::Review {
+                attempt,
+                block: None,
+            },
+            Actor::Engine,
+            out,
+        );
+        if self.limits.auto_approve || self.fleet.tasks[i].spec.auto_approve {
+            self.set_status(i, Status::Merging { attempt }, Actor::Engine, out);
         }
     }
 
@@ -291,6 +328,23 @@ impl Scheduler {
             self.set_status(i, Status::Failed { reason }, Actor::Engine, out);
         }
     }
+}
+
+/// The outcome a gate's result gives its attempt, with a one-line message;
+/// None while it is not known (an environment fault: the gate runs again).
+fn gate_outcome(result: &GateResult) -> Option<(AttemptOutcome, Option<String>)> {
+    Some(match result {
+        GateResult::Passed { .. } => (AttemptOutcome::Succeeded, None),
+        GateResult::NoChanges => (AttemptOutcome::NoChanges, None),
+        GateResult::VerifyFailed { command, output } => (
+            AttemptOutcome::VerifyFailed {
+                command: command.clone(),
+            },
+            Some(first_line(output)).filter(|l| !l.is_empty()),
+        ),
+        GateResult::Error { message } => (AttemptOutcome::GateError, Some(first_line(message))),
+        GateResult::Environment { .. } => return None,
+    })
 }
 
 /// Why a task failed after `tries` counted attempts, `started` in all (the

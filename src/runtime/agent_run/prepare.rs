@@ -14,8 +14,10 @@ pub(crate) enum Reset {
     /// Keep the branch and whatever the previous attempts left.
     Keep,
     /// Start over from the target's tip (after a rejection), saving the old
-    /// state under `refs/fleet/discarded/<task>/<n>`.
-    ToTarget,
+    /// state under `refs/fleet/discarded/<task>/<n>` attributed to the
+    /// rejected attempt `n` and its agent (when not known: the attempt
+    /// before this one, by this one's agent).
+    ToTarget { rejected: Option<(u32, String)> },
     /// Undo interrupted `attempt`: back to the commit it started from, its
     /// work saved under `refs/fleet/interrupted/<task>/<attempt>`.
     ToBase { attempt: u32, base: String },
@@ -40,25 +42,37 @@ pub(super) fn prepare(
     let wt = git::ensure_worktree(root, task, target)?;
     let reset_to = match reset {
         Reset::Keep => None,
-        Reset::ToTarget => Some((
-            git::branch_tip(root, target)?,
-            format!("refs/fleet/discarded/{task}/{}", req.attempt),
-            req.attempt.saturating_sub(1),
-        )),
+        Reset::ToTarget { rejected } => {
+            let (n, agent) = match rejected {
+                Some((n, agent)) => (*n, agent.as_str()),
+                None => (req.attempt.saturating_sub(1), req.agent.as_str()),
+            };
+            Some((
+                git::branch_tip(root, target)?,
+                format!("refs/fleet/discarded/{task}/{n}"),
+                n,
+                agent,
+            ))
+        }
         Reset::ToBase { attempt, base } => {
             let oid = git::Oid::from_str(base).map_err(|source| git::GitError::Git {
                 what: format!("read the base commit `{base}` of attempt {attempt}"),
                 source,
             })?;
-            Some((oid, git::interrupted_ref(task, *attempt), *attempt))
+            Some((
+                oid,
+                git::interrupted_ref(task, *attempt),
+                *attempt,
+                req.agent.as_str(),
+            ))
         }
     };
     let reset = reset_to.is_some();
     let prepared = match reset_to {
-        Some((to, save_ref, attempt)) => {
+        Some((to, save_ref, attempt, agent)) => {
             let attr = git::Attribution {
                 task,
-                agent: &req.agent,
+                agent,
                 attempt,
                 title,
             };

@@ -253,7 +253,11 @@ fn an_older_attempt_is_picked_in_the_pane_and_its_verify_output_is_one_key_away(
         "{intents:?}"
     );
     load(&mut app, intents);
-    assert!(header(&app).starts_with("attempt 1 of 2 (older) · codex · failed"));
+    let h = header(&app);
+    assert!(
+        h.starts_with("attempt 1 of 2 (older) · codex · verify"),
+        "{h}"
+    );
     assert!(
         rows(&app).contains(&"test parse ... FAILED".to_owned()),
         "{:#?}",

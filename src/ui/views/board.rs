@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::chrome::{self, elapsed, fit};
-use crate::core::{MergeBlock, Status, Task};
+use crate::core::{AttemptOutcome, MergeBlock, Status, Task};
 use crate::ui::app::{App, COLUMNS};
 use crate::ui::keymap::Action;
 use crate::ui::layout::{self, CARD_HEIGHT};
@@ -192,7 +192,16 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         }
         Status::Verifying { .. } => out.push(("verifying".to_owned(), t.running)),
         Status::Merging { .. } => out.push(("merging".to_owned(), t.review)),
-        Status::Failed { .. } => out.push(("failed".to_owned(), t.failed)),
+        Status::Failed { .. } => {
+            // The last attempt's outcome says how it failed ("verify failed", "rejected"...).
+            let last = app.model.attempts_of(task.id()).last();
+            let word = last.and_then(|a| a.outcome.as_ref()).map(|o| o.word());
+            out.push((word.unwrap_or_else(|| "failed".to_owned()), t.failed))
+        }
+        Status::Review {
+            block: None,
+            attempt,
+        } => review_markers(task, *attempt, app, &mut out),
         Status::Review {
             block: Some(MergeBlock::Conflict { .. }),
             ..
@@ -229,6 +238,24 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         out.push((format!("stalled {}", elapsed(app.now_ms - last)), t.warning));
     }
     out
+}
+
+/// A task waiting in review: its last attempt added nothing ("no further
+/// changes"), or it was reassigned (the work under review is another
+/// agent's: "work by X").
+fn review_markers(task: &Task, attempt: u32, app: &App, out: &mut Vec<(String, Style)>) {
+    let t = &app.theme;
+    let attempts = app.model.attempts_of(task.id());
+    if let Some(o @ AttemptOutcome::NoFurtherChanges) =
+        attempts.last().and_then(|a| a.outcome.as_ref())
+    {
+        out.push((o.word(), t.muted));
+    }
+    if let Some(a) = attempts.iter().find(|a| a.n == attempt)
+        && a.agent != task.spec.agent
+    {
+        out.push((format!("work by {}", a.agent), t.review));
+    }
 }
 
 /// The colour of a status.

@@ -7,7 +7,30 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::board::status_style;
 use super::chrome::elapsed;
+use crate::core::Status;
+use crate::core::outcome::{AttemptOutcome, Tone, attempt_word};
 use crate::ui::app::{App, Detail};
+
+/// The task's agent; for a task in review that was reassigned, also who
+/// made the work under review (the new agent makes the next attempt).
+fn agent_line(app: &App, task: &crate::core::Task) -> String {
+    let Status::Review { attempt, .. } = task.status else {
+        return task.spec.agent.clone();
+    };
+    let by = app
+        .model
+        .attempts_of(task.id())
+        .iter()
+        .find(|a| a.n == attempt)
+        .map(|a| a.agent.clone());
+    match by {
+        Some(by) if by != task.spec.agent => format!(
+            "{} (for the next attempt; the work in review is by {by})",
+            task.spec.agent
+        ),
+        _ => task.spec.agent.clone(),
+    }
+}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let t = &app.theme;
@@ -35,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
                 t.warning,
             ),
         ]),
-        field("agent", task.spec.agent.clone()),
+        field("agent", agent_line(app, task)),
     ];
     if let Some(role) = &task.spec.role {
         lines.push(field("role", clean(role)));
@@ -83,16 +106,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     }
     for a in attempts {
         let end = a.ended_ms.unwrap_or(app.now_ms);
-        let outcome = a.outcome.clone().unwrap_or_else(|| "running".into());
-        let style = match outcome.as_str() {
-            "succeeded" => t.done,
-            "failed" => t.failed,
-            "running" => t.running,
-            _ => t.warning,
+        let outcome = attempt_word(a.outcome.as_ref(), a.n, &task.status);
+        let style = match a.outcome.as_ref().map(AttemptOutcome::tone) {
+            Some(Tone::Good) => t.done,
+            Some(Tone::Bad) => t.failed,
+            Some(Tone::Neutral) => t.warning,
+            None => t.running,
         };
         lines.push(Line::from(vec![
             Span::styled(format!("  #{:<3}", a.n), t.muted),
-            Span::styled(format!("{:<12}", outcome), style),
+            Span::styled(format!("{:<20}", outcome), style),
             Span::styled(
                 format!(
                     "{:<10} {:>7}  ${:.4}",
@@ -103,13 +126,27 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
                 t.text,
             ),
         ]));
-        if let Some(m) = &a.message {
-            let first = clean(m)
+        let first = a.message.as_deref().map(|m| {
+            clean(m)
                 .lines()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("")
-                .to_owned();
-            lines.push(Line::from(Span::styled(format!("       {first}"), t.muted)));
+                .to_owned()
+        });
+        let detail = match (&a.outcome, first) {
+            (Some(AttemptOutcome::VerifyFailed { command }), Some(m)) => {
+                Some(format!("`{}`: {m}", clean(command)))
+            }
+            (Some(AttemptOutcome::VerifyFailed { command }), None) => {
+                Some(format!("`{}`", clean(command)))
+            }
+            (_, m) => m,
+        };
+        if let Some(detail) = detail {
+            lines.push(Line::from(Span::styled(
+                format!("       {detail}"),
+                t.muted,
+            )));
         }
     }
     lines.push(Line::default());

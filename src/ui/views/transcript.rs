@@ -208,8 +208,8 @@ impl App {
 pub fn attempt_header(attempts: &[AttemptInfo], shown: &AttemptInfo) -> String {
     let outcome = match (&shown.outcome, &shown.message) {
         (None, _) => "running".to_owned(),
-        (Some(o), Some(m)) if !m.is_empty() => format!("{o}: {m}"),
-        (Some(o), _) => o.clone(),
+        (Some(o), Some(m)) if !m.is_empty() => format!("{}: {m}", o.describe()),
+        (Some(o), _) => o.describe(),
     };
     let latest = attempts.last().is_some_and(|a| a.n == shown.n);
     let which = if latest { "" } else { " (older)" };

@@ -106,5 +106,8 @@ fn after_an_environment_fault_the_next_attempt_treats_the_worktree_as_this_one_w
     // never happened, so attempt 3 starts fresh.
     exited(&mut s, "a", 2, environment("disk full"));
     let fx = s.command(Command::ResumeFleet).unwrap();
-    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+    assert_eq!(
+        start_request(&fx, "a").workspace,
+        Workspace::Fresh { rejected: Some(1) }
+    );
 }

@@ -1,5 +1,6 @@
 //! One test (at least) per scheduler rule, by theme; the shared helpers are here.
 
+mod attempts;
 mod environment;
 mod money;
 mod plan;
@@ -152,6 +153,9 @@ pub(super) fn starting_over_after_a_reject() -> Scheduler {
     gated(&mut s, "a", 1, passed());
     s.command(Command::Reject { task: id("a") }).unwrap();
     let fx = s.command(Command::Retry { task: id("a") }).unwrap();
-    assert_eq!(start_request(&fx, "a").workspace, Workspace::Fresh);
+    assert_eq!(
+        start_request(&fx, "a").workspace,
+        Workspace::Fresh { rejected: Some(1) }
+    );
     s
 }

@@ -130,7 +130,7 @@ fn rejecting_fails_the_task_and_a_retry_starts_from_scratch() {
     assert!(s.command(Command::Reject { task: id("a") }).is_err());
     let fx = s.command(Command::Retry { task: id("a") }).unwrap();
     let req = start_request(&fx, "a");
-    assert_eq!(req.workspace, Workspace::Fresh);
+    assert_eq!(req.workspace, Workspace::Fresh { rejected: Some(1) });
     assert_eq!(req.prompt, "prompt of a");
 }
 
@@ -481,7 +481,7 @@ fn an_attempt_killed_before_it_began_keeps_what_it_was_started_with() {
     let fx = r.command(Command::ResumeFleet).unwrap();
     let fresh_again = Workspace::Rollback {
         attempt: 2,
-        otherwise: Box::new(Workspace::Fresh),
+        otherwise: Box::new(Workspace::Fresh { rejected: Some(1) }),
     };
     assert_eq!(start_request(&fx, "a").workspace, fresh_again);
 
