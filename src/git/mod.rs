@@ -14,6 +14,8 @@
 //!   reachable after [`commit_attempt`] squashed them.
 //! - `refs/fleet/interrupted/<id>/<attempt>` (by convention, see
 //!   [`interrupted_ref`]): work saved by [`save_and_reset`].
+//! - `refs/fleet/updated/<id>/<n>`: the branch tip before the `n`th update
+//!   onto the target ([`update_task`]).
 //! - `refs/fleet/stale/<id>/<unix-time>`: an old `fleet/<id>` tip saved when
 //!   the branch was moved to start the task afresh.
 //! - `<root>/.fleet/pending-checkout.json`: exists only while a merge updates
@@ -30,6 +32,7 @@
 //! - `locks`: removing the stale lock files a killed git left behind.
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
+//! - `update`: bringing a task branch onto the target tip in its worktree.
 //! - `checkout`: refusing or applying a merge in the user's checkout.
 //! - `pending`: the durable record of a checkout update in flight, finished
 //!   after a crash ([`finish_pending_checkout`]).
@@ -48,6 +51,7 @@ mod merge;
 mod message;
 mod pending;
 mod refs;
+mod update;
 mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -66,6 +70,9 @@ pub use merge::{MergeOutcome, merge_task, merge_task_at};
 pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
+pub use update::{
+    ConflictFile, TargetChange, UpdateOutcome, files_with_markers, update_task, updated_ref,
+};
 pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree, restore_branch};
 
 use error::Context;
