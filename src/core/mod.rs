@@ -10,11 +10,11 @@ pub mod scheduler;
 pub mod status;
 pub mod task;
 
-pub use feedback::{Feedback, FeedbackKind};
+pub use feedback::{ConflictChange, ConflictFile, Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task};
 pub use messages::{
     Actor, AgentResult, Command, CommandError, Continuation, Effect, Event, GateResult,
-    MergeResult, Report, Signal, Spend, StartRequest, Workspace,
+    MergeResult, Report, Signal, Spend, StartRequest, UpdateResult, Workspace,
 };
 pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
