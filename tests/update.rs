@@ -1,0 +1,223 @@
+//! Updating a task onto the target after its merge conflicted, end to end:
+//! the real binary, real repositories, the simulated agent.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+/// The verify gate fails while a conflict marker is left in shared.txt.
+fn config(fleet: &str, tasks: &[String]) -> String {
+    format!(
+        "[fleet]\n{fleet}\n[verify]\ncommands = [\"! grep -q '<<<<<<<' shared.txt\"]\n{SIM_PROFILE}{}",
+        tasks.concat()
+    )
+}
+
+/// `one` and `two` change the same line of shared.txt; `two`'s second
+/// attempt (the conflict resolution) writes both.
+fn conflicting(fleet: &str) -> TestRepo {
+    let tasks = [
+        task("one", &[], "write shared.txt version one\\n"),
+        task(
+            "two",
+            &[],
+            "sleep 300\nwrite shared.txt version two\\n\nif-attempt 2 write shared.txt version one and two\\n",
+        ),
+    ];
+    TestRepo::new(&config(fleet, &tasks), &[("shared.txt", "original\n")])
+}
+
+fn read(repo: &TestRepo, rel: &str) -> String {
+    std::fs::read_to_string(repo.path().join(rel)).unwrap()
+}
+
+/// The repository's first-parent history of main holds one merge per task
+/// and nothing else on top of the initial commit.
+fn assert_one_merge_per_task(repo: &TestRepo, tasks: &[&str]) {
+    let log = repo.first_parent_log();
+    assert_eq!(log.len(), tasks.len() + 1, "{log:#?}");
+    assert_eq!(repo.merged_tasks(), tasks);
+    let r = repo.repo();
+    for (oid, _) in &log[..tasks.len()] {
+        assert_eq!(
+            r.find_commit(*oid).unwrap().parent_count(),
+            2,
+            "a merge commit"
+        );
+    }
+}
+
+/// Runs until `two`'s merge conflicted, then `fleetdeck update two`: the
+/// conflict is in two's worktree. Returns the update's stdout.
+fn conflict_after_update(repo: &TestRepo) -> String {
+    repo.expect(&["run", "--headless", "--auto-approve"], 1);
+    assert_eq!(repo.merged_tasks(), ["one"]);
+    assert_eq!(repo.task("two")["reason"], "merge conflict in shared.txt");
+    let out = text(&repo.expect(&["update", "two"], 1).stdout);
+    let two = repo.task("two");
+    assert_eq!(two["status"], "review", "{two}");
+    assert!(
+        two["reason"]
+            .as_str()
+            .unwrap()
+            .contains("update conflict in shared.txt"),
+        "{two}"
+    );
+    let marked = std::fs::read_to_string(worktree(repo, "two").join("shared.txt")).unwrap();
+    assert!(
+        marked.contains("<<<<<<< main") && marked.contains("version one"),
+        "{marked}"
+    );
+    assert!(
+        marked.contains("version two") && marked.contains(">>>>>>> fleet/two"),
+        "{marked}"
+    );
+    out
+}
+
+#[test]
+fn the_agent_resolves_a_conflicting_update_and_both_changes_land() {
+    let repo = conflicting("");
+    let out = conflict_after_update(&repo);
+    // Which task changed the file on the target, with its title and prompt.
+    assert!(out.contains("changed by task `one` \"Task one\""), "{out}");
+    assert!(out.contains("write shared.txt version one"), "{out}");
+    // u again: the agent resolves it (on the next run).
+    repo.expect(&["update", "two"], 0);
+    assert_eq!(repo.task("two")["status"], "queued");
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(read(&repo, "shared.txt"), "version one and two\n");
+    assert_one_merge_per_task(&repo, &["one", "two"]);
+    let prompts = repo.prompts("two");
+    assert_eq!(prompts.len(), 2);
+    assert!(
+        prompts[1].contains("these files conflict: shared.txt"),
+        "{}",
+        prompts[1]
+    );
+    assert!(prompts[1].contains("conflict markers"), "{}", prompts[1]);
+    let kinds: Vec<String> = repo.events().into_iter().map(|e| e.0).collect();
+    assert!(kinds.contains(&"updated".to_owned()), "{kinds:?}");
+}
+
+#[test]
+fn auto_update_sends_the_agent_without_being_asked() {
+    let repo = conflicting("auto_update = true");
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(read(&repo, "shared.txt"), "version one and two\n");
+    assert_one_merge_per_task(&repo, &["one", "two"]);
+}
+
+#[test]
+fn the_user_resolves_a_conflicting_update_in_their_editor() {
+    let repo = conflicting("");
+    conflict_after_update(&repo);
+    // An editor that leaves the markers: refused, with the file named.
+    let out = repo
+        .command(&["resolve", "two"])
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("conflict markers") && err.contains("shared.txt"),
+        "{err}"
+    );
+    assert_eq!(repo.task("two")["status"], "review");
+    // A scripted editor that resolves the file it is given.
+    let script = repo.path().join(".fleet/resolve.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf 'version one and two\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = repo
+        .command(&["resolve", "two"])
+        .env("EDITOR", &script)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(repo.task("two")["status"], "verifying");
+    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    assert_eq!(read(&repo, "shared.txt"), "version one and two\n");
+    assert_one_merge_per_task(&repo, &["one", "two"]);
+    // No agent ran again: the resolution is attempt 1's work.
+    assert_eq!(repo.prompts("two").len(), 1);
+    let (_, msg) = &repo.first_parent_log()[0];
+    assert_eq!(trailer(msg, "Fleet-Attempt").as_deref(), Some("1"));
+}
+
+#[test]
+fn a_clean_update_is_verified_again_and_diffs_only_the_tasks_work() {
+    let tasks = [
+        task("one", &[], "write a.txt from one\\n"),
+        task("two", &[], "sleep 300\nwrite b.txt from two\\n"),
+    ];
+    let repo = TestRepo::new(&config("", &tasks), &[("shared.txt", "original\n")]);
+    // Both wait in review (exit 1: nothing more without a human).
+    repo.expect(&["run", "--headless"], 1);
+    repo.expect(&["approve", "one"], 0);
+    let old_base = repo
+        .repo()
+        .find_reference("refs/heads/fleet/two")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .parent_id(0)
+        .unwrap();
+    repo.expect(&["update", "two"], 0);
+    assert_eq!(repo.task("two")["status"], "verifying");
+    let r = repo.repo();
+    let main = r
+        .find_reference("refs/heads/main")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let two = r
+        .find_reference("refs/heads/fleet/two")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    assert_ne!(main.id(), old_base);
+    assert_eq!(two.parent_ids().collect::<Vec<_>>(), vec![main.id()]);
+    let diff = r
+        .diff_tree_to_tree(
+            Some(&main.tree().unwrap()),
+            Some(&two.tree().unwrap()),
+            None,
+        )
+        .unwrap();
+    let paths: Vec<String> = diff
+        .deltas()
+        .map(|d| d.new_file().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(paths, ["b.txt"]);
+    assert!(r.find_reference("refs/fleet/updated/two/1").is_ok());
+    // The gate runs again, then two is back in review and merges.
+    repo.expect(&["run", "--headless"], 1);
+    assert_eq!(repo.task("two")["status"], "review");
+    let statuses: Vec<String> = repo
+        .events()
+        .into_iter()
+        .filter(|(kind, task, _)| kind == "status" && task.as_deref() == Some("two"))
+        .map(|(_, _, d)| d["to"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        statuses.ends_with(&["updating".into(), "verifying".into(), "review".into()]),
+        "{statuses:?}"
+    );
+    repo.expect(&["approve", "two"], 0);
+    assert_eq!(read(&repo, "a.txt"), "from one\n");
+    assert_eq!(read(&repo, "b.txt"), "from two\n");
+    assert_one_merge_per_task(&repo, &["one", "two"]);
+}
