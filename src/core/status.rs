@@ -140,7 +140,7 @@ impl fmt::Display for MergeBlock {
             MergeBlock::Error { message } => write!(f, "merge failed: {message}"),
             MergeBlock::UpdateConflict { files } => write!(
                 f,
-                "update conflict in {}: the markers are in the worktree; u: let the agent resolve them, e: resolve them yourself",
+                "update conflict in {}: the markers are in the worktree; u: let the agent resolve them, E: resolve them yourself (or `fleetdeck resolve`)",
                 files.join(", ")
             ),
         }

@@ -209,7 +209,7 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         Status::Review {
             block: Some(MergeBlock::UpdateConflict { .. }),
             ..
-        } => out.push(("resolve: u agent, e edit".to_owned(), t.conflict)),
+        } => out.push(("resolve: u agent, E edit".to_owned(), t.conflict)),
         Status::Done { commit } => out.push((commit.chars().take(7).collect(), t.done)),
         Status::Dropped => out.push(("dropped".to_owned(), t.muted)),
         _ => {}

@@ -141,7 +141,7 @@ fn a_conflicting_update_waits_for_the_users_choice() {
     );
     let why = s.reason(s.task("a").unwrap()).unwrap();
     assert!(
-        why.contains("x.rs") && why.contains("u:") && why.contains("e:"),
+        why.contains("x.rs") && why.contains("u:") && why.contains("E:"),
         "{why}"
     );
 
