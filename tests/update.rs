@@ -5,6 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
+use common::pty;
 use common::*;
 
 /// The verify gate fails while a conflict marker is left in shared.txt.
@@ -220,4 +221,54 @@ fn a_clean_update_is_verified_again_and_diffs_only_the_tasks_work() {
     assert_eq!(read(&repo, "a.txt"), "from one\n");
     assert_eq!(read(&repo, "b.txt"), "from two\n");
     assert_one_merge_per_task(&repo, &["one", "two"]);
+}
+
+#[test]
+fn the_user_resolves_in_the_cockpit_with_e_and_the_editor_gets_the_keys() {
+    let repo = conflicting("");
+    conflict_after_update(&repo);
+    // An editor that reads the resolution from the terminal: if the cockpit
+    // still read the terminal meanwhile, it would take these keys.
+    let started = repo.path().join(".fleet/editor-started");
+    let script = repo.path().join(".fleet/editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch {}\nIFS= read -r line\nprintf '%s\\n' \"$line\" > \"$1\"\n",
+            path_str(&started)
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut tty = pty::spawn_with(&[], repo.path(), &[("EDITOR", &path_str(&script))]);
+    tty.wait("the board", |s| s.contains("Review"));
+    tty.keys(b"ll");
+    tty.wait("the conflicted card selected", |s| {
+        s.contains("edit yourself")
+    });
+    tty.keys(b"E");
+    wait_for(std::time::Duration::from_secs(30), "the editor", || {
+        started.exists().then_some(())
+    });
+    tty.keys(b"version one and two\r");
+    tty.wait("two verified and back in review", |s| {
+        s.contains("a approve") && !s.contains("edit yourself")
+    });
+    tty.keys(b"a");
+    wait_for(std::time::Duration::from_secs(30), "two merged", || {
+        (repo.merged_tasks().len() == 2).then_some(())
+    });
+    tty.keys(b"q");
+    wait_for(
+        std::time::Duration::from_secs(30),
+        "the cockpit to quit",
+        || tty.child.try_wait().unwrap(),
+    );
+    assert_eq!(read(&repo, "shared.txt"), "version one and two\n");
+    assert_one_merge_per_task(&repo, &["one", "two"]);
+    assert_eq!(
+        repo.prompts("two").len(),
+        1,
+        "no agent ran for the resolution"
+    );
 }

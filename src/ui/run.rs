@@ -77,7 +77,10 @@ impl Screen for super::terminal::Tui {
     }
     fn resume(&mut self, mouse: bool) -> io::Result<()> {
         super::suspend::reenter(mouse)?;
-        self.clear()
+        // A blank frame, so the next one is drawn whole (`clear` would ask
+        // the terminal for the cursor position).
+        ratatui::Terminal::draw(self, |f| f.render_widget(ratatui::widgets::Clear, f.area()))
+            .map(|_| ())
     }
 }
 
