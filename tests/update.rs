@@ -30,6 +30,14 @@ fn conflicting(fleet: &str) -> TestRepo {
     TestRepo::new(&config(fleet, &tasks), &[("shared.txt", "original\n")])
 }
 
+/// A scripted `$EDITOR`: a shell script running `body`, given the files.
+fn editor(repo: &TestRepo, body: &str) -> std::path::PathBuf {
+    let script = repo.path().join(".fleet/editor.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
 fn read(repo: &TestRepo, rel: &str) -> String {
     std::fs::read_to_string(repo.path().join(rel)).unwrap()
 }
@@ -129,13 +137,7 @@ fn the_user_resolves_a_conflicting_update_in_their_editor() {
     );
     assert_eq!(repo.task("two")["status"], "review");
     // A scripted editor that resolves the file it is given.
-    let script = repo.path().join(".fleet/resolve.sh");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\nprintf 'version one and two\\n' > \"$1\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = editor(&repo, "printf 'version one and two\\n' > \"$1\"\n");
     let out = repo
         .command(&["resolve", "two"])
         .env("EDITOR", &script)
@@ -230,16 +232,13 @@ fn the_user_resolves_in_the_cockpit_with_e_and_the_editor_gets_the_keys() {
     // An editor that reads the resolution from the terminal: if the cockpit
     // still read the terminal meanwhile, it would take these keys.
     let started = repo.path().join(".fleet/editor-started");
-    let script = repo.path().join(".fleet/editor.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ntouch {}\nIFS= read -r line\nprintf '%s\\n' \"$line\" > \"$1\"\n",
+    let script = editor(
+        &repo,
+        &format!(
+            "touch {}\nIFS= read -r line\nprintf '%s\\n' \"$line\" > \"$1\"\n",
             path_str(&started)
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut tty = pty::spawn_with(&[], repo.path(), &[("EDITOR", &path_str(&script))]);
     tty.wait("the board", |s| s.contains("Review"));
     tty.keys(b"ll");

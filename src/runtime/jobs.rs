@@ -181,20 +181,19 @@ impl Engine {
         self.jobs.spawn(gate.run());
     }
 
-    pub(super) fn start_merge(&mut self, task: TaskId, attempt: u32) {
+    /// The agent (the attempt's, else the task's) and the title that
+    /// attribute a commit made for `attempt` of `task`: a merge, an update.
+    fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
+        let t = self.scheduler.task(task.as_str());
         let agent = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r.agent,
-            _ => self
-                .scheduler
-                .task(task.as_str())
-                .map(|t| t.spec.agent.clone())
-                .unwrap_or_default(),
+            _ => t.map(|t| t.spec.agent.clone()).unwrap_or_default(),
         };
-        let title = self
-            .scheduler
-            .task(task.as_str())
-            .map(|t| t.spec.title.clone())
-            .unwrap_or_default();
+        (agent, t.map(|t| t.spec.title.clone()).unwrap_or_default())
+    }
+
+    pub(super) fn start_merge(&mut self, task: TaskId, attempt: u32) {
+        let (agent, title) = self.attribution_of(&task, attempt);
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let id = task.to_string();
@@ -232,19 +231,7 @@ impl Engine {
     /// in a blocking job, attributed to `attempt`, and reports
     /// [`Report::Updated`].
     pub(super) fn start_update(&mut self, task: TaskId, attempt: u32) {
-        let agent = match self.store.attempt(task.as_str(), attempt) {
-            Ok(Some(r)) => r.agent,
-            _ => self
-                .scheduler
-                .task(task.as_str())
-                .map(|t| t.spec.agent.clone())
-                .unwrap_or_default(),
-        };
-        let title = self
-            .scheduler
-            .task(task.as_str())
-            .map(|t| t.spec.title.clone())
-            .unwrap_or_default();
+        let (agent, title) = self.attribution_of(&task, attempt);
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let id = task.to_string();
