@@ -64,6 +64,8 @@ fn conflict_after_update(repo: &TestRepo) -> String {
     repo.expect(&["run", "--headless", "--auto-approve"], 1);
     assert_eq!(repo.merged_tasks(), ["one"]);
     assert_eq!(repo.task("two")["reason"], "merge conflict in shared.txt");
+    let again = text(&repo.expect(&["approve", "two"], 1).stdout);
+    assert!(again.contains("`fleetdeck update two`"), "{again}");
     let out = text(&repo.expect(&["update", "two"], 1).stdout);
     let two = repo.task("two");
     assert_eq!(two["status"], "review", "{two}");
@@ -74,6 +76,13 @@ fn conflict_after_update(repo: &TestRepo) -> String {
             .contains("update conflict in shared.txt"),
         "{two}"
     );
+    // Approving it now would merge nothing: refused, nothing merged.
+    let refused = text(&repo.expect(&["approve", "two"], 1).stderr);
+    assert!(
+        refused.contains("unresolved update conflict in shared.txt"),
+        "{refused}"
+    );
+    assert_eq!(repo.merged_tasks(), ["one"]);
     let marked = std::fs::read_to_string(worktree(repo, "two").join("shared.txt")).unwrap();
     assert!(
         marked.contains("<<<<<<< main") && marked.contains("version one"),

@@ -328,18 +328,30 @@ fn apply(root: &Path, report: Option<&str>, make: impl FnOnce(&Engine) -> Comman
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         println!("{id}: {}{reason}", task.status);
-        if let (
-            Status::Review {
-                block: Some(MergeBlock::UpdateConflict { .. }),
-                ..
-            },
-            Some(fb),
-        ) = (&task.status, &task.feedback)
-        {
-            println!("{}", fb.text);
-            println!(
-                "resolve it: `fleetdeck update {id}` (the agent), or `fleetdeck resolve {id}` (your $EDITOR)"
-            );
+        match (&task.status, &task.feedback) {
+            (
+                Status::Review {
+                    block: Some(MergeBlock::UpdateConflict { .. }),
+                    ..
+                },
+                Some(fb),
+            ) => {
+                println!("{}", fb.text);
+                println!(
+                    "resolve it: `fleetdeck update {id}` (the agent), or `fleetdeck resolve {id}` (your $EDITOR)"
+                );
+            }
+            (
+                Status::Review {
+                    block: Some(MergeBlock::Conflict { .. } | MergeBlock::Refused { .. }),
+                    ..
+                },
+                _,
+            ) => println!(
+                "bring it onto `{}`: `fleetdeck update {id}`",
+                engine.target()
+            ),
+            _ => {}
         }
         match &task.status {
             Status::Done { commit } => {

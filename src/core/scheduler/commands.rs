@@ -84,6 +84,7 @@ impl Scheduler {
             }
             Command::Approve { task } => {
                 let (i, attempt) = self.expect_review(&task, "approve")?;
+                self.refuse_unresolved(i)?;
                 self.set_status(i, Status::Merging { attempt }, Actor::User, out);
             }
             Command::RequestChanges { task, feedback } => {

@@ -51,6 +51,22 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Refuses to approve a task whose update conflict is not resolved: its
+    /// branch is the target's tip, its work is only in the worktree.
+    pub(super) fn refuse_unresolved(&self, i: usize) -> Result<(), CommandError> {
+        match &self.fleet.tasks[i].status {
+            Status::Review {
+                block: Some(MergeBlock::UpdateConflict { files }),
+                ..
+            } => Err(CommandError::Invalid(format!(
+                "`{}` has an unresolved update conflict in {}: resolve it first (u: the agent, E: your editor; or `fleetdeck update`/`fleetdeck resolve`)",
+                self.fleet.tasks[i].spec.id,
+                files.join(", ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The conflict goes to the agent: a new attempt in the same worktree,
     /// told about the conflict (its session resumed where the profile can).
     fn resolve_by_agent(&mut self, i: usize, actor: Actor, out: &mut Out) {

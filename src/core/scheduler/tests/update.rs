@@ -139,6 +139,13 @@ fn a_conflicting_update_waits_for_the_users_choice() {
             block: Some(block.clone())
         }
     );
+    // Approving now would merge nothing: refused.
+    let err = s.command(Command::Approve { task: id("a") }).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unresolved update conflict in x.rs"),
+        "{err}"
+    );
     let why = s.reason(s.task("a").unwrap()).unwrap();
     assert!(
         why.contains("x.rs") && why.contains("u:") && why.contains("E:"),
