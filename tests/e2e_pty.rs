@@ -2,110 +2,11 @@
 //! the cockpit; we wait for a task in Review, open its diff, approve it, see
 //! it reach Done, and quit cleanly — reading the screen like a user.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-
 mod common;
 
-struct Tty {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
+use std::time::Duration;
 
-impl Tty {
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Waits (polling the screen, with a timeout) until `check` holds.
-    fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        self.wait_at_most(Duration::from_secs(60), what, check)
-    }
-
-    fn wait_at_most(&self, limit: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let text = self.contents();
-            if check(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits (30 s at most) for fleetdeck to exit.
-    fn exit_status(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "fleetdeck did not exit; the screen:\n{}",
-                self.contents()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Types `bytes`, then waits until `check` holds.
-    fn press(&mut self, bytes: &[u8], what: &str, check: impl Fn(&str) -> bool) -> String {
-        self.keys(bytes);
-        self.wait(what, check)
-    }
-
-    fn keys(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-}
-
-fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
-    cmd.args(args);
-    cmd.cwd(cwd);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("NO_COLOR");
-    let child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let writer = pty.master.take_writer().unwrap();
-    let size = |n| std::num::NonZeroU16::new(n).unwrap();
-    let screen = Arc::new(Mutex::new(vt100::Parser::new(size(40), size(120), 0)));
-    let sink = screen.clone();
-    std::thread::spawn(move || {
-        let _master = pty.master; // keep the pty open while reading
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    Tty {
-        screen,
-        writer,
-        child,
-    }
-}
+use common::pty::spawn;
 
 /// The line of the screen that contains `needle`.
 fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {

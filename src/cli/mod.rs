@@ -79,6 +79,15 @@ enum Cmd {
     /// Run a task with another agent profile from now on. A task in review
     /// stays in review (its diff approvable): the new agent makes its next attempt.
     Reassign { id: String, agent: String },
+    /// Bring a task in review onto the target's tip (after a merge conflict).
+    ///
+    /// A clean update is verified again and returns to review; a conflicting
+    /// one leaves the conflict markers in the task's worktree. On a task
+    /// whose update conflicted, sends its agent to resolve them.
+    Update { id: String },
+    /// Resolve a task's update conflict yourself: opens $EDITOR on the
+    /// conflicting files (or $SHELL), then verifies the result.
+    Resolve(task_cmds::ResolveArgs),
     /// Show or set a budget: a task's (with its id) or the whole fleet's.
     ///
     /// A task crossing its budget has its agent paused (not killed) and waits
@@ -221,6 +230,8 @@ pub fn main() -> ExitCode {
                 Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
                 Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
                 Some(Cmd::Reassign { id, agent }) => task_cmds::reassign(&root, &id, agent),
+                Some(Cmd::Update { id }) => task_cmds::update(&root, &id),
+                Some(Cmd::Resolve(args)) => task_cmds::resolve(&root, args),
                 Some(Cmd::Budget(args)) => task_cmds::budget(&root, args),
                 Some(Cmd::RequestChanges { id, feedback }) => {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))

@@ -1,5 +1,5 @@
 //! Commands that change one task while no run is active: add, approve,
-//! reject, retry, request-changes. Each takes the fleet lock, applies the
+//! reject, retry, request-changes, update, resolve. Each takes the fleet lock, applies the
 //! command and carries out its immediate work (a merge) with the fleet held,
 //! so no agent starts.
 
@@ -8,8 +8,8 @@ use std::path::Path;
 use clap::Args;
 
 use super::logging;
-use crate::core::{Command, Status, TaskId, TaskSpec};
-use crate::runtime::{Engine, EngineOptions};
+use crate::core::{Command, MergeBlock, Status, TaskId, TaskSpec};
+use crate::runtime::{Engine, EngineOptions, editor};
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
@@ -94,6 +94,80 @@ pub fn approve(root: &Path, id: &str) -> i32 {
 
 pub fn reject(root: &Path, id: &str) -> i32 {
     simple(root, id, |task| Command::Reject { task })
+}
+
+pub fn update(root: &Path, id: &str) -> i32 {
+    simple(root, id, |task| Command::Update { task })
+}
+
+#[derive(Args, Debug)]
+pub struct ResolveArgs {
+    /// The task whose update conflicted.
+    pub id: String,
+    /// Open $SHELL in the worktree instead of $EDITOR on the files.
+    #[arg(long)]
+    pub shell: bool,
+    /// Do not open anything: the files are already resolved.
+    #[arg(long)]
+    pub done: bool,
+}
+
+/// `fleetdeck resolve`: the user resolves an update conflict in the
+/// task's worktree ($EDITOR on the conflicting files, or a shell), then
+/// fleetdeck gates the result (refused while markers remain).
+pub fn resolve(root: &Path, args: ResolveArgs) -> i32 {
+    let task = match TaskId::parse(&args.id) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return 2;
+        }
+    };
+    if !args.done {
+        let files = match conflict_files(root, &task) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("fleetdeck: {e}");
+                return 1;
+            }
+        };
+        let opener = if args.shell {
+            editor::Opener::Shell
+        } else {
+            editor::Opener::Editor
+        };
+        match editor::edit_conflicts(root, task.as_str(), &files, opener) {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                eprintln!("fleetdeck: the editor ended with {status}; nothing was taken");
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("fleetdeck: {e}");
+                return 1;
+            }
+        }
+    }
+    apply(root, Some(&args.id), move |_| Command::Resolved { task })
+}
+
+/// The files of `task`'s update conflict, as the store holds its status.
+fn conflict_files(root: &Path, task: &TaskId) -> Result<Vec<String>, String> {
+    let store = crate::store::Store::open(&root.join(".fleet")).map_err(|e| e.to_string())?;
+    let tasks = store.load_tasks().map_err(|e| e.to_string())?;
+    let t = tasks
+        .iter()
+        .find(|t| t.id() == task)
+        .ok_or_else(|| format!("there is no task `{task}`"))?;
+    match &t.status {
+        Status::Review {
+            block: Some(MergeBlock::UpdateConflict { files }),
+            ..
+        } => Ok(files.clone()),
+        other => Err(format!(
+            "task `{task}` is {other} without an update conflict: `fleetdeck update {task}` first"
+        )),
+    }
 }
 
 pub fn retry(root: &Path, id: &str) -> i32 {
@@ -259,6 +333,31 @@ fn apply(root: &Path, report: Option<&str>, make: impl FnOnce(&Engine) -> Comman
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         println!("{id}: {}{reason}", task.status);
+        match (&task.status, &task.feedback) {
+            (
+                Status::Review {
+                    block: Some(MergeBlock::UpdateConflict { .. }),
+                    ..
+                },
+                Some(fb),
+            ) => {
+                println!("{}", fb.text);
+                println!(
+                    "resolve it: `fleetdeck update {id}` (the agent), or `fleetdeck resolve {id}` (your $EDITOR)"
+                );
+            }
+            (
+                Status::Review {
+                    block: Some(MergeBlock::Conflict { .. } | MergeBlock::Refused { .. }),
+                    ..
+                },
+                _,
+            ) => println!(
+                "bring it onto `{}`: `fleetdeck update {id}`",
+                engine.target()
+            ),
+            _ => {}
+        }
         match &task.status {
             Status::Done { commit } => {
                 println!("merged into `{}` as {commit}", engine.target());

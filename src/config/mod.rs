@@ -53,6 +53,11 @@ pub struct FleetSection {
     /// Profile for tasks that name none (default: the only profile, if there is exactly one).
     #[serde(default)]
     pub default_agent: Option<String>,
+    /// When an approved task's merge conflicts with the target (or with your
+    /// uncommitted changes), update it onto the target at once, and send the
+    /// agent to resolve a conflicting update (default: wait for `u`).
+    #[serde(default)]
+    pub auto_update: bool,
     /// Seconds between SIGTERM and SIGKILL when an agent is stopped.
     #[serde(default = "default_stop_grace")]
     pub stop_grace_secs: f64,
@@ -226,6 +231,7 @@ impl Default for FleetSection {
             max_attempts: default_max_attempts(),
             max_review: None,
             default_agent: None,
+            auto_update: false,
             stop_grace_secs: default_stop_grace(),
             backoff_secs: default_backoff(),
             budget_usd: None,
@@ -534,6 +540,7 @@ impl Config {
                 .filter_map(|(name, p)| p.max_parallel.map(|cap| (name.clone(), cap)))
                 .collect(),
             auto_approve,
+            auto_update: self.fleet.auto_update,
             backoff_ms: (self.fleet.backoff_secs * 1000.0) as i64,
             budget: crate::core::Budgets {
                 fleet_usd: self.fleet.budget_usd,

@@ -19,6 +19,84 @@ pub enum FeedbackKind {
     Reviewer,
     /// The user moved the task from agent `from` to another one.
     Reassigned { from: String },
+    /// Updating the task onto the target tip conflicted in `files`: the
+    /// worktree holds them with conflict markers (see [`conflict_text`]).
+    Conflict { files: Vec<String> },
+}
+
+/// A commit of the target that changed a conflicting file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictChange {
+    /// The commit (hex).
+    pub commit: String,
+    /// The task whose merge it is (its `Fleet-Task` trailer), if any.
+    pub task: Option<String>,
+    /// Its subject line.
+    pub subject: String,
+}
+
+/// A file an update could not merge, as the git layer found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictFile {
+    pub path: String,
+    /// Target commits that changed it since the task's old base, newest first.
+    pub changed_by: Vec<ConflictChange>,
+    /// The target's diff of the file since the old base (cut).
+    pub target_diff: String,
+}
+
+/// The feedback text of a conflict: for each file, which tasks (title and
+/// prompt summary, from `describe`: a task id to its title and prompt) or
+/// commits changed it on the target, and the target's diff there.
+/// Called when an update ends in a conflict.
+pub fn conflict_text(
+    files: &[ConflictFile],
+    describe: impl Fn(&str) -> Option<(String, String)>,
+) -> String {
+    let mut out = String::new();
+    for f in files {
+        out.push_str(&format!("{}:\n", f.path));
+        if f.changed_by.is_empty() {
+            out.push_str("  changed on the target\n");
+        }
+        for c in &f.changed_by {
+            let short = &c.commit[..c.commit.len().min(10)];
+            match c.task.as_deref().map(|t| (t, describe(t))) {
+                Some((task, Some((title, prompt)))) => out.push_str(&format!(
+                    "  changed by task `{task}` \"{title}\" ({short}): {}\n",
+                    prompt_summary(&prompt)
+                )),
+                Some((task, None)) => out.push_str(&format!(
+                    "  changed by task `{task}` ({short}): {}\n",
+                    c.subject
+                )),
+                None => out.push_str(&format!("  changed by commit {short}: {}\n", c.subject)),
+            }
+        }
+        if !f.target_diff.trim().is_empty() {
+            out.push_str("  what the target changed there:\n");
+            for line in f.target_diff.lines() {
+                out.push_str("    ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// The first line of a prompt, at most 100 characters.
+fn prompt_summary(prompt: &str) -> String {
+    let line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > 100 {
+        format!("{}...", line.chars().take(100).collect::<String>())
+    } else {
+        line.to_owned()
+    }
 }
 
 /// Feedback for the next attempt.
@@ -91,7 +169,26 @@ impl Feedback {
             FeedbackKind::Reassigned { from } => format!(
                 "This task was reassigned to you from agent `{from}` (attempt {n}). The worktree holds what it did so far:"
             ),
+            FeedbackKind::Conflict { files } => format!(
+                "The work of attempt {n} was brought onto the target branch's latest commit, and these files conflict: {}. \
+                 The worktree holds them with conflict markers (<<<<<<<, =======, >>>>>>>); everything else is merged. \
+                 Resolve each conflict so that both the target's changes and this task's work are kept, and remove every marker. \
+                 What the target changed there:",
+                files.join(", ")
+            ),
         }
+    }
+
+    /// The heading and the quoted text, without the task's prompt: what a
+    /// resumed session is told.
+    pub fn message(&self) -> String {
+        let mut out = self.heading();
+        for line in self.text.lines() {
+            out.push_str("\n> ");
+            out.push_str(line);
+        }
+        out.push('\n');
+        out
     }
 }
 
@@ -105,12 +202,7 @@ pub fn compose_prompt(prompt: &str, feedback: Option<&Feedback>) -> String {
     let mut out = String::with_capacity(prompt.len() + fb.text.len() + 200);
     out.push_str(prompt.trim_end());
     out.push_str("\n\n");
-    out.push_str(&fb.heading());
-    for line in fb.text.lines() {
-        out.push_str("\n> ");
-        out.push_str(line);
-    }
-    out.push('\n');
+    out.push_str(&fb.message());
     out
 }
 
@@ -162,6 +254,49 @@ mod tests {
         let t = trim_output(&out);
         assert!(t.len() < MAX_FEEDBACK_BYTES + 100);
         assert!(t.ends_with('é'));
+    }
+
+    #[test]
+    fn conflict_feedback_names_files_tasks_and_the_target_change() {
+        let files = vec![ConflictFile {
+            path: "src/a.rs".into(),
+            changed_by: vec![
+                ConflictChange {
+                    commit: "0123456789abcdef".into(),
+                    task: Some("login".into()),
+                    subject: "Merge fleet/login".into(),
+                },
+                ConflictChange {
+                    commit: "fedcba9876543210".into(),
+                    task: None,
+                    subject: "fix typo".into(),
+                },
+            ],
+            target_diff: "-old\n+new".into(),
+        }];
+        let text = conflict_text(&files, |t| {
+            (t == "login").then(|| {
+                (
+                    "Add a login".to_owned(),
+                    "Write the login page\nmore".to_owned(),
+                )
+            })
+        });
+        assert_eq!(
+            text,
+            "src/a.rs:\n  changed by task `login` \"Add a login\" (0123456789): Write the login page\n  changed by commit fedcba9876: fix typo\n  what the target changed there:\n    -old\n    +new"
+        );
+        let fb = Feedback {
+            attempt: 2,
+            kind: FeedbackKind::Conflict {
+                files: vec!["src/a.rs".into()],
+            },
+            text,
+        };
+        let p = compose_prompt("do it", Some(&fb));
+        assert!(p.contains("these files conflict: src/a.rs"), "{p}");
+        assert!(p.contains("conflict markers"), "{p}");
+        assert!(p.contains("\n>   changed by task `login`"), "{p}");
     }
 
     #[test]

@@ -60,6 +60,17 @@ pub enum Command {
     Reject {
         task: TaskId,
     },
+    /// Bring a task in review onto the target's tip (after a merge conflict
+    /// or refusal, or any time). On a task whose update conflicted, send the
+    /// agent to resolve the conflict markers instead.
+    Update {
+        task: TaskId,
+    },
+    /// The user resolved a task's update conflict in its worktree: gate
+    /// that (the engine refuses while conflict markers remain).
+    Resolved {
+        task: TaskId,
+    },
     /// Several commands applied all together or not at all (a replan).
     Batch {
         commands: Vec<Command>,
@@ -94,6 +105,8 @@ impl Command {
             Command::Approve { task } => format!("approve `{task}`"),
             Command::RequestChanges { task, .. } => format!("request changes to `{task}`"),
             Command::Reject { task } => format!("reject `{task}`"),
+            Command::Update { task } => format!("update `{task}`"),
+            Command::Resolved { task } => format!("take the resolution of `{task}`"),
             Command::Batch { commands } => format!("{} changes", commands.len()),
             Command::SetBudget {
                 task: Some(task), ..
@@ -167,6 +180,21 @@ pub enum MergeResult {
     Error { message: String },
 }
 
+/// Outcome of bringing a task's branch onto the target's tip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum UpdateResult {
+    /// The branch is `commit`, one commit on `onto` (the target tip).
+    Clean { commit: String, onto: String },
+    /// The branch is at `onto`; the worktree holds these files with conflict markers.
+    Conflict {
+        onto: String,
+        files: Vec<super::feedback::ConflictFile>,
+    },
+    /// Nothing changed; `message` says why.
+    Error { message: String },
+}
+
 /// A result from the runtime, for work the scheduler asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "report", rename_all = "snake_case")]
@@ -184,6 +212,11 @@ pub enum Report {
     Merged {
         task: TaskId,
         result: MergeResult,
+    },
+    Updated {
+        task: TaskId,
+        attempt: u32,
+        result: UpdateResult,
     },
     /// Running totals of the live attempt (for budgets).
     Usage {
@@ -363,6 +396,15 @@ pub enum Event {
         task: Option<TaskId>,
         spent: Spend,
     },
+    /// A task's branch was brought onto the target's tip (`onto`), cleanly
+    /// or with `conflicts`; or the update failed (`error`).
+    Updated {
+        task: TaskId,
+        attempt: u32,
+        onto: Option<String>,
+        conflicts: Vec<String>,
+        error: Option<String>,
+    },
     /// A budget was changed by the user.
     BudgetChanged {
         task: Option<TaskId>,
@@ -384,7 +426,8 @@ impl Event {
             | Event::TaskAdded { task }
             | Event::TaskEdited { task }
             | Event::Reassigned { task, .. }
-            | Event::ChangesRequested { task, .. } => Some(task),
+            | Event::ChangesRequested { task, .. }
+            | Event::Updated { task, .. } => Some(task),
             Event::RateLimited { task, .. } => Some(task),
             Event::BudgetExceeded { task, .. } | Event::BudgetChanged { task, .. } => task.as_ref(),
             Event::FleetPaused { .. }
@@ -414,6 +457,7 @@ impl Event {
             Event::AgentRevived { .. } => "agent_revived",
             Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::BudgetChanged { .. } => "budget_changed",
+            Event::Updated { .. } => "updated",
         }
     }
 }
@@ -430,6 +474,9 @@ pub enum Effect {
     Gate { task: TaskId, attempt: u32 },
     /// Merge the task's branch into the target.
     Merge { task: TaskId, attempt: u32 },
+    /// Bring the task's branch onto the target's tip in its worktree
+    /// (`git::update_task`), then report [`Report::Updated`].
+    Update { task: TaskId, attempt: u32 },
     /// The task is finished (merged or dropped): its worktree directory may go (the branch stays).
     RemoveWorktree { task: TaskId },
     /// Persist this task's current state.

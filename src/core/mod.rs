@@ -12,11 +12,11 @@ pub mod status;
 pub mod task;
 pub mod worktree_paths;
 
-pub use feedback::{Feedback, FeedbackKind};
+pub use feedback::{ConflictChange, ConflictFile, Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task, Verified};
 pub use messages::{
     Actor, AgentResult, Command, CommandError, Continuation, Effect, Event, GateResult,
-    MergeResult, Report, Signal, Spend, StartRequest, Workspace,
+    MergeResult, Report, Signal, Spend, StartRequest, UpdateResult, Workspace,
 };
 pub use outcome::AttemptOutcome;
 pub use scheduler::{Budgets, Limits, Scheduler};

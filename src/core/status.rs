@@ -20,6 +20,9 @@ pub enum Status {
     Paused { attempt: u32 },
     /// The agent finished; its changes are being committed and the verify gate runs.
     Verifying { attempt: u32 },
+    /// The user (or `auto_update`) asked to bring the branch of `attempt`
+    /// onto the target's tip; the update runs in the task's worktree.
+    Updating { attempt: u32 },
     /// Waiting for a human to approve, request changes or reject. `block` is
     /// set when an approval could not be merged.
     Review {
@@ -47,6 +50,10 @@ pub enum MergeBlock {
     Refused { files: Vec<String> },
     /// Git failed for another reason.
     Error { message: String },
+    /// An update onto the target conflicted in these files: the worktree
+    /// holds them with conflict markers, waiting for the agent (`u`) or the
+    /// user (`e`) to resolve them.
+    UpdateConflict { files: Vec<String> },
 }
 
 /// A board column.
@@ -64,9 +71,10 @@ impl Status {
     pub fn column(&self) -> Column {
         match self {
             Status::Queued { .. } => Column::Queued,
-            Status::Running { .. } | Status::Paused { .. } | Status::Verifying { .. } => {
-                Column::Running
-            }
+            Status::Running { .. }
+            | Status::Paused { .. }
+            | Status::Verifying { .. }
+            | Status::Updating { .. } => Column::Running,
             Status::Review { .. } | Status::Failed { .. } | Status::Merging { .. } => {
                 Column::Review
             }
@@ -81,6 +89,7 @@ impl Status {
             Status::Running { .. } => "running",
             Status::Paused { .. } => "paused",
             Status::Verifying { .. } => "verifying",
+            Status::Updating { .. } => "updating",
             Status::Review { .. } => "review",
             Status::Merging { .. } => "merging",
             Status::Failed { .. } => "failed",
@@ -129,6 +138,11 @@ impl fmt::Display for MergeBlock {
                 files.join(", ")
             ),
             MergeBlock::Error { message } => write!(f, "merge failed: {message}"),
+            MergeBlock::UpdateConflict { files } => write!(
+                f,
+                "update conflict in {}: the markers are in the worktree; u: let the agent resolve them, E: resolve them yourself (or `fleetdeck resolve`)",
+                files.join(", ")
+            ),
         }
     }
 }
@@ -145,6 +159,7 @@ mod tests {
             (Status::Running { attempt: 1 }, Column::Running),
             (Status::Paused { attempt: 1 }, Column::Running),
             (Status::Verifying { attempt: 1 }, Column::Running),
+            (Status::Updating { attempt: 1 }, Column::Running),
             (
                 Status::Review {
                     attempt: 1,

@@ -248,6 +248,18 @@ pub enum GitError {
         /// What is wrong with it.
         problem: String,
     },
+    /// Returned by an update when tracked files of the task's worktree differ
+    /// from its branch: updating would overwrite them.
+    #[error(
+        "the worktree of `{task}` has uncommitted changes to {}; commit or discard them (or approve, request changes or reject the task) before updating it",
+        files.join(", ")
+    )]
+    WorktreeChanged {
+        /// The task.
+        task: String,
+        /// The changed tracked paths (at most 10).
+        files: Vec<String>,
+    },
 }
 
 impl GitError {

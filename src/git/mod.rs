@@ -14,6 +14,8 @@
 //!   reachable after [`commit_attempt`] squashed them.
 //! - `refs/fleet/interrupted/<id>/<attempt>` (by convention, see
 //!   [`interrupted_ref`]): work saved by [`save_and_reset`].
+//! - `refs/fleet/updated/<id>/<n>`: the branch tip before the `n`th update
+//!   onto the target ([`update_task`]).
 //! - `refs/fleet/stale/<id>/<unix-time>`: an old `fleet/<id>` tip saved when
 //!   the branch was moved to start the task afresh.
 //! - `refs/fleet/merged/<id>/<tip>`, `refs/fleet/dropped/<id>/<tip>`: the
@@ -33,6 +35,7 @@
 //! - `locks`: removing the stale lock files a killed git left behind.
 //! - `commit`: committing an attempt and rolling an interrupted one back.
 //! - `merge`: merging a task branch into the target with compare-and-swap.
+//! - `update`: bringing a task branch onto the target tip in its worktree.
 //! - `checkout`: refusing or applying a merge in the user's checkout.
 //! - `pending`: the durable record of a checkout update in flight, finished
 //!   after a crash ([`finish_pending_checkout`]).
@@ -60,6 +63,7 @@ mod pending;
 mod refs;
 #[cfg(test)]
 mod test_repo;
+mod update;
 mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -79,6 +83,9 @@ pub use merge::{MergeOutcome, merge_task, merge_task_at, merge_task_with};
 pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
+pub use update::{
+    ConflictFile, TargetChange, UpdateOutcome, files_with_markers, update_task, updated_ref,
+};
 pub use worktree::{Worktree, ensure_excluded, ensure_worktree, remove_worktree, restore_branch};
 
 use error::Context;

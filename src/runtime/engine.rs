@@ -265,6 +265,7 @@ impl Engine {
     /// Applies a command directly (before or between runs).
     pub fn command(&mut self, command: Command) -> Result<(), CommandError> {
         self.start();
+        self.check_resolution(&command)?;
         let fx = self.scheduler.command(command)?;
         self.apply(fx);
         Ok(())
@@ -322,7 +323,10 @@ impl Engine {
     fn handle_msg(&mut self, msg: Msg) -> bool {
         match msg {
             Msg::Command { command, reply } => {
-                let result = self.scheduler.command(command).map(|fx| self.apply(fx));
+                let result = self
+                    .check_resolution(&command)
+                    .and_then(|()| self.scheduler.command(command))
+                    .map(|fx| self.apply(fx));
                 if let Some(reply) = reply {
                     let _ = reply.send(result);
                 }
@@ -342,6 +346,7 @@ impl Engine {
                     let r = self.store.end_attempt(task.as_str(), *attempt, message);
                     self.check(r);
                 }
+                self.record_update_base(&report);
                 let fault = super::faults::environment_fault_of(&report);
                 let fx = self.scheduler.report(report);
                 self.apply(fx);
@@ -518,6 +523,7 @@ impl Engine {
                 }
                 Effect::Gate { task, attempt } => self.start_gate(task, attempt),
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
+                Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
             }
         }

@@ -9,7 +9,10 @@ use super::Msg;
 use super::agent_run::{AgentRun, Previous, Reset, Resume};
 use super::engine::Engine;
 use super::gate::Gate;
-use crate::core::{AgentResult, GateResult, MergeResult, Report, StartRequest, TaskId, Workspace};
+use crate::core::{
+    AgentResult, Command, CommandError, ConflictChange, ConflictFile, GateResult, MergeBlock,
+    MergeResult, Report, StartRequest, Status, TaskId, UpdateResult, Workspace,
+};
 use crate::git;
 use crate::store::StoreError;
 
@@ -185,19 +188,23 @@ impl Engine {
         self.jobs.spawn(gate.run());
     }
 
-    pub(super) fn start_merge(&mut self, task: TaskId, attempt: u32) {
+    /// The agent (the attempt's, else the task's) and the title that
+    /// attribute a commit made for `attempt` of `task`: a merge, an update.
+    fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
+        let t = self.scheduler.task(task.as_str());
         let agent = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r.agent,
-            _ => self
-                .scheduler
-                .task(task.as_str())
-                .map(|t| t.spec.agent.clone())
-                .unwrap_or_default(),
+            _ => t.map(|t| t.spec.agent.clone()).unwrap_or_default(),
         };
-        let (title, style) = self
+        (agent, t.map(|t| t.spec.title.clone()).unwrap_or_default())
+    }
+
+    pub(super) fn start_merge(&mut self, task: TaskId, attempt: u32) {
+        let (agent, title) = self.attribution_of(&task, attempt);
+        let style = self
             .scheduler
             .task(task.as_str())
-            .map(|t| (t.spec.title.clone(), self.config.merge_style(&t.spec)))
+            .map(|t| self.config.merge_style(&t.spec))
             .unwrap_or_default();
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
@@ -232,6 +239,89 @@ impl Engine {
         });
     }
 
+    /// Brings the task's branch onto the target's tip (`git::update_task`)
+    /// in a blocking job, attributed to `attempt`, and reports
+    /// [`Report::Updated`].
+    pub(super) fn start_update(&mut self, task: TaskId, attempt: u32) {
+        let (agent, title) = self.attribution_of(&task, attempt);
+        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
+        self.jobs.spawn(async move {
+            let id = task.to_string();
+            let updated = tokio::task::spawn_blocking(move || {
+                let attr = git::Attribution {
+                    task: &id,
+                    agent: &agent,
+                    attempt,
+                    title: &title,
+                };
+                git::update_task(&root, &target, &attr)
+            })
+            .await;
+            let result = match updated {
+                Ok(Ok(outcome)) => update_result(outcome),
+                Ok(Err(e)) => UpdateResult::Error {
+                    message: e.to_string(),
+                },
+                Err(e) => UpdateResult::Error {
+                    message: e.to_string(),
+                },
+            };
+            let report = Report::Updated {
+                task,
+                attempt,
+                result,
+            };
+            let _ = tx.send(Msg::Report(report));
+        });
+    }
+
+    /// After an update: the attempt's work now stands on the target tip it
+    /// was updated onto, so its gate (after a clean update or the user's
+    /// resolution) commits on that tip. Called before the scheduler sees
+    /// the report.
+    pub(super) fn record_update_base(&mut self, report: &Report) {
+        let Report::Updated {
+            task,
+            attempt,
+            result: UpdateResult::Clean { onto, .. } | UpdateResult::Conflict { onto, .. },
+        } = report
+        else {
+            return;
+        };
+        if self.scheduler.task(task.as_str()).map(|t| &t.status)
+            != Some(&Status::Updating { attempt: *attempt })
+        {
+            return; // stale
+        }
+        let r = self.store.set_attempt_base(task.as_str(), *attempt, onto);
+        self.check(r);
+    }
+
+    /// Refuses [`Command::Resolved`] while a conflicting file of the task
+    /// still holds a conflict marker line; other commands pass.
+    pub(super) fn check_resolution(&self, command: &Command) -> Result<(), CommandError> {
+        let Command::Resolved { task } = command else {
+            return Ok(());
+        };
+        let Some(Status::Review {
+            block: Some(MergeBlock::UpdateConflict { files }),
+            ..
+        }) = self.scheduler.task(task.as_str()).map(|t| &t.status)
+        else {
+            return Ok(()); // the scheduler says what is wrong
+        };
+        match git::files_with_markers(&self.root, task.as_str(), files) {
+            Ok(left) if left.is_empty() => Ok(()),
+            Ok(left) => Err(CommandError::Invalid(format!(
+                "conflict markers (<<<<<<< or >>>>>>> lines) remain in {} of `{task}`: resolve them first (e opens your editor)",
+                left.join(", ")
+            ))),
+            Err(e) => Err(CommandError::Invalid(format!(
+                "cannot check the resolution of `{task}`: {e}"
+            ))),
+        }
+    }
+
     pub(super) fn remove_worktree(&mut self, task: TaskId) {
         self.removals += 1;
         let (root, tx) = (self.root.clone(), self.tx.clone());
@@ -246,5 +336,34 @@ impl Engine {
             };
             let _ = tx.send(Msg::WorktreeRemoved { task, error });
         });
+    }
+}
+
+/// The scheduler's view of what `git::update_task` did.
+fn update_result(outcome: git::UpdateOutcome) -> UpdateResult {
+    match outcome {
+        git::UpdateOutcome::Clean { commit, onto } => UpdateResult::Clean {
+            commit: commit.to_string(),
+            onto: onto.to_string(),
+        },
+        git::UpdateOutcome::Conflict { onto, files } => UpdateResult::Conflict {
+            onto: onto.to_string(),
+            files: files
+                .into_iter()
+                .map(|f| ConflictFile {
+                    path: f.path,
+                    changed_by: f
+                        .changed_by
+                        .into_iter()
+                        .map(|c| ConflictChange {
+                            commit: c.commit.to_string(),
+                            task: c.task,
+                            subject: c.subject,
+                        })
+                        .collect(),
+                    target_diff: f.target_diff,
+                })
+                .collect(),
+        },
     }
 }

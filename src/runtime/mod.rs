@@ -10,6 +10,7 @@
 
 mod agent_run;
 pub mod contain;
+pub mod editor;
 mod engine;
 mod faults;
 mod gate;

@@ -104,6 +104,13 @@ impl Store {
         self.update(task, n, "session_id = ?3", session)
     }
 
+    /// Records that attempt `n`'s work now stands on `base` (hex oid): after
+    /// an update onto the target, so that the gate commits on that base and
+    /// never back onto the old one.
+    pub fn set_attempt_base(&self, task: &str, n: u32, base: &str) -> Result<()> {
+        self.update(task, n, "base = ?3", base)
+    }
+
     pub fn set_attempt_commit(&self, task: &str, n: u32, commit: &str) -> Result<()> {
         self.update(task, n, "commit_oid = ?3", commit)
     }

@@ -16,6 +16,7 @@ pub mod render;
 pub mod run;
 #[cfg(test)]
 mod snapshots;
+mod suspend;
 pub mod terminal;
 pub mod theme;
 pub mod views;

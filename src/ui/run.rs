@@ -58,11 +58,29 @@ pub enum UiMsg {
 /// Where frames go: the real terminal, or a test screen that counts them.
 pub trait Screen {
     fn draw(&mut self, app: &App) -> io::Result<()>;
+    /// Gives the terminal to another program (the user's editor).
+    fn suspend(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Takes it back after [`Screen::suspend`]; the next frame is drawn whole.
+    fn resume(&mut self, _mouse: bool) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Screen for super::terminal::Tui {
     fn draw(&mut self, app: &App) -> io::Result<()> {
         ratatui::Terminal::draw(self, |f| super::render::render(f, app)).map(|_| ())
+    }
+    fn suspend(&mut self) -> io::Result<()> {
+        super::suspend::leave()
+    }
+    fn resume(&mut self, mouse: bool) -> io::Result<()> {
+        super::suspend::reenter(mouse)?;
+        // A blank frame, so the next one is drawn whole (`clear` would ask
+        // the terminal for the cursor position).
+        ratatui::Terminal::draw(self, |f| f.render_widget(ratatui::widgets::Clear, f.area()))
+            .map(|_| ())
     }
 }
 
@@ -74,6 +92,7 @@ pub fn spawn_terminal_reader(tx: UnboundedSender<UiMsg>) {
             if tx.send(UiMsg::Term(ev)).is_err() {
                 break;
             }
+            super::suspend::reader_sent();
         }
     });
 }
@@ -107,6 +126,7 @@ pub async fn event_loop<S: Screen>(
         let frame_due = dirty.then(|| last_draw + FRAME);
         let tick_due = app.needs_tick().then(|| last_draw + App::TICK);
         let mut intents = Vec::new();
+        let mut terms = 0u64;
         tokio::select! {
             n = notes.recv() => match n {
                 Some(n) => {
@@ -122,8 +142,10 @@ pub async fn event_loop<S: Screen>(
                 let Some(m) = m else { return Ok(frames) };
                 urgent = true;
                 dirty = true;
+                terms += u64::from(matches!(m, UiMsg::Term(_)));
                 intents.extend(handle(app, m));
                 while let Ok(m) = inbox.try_recv() {
+                    terms += u64::from(matches!(m, UiMsg::Term(_)));
                     intents.extend(handle(app, m));
                 }
             }
@@ -131,8 +153,16 @@ pub async fn event_loop<S: Screen>(
             () = sleep_until(tick_due) => dirty = true,
         }
         for intent in intents {
-            execute(app, intent, &outbox, &engine);
+            match intent {
+                Intent::EditConflicts { task, files, shell } => {
+                    for next in super::suspend::edit(app, screen, task, files, shell).await? {
+                        execute(app, next, &outbox, &engine);
+                    }
+                }
+                other => execute(app, other, &outbox, &engine),
+            }
         }
+        super::suspend::loop_handled(terms);
     }
 }
 
@@ -236,6 +266,8 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engine: &EngineHandle) {
     match intent {
         Intent::Quit => app.quitting = true,
+        // Needs the screen: carried out by the loop itself.
+        Intent::EditConflicts { .. } => {}
         Intent::Command { command, origin } => {
             let (tx, engine) = (outbox.clone(), engine.clone());
             let what = command.describe();

@@ -32,6 +32,20 @@ impl Drop for Guard {
 /// panic message is printed, so the message is readable and the shell usable.
 pub fn enter(mouse: bool) -> io::Result<Guard> {
     install_panic_hook();
+    enter_modes(mouse)?;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()));
+    match terminal {
+        Ok(terminal) => Ok(Guard { terminal }),
+        Err(e) => {
+            restore();
+            Err(e)
+        }
+    }
+}
+
+/// Raw mode, the alternate screen, paste (and mouse) on: on entering, and
+/// again after the user's editor had the terminal.
+pub fn enter_modes(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;
     let mut out = io::stdout();
     let entered = execute!(
@@ -51,14 +65,7 @@ pub fn enter(mouse: bool) -> io::Result<Guard> {
         restore();
         return Err(e);
     }
-    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()));
-    match terminal {
-        Ok(terminal) => Ok(Guard { terminal }),
-        Err(e) => {
-            restore();
-            Err(e)
-        }
-    }
+    Ok(())
 }
 
 /// Leaves cockpit mode; harmless when not in it.

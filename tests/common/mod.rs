@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 pub mod escape;
+pub mod pty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

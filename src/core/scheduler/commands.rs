@@ -85,6 +85,7 @@ impl Scheduler {
             }
             Command::Approve { task } => {
                 let (i, attempt) = self.expect_review(&task, "approve")?;
+                self.refuse_unresolved(i)?;
                 self.set_status(i, Status::Merging { attempt }, Actor::User, out);
             }
             Command::RequestChanges { task, feedback } => {
@@ -111,6 +112,8 @@ impl Scheduler {
                 t.workspace = Workspace::Continue;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
+            Command::Update { task } => self.update_task(&task, out)?,
+            Command::Resolved { task } => self.resolved(&task, out)?,
             Command::Reject { task } => {
                 let (i, attempt) = self.expect_review(&task, "reject")?;
                 let t = &mut self.fleet.tasks[i];
@@ -174,7 +177,7 @@ impl Scheduler {
     }
 
     /// The index and attempt of `task` if it is in Review.
-    fn expect_review(
+    pub(super) fn expect_review(
         &self,
         task: &TaskId,
         action: &'static str,
@@ -385,7 +388,10 @@ impl Scheduler {
 
     fn drop_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
         let i = self.require(task, "drop", "not verifying, merging or finished", |s| {
-            !matches!(s, Status::Verifying { .. } | Status::Merging { .. }) && !s.is_final()
+            !matches!(
+                s,
+                Status::Verifying { .. } | Status::Merging { .. } | Status::Updating { .. }
+            ) && !s.is_final()
         })?;
         let dependents: Vec<&str> = self
             .fleet

@@ -11,6 +11,7 @@ mod commands;
 mod reports;
 #[cfg(test)]
 mod tests;
+mod update;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -39,6 +40,10 @@ pub struct Limits {
     pub agent_caps: BTreeMap<String, usize>,
     /// Approve every task that passes its gate (headless `--auto-approve`).
     pub auto_approve: bool,
+    /// Update a task onto the target at once when its merge conflicts or is
+    /// refused, and send its agent to resolve a conflicting update
+    /// (`[fleet] auto_update`).
+    pub auto_update: bool,
     /// First wait after a rate limit (ms); it doubles after each further one, up to 15 minutes.
     pub backoff_ms: i64,
     pub budget: Budgets,
@@ -52,6 +57,7 @@ impl Default for Limits {
             max_review: None,
             agent_caps: BTreeMap::new(),
             auto_approve: false,
+            auto_update: false,
             backoff_ms: 30_000,
             budget: Budgets::default(),
         }
@@ -67,6 +73,12 @@ pub struct Scheduler {
     merging: Option<TaskId>,
     /// Tasks whose gate is in flight.
     gating: HashSet<TaskId>,
+    /// Tasks whose update onto the target is in flight.
+    updating: HashSet<TaskId>,
+    /// Blocked merges `auto_update` answered with an update, per task since
+    /// its last merge (bounded, so a refusal that no update can cure does
+    /// not loop).
+    auto_updated: HashMap<TaskId, u32>,
     /// The time (Unix ms) as last told by [`Scheduler::set_clock`] or [`Scheduler::tick`].
     now_ms: i64,
     /// The fleet was paused by its budget (raising the budget resumes it).
@@ -116,6 +128,8 @@ impl Scheduler {
             limits,
             merging: None,
             gating: HashSet::new(),
+            updating: HashSet::new(),
+            auto_updated: HashMap::new(),
             now_ms: 0,
             paused_for_budget: false,
         }
@@ -200,6 +214,11 @@ impl Scheduler {
                 result,
             } => self.gated(&task, attempt, result, &mut out),
             Report::Merged { task, result } => self.merged(&task, result, &mut out),
+            Report::Updated {
+                task,
+                attempt,
+                result,
+            } => self.updated(&task, attempt, result, &mut out),
             Report::Usage {
                 task,
                 attempt,
@@ -243,6 +262,7 @@ impl Scheduler {
     pub fn is_idle(&self) -> bool {
         self.merging.is_none()
             && self.gating.is_empty()
+            && self.updating.is_empty()
             && (self.fleet.paused
                 || !self
                     .fleet
@@ -355,6 +375,7 @@ impl Scheduler {
                 out.fx.push(Effect::Merge { task: id, attempt });
             }
         }
+        self.pump_updates(out);
         if self.fleet.paused {
             return;
         }
@@ -441,6 +462,15 @@ impl Scheduler {
             }) => Some(Continuation {
                 attempt: *attempt,
                 resume_prompt: Some(text.clone()),
+            }),
+            Some(
+                fb @ Feedback {
+                    kind: FeedbackKind::Conflict { .. },
+                    ..
+                },
+            ) => Some(Continuation {
+                attempt: fb.attempt,
+                resume_prompt: Some(fb.message()),
             }),
             _ => None,
         };

@@ -252,8 +252,14 @@ impl Scheduler {
         }
         let block = match result {
             MergeResult::Merged { commit } => {
+                self.auto_updated.remove(id);
                 self.set_status(i, Status::Done { commit }, Actor::Engine, out);
                 out.fx.push(Effect::RemoveWorktree { task: id.clone() });
+                return;
+            }
+            MergeResult::Conflict { .. } | MergeResult::Refused { .. }
+                if self.auto_update(i, attempt, out) =>
+            {
                 return;
             }
             MergeResult::Conflict { files } => MergeBlock::Conflict { files },

@@ -48,7 +48,7 @@ impl App {
         }
     }
 
-    fn toast(&mut self, text: impl Into<String>) -> Vec<Intent> {
+    pub(super) fn toast(&mut self, text: impl Into<String>) -> Vec<Intent> {
         self.toast = Some(Toast {
             text: text.into(),
             error: true,
@@ -363,6 +363,9 @@ impl App {
                 self.open_editor(EditorKind::Budget(Some(id)), &text)
             }
             Action::Approve => send(Command::Approve { task: id }),
+            Action::Update | Action::Resolve | Action::ResolveShell => {
+                self.update_action(action, id, &status)
+            }
             Action::Reassign => {
                 let agents: Vec<String> = self.model.fleet.agents().map(str::to_owned).collect();
                 let current = agents
@@ -618,6 +621,9 @@ fn is_task_action(action: Action) -> bool {
             | Action::Approve
             | Action::RequestChanges
             | Action::Reject
+            | Action::Update
+            | Action::Resolve
+            | Action::ResolveShell
             | Action::Budget
     )
 }

@@ -8,6 +8,7 @@
 mod forms;
 mod keys;
 mod mouse;
+mod update;
 
 use std::time::Duration;
 
@@ -41,6 +42,14 @@ pub enum Intent {
     /// Search the part of a transcript that is only in its file; answered
     /// by [`crate::ui::run::UiMsg::Searched`].
     SearchTranscript(SearchRequest),
+    /// Leave the screen, open `$EDITOR` on the conflicting `files` of
+    /// `task` (or a shell in its worktree), come back and send
+    /// `Command::Resolved` (see [`crate::ui::suspend`]).
+    EditConflicts {
+        task: TaskId,
+        files: Vec<String>,
+        shell: bool,
+    },
     /// Stop the engine and leave.
     Quit,
 }

@@ -191,6 +191,7 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
             }
         }
         Status::Verifying { .. } => out.push(("verifying".to_owned(), t.running)),
+        Status::Updating { .. } => out.push(("updating".to_owned(), t.running)),
         Status::Merging { .. } => out.push(("merging".to_owned(), t.review)),
         Status::Failed { .. } => {
             // The last attempt's outcome says how it failed ("verify failed", "rejected"...).
@@ -214,6 +215,10 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
             block: Some(MergeBlock::Error { .. }),
             ..
         } => out.push(("merge error".to_owned(), t.error)),
+        Status::Review {
+            block: Some(MergeBlock::UpdateConflict { .. }),
+            ..
+        } => out.push(("resolve: u agent, E edit".to_owned(), t.conflict)),
         Status::Done { commit } => out.push((commit.chars().take(7).collect(), t.done)),
         Status::Dropped => out.push(("dropped".to_owned(), t.muted)),
         _ => {}
@@ -262,7 +267,7 @@ fn review_markers(task: &Task, attempt: u32, app: &App, out: &mut Vec<(String, S
 pub fn status_style(status: &Status, t: &Theme) -> Style {
     match status {
         Status::Queued { .. } => t.queued,
-        Status::Running { .. } | Status::Verifying { .. } => t.running,
+        Status::Running { .. } | Status::Verifying { .. } | Status::Updating { .. } => t.running,
         Status::Paused { .. } => t.paused,
         Status::Review { block: Some(_), .. } => t.conflict,
         Status::Review { .. } | Status::Merging { .. } => t.review,

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::core::Status;
+use crate::core::{MergeBlock, Status};
 use crate::ui::app::App;
 use crate::ui::keymap::Action;
 
@@ -98,6 +98,21 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
 pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
     let mut hints = Vec::new();
     match status {
+        Some(Status::Review {
+            block: Some(MergeBlock::UpdateConflict { .. }),
+            ..
+        }) => hints.extend([
+            (Action::Update, "agent resolves"),
+            (Action::Resolve, "edit yourself"),
+            (Action::ResolveShell, "shell"),
+            (Action::Reject, "reject"),
+        ]),
+        Some(Status::Review { block: Some(_), .. }) => hints.extend([
+            (Action::Update, "update"),
+            (Action::Approve, "approve"),
+            (Action::RequestChanges, "changes"),
+            (Action::Reject, "reject"),
+        ]),
         Some(Status::Review { .. }) => hints.extend([
             (Action::Approve, "approve"),
             (Action::RequestChanges, "changes"),

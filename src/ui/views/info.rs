@@ -98,6 +98,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         "usage",
         format!("{} tokens, ${:.4}", usage.tokens(), usage.cost_usd),
     ));
+    conflict_lines(task, t, &mut lines);
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("attempts", t.title)));
     let attempts = app.model.attempts_of(task.id());
@@ -161,4 +162,32 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// For a task whose update conflicted: what conflicts, who changed it on
+/// the target, and the keys that resolve it.
+fn conflict_lines(
+    task: &crate::core::Task,
+    t: &crate::ui::theme::Theme,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let crate::core::Status::Review {
+        block: Some(crate::core::MergeBlock::UpdateConflict { .. }),
+        ..
+    } = &task.status
+    else {
+        return;
+    };
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("update conflict", t.title)));
+    lines.push(Line::from(Span::styled(
+        "  the conflict markers are in the worktree; u: the agent resolves them, E: your $EDITOR, !: a shell",
+        t.warning,
+    )));
+    if let Some(fb) = &task.feedback {
+        for line in fb.text.lines() {
+            let line = crate::sanitize::sanitize(line).into_owned();
+            lines.push(Line::from(Span::styled(format!("  {line}"), t.text)));
+        }
+    }
 }

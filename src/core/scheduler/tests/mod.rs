@@ -5,6 +5,7 @@ mod environment;
 mod money;
 mod plan;
 mod review;
+mod update;
 
 use super::*;
 use crate::agent::FailureClass;
