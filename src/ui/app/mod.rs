@@ -8,6 +8,7 @@
 mod forms;
 mod keys;
 mod mouse;
+mod panes;
 
 use std::time::Duration;
 
@@ -274,8 +275,15 @@ impl App {
             (Some(Overlay::Editor(_) | Overlay::Search(_)), _) => Context::Editor,
             (Some(Overlay::Confirm { .. } | Overlay::Replan { .. }), _) => Context::Confirm,
             (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
-            (None, Screen::Board) => Context::Board,
-            (None, Screen::Detail(d)) => match d.tab {
+            (None, _) => self.screen_context(),
+        }
+    }
+
+    /// The key context of the screen under any overlay (its footer's).
+    pub fn screen_context(&self) -> Context {
+        match &self.screen {
+            Screen::Board => Context::Board,
+            Screen::Detail(d) => match d.tab {
                 Tab::Transcript => Context::Transcript,
                 Tab::Diff => Context::Diff,
                 Tab::Info => Context::Info,

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::chrome::{self, elapsed, fit};
 use crate::core::{MergeBlock, Status, Task};
 use crate::ui::app::{App, COLUMNS};
-use crate::ui::keymap::Action;
 use crate::ui::layout::{self, CARD_HEIGHT};
 use crate::ui::theme::Theme;
 
@@ -40,16 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             column(frame, *rect, app, i);
         }
     }
-    let mut hints = vec![(Action::Open, "open")];
-    hints.extend(chrome::task_hints(app.selected_task().map(|t| &t.status)));
-    hints.extend([
-        (Action::NewTask, "new"),
-        (Action::Replan, "replan"),
-        (Action::PauseFleet, "fleet"),
-        (Action::Help, "help"),
-        (Action::Quit, "quit"),
-    ]);
-    chrome::footer(frame, l.footer, app, &hints);
+    chrome::footer(frame, l.footer, app);
 }
 
 fn column(frame: &mut Frame, rect: Rect, app: &App, i: usize) {

@@ -8,7 +8,6 @@ use ratatui::widgets::Paragraph;
 
 use crate::core::Status;
 use crate::ui::app::App;
-use crate::ui::keymap::Action;
 
 /// The top bar. What needs the user (a paused fleet, an unusable profile, a
 /// warning such as an environment fault) comes right after the name, before
@@ -68,8 +67,9 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }
 
-/// The bottom bar: a toast if there is one, else the hints for `actions`.
-pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str)]) {
+/// The bottom bar: a toast if there is one, else the focused component's
+/// hints ([`App::footer_hints`]: each key once), as many as fit.
+pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     if let Some(toast) = &app.toast {
         let style = if toast.error { t.error } else { t.text };
@@ -81,8 +81,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
     }
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1usize;
-    for (action, label) in actions {
-        let key = app.keymap.key_label(*action);
+    for (key, label) in app.footer_hints() {
         let width = key.chars().count() + label.chars().count() + 3;
         if used + width > area.width as usize {
             break;
@@ -92,42 +91,6 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
         spans.push(Span::styled(format!(" {label}  "), t.footer));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.footer), area);
-}
-
-/// The keys worth showing for a task in `status`, most useful first.
-pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
-    let mut hints = Vec::new();
-    match status {
-        Some(Status::Review { .. }) => hints.extend([
-            (Action::Approve, "approve"),
-            (Action::RequestChanges, "changes"),
-            (Action::Reject, "reject"),
-        ]),
-        Some(Status::Failed { .. }) => hints.extend([
-            (Action::Retry, "retry"),
-            (Action::Reassign, "reassign"),
-            (Action::Edit, "edit"),
-        ]),
-        Some(Status::Running { .. }) => {
-            hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")])
-        }
-        Some(Status::Paused { .. }) => hints.extend([
-            (Action::Pause, "resume"),
-            (Action::Budget, "budget"),
-            (Action::Reassign, "reassign"),
-        ]),
-        Some(Status::Queued { held: true }) => {
-            hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")])
-        }
-        Some(Status::Queued { .. }) => {
-            hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")])
-        }
-        _ => {}
-    }
-    if status.is_some_and(|s| !s.is_final()) {
-        hints.push((Action::Drop, "drop"));
-    }
-    hints
 }
 
 /// "4.2s", "42s", "3m05s", "1h02m".

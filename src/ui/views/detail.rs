@@ -7,7 +7,6 @@ use ratatui::widgets::Paragraph;
 
 use super::{board::status_style, chrome, info, transcript};
 use crate::ui::app::{App, Detail, Tab};
-use crate::ui::keymap::Action;
 use crate::ui::layout;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
@@ -62,17 +61,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         Tab::Info => info::render(frame, l.body, app, d),
     }
 
-    let mut hints = vec![(Action::Back, "back"), (Action::NextTab, "tab")];
-    match d.tab {
-        Tab::Transcript => hints.extend([(Action::Search, "search"), (Action::Follow, "follow")]),
-        Tab::Diff => hints.extend([
-            (Action::NextHunk, "hunk"),
-            (Action::NextFile, "file"),
-            (Action::ToggleSplit, "split"),
-        ]),
-        Tab::Info => {}
-    }
-    hints.extend(chrome::task_hints(task.map(|t| &t.status)));
-    hints.push((Action::Help, "help"));
-    chrome::footer(frame, l.footer, app, &hints);
+    chrome::footer(frame, l.footer, app);
 }
