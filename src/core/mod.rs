@@ -9,6 +9,7 @@ pub mod plan;
 pub mod scheduler;
 pub mod status;
 pub mod task;
+pub mod verbs;
 
 pub use feedback::{Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task};
@@ -19,3 +20,4 @@ pub use messages::{
 pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
 pub use task::{TaskId, TaskPatch, TaskSpec};
+pub use verbs::{Refusal, Verb};

@@ -188,6 +188,10 @@ pub struct App {
     /// Transcript files asked for and not yet installed.
     pub requested: std::collections::HashSet<(TaskId, u32)>,
     pub quitting: bool,
+    /// The task the user last approved with a key: when its card moves to
+    /// another column (Merging, Done), the selection follows it, so a
+    /// second `a` never lands on a card the user has not looked at.
+    pub acted: Option<TaskId>,
 }
 
 /// A task's diff as loaded, and where the viewer stands in it.
@@ -215,6 +219,7 @@ impl App {
             diff: None,
             requested: Default::default(),
             quitting: false,
+            acted: None,
         }
     }
 
@@ -318,7 +323,38 @@ impl App {
             }
             self.board.pinned[col] = pinned;
         }
+        self.follow_acted();
         changed
+    }
+
+    /// When the task the user acted on left the focused column, the focus
+    /// goes with it to its new column (see [`App::acted`]).
+    fn follow_acted(&mut self) {
+        let col = self.board.column;
+        let Some(id) = self.acted.clone() else {
+            return;
+        };
+        if self.board.pinned[col].as_ref() != Some(&id) {
+            return;
+        }
+        let Some(task) = self.model.task(id.as_str()) else {
+            return;
+        };
+        let Some(to) = COLUMNS.iter().position(|c| *c == task.status.column()) else {
+            return;
+        };
+        if to == col {
+            return;
+        }
+        let Some(index) = self
+            .column_tasks(COLUMNS[to])
+            .iter()
+            .position(|t| t.id() == &id)
+        else {
+            return;
+        };
+        self.board.column = to;
+        self.select(to, index);
     }
 
     /// What follows from the model's current state: a diff to (re)load for

@@ -281,7 +281,7 @@ fn a_running_task_cannot_be_edited_and_says_why() {
             .as_ref()
             .unwrap()
             .text
-            .contains("only queued or failed tasks can be edited")
+            .contains("edit needs a task that is queued or failed")
     );
     let mut app = on("api");
     press(&mut app, &["c"]);
@@ -389,9 +389,15 @@ fn keys_that_mean_nothing_here_do_nothing() {
     }
     assert_eq!(app.board, before);
     assert!(app.overlay.is_none());
-    // Task actions on a done task are the engine's to refuse: the message comes back as a toast.
+    // Task actions on a done task are refused by the scheduler's rule
+    // (Task::allows), in its words, before anything is sent.
     let intents = press(&mut app, &["t"]);
-    assert_eq!(commands(&intents), [Command::Retry { task: id("schema") }]);
+    assert!(commands(&intents).is_empty());
+    assert_eq!(
+        app.toast.as_ref().unwrap().text,
+        "task `schema` is done: retry needs a task that is failed"
+    );
+    // What the engine refuses comes back as a toast.
     app.command_done(
         "retry `schema`".into(),
         Origin::Key,
@@ -564,4 +570,33 @@ fn narrow_tabs_can_be_clicked() {
     click(&mut app, 45, 1);
     assert_eq!(app.board.column, 2);
     assert_eq!(app.selected_task().unwrap().id().as_str(), "tests");
+}
+
+#[test]
+fn approving_keeps_the_selection_on_the_task_and_a_second_a_merges_nothing() {
+    let mut app = on("tests");
+    let intents = press(&mut app, &["a"]);
+    assert_eq!(commands(&intents), [Command::Approve { task: id("tests") }]);
+    for status in [
+        crate::core::Status::Merging { attempt: 1 },
+        crate::core::Status::Done {
+            commit: "abc1234".into(),
+        },
+    ] {
+        let mut t = app.model.task("tests").unwrap().clone();
+        t.status = status;
+        app.apply(Notification::Task { task: Box::new(t) });
+        assert_eq!(
+            app.selected_task().unwrap().id().as_str(),
+            "tests",
+            "the selection follows the approved task"
+        );
+    }
+    // The double tap: `greet` is in review and unseen; nothing is sent for it.
+    let intents = press(&mut app, &["a"]);
+    assert!(commands(&intents).is_empty(), "{intents:?}");
+    assert_eq!(
+        app.toast.as_ref().unwrap().text,
+        "task `tests` is done: approve needs a task that is in review"
+    );
 }

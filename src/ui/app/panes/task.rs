@@ -4,7 +4,7 @@
 //! scheduler's words) and sends nothing.
 
 use super::{Handled, Hint};
-use crate::core::{Command, Status};
+use crate::core::{Command, Status, Verb};
 use crate::ui::app::forms::{budget_text, edit_text};
 use crate::ui::app::{App, EditorKind, Intent, Origin, Overlay, Picker};
 use crate::ui::keymap::Action;
@@ -16,8 +16,35 @@ fn send(command: Command) -> Handled {
     }])
 }
 
+/// The verb a task action asks of a task in `status` (None: no status rule).
+fn verb_of(action: Action, status: &Status) -> Option<Verb> {
+    Some(match action {
+        Action::Pause
+            if matches!(
+                status,
+                Status::Paused { .. } | Status::Queued { held: true }
+            ) =>
+        {
+            Verb::Resume
+        }
+        Action::Pause => Verb::Pause,
+        Action::Reassign => Verb::Reassign,
+        Action::Edit => Verb::Edit,
+        Action::Drop => Verb::Drop,
+        Action::Retry => Verb::Retry,
+        Action::Approve => Verb::Approve,
+        Action::RequestChanges => Verb::RequestChanges,
+        Action::Reject => Verb::Reject,
+        _ => return None,
+    })
+}
+
 /// Carries out a task action on the selected task; None when `action` is
-/// not a task action. With no task selected, a task action says so.
+/// not a task action. With no task selected, or a task whose status does
+/// not allow the verb ([`Task::allows`], the scheduler's rule), it says so
+/// and sends nothing.
+///
+/// [`Task::allows`]: crate::core::Task::allows
 pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
     if !is_task_action(action) {
         return None;
@@ -26,6 +53,15 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
         return Some(app.toast("no task selected"));
     };
     let (id, status) = (task.id().clone(), task.status.clone());
+    // A task waiting for a profile that failed authentication: t revives the profile.
+    if action == Action::Retry && app.model.fleet.unusable().contains_key(&task.spec.agent) {
+        return send(Command::ReviveAgent {
+            agent: task.spec.agent.clone(),
+        });
+    }
+    if let Some(Err(refusal)) = verb_of(action, &status).map(|v| task.allows(v)) {
+        return Some(app.toast(refusal.to_string()));
+    }
     match action {
         Action::Pause => match status {
             Status::Paused { .. } | Status::Queued { held: true } => {
@@ -33,12 +69,6 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
             }
             _ => send(Command::PauseTask { task: id }),
         },
-        // A task waiting for a profile that failed authentication: t revives the profile.
-        Action::Retry if app.model.fleet.unusable().contains_key(&task.spec.agent) => {
-            send(Command::ReviveAgent {
-                agent: task.spec.agent.clone(),
-            })
-        }
         Action::Retry => send(Command::Retry { task: id }),
         Action::Budget => {
             let (usd, tokens) = (task.spec.budget_usd, task.spec.budget_tokens);
@@ -46,7 +76,10 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
             let text = budget_text(&format!("`{id}`"), spent, usd, tokens);
             Some(app.open_editor(EditorKind::Budget(Some(id)), &text))
         }
-        Action::Approve => send(Command::Approve { task: id }),
+        Action::Approve => {
+            app.acted = Some(id.clone());
+            send(Command::Approve { task: id })
+        }
         Action::Reassign => {
             let agents: Vec<String> = app.model.fleet.agents().map(str::to_owned).collect();
             let current = agents
@@ -60,35 +93,20 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
             }));
             super::done()
         }
-        Action::Edit => match status {
-            Status::Queued { .. } | Status::Failed { .. } => {
-                let text = edit_text(task);
-                Some(app.open_editor(EditorKind::Task(id), &text))
-            }
-            other => Some(app.toast(format!(
-                "`{id}` is {other}: only queued or failed tasks can be edited"
-            ))),
-        },
-        Action::RequestChanges => match status {
-            Status::Review { .. } => Some(app.open_editor(EditorKind::Feedback(id), "")),
-            other => Some(app.toast(format!(
-                "`{id}` is {other}: changes can be requested in review"
-            ))),
-        },
-        Action::Reject => match status {
-            Status::Review { .. } => {
-                app.overlay = Some(Overlay::Confirm {
-                    question: format!(
-                        "Reject the work of `{id}`? It becomes failed; a retry starts over from the target (the work is kept under refs/fleet/discarded/)."
-                    ),
-                    yes: send(Command::Reject { task: id }).unwrap_or_default(),
-                });
-                super::done()
-            }
-            other => Some(app.toast(format!(
-                "`{id}` is {other}: only a task in review can be rejected"
-            ))),
-        },
+        Action::Edit => {
+            let text = edit_text(task);
+            Some(app.open_editor(EditorKind::Task(id), &text))
+        }
+        Action::RequestChanges => Some(app.open_editor(EditorKind::Feedback(id), "")),
+        Action::Reject => {
+            app.overlay = Some(Overlay::Confirm {
+                question: format!(
+                    "Reject the work of `{id}`? It becomes failed; a retry starts over from the target (the work is kept under refs/fleet/discarded/)."
+                ),
+                yes: send(Command::Reject { task: id }).unwrap_or_default(),
+            });
+            super::done()
+        }
         Action::Drop => {
             app.overlay = Some(Overlay::Confirm {
                 question: format!("Drop `{id}`? A running agent is stopped; its branch is kept."),
