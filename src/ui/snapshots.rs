@@ -106,6 +106,7 @@ fn editor() {
             area: ratatui_textarea::TextArea::new(text.lines().map(String::from).collect()),
             error: Some("line 3, column 8: invalid array".into()),
             pending: false,
+            initial: String::new(),
         }));
         insta::assert_snapshot!(format!("editor_{w}x{h}"), draw(&app));
     }
@@ -176,6 +177,7 @@ fn tiny_terminals_never_panic() {
                     area: Default::default(),
                     error: Some("bad".into()),
                     pending: false,
+                    initial: String::new(),
                 }),
                 Overlay::Picker(Picker {
                     task: crate::core::TaskId::parse("api").unwrap(),

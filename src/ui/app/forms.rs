@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::core::{Command, Fleet, Task, TaskId, TaskPatch, TaskSpec};
+use crate::core::{Command, Fleet, Refusal, Task, TaskId, TaskPatch, TaskSpec, Verb};
 
 /// A TOML string: a literal multi-line string when it spans lines (easy to
 /// edit), else a basic string with escapes.
@@ -204,6 +204,18 @@ pub enum ReplanChange {
         id: TaskId,
         fields: Vec<&'static str>,
     },
+    /// A change the scheduler would refuse (the task's status does not
+    /// allow it): shown with the reason, and not in the command.
+    Refused {
+        refusal: Refusal,
+    },
+}
+
+impl ReplanChange {
+    /// True when the change is part of the command the confirmation sends.
+    pub fn applies(&self) -> bool {
+        !matches!(self, ReplanChange::Refused { .. })
+    }
 }
 
 impl std::fmt::Display for ReplanChange {
@@ -212,6 +224,7 @@ impl std::fmt::Display for ReplanChange {
             ReplanChange::Add { id, title } => write!(f, "+ add   {id}: {title}"),
             ReplanChange::Drop { id } => write!(f, "- drop  {id}"),
             ReplanChange::Edit { id, fields } => write!(f, "~ edit  {id}: {}", fields.join(", ")),
+            ReplanChange::Refused { refusal } => write!(f, "✗ refused: {refusal}"),
         }
     }
 }
@@ -300,7 +313,12 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
                     patch.budget_usd = Some(spec.budget_usd);
                     patch.budget_tokens = Some(spec.budget_tokens);
                 }
-                if !fields.is_empty() {
+                if fields.is_empty() {
+                    continue;
+                }
+                if let Err(refusal) = task.allows(Verb::Edit) {
+                    changes.push(ReplanChange::Refused { refusal });
+                } else {
                     changes.push(ReplanChange::Edit {
                         id: spec.id.clone(),
                         fields,
@@ -315,6 +333,10 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
     }
     for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
         if !edited.iter().any(|s| &s.id == t.id()) {
+            if let Err(refusal) = t.allows(Verb::Drop) {
+                changes.push(ReplanChange::Refused { refusal });
+                continue;
+            }
             changes.push(ReplanChange::Drop { id: t.id().clone() });
             drops.push(Command::Drop {
                 task: t.id().clone(),
@@ -323,6 +345,10 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
     }
     if changes.is_empty() {
         return Err("nothing changed".into());
+    }
+    if !changes.iter().any(ReplanChange::applies) {
+        let why: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        return Err(format!("no change can be applied: {}", why.join("; ")));
     }
     let mut commands = adds;
     commands.append(&mut edits);
@@ -426,6 +452,38 @@ mod tests {
         };
         let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
         assert_eq!(kinds, ["add `c`", "edit `b`", "drop `a`"]);
+    }
+
+    #[test]
+    fn a_replan_shows_what_the_scheduler_would_refuse_and_sends_nothing_for_it() {
+        let mut f = fleet();
+        let mut running = f.task("b").unwrap().clone();
+        running.status = Status::Running { attempt: 1 };
+        f.upsert(running);
+        let text = replan_text(&f).replace("title = \"Title a\"", "title = \"A again\"");
+        // b is running: its prompt cannot be edited; a's title can.
+        let text = text.replace("simple\nprompt", "other\nprompt");
+        let (changes, command) = parse_replan(&f, &text).unwrap();
+        let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "~ edit  a: title",
+                "✗ refused: task `b` is running: edit needs a task that is queued or failed (not running)"
+            ]
+        );
+        let Command::Batch { commands } = command else {
+            panic!()
+        };
+        let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
+        assert_eq!(kinds, ["edit `a`"], "nothing is sent for b");
+        // Only refused changes: nothing to confirm, the reason in the editor.
+        let only_b = replan_text(&f).replace("simple\nprompt", "other\nprompt");
+        let err = parse_replan(&f, &only_b).unwrap_err();
+        assert!(
+            err.starts_with("no change can be applied: ✗ refused: task `b` is running"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -129,6 +129,14 @@ pub enum Overlay {
     },
     /// The transcript search input.
     Search(TextArea<'static>),
+    /// Esc or ctrl-c in an editor with unsaved text: discard it? (y/n)
+    Discard(Editor),
+    /// Opening the kind of editor whose draft was discarded: restore the
+    /// draft (y) or start from `fresh` (n).
+    Restore {
+        draft: Editor,
+        fresh: Editor,
+    },
 }
 
 /// What an editor edits.
@@ -150,6 +158,20 @@ pub struct Editor {
     pub error: Option<String>,
     /// True while its command is with the engine.
     pub pending: bool,
+    /// The text it opened with: anything else is an unsaved draft.
+    pub initial: String,
+}
+
+impl Editor {
+    /// The text as edited.
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// True when closing it would lose text the user wrote.
+    pub fn unsaved(&self) -> bool {
+        self.text().trim_end() != self.initial.trim_end()
+    }
 }
 
 /// The agent picker for a reassignment.
@@ -192,6 +214,9 @@ pub struct App {
     /// another column (Merging, Done), the selection follows it, so a
     /// second `a` never lands on a card the user has not looked at.
     pub acted: Option<TaskId>,
+    /// The last draft the user discarded, offered back (once) when the
+    /// same kind of editor opens again.
+    pub discarded: Option<Editor>,
 }
 
 /// A task's diff as loaded, and where the viewer stands in it.
@@ -220,6 +245,7 @@ impl App {
             requested: Default::default(),
             quitting: false,
             acted: None,
+            discarded: None,
         }
     }
 
@@ -278,7 +304,15 @@ impl App {
     pub fn context(&self) -> Context {
         match (&self.overlay, &self.screen) {
             (Some(Overlay::Editor(_) | Overlay::Search(_)), _) => Context::Editor,
-            (Some(Overlay::Confirm { .. } | Overlay::Replan { .. }), _) => Context::Confirm,
+            (
+                Some(
+                    Overlay::Confirm { .. }
+                    | Overlay::Replan { .. }
+                    | Overlay::Discard(_)
+                    | Overlay::Restore { .. },
+                ),
+                _,
+            ) => Context::Confirm,
             (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
             (None, _) => self.screen_context(),
         }

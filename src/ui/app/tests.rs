@@ -306,6 +306,7 @@ fn new_task_adds_what_was_typed() {
             area: Default::default(),
             error: None,
             pending: false,
+            initial: String::new(),
         }
     };
     let cmds = commands(&press(&mut app, &["ctrl-s"]));
@@ -599,4 +600,53 @@ fn approving_keeps_the_selection_on_the_task_and_a_second_a_merges_nothing() {
         app.toast.as_ref().unwrap().text,
         "task `tests` is done: approve needs a task that is in review"
     );
+}
+
+#[test]
+fn closing_an_editor_with_a_draft_asks_and_the_draft_can_be_restored_once() {
+    let mut app = on("tests");
+    press(&mut app, &["c", "f", "i", "x"]);
+    // Esc asks; no keeps editing.
+    assert!(press(&mut app, &["esc"]).is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::Discard(_))));
+    press(&mut app, &["n"]);
+    let Some(Overlay::Editor(ed)) = &app.overlay else {
+        panic!("back in the editor: {:?}", app.overlay)
+    };
+    assert_eq!(ed.text(), "fix");
+    // ctrl-c asks too; yes discards.
+    press(&mut app, &["ctrl-c", "y"]);
+    assert!(app.overlay.is_none());
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("c offers to restore it")
+    );
+    // The same key offers the draft back, once.
+    press(&mut app, &["c"]);
+    assert!(matches!(app.overlay, Some(Overlay::Restore { .. })));
+    press(&mut app, &["y"]);
+    let Some(Overlay::Editor(ed)) = &app.overlay else {
+        panic!("the draft: {:?}", app.overlay)
+    };
+    assert_eq!(ed.text(), "fix");
+    let sent = commands(&press(&mut app, &["ctrl-s"]));
+    assert_eq!(
+        sent,
+        [Command::RequestChanges {
+            task: id("tests"),
+            feedback: "fix".into()
+        }]
+    );
+    app.overlay = None;
+    press(&mut app, &["c"]);
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Editor(ed)) if ed.text().is_empty()),
+        "restored once only"
+    );
+    // An editor without changes closes at once.
+    assert!(press(&mut app, &["esc"]).is_empty());
+    assert!(app.overlay.is_none());
 }

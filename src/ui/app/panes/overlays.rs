@@ -3,7 +3,7 @@
 //! overlay takes every key while it is open; each `*_key` function puts
 //! the overlay back unless the key closed it.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use crate::core::Command;
@@ -44,8 +44,35 @@ impl App {
                 text,
                 scroll,
             } => self.replan_key(changes, command, text, scroll, action),
+            Overlay::Discard(ed) => {
+                match action {
+                    Some(Action::Yes) => {
+                        self.discarded = Some(ed);
+                        let key = self.keymap.key_label(reopen_action(&self.discarded));
+                        self.toast = Some(crate::ui::app::Toast {
+                            text: format!("draft discarded: {key} offers to restore it"),
+                            error: false,
+                        });
+                    }
+                    Some(Action::No | Action::Back) => self.overlay = Some(Overlay::Editor(ed)),
+                    _ => self.overlay = Some(Overlay::Discard(ed)),
+                }
+                Vec::new()
+            }
+            Overlay::Restore { draft, fresh } => {
+                match action {
+                    Some(Action::Yes) => self.overlay = Some(Overlay::Editor(draft)),
+                    Some(Action::No | Action::Back) => self.overlay = Some(Overlay::Editor(fresh)),
+                    _ => self.overlay = Some(Overlay::Restore { draft, fresh }),
+                }
+                Vec::new()
+            }
+            Overlay::Editor(ed) if closes(action, key) && ed.unsaved() && !ed.pending => {
+                self.overlay = Some(Overlay::Discard(ed));
+                Vec::new()
+            }
             Overlay::Editor(mut ed) => match action {
-                Some(Action::Back) => Vec::new(),
+                _ if closes(action, key) => Vec::new(),
                 Some(Action::Save) => self.save_editor(ed),
                 _ => {
                     if !ed.pending {
@@ -162,12 +189,20 @@ impl App {
         if matches!(kind, EditorKind::Feedback(_)) {
             area.set_placeholder_text("What should the agent change? ctrl-s sends, esc cancels.");
         }
-        self.overlay = Some(Overlay::Editor(Editor {
+        let fresh = Editor {
             kind,
             area,
             error: None,
             pending: false,
-        }));
+            initial: text.to_owned(),
+        };
+        self.overlay = Some(match self.discarded.take() {
+            Some(draft) if draft.kind == fresh.kind => Overlay::Restore { draft, fresh },
+            other => {
+                self.discarded = other;
+                Overlay::Editor(fresh)
+            }
+        });
         Vec::new()
     }
 
@@ -216,5 +251,23 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// Esc (Back) or ctrl-c: what closes an editor.
+fn closes(action: Option<Action>, key: KeyEvent) -> bool {
+    action == Some(Action::Back)
+        || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
+}
+
+/// The key that opens the kind of editor of a discarded draft, for the toast.
+fn reopen_action(draft: &Option<Editor>) -> Action {
+    match draft.as_ref().map(|d| &d.kind) {
+        Some(EditorKind::Feedback(_)) => Action::RequestChanges,
+        Some(EditorKind::Task(_)) => Action::Edit,
+        Some(EditorKind::Replan) => Action::Replan,
+        Some(EditorKind::Budget(Some(_))) => Action::Budget,
+        Some(EditorKind::Budget(None)) => Action::FleetBudget,
+        Some(EditorKind::NewTask) | None => Action::NewTask,
     }
 }
