@@ -712,3 +712,30 @@ fn render_does_not_change_the_view() {
     draw(&model, &v, 160, 48);
     assert_eq!(v, before);
 }
+
+#[test]
+fn a_done_task_keeps_its_diff_what_the_merge_brought_against_the_target_before() {
+    use fleetdeck::git::{MergeOutcome, merged_changes};
+    let repo = Repo::new();
+    let before = task_changes(&repo.root, "t1", "main").unwrap();
+    let attr = Attribution {
+        task: "t1",
+        agent: "claude",
+        attempt: 1,
+        title: "Change things",
+    };
+    let outcome = fleetdeck::git::merge_task(&repo.root, "main", &attr).unwrap();
+    let MergeOutcome::Merged { commit, .. } = outcome else {
+        panic!("merged: {outcome:?}")
+    };
+    // The branch is merged: its own diff against the target is empty now.
+    assert!(task_changes(&repo.root, "t1", "main").unwrap().is_empty());
+    let after = merged_changes(&repo.root, &commit.to_string()).unwrap();
+    assert_eq!(
+        after, before,
+        "the merge brought exactly the task's changes"
+    );
+    assert!(after.iter().all(|c| c.path != "main-only.txt"));
+    let err = merged_changes(&repo.root, "not-a-commit").unwrap_err();
+    assert!(err.to_string().contains("not-a-commit"), "{err}");
+}
