@@ -59,10 +59,15 @@ fn an_environment_fault_is_read_in_80_columns() {
     );
     let screen = draw(&app);
     let header = screen.lines().next().unwrap_or_default();
-    assert!(
-        header.contains("FLEET PAUSED │ cannot create the transcript"),
-        "{header}"
-    );
+    // The fault is read, and the fleet state stays whole (in short labels).
+    for part in [
+        "PAUSED │ cannot create the",
+        "run 2/4",
+        "rev 2 · fail 1",
+        "$1.76",
+    ] {
+        assert!(header.contains(part), "{part} in {header}");
+    }
     insta::assert_snapshot!(screen);
 }
 
@@ -240,4 +245,57 @@ fn cards_show_budget_rate_limit_stall_and_unusable_markers() {
     ] {
         assert!(screen.contains(expected), "`{expected}` missing:\n{screen}");
     }
+}
+
+/// The header alone at 80, 100 and 200 columns: a calm fleet, and a paused
+/// one with a warning and a long path. The fleet state is always whole.
+#[test]
+fn header_at_80_100_and_200_columns() {
+    for w in [80u16, 100, 200] {
+        let mut calm = fixture::app(w, 24);
+        calm.model.root = "/srv/projects/clients/acme/a-rather-long-repository-name".into();
+        let mut alarmed = fixture::app(w, 24);
+        alarmed.model.root = calm.model.root.clone();
+        alarmed.model.fleet.set_paused(true);
+        alarmed.model.warning =
+            Some("cannot create the transcript: No space left on device (os error 28)".into());
+        for (name, app) in [("calm", &calm), ("paused", &alarmed)] {
+            let screen = draw(app);
+            let header = screen.lines().next().unwrap_or_default().to_owned();
+            let short = name == "paused" && w < 200;
+            let parts = if short {
+                ["PAUSED", "run 2/4", "rev 2 · fail 1", "$1.76"]
+            } else {
+                ["fleetdeck", "running 2/4", "review 2 · failed 1", "$1.7631"]
+            };
+            for part in parts {
+                assert!(header.contains(part), "{w} {name}: {part} in {header}");
+            }
+            if name == "paused" {
+                assert!(header.contains("│ cannot create the"), "{header}");
+            }
+            insta::assert_snapshot!(format!("header_{name}_{w}"), header);
+        }
+    }
+}
+
+/// A verifying card's time runs with the clock (it counts the attempt, gate included).
+#[test]
+fn a_verifying_cards_timer_advances_with_the_clock() {
+    let mut app = fixture::app(160, 48);
+    app.board.column = 1;
+    let card_line = |app: &App| {
+        draw(app)
+            .lines()
+            .skip_while(|l| !l.contains("lint"))
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let before = card_line(&app);
+    assert!(before.contains("30s"), "{before}");
+    app.now_ms += 12_000;
+    let after = card_line(&app);
+    assert!(after.contains("42s"), "{after}");
+    assert!(app.needs_tick(), "a verifying task keeps the clock ticking");
 }

@@ -487,10 +487,14 @@ impl App {
         }
     }
 
-    /// Whether elapsed times on screen are ticking (an agent runs): the loop
+    /// Whether elapsed times on screen are ticking (an agent runs or a gate
+    /// verifies): the loop
     /// then redraws once a second, and never otherwise.
     pub fn needs_tick(&self) -> bool {
-        self.model.fleet.live_agents() > 0
+        let tasks = self.model.fleet.tasks();
+        tasks
+            .iter()
+            .any(|t| crate::ui::views::board::ticks(&t.status))
     }
 
     /// The interval of that tick.

@@ -102,7 +102,8 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
     let mut meta = task.spec.agent.clone();
     let attempts = app.model.attempts_of(task.id());
     if let Some(a) = attempts.last() {
-        let end = if task.status.has_agent() {
+        // The attempt is not over while its agent runs or its gate verifies it.
+        let end = if ticks(&task.status) {
             app.now_ms
         } else {
             a.ended_ms.unwrap_or(app.now_ms)
@@ -219,6 +220,12 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         out.push((format!("stalled {}", elapsed(app.now_ms - last)), t.warning));
     }
     out
+}
+
+/// True while a card's elapsed time runs: an agent runs (or is paused) or
+/// the verify gate checks its work.
+pub fn ticks(status: &Status) -> bool {
+    status.has_agent() || matches!(status, Status::Verifying { .. })
 }
 
 /// The colour of a status.
