@@ -299,3 +299,36 @@ fn a_verifying_cards_timer_advances_with_the_clock() {
     assert!(after.contains("42s"), "{after}");
     assert!(app.needs_tick(), "a verifying task keeps the clock ticking");
 }
+
+/// With the 16-colour palette, no cell of any view carries an RGB or a
+/// 256-colour index (what a `TERM=xterm` terminal could not show).
+#[test]
+fn the_16_colour_palette_leaves_no_rgb_or_indexed_colour_in_any_view() {
+    let mut app = fixture::app(160, 48);
+    app.theme = crate::ui::theme::Theme::dark().to_ansi16();
+    type SetUp = Box<dyn Fn(&mut App)>;
+    let mut screens: Vec<SetUp> = vec![Box::new(|_| {})];
+    for tab in Tab::ALL {
+        screens.push(Box::new(move |app: &mut App| detail(app, "api", tab)));
+    }
+    screens.push(Box::new(|app: &mut App| {
+        app.overlay = Some(Overlay::Help { scroll: 0 })
+    }));
+    for (i, set) in screens.iter().enumerate() {
+        app.screen = Screen::Board;
+        app.overlay = None;
+        set(&mut app);
+        let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        terminal.draw(|f| render(f, &app)).unwrap();
+        let buffer = terminal.backend().buffer();
+        for cell in buffer.content() {
+            for c in [cell.fg, cell.bg] {
+                assert!(
+                    crate::ui::theme::is_ansi16(c),
+                    "screen {i}: {c:?} at {:?}",
+                    cell.symbol()
+                );
+            }
+        }
+    }
+}

@@ -134,8 +134,8 @@ pub enum Overlay {
     /// Opening the kind of editor whose draft was discarded: restore the
     /// draft (y) or start from `fresh` (n).
     Restore {
-        draft: Editor,
-        fresh: Editor,
+        draft: Box<Editor>,
+        fresh: Box<Editor>,
     },
 }
 

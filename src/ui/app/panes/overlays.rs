@@ -61,8 +61,8 @@ impl App {
             }
             Overlay::Restore { draft, fresh } => {
                 match action {
-                    Some(Action::Yes) => self.overlay = Some(Overlay::Editor(draft)),
-                    Some(Action::No | Action::Back) => self.overlay = Some(Overlay::Editor(fresh)),
+                    Some(Action::Yes) => self.overlay = Some(Overlay::Editor(*draft)),
+                    Some(Action::No | Action::Back) => self.overlay = Some(Overlay::Editor(*fresh)),
                     _ => self.overlay = Some(Overlay::Restore { draft, fresh }),
                 }
                 Vec::new()
@@ -197,7 +197,10 @@ impl App {
             initial: text.to_owned(),
         };
         self.overlay = Some(match self.discarded.take() {
-            Some(draft) if draft.kind == fresh.kind => Overlay::Restore { draft, fresh },
+            Some(draft) if draft.kind == fresh.kind => Overlay::Restore {
+                draft: Box::new(draft),
+                fresh: Box::new(fresh),
+            },
             other => {
                 self.discarded = other;
                 Overlay::Editor(fresh)
