@@ -217,6 +217,9 @@ pub struct App {
     /// The last draft the user discarded, offered back (once) when the
     /// same kind of editor opens again.
     pub discarded: Option<Editor>,
+    /// The transcript line the last search step landed on (see
+    /// [`App::current_match`]).
+    pub search_hit: Option<usize>,
 }
 
 /// A task's diff as loaded, and where the viewer stands in it.
@@ -246,6 +249,7 @@ impl App {
             quitting: false,
             acted: None,
             discarded: None,
+            search_hit: None,
         }
     }
 

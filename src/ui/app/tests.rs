@@ -650,3 +650,34 @@ fn closing_an_editor_with_a_draft_asks_and_the_draft_can_be_restored_once() {
     assert!(press(&mut app, &["esc"]).is_empty());
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn transcript_search_counts_its_matches_and_marks_the_current_one() {
+    let mut app = on("api");
+    press(&mut app, &["enter", "/"]);
+    type_text(&mut app, "routes");
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let first = app.current_match().expect("a current match");
+    assert_eq!(app.search_counter().as_deref(), Some("1/2"));
+    press(&mut app, &["n"]);
+    assert_eq!(app.search_counter().as_deref(), Some("2/2"));
+    assert_ne!(app.current_match(), Some(first));
+    press(&mut app, &["n"]);
+    assert_eq!(app.search_counter().as_deref(), Some("1/2"), "wraps around");
+    assert_eq!(app.current_match(), Some(first));
+    // Drawn: the counter in the pane's corner, the current line marked
+    // (the selection style), the other match only highlighted.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    terminal
+        .draw(|f| crate::ui::render::render(f, &app))
+        .unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains(" 1/2 "), "{screen}");
+    let buffer = terminal.backend().buffer();
+    let body = crate::ui::layout::detail_body(app.area());
+    let row_bg = |y: u16| buffer[(body.x + 3, y)].bg;
+    let marked: Vec<u16> = (body.y..body.bottom())
+        .filter(|y| row_bg(*y) == app.theme.selected.bg.unwrap())
+        .collect();
+    assert_eq!(marked.len(), 1, "one line marked as current: {marked:?}");
+}

@@ -38,6 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let bottom = len.saturating_sub(height);
     let top = d.scroll.unwrap_or(bottom).min(bottom);
     let query = d.search.as_deref().map(str::to_lowercase);
+    let current = app.current_match();
     let width = area.width as usize;
     let mut lines: Vec<Line> = Vec::with_capacity(height);
     for i in top..(top + height).min(len) {
@@ -69,6 +70,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             query.as_deref(),
             t.search_match,
         ));
+        // The current match: its whole line marked, unlike the others.
+        if current == Some(i) {
+            spans = spans
+                .into_iter()
+                .map(|s| s.patch_style(t.selected))
+                .collect();
+        }
         lines.push(Line::from(spans));
     }
     if len == 0 {
@@ -84,6 +92,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);
+    if let Some(counter) = app.search_counter() {
+        let label = format!(" {counter} ");
+        let w = (label.chars().count() as u16).min(area.width);
+        let at = Rect::new(area.right() - w, area.y, w, 1);
+        frame.render_widget(Paragraph::new(Span::styled(label, t.search_match)), at);
+    }
 }
 
 fn kind_style(kind: LineKind, t: &Theme) -> Style {

@@ -144,6 +144,7 @@ impl App {
                 if let Screen::Detail(d) = &mut self.screen {
                     d.search = (!query.is_empty()).then_some(query);
                 }
+                self.search_hit = None;
                 return self.find(true);
             }
             _ => {

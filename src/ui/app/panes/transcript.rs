@@ -63,6 +63,48 @@ pub(in crate::ui::app) fn hints(app: &App) -> Vec<Hint> {
 }
 
 impl App {
+    /// The line of the current search match in the shown transcript (the
+    /// one the last step landed on), while it still matches the search.
+    pub fn current_match(&self) -> Option<usize> {
+        let (task, n, _) = self.shown_transcript()?;
+        let line = self.search_hit?;
+        let t = self.model.transcripts.get(&(task, n))?;
+        (t.matches(line) == Some(true)).then_some(line)
+    }
+
+    /// "3/17": the current match among all the transcript's matches
+    /// ("?/17" before a step; "3/17+" while the file is still searched).
+    pub fn search_counter(&self) -> Option<String> {
+        let Screen::Detail(d) = &self.screen else {
+            return None;
+        };
+        d.search.as_ref()?;
+        let (task, n, _) = self.shown_transcript()?;
+        let t = self.model.transcripts.get(&(task, n))?;
+        let (mut total, mut before, mut unknown) = (0usize, 0usize, false);
+        let current = self.current_match();
+        for i in 0..t.len() {
+            match t.matches(i) {
+                Some(true) => {
+                    total += 1;
+                    if current.is_some_and(|c| i <= c) {
+                        before += 1;
+                    }
+                }
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        if total == 0 && unknown {
+            return None; // not searched yet
+        }
+        let more = if unknown { "+" } else { "" };
+        Some(match current {
+            Some(_) => format!("{before}/{total}{more}"),
+            None => format!("?/{total}{more}"),
+        })
+    }
+
     /// Lines of the shown transcript (all of them, in memory or only in
     /// its file) and the height of its pane.
     fn transcript_geometry(&self) -> (usize, usize) {
@@ -122,7 +164,9 @@ impl App {
             return Vec::new();
         };
         let bottom = len.saturating_sub(height);
-        let from = d.scroll.unwrap_or(bottom);
+        // From the current match (the view may not scroll to the next one),
+        // else from the top of the view.
+        let from = self.current_match().unwrap_or(d.scroll.unwrap_or(bottom));
         let Some((task, n, rel)) = self.shown_transcript() else {
             return Vec::new();
         };
@@ -138,6 +182,7 @@ impl App {
         let query = query.to_lowercase();
         match transcript.step(from, forward) {
             Step::Found(line) => {
+                self.search_hit = Some(line);
                 if let Screen::Detail(d) = &mut self.screen {
                     d.scroll = Some(line.min(bottom));
                     if line >= bottom {
