@@ -739,3 +739,45 @@ fn a_done_task_keeps_its_diff_what_the_merge_brought_against_the_target_before()
     let err = merged_changes(&repo.root, "not-a-commit").unwrap_err();
     assert!(err.to_string().contains("not-a-commit"), "{err}");
 }
+
+#[test]
+fn the_diff_scrolls_horizontally_and_marks_cut_lines() {
+    let long = format!("start {} END", "x".repeat(80));
+    let model = DiffModel::new(vec![FileChange {
+        path: "long.txt".into(),
+        old_path: None,
+        old: Some("short\n".into()),
+        new: Some(format!("short\n{long}\n")),
+        binary: false,
+    }]);
+    let mut view = DiffView::new();
+    let row = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("xxxx"))
+            .unwrap_or_else(|| panic!("the long line in {screen}"))
+            .to_owned()
+    };
+    let screen = draw(&model, &view, 60, 12);
+    let line = row(&screen);
+    assert!(line.contains("+start"), "{line}");
+    assert!(line.contains("x›"), "cut at the right edge: {line}");
+    assert!(!line.contains("END"), "{line}");
+    assert!(!line.contains('‹'), "nothing cut on the left yet: {line}");
+    for _ in 0..10 {
+        assert!(view.handle(Action::ScrollRight, &model));
+    }
+    let line = row(&draw(&model, &view, 60, 12));
+    assert!(line.contains("+‹x"), "cut at the left edge: {line}");
+    assert!(line.contains("END"), "the end is in view: {line}");
+    assert!(!line.contains('›'), "{line}");
+    // Back to the start.
+    for _ in 0..20 {
+        view.handle(Action::ScrollLeft, &model);
+    }
+    assert_eq!(view.left, 0);
+    // Side by side, both halves mark their cuts the same way.
+    view.split = true;
+    let line = row(&draw(&model, &view, 60, 12));
+    assert!(line.contains('›'), "{line}");
+}

@@ -26,5 +26,6 @@ pub(in crate::ui::app) fn hints() -> Vec<Hint> {
         (Action::NextHunk, "hunk"),
         (Action::NextFile, "file"),
         (Action::ToggleSplit, "split"),
+        (Action::ScrollRight, "scroll →"),
     ]
 }
