@@ -147,17 +147,40 @@ pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
     })
 }
 
-fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
-    let raw_id = f.id.ok_or_else(|| format!("{where_}: `id` is missing"))?;
-    let id = TaskId::parse(&raw_id).map_err(|e| format!("{where_}: {e}"))?;
+/// The 0-based index of the line of `text` that sets `key` (`key = ...`).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    })
+}
+
+/// A task table's fields as a spec. `table` is the table's text, starting
+/// at 0-based line `first` of the editor: an error names the line of the
+/// field it is about ("the new task, line 2: `id` is missing").
+fn spec_from(f: Fields, where_: &str, table: &str, first: usize) -> Result<TaskSpec, String> {
+    let at = |field: &str| match key_line(table, field) {
+        Some(i) => format!("{where_}, line {}", first + i + 1),
+        None => where_.to_owned(),
+    };
+    let raw_id =
+        f.id.ok_or_else(|| format!("{}: `id` is missing", at("id")))?;
+    let id = TaskId::parse(&raw_id).map_err(|e| format!("{}: {e}", at("id")))?;
     let prompt = f
         .prompt
         .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| format!("{where_}: `prompt` is empty"))?;
+        .ok_or_else(|| format!("{}: `prompt` is empty", at("prompt")))?;
     let agent = f
         .agent
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| format!("{where_}: `agent` is missing"))?;
+        .ok_or_else(|| format!("{}: `agent` is missing", at("agent")))?;
+    let deps = f
+        .deps
+        .map(ids)
+        .transpose()
+        .map_err(|e| format!("{}: {e}", at("deps")))?
+        .unwrap_or_default();
     Ok(TaskSpec {
         title: f
             .title
@@ -165,12 +188,7 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
             .unwrap_or_else(|| id.to_string()),
         id,
         prompt,
-        deps: f
-            .deps
-            .map(ids)
-            .transpose()
-            .map_err(|e| format!("{where_}: {e}"))?
-            .unwrap_or_default(),
+        deps,
         agent,
         role: f.role,
         verify: f.verify,
@@ -185,7 +203,7 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
 pub fn parse_new(text: &str) -> Result<Command, String> {
     let f: Fields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
     Ok(Command::Add {
-        spec: spec_from(f, "the new task")?,
+        spec: spec_from(f, "the new task", text, 0)?,
     })
 }
 
@@ -242,8 +260,16 @@ struct Plan {
 pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Command), String> {
     let plan: Plan = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
     let mut edited: Vec<TaskSpec> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let headers: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].trim_start().starts_with("[[task]]"))
+        .collect();
     for (i, f) in plan.task.into_iter().enumerate() {
-        let spec = spec_from(f, &format!("task {} of the plan", i + 1))?;
+        let first = headers.get(i).copied().unwrap_or(0);
+        let end = headers.get(i + 1).copied().unwrap_or(lines.len());
+        let table = lines.get(first..end).unwrap_or_default().join("\n");
+        let where_ = format!("task {} of the plan (line {})", i + 1, first + 1);
+        let spec = spec_from(f, &where_, &table, first)?;
         if edited.iter().any(|s| s.id == spec.id) {
             return Err(format!("task `{}` appears twice", spec.id));
         }
@@ -482,6 +508,31 @@ mod tests {
         let err = parse_replan(&f, &only_b).unwrap_err();
         assert!(
             err.starts_with("no change can be applied: ✗ refused: task `b` is running"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn form_errors_cite_the_line_of_the_field() {
+        let err =
+            parse_new("id = \"x\"\ntitle = \"T\"\nagent = \"\"\nprompt = \"p\"\n").unwrap_err();
+        assert_eq!(err, "the new task, line 3: `agent` is missing");
+        let f = fleet();
+        let text = replan_text(&f)
+            + "\n[[task]]\nid = \"n\"\nagent = \"sim\"\ndeps = [\"Bad Id\"]\nprompt = \"p\"\n";
+        let err = parse_replan(&f, &text).unwrap_err();
+        let header = text
+            .lines()
+            .collect::<Vec<_>>()
+            .iter()
+            .rposition(|l| *l == "[[task]]")
+            .unwrap()
+            + 1;
+        assert!(
+            err.starts_with(&format!(
+                "task 3 of the plan (line {header}), line {}: ",
+                header + 3
+            )),
             "{err}"
         );
     }

@@ -681,3 +681,30 @@ fn transcript_search_counts_its_matches_and_marks_the_current_one() {
         .collect();
     assert_eq!(marked.len(), 1, "one line marked as current: {marked:?}");
 }
+
+#[test]
+fn toml_editors_number_their_lines_and_feedback_does_not() {
+    let draw = |app: &App| {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|f| crate::ui::render::render(f, app))
+            .unwrap();
+        terminal.backend().to_string()
+    };
+    let mut app = on("ui");
+    app.size = (100, 30);
+    press(&mut app, &["e"]);
+    let screen = draw(&app);
+    let title = screen
+        .lines()
+        .find(|l| l.contains("title = "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(title.contains("2 title = "), "{title}");
+    let mut app = on("tests");
+    app.size = (100, 30);
+    press(&mut app, &["c", "f", "i", "x"]);
+    let screen = draw(&app);
+    let line = screen.lines().find(|l| l.contains("fix")).unwrap();
+    assert!(!line.contains("1 fix"), "{line}");
+}

@@ -189,6 +189,9 @@ impl App {
         let mut area = TextArea::new(lines);
         if matches!(kind, EditorKind::Feedback(_)) {
             area.set_placeholder_text("What should the agent change? ctrl-s sends, esc cancels.");
+        } else {
+            // TOML: numbered lines, which its errors cite.
+            area.set_line_number_style(self.theme.line_number);
         }
         let fresh = Editor {
             kind,
