@@ -305,11 +305,11 @@ fn default_bindings_are_complete_and_never_clash() {
             | Open | NextTab | PrevTab | Pause | PauseFleet | Reassign | Edit | NewTask
             | Replan | Drop | Retry | Approve | RequestChanges | Reject | Budget | FleetBudget
             | Search | SearchNext | SearchPrev | Follow | ToggleSplit | NextHunk | PrevHunk
-            | NextFile | PrevFile | Save | Yes | No => {}
+            | NextFile | PrevFile | ScrollLeft | ScrollRight | Save | Yes | No => {}
         }
         assert_eq!(Action::from_name(&action.to_string()), Some(action));
     }
-    assert_eq!(listed.len(), 39);
+    assert_eq!(listed.len(), 41);
     assert_eq!(Action::RequestChanges.to_string(), "request_changes");
     for (i, (a, a_keys, a_ctx, _)) in map.bindings().enumerate() {
         assert!(!a_keys.is_empty(), "{a} has a default key");
