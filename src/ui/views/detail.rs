@@ -42,6 +42,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         tabs.push(Span::styled(format!("{:^w$}", tab.title()), style));
     }
     frame.render_widget(Paragraph::new(Line::from(tabs)), l.tabs);
+    // The transcript search's "3/17", at the right of the tabs.
+    if let (Tab::Transcript, Some(counter)) = (d.tab, app.search_counter()) {
+        let label = format!(" search {counter} ");
+        let w = (label.chars().count() as u16).min(l.tabs.width);
+        let at = Rect::new(l.tabs.right() - w, l.tabs.y, w, 1);
+        frame.render_widget(Paragraph::new(Span::styled(label, t.search_match)), at);
+    }
 
     match d.tab {
         Tab::Transcript => transcript::render(frame, l.body, app, d),

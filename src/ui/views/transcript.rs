@@ -92,12 +92,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);
-    if let Some(counter) = app.search_counter() {
-        let label = format!(" {counter} ");
-        let w = (label.chars().count() as u16).min(area.width);
-        let at = Rect::new(area.right() - w, area.y, w, 1);
-        frame.render_widget(Paragraph::new(Span::styled(label, t.search_match)), at);
-    }
 }
 
 fn kind_style(kind: LineKind, t: &Theme) -> Style {

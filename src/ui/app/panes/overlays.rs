@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
-use crate::core::Command;
+use crate::core::{Command, Verb};
 use crate::ui::app::forms::{parse_budget, parse_edit, parse_new, parse_replan};
 use crate::ui::app::{
     App, Editor, EditorKind, Intent, Origin, Overlay, Picker, ReplanChange, Screen,
@@ -215,6 +215,20 @@ impl App {
 
     fn save_editor(&mut self, mut ed: Editor) -> Vec<Intent> {
         let text = ed.area.lines().join("\n");
+        // The task may have moved on while the editor was open: the
+        // scheduler's rule says so here, and the draft stays.
+        let verb = match &ed.kind {
+            EditorKind::Feedback(task) => Some((task, Verb::RequestChanges)),
+            EditorKind::Task(task) => Some((task, Verb::Edit)),
+            _ => None,
+        };
+        if let Some((task, verb)) = verb
+            && let Some(Err(refusal)) = self.model.task(task.as_str()).map(|t| t.allows(verb))
+        {
+            ed.error = Some(refusal.to_string());
+            self.overlay = Some(Overlay::Editor(ed));
+            return Vec::new();
+        }
         let parsed = match &ed.kind {
             EditorKind::Feedback(task) => {
                 if text.trim().is_empty() {

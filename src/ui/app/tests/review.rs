@@ -98,14 +98,14 @@ fn transcript_search_counts_its_matches_and_marks_the_current_one() {
     press(&mut app, &["n"]);
     assert_eq!(app.search_counter().as_deref(), Some("1/2"), "wraps around");
     assert_eq!(app.current_match(), Some(first));
-    // Drawn: the counter in the pane's corner, the current line marked
+    // Drawn: the counter right of the tabs, the current line marked
     // (the selection style), the other match only highlighted.
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     terminal
         .draw(|f| crate::ui::render::render(f, &app))
         .unwrap();
     let screen = terminal.backend().to_string();
-    assert!(screen.contains(" 1/2 "), "{screen}");
+    assert!(screen.contains(" search 1/2 "), "{screen}");
     let buffer = terminal.backend().buffer();
     let body = crate::ui::layout::detail_body(app.area());
     let row_bg = |y: u16| buffer[(body.x + 3, y)].bg;
@@ -140,4 +140,22 @@ fn toml_editors_number_their_lines_and_feedback_does_not() {
     let screen = draw(&app);
     let line = screen.lines().find(|l| l.contains("fix")).unwrap();
     assert!(!line.contains("1 fix"), "{line}");
+}
+
+#[test]
+fn an_editor_saved_after_its_task_moved_on_shows_the_refusal_and_keeps_the_draft() {
+    let mut app = on("tests");
+    press(&mut app, &["c", "o", "k"]);
+    let mut t = app.model.task("tests").unwrap().clone();
+    t.status = crate::core::Status::Merging { attempt: 1 };
+    app.apply(Notification::Task { task: Box::new(t) });
+    assert!(commands(&press(&mut app, &["ctrl-s"])).is_empty());
+    let Some(Overlay::Editor(ed)) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert_eq!(ed.text(), "ok");
+    assert_eq!(
+        ed.error.as_deref(),
+        Some("task `tests` is merging: request changes needs a task that is in review")
+    );
 }
