@@ -30,7 +30,7 @@ fn approving_keeps_the_selection_on_the_task_and_a_second_a_merges_nothing() {
     let intents = press(&mut app, &["a"]);
     assert!(commands(&intents).is_empty(), "{intents:?}");
     assert_eq!(
-        app.toast.as_ref().unwrap().text,
+        toast(&app),
         "task `tests` is done: approve needs a task that is in review"
     );
 }
@@ -50,13 +50,7 @@ fn closing_an_editor_with_a_draft_asks_and_the_draft_can_be_restored_once() {
     // ctrl-c asks too; yes discards.
     press(&mut app, &["ctrl-c", "y"]);
     assert!(app.overlay.is_none());
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("c offers to restore it")
-    );
+    assert!(toast(&app).contains("c offers to restore it"));
     // The same key offers the draft back, once.
     press(&mut app, &["c"]);
     assert!(matches!(app.overlay, Some(Overlay::Restore { .. })));
