@@ -712,3 +712,72 @@ fn render_does_not_change_the_view() {
     draw(&model, &v, 160, 48);
     assert_eq!(v, before);
 }
+
+#[test]
+fn a_done_task_keeps_its_diff_what_the_merge_brought_against_the_target_before() {
+    use fleetdeck::git::{MergeOutcome, merged_changes};
+    let repo = Repo::new();
+    let before = task_changes(&repo.root, "t1", "main").unwrap();
+    let attr = Attribution {
+        task: "t1",
+        agent: "claude",
+        attempt: 1,
+        title: "Change things",
+    };
+    let outcome = fleetdeck::git::merge_task(&repo.root, "main", &attr).unwrap();
+    let MergeOutcome::Merged { commit, .. } = outcome else {
+        panic!("merged: {outcome:?}")
+    };
+    // The branch is merged: its own diff against the target is empty now.
+    assert!(task_changes(&repo.root, "t1", "main").unwrap().is_empty());
+    let after = merged_changes(&repo.root, &commit.to_string()).unwrap();
+    assert_eq!(
+        after, before,
+        "the merge brought exactly the task's changes"
+    );
+    assert!(after.iter().all(|c| c.path != "main-only.txt"));
+    let err = merged_changes(&repo.root, "not-a-commit").unwrap_err();
+    assert!(err.to_string().contains("not-a-commit"), "{err}");
+}
+
+#[test]
+fn the_diff_scrolls_horizontally_and_marks_cut_lines() {
+    let long = format!("start {} END", "x".repeat(80));
+    let model = DiffModel::new(vec![FileChange {
+        path: "long.txt".into(),
+        old_path: None,
+        old: Some("short\n".into()),
+        new: Some(format!("short\n{long}\n")),
+        binary: false,
+    }]);
+    let mut view = DiffView::new();
+    let row = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("xxxx"))
+            .unwrap_or_else(|| panic!("the long line in {screen}"))
+            .to_owned()
+    };
+    let screen = draw(&model, &view, 60, 12);
+    let line = row(&screen);
+    assert!(line.contains("+start"), "{line}");
+    assert!(line.contains("x›"), "cut at the right edge: {line}");
+    assert!(!line.contains("END"), "{line}");
+    assert!(!line.contains('‹'), "nothing cut on the left yet: {line}");
+    for _ in 0..10 {
+        assert!(view.handle(Action::ScrollRight, &model));
+    }
+    let line = row(&draw(&model, &view, 60, 12));
+    assert!(line.contains("+‹x"), "cut at the left edge: {line}");
+    assert!(line.contains("END"), "the end is in view: {line}");
+    assert!(!line.contains('›'), "{line}");
+    // Back to the start.
+    for _ in 0..20 {
+        view.handle(Action::ScrollLeft, &model);
+    }
+    assert_eq!(view.left, 0);
+    // Side by side, both halves mark their cuts the same way.
+    view.split = true;
+    let line = row(&draw(&model, &view, 60, 12));
+    assert!(line.contains('›'), "{line}");
+}

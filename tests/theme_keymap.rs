@@ -306,11 +306,11 @@ fn default_bindings_are_complete_and_never_clash() {
             | Replan | Drop | Retry | Approve | RequestChanges | Reject | Update | Resolve
             | ResolveShell | Budget | FleetBudget | Search | SearchNext | SearchPrev | Follow
             | OlderAttempt | NewerAttempt | ToggleFold | VerifyOutput | ToggleSplit | NextHunk
-            | PrevHunk | NextFile | PrevFile | Save | Yes | No => {}
+            | PrevHunk | NextFile | PrevFile | ScrollLeft | ScrollRight | Save | Yes | No => {}
         }
         assert_eq!(Action::from_name(&action.to_string()), Some(action));
     }
-    assert_eq!(listed.len(), 46);
+    assert_eq!(listed.len(), 48);
     assert_eq!(Action::RequestChanges.to_string(), "request_changes");
     for (i, (a, a_keys, a_ctx, _)) in map.bindings().enumerate() {
         assert!(!a_keys.is_empty(), "{a} has a default key");

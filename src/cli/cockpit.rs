@@ -65,6 +65,13 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     for w in warnings {
         tracing::warn!("theme: {w}");
     }
+    // A terminal with 16 colours gets 16-colour codes (see crate::ui::sgr16).
+    let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let sixteen = matches!(
+        super::doctor::colours(var("TERM").as_deref(), var("COLORTERM").as_deref(), false),
+        super::doctor::Colours::Ansi16
+    );
+    let theme = if sixteen { theme.to_ansi16() } else { theme };
     tracing::debug!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "theme and keys"
@@ -89,7 +96,7 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     app.mouse = config.ui.mouse;
     let (tx, rx) = mpsc::unbounded_channel();
     forward_signals(tx.clone());
-    let mut guard = match terminal::enter(app.mouse) {
+    let mut guard = match terminal::enter(app.mouse, sixteen) {
         Ok(g) => g,
         Err(e) => {
             handle.shutdown();

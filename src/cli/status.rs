@@ -20,7 +20,7 @@ pub fn main(root: &Path, json: bool) -> i32 {
                     }
                 }
             } else {
-                print_table(&doc);
+                print_table(&doc, engine_holds(&root.join(".fleet")));
             }
             0
         }
@@ -81,8 +81,32 @@ fn no_fleet(e: &crate::config::ConfigError) -> String {
     }
 }
 
-fn print_table(doc: &StatusDoc) {
-    print_tasks(&doc.tasks);
+/// Whether an engine holds the fleet now (its lock on `.fleet`). Probed
+/// with a shared lock taken and released at once, so it never blocks an
+/// engine for longer than the probe; false when there is no `.fleet`.
+fn engine_holds(fleet_dir: &Path) -> bool {
+    let Ok(dir) = std::fs::File::open(fleet_dir) else {
+        return false;
+    };
+    match dir.try_lock_shared() {
+        Ok(()) => {
+            let _ = dir.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
+}
+
+/// A task the store records as running or verifying while no engine
+/// holds the fleet: its attempt was interrupted and is redone on the next
+/// run (see `Scheduler::start`), so the table does not say it runs.
+fn interrupted(row: &TaskRow, live: bool) -> bool {
+    !live && matches!(row.status.as_str(), "running" | "verifying")
+}
+
+fn print_table(doc: &StatusDoc, live: bool) {
+    print_tasks(&doc.tasks, live);
     match doc.fleet_paused.as_deref() {
         None => {}
         Some("") => println!(
@@ -105,28 +129,34 @@ fn print_table(doc: &StatusDoc) {
     }
 }
 
-fn print_tasks(rows: &[TaskRow]) {
+fn print_tasks(rows: &[TaskRow], live: bool) {
     if rows.is_empty() {
         println!("no tasks: add [[task]] tables to fleet.toml or use `fleetdeck add`");
         return;
     }
     let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
     println!(
-        "{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE",
+        "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE",
         "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS"
     );
     for r in rows {
-        let why = r.reason.as_deref().unwrap_or(&r.title);
+        let (status, why) = if interrupted(r, live) {
+            let why = format!("interrupted (resumes on the next run; it was {})", r.status);
+            ("interrupted", why)
+        } else {
+            let why = r.reason.as_deref().unwrap_or(&r.title).to_owned();
+            (r.status.as_str(), why)
+        };
         println!(
-            "{:<width$}  {:<9}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  {}",
+            "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  {}",
             r.id,
-            r.status,
+            status,
             r.column.to_string(),
             r.agent,
             r.attempts,
             format!("${:.4}", r.cost_usd),
             r.tokens,
-            crate::sanitize::sanitize(why)
+            crate::sanitize::sanitize(&why)
         );
     }
 }

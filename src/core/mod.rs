@@ -10,6 +10,7 @@ pub mod plan;
 pub mod scheduler;
 pub mod status;
 pub mod task;
+pub mod verbs;
 pub mod worktree_paths;
 
 pub use feedback::{ConflictChange, ConflictFile, Feedback, FeedbackKind};
@@ -22,3 +23,5 @@ pub use outcome::AttemptOutcome;
 pub use scheduler::{Budgets, Limits, Scheduler};
 pub use status::{Column, MergeBlock, Status};
 pub use task::{MergeStyle, TaskId, TaskPatch, TaskSpec};
+
+pub use verbs::{Refusal, Verb};

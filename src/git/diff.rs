@@ -48,13 +48,44 @@ pub fn task_changes(root: &Path, task: &str, target: &str) -> Result<Vec<FileCha
     let base = repo
         .merge_base(tip, target_tip)
         .ctx(|| format!("find the merge base of {branch} and {target}"))?;
-    let base_tree = commit_tree(&repo, base)?;
-    let tip_tree = commit_tree(&repo, tip)?;
+    changes_between(&repo, base, tip, &format!("{base}..{branch}"))
+}
+
+/// What task merge `commit` brought into the target: the commit compared
+/// with its first parent (the target before the merge). Right for every
+/// merge style: a merge commit, a squash or a rebased commit all have the
+/// target's previous tip as their first parent. For a Done task, whose
+/// branch may be gone or merged (its own diff then empty).
+///
+/// Fails with [`GitError::Git`] when `commit` is not a commit of the
+/// repository, has no parent, or a read fails.
+pub fn merged_changes(root: &Path, commit: &str) -> Result<Vec<FileChange>, GitError> {
+    let repo = open(root)?;
+    let oid = Oid::from_str(commit).ctx(|| format!("read the merge commit id `{commit}`"))?;
+    let merged = repo
+        .find_commit(oid)
+        .ctx(|| format!("find the merge commit {commit}"))?;
+    let before = merged
+        .parent_id(0)
+        .ctx(|| format!("find the target before merge {commit} (its first parent)"))?;
+    changes_between(&repo, before, oid, &format!("{before}..{commit}"))
+}
+
+/// The files that differ between commits `base` and `tip`, renames
+/// detected, sorted by path; `label` names the range in errors.
+fn changes_between(
+    repo: &Repository,
+    base: Oid,
+    tip: Oid,
+    label: &str,
+) -> Result<Vec<FileChange>, GitError> {
+    let base_tree = commit_tree(repo, base)?;
+    let tip_tree = commit_tree(repo, tip)?;
     let mut diff = repo
         .diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), None)
-        .ctx(|| format!("diff {base}..{branch}"))?;
+        .ctx(|| format!("diff {label}"))?;
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))
-        .ctx(|| format!("detect renames in {base}..{branch}"))?;
+        .ctx(|| format!("detect renames in {label}"))?;
 
     let mut changes = Vec::with_capacity(diff.deltas().len());
     for delta in diff.deltas() {
@@ -71,8 +102,8 @@ pub fn task_changes(root: &Path, task: &str, target: &str) -> Result<Vec<FileCha
             Delta::Renamed | Delta::Copied => Some(file_path(Some(&old_file))),
             _ => None,
         };
-        let old = read_side(&repo, old_side)?;
-        let new = read_side(&repo, new_side)?;
+        let old = read_side(repo, old_side)?;
+        let new = read_side(repo, new_side)?;
         let binary = old.is_binary() || new.is_binary();
         changes.push(FileChange {
             path,

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod model;
 pub mod render;
 pub mod run;
+pub mod sgr16;
 #[cfg(test)]
 mod snapshots;
 mod suspend;

@@ -23,5 +23,23 @@ pub fn render(frame: &mut Frame, app: &App) {
             changes, scroll, ..
         }) => dialogs::replan(frame, area, app, changes, *scroll),
         Some(Overlay::Search(input)) => dialogs::search(frame, area, app, input),
+        Some(Overlay::Discard(ed)) => {
+            dialogs::editor(frame, area, app, ed);
+            dialogs::confirm(
+                frame,
+                area,
+                app,
+                "Discard this draft? (it can be restored once, by opening this editor again)",
+            );
+        }
+        Some(Overlay::Restore { draft, .. }) => {
+            dialogs::editor(frame, area, app, draft);
+            dialogs::confirm(
+                frame,
+                area,
+                app,
+                "Restore the discarded draft? (no starts from the current values)",
+            );
+        }
     }
 }

@@ -286,10 +286,17 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
                 app.model.root.clone(),
                 app.model.target.clone(),
             );
+            // A done task shows what its merge brought in, not its (merged) branch.
+            let merged = match app.model.task(task.as_str()).map(|t| &t.status) {
+                Some(crate::core::Status::Done { commit }) => Some(commit.clone()),
+                _ => None,
+            };
             tokio::task::spawn_blocking(move || {
-                let result = crate::git::task_changes(&root, task.as_str(), &target)
-                    .map(DiffModel::new)
-                    .map_err(|e| e.to_string());
+                let changes = match &merged {
+                    Some(commit) => crate::git::merged_changes(&root, commit),
+                    None => crate::git::task_changes(&root, task.as_str(), &target),
+                };
+                let result = changes.map(DiffModel::new).map_err(|e| e.to_string());
                 let _ = tx.send(UiMsg::DiffLoaded { task, result });
             });
         }

@@ -59,10 +59,15 @@ fn an_environment_fault_is_read_in_80_columns() {
     );
     let screen = draw(&app);
     let header = screen.lines().next().unwrap_or_default();
-    assert!(
-        header.contains("FLEET PAUSED │ cannot create the transcript"),
-        "{header}"
-    );
+    // The fault is read, and the fleet state stays whole (in short labels).
+    for part in [
+        "PAUSED │ cannot create the",
+        "run 2/4",
+        "rev 2 · fail 1",
+        "$1.76",
+    ] {
+        assert!(header.contains(part), "{part} in {header}");
+    }
     insta::assert_snapshot!(screen);
 }
 
@@ -106,6 +111,7 @@ fn editor() {
             area: ratatui_textarea::TextArea::new(text.lines().map(String::from).collect()),
             error: Some("line 3, column 8: invalid array".into()),
             pending: false,
+            initial: String::new(),
         }));
         insta::assert_snapshot!(format!("editor_{w}x{h}"), draw(&app));
     }
@@ -176,6 +182,7 @@ fn tiny_terminals_never_panic() {
                     area: Default::default(),
                     error: Some("bad".into()),
                     pending: false,
+                    initial: String::new(),
                 }),
                 Overlay::Picker(Picker {
                     task: crate::core::TaskId::parse("api").unwrap(),
@@ -237,5 +244,91 @@ fn cards_show_budget_rate_limit_stall_and_unusable_markers() {
         "gemini unusable: 401 invalid api key",
     ] {
         assert!(screen.contains(expected), "`{expected}` missing:\n{screen}");
+    }
+}
+
+/// The header alone at 80, 100 and 200 columns: a calm fleet, and a paused
+/// one with a warning and a long path. The fleet state is always whole.
+#[test]
+fn header_at_80_100_and_200_columns() {
+    for w in [80u16, 100, 200] {
+        let mut calm = fixture::app(w, 24);
+        calm.model.root = "/srv/projects/clients/acme/a-rather-long-repository-name".into();
+        let mut alarmed = fixture::app(w, 24);
+        alarmed.model.root = calm.model.root.clone();
+        alarmed.model.fleet.set_paused(true);
+        alarmed.model.warning =
+            Some("cannot create the transcript: No space left on device (os error 28)".into());
+        for (name, app) in [("calm", &calm), ("paused", &alarmed)] {
+            let screen = draw(app);
+            let header = screen.lines().next().unwrap_or_default().to_owned();
+            let short = name == "paused" && w < 200;
+            let parts = if short {
+                ["PAUSED", "run 2/4", "rev 2 · fail 1", "$1.76"]
+            } else {
+                ["fleetdeck", "running 2/4", "review 2 · failed 1", "$1.7631"]
+            };
+            for part in parts {
+                assert!(header.contains(part), "{w} {name}: {part} in {header}");
+            }
+            if name == "paused" {
+                assert!(header.contains("│ cannot create the"), "{header}");
+            }
+            insta::assert_snapshot!(format!("header_{name}_{w}"), header);
+        }
+    }
+}
+
+/// A verifying card's time runs with the clock (it counts the attempt, gate included).
+#[test]
+fn a_verifying_cards_timer_advances_with_the_clock() {
+    let mut app = fixture::app(160, 48);
+    app.board.column = 1;
+    let card_line = |app: &App| {
+        draw(app)
+            .lines()
+            .skip_while(|l| !l.contains("lint"))
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let before = card_line(&app);
+    assert!(before.contains("30s"), "{before}");
+    app.now_ms += 12_000;
+    let after = card_line(&app);
+    assert!(after.contains("42s"), "{after}");
+    assert!(app.needs_tick(), "a verifying task keeps the clock ticking");
+}
+
+/// With the 16-colour palette, no cell of any view carries an RGB or a
+/// 256-colour index (what a `TERM=xterm` terminal could not show).
+#[test]
+fn the_16_colour_palette_leaves_no_rgb_or_indexed_colour_in_any_view() {
+    let mut app = fixture::app(160, 48);
+    app.theme = crate::ui::theme::Theme::dark().to_ansi16();
+    type SetUp = Box<dyn Fn(&mut App)>;
+    let mut screens: Vec<SetUp> = vec![Box::new(|_| {})];
+    for tab in Tab::ALL {
+        screens.push(Box::new(move |app: &mut App| detail(app, "api", tab)));
+    }
+    screens.push(Box::new(|app: &mut App| {
+        app.overlay = Some(Overlay::Help { scroll: 0 })
+    }));
+    for (i, set) in screens.iter().enumerate() {
+        app.screen = Screen::Board;
+        app.overlay = None;
+        set(&mut app);
+        let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        terminal.draw(|f| render(f, &app)).unwrap();
+        let buffer = terminal.backend().buffer();
+        for cell in buffer.content() {
+            for c in [cell.fg, cell.bg] {
+                assert!(
+                    crate::ui::theme::is_ansi16(c),
+                    "screen {i}: {c:?} at {:?}",
+                    cell.symbol()
+                );
+            }
+        }
     }
 }

@@ -15,7 +15,9 @@ use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+use super::sgr16::Sgr16;
+
+pub type Tui = Terminal<CrosstermBackend<Sgr16<Stdout>>>;
 
 /// Restores the terminal when dropped.
 pub struct Guard {
@@ -30,10 +32,11 @@ impl Drop for Guard {
 
 /// Puts the terminal in cockpit mode. The panic hook restores it before the
 /// panic message is printed, so the message is readable and the shell usable.
-pub fn enter(mouse: bool) -> io::Result<Guard> {
+/// `sixteen`: the terminal has 16 colours, colours are written as such.
+pub fn enter(mouse: bool, sixteen: bool) -> io::Result<Guard> {
     install_panic_hook();
     enter_modes(mouse)?;
-    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()));
+    let terminal = Terminal::new(CrosstermBackend::new(Sgr16::new(io::stdout(), sixteen)));
     match terminal {
         Ok(terminal) => Ok(Guard { terminal }),
         Err(e) => {

@@ -6,8 +6,10 @@
 //! (a built-in name or a path) into a theme plus warnings: a partial file falls
 //! back to the default per name, a broken one never stops the cockpit.
 
+mod palette;
 mod parse;
 
+pub use palette::{ansi16_index_of_indexed, ansi16_index_of_rgb, is_ansi16, nearest_ansi16};
 pub(crate) use parse::did_you_mean;
 
 use std::io::Read;

@@ -7,6 +7,7 @@ use crate::core::outcome::AttemptOutcome;
 use crate::core::plan::find_cycles;
 use crate::core::status::Status;
 use crate::core::task::{TaskId, TaskPatch, TaskSpec};
+use crate::core::verbs::Verb;
 
 impl Scheduler {
     /// Applies a user command. On error nothing has changed.
@@ -77,14 +78,12 @@ impl Scheduler {
             Command::Add { spec } => self.add(spec, out)?,
             Command::Drop { task } => self.drop_task(&task, out)?,
             Command::Retry { task } => {
-                let i = self.require(&task, "retry", "failed", |s| {
-                    matches!(s, Status::Failed { .. })
-                })?;
+                let i = self.require(&task, Verb::Retry)?;
                 self.fleet.tasks[i].tries = 0;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
             Command::Approve { task } => {
-                let (i, attempt) = self.expect_review(&task, "approve")?;
+                let (i, attempt) = self.expect_review(&task, Verb::Approve)?;
                 self.refuse_unresolved(i)?;
                 self.set_status(i, Status::Merging { attempt }, Actor::User, out);
             }
@@ -94,7 +93,7 @@ impl Scheduler {
                         "requesting changes needs feedback for the agent; it was empty".into(),
                     ));
                 }
-                let (i, attempt) = self.expect_review(&task, "request changes")?;
+                let (i, attempt) = self.expect_review(&task, Verb::RequestChanges)?;
                 let t = &mut self.fleet.tasks[i];
                 t.tries = 0;
                 t.feedback = Some(Feedback {
@@ -115,7 +114,7 @@ impl Scheduler {
             Command::Update { task } => self.update_task(&task, out)?,
             Command::Resolved { task } => self.resolved(&task, out)?,
             Command::Reject { task } => {
-                let (i, attempt) = self.expect_review(&task, "reject")?;
+                let (i, attempt) = self.expect_review(&task, Verb::Reject)?;
                 let t = &mut self.fleet.tasks[i];
                 t.feedback = None;
                 t.verified = None;
@@ -154,37 +153,20 @@ impl Scheduler {
         self.set_fleet_paused(false, actor, String::new(), out);
     }
 
-    /// The index of `task` if its status passes `ok`, else a WrongStatus error.
-    fn require(
-        &self,
-        task: &TaskId,
-        action: &'static str,
-        needs: &'static str,
-        ok: impl Fn(&Status) -> bool,
-    ) -> Result<usize, CommandError> {
+    /// The index of `task` if its status allows `verb` ([`Task::allows`]).
+    fn require(&self, task: &TaskId, verb: Verb) -> Result<usize, CommandError> {
         let i = self.find(task)?;
-        let status = &self.fleet.tasks[i].status;
-        if ok(status) {
-            Ok(i)
-        } else {
-            Err(CommandError::WrongStatus {
-                task: task.clone(),
-                status: status.name(),
-                action,
-                needs,
-            })
-        }
+        self.fleet.tasks[i].allows(verb)?;
+        Ok(i)
     }
 
     /// The index and attempt of `task` if it is in Review.
     pub(super) fn expect_review(
         &self,
         task: &TaskId,
-        action: &'static str,
+        verb: Verb,
     ) -> Result<(usize, u32), CommandError> {
-        let i = self.require(task, action, "in review", |s| {
-            matches!(s, Status::Review { .. })
-        })?;
+        let i = self.require(task, verb)?;
         match self.fleet.tasks[i].status {
             Status::Review { attempt, .. } => Ok((i, attempt)),
             _ => Err(CommandError::Invalid(format!(
@@ -202,12 +184,7 @@ impl Scheduler {
     }
 
     fn pause_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.require(task, "pause", "running or queued", |s| {
-            matches!(
-                s,
-                Status::Running { .. } | Status::Queued { .. } | Status::Paused { .. }
-            )
-        })?;
+        let i = self.require(task, Verb::Pause)?;
         match self.fleet.tasks[i].status {
             Status::Running { attempt } => {
                 self.signal(i, Signal::Pause, out);
@@ -222,12 +199,7 @@ impl Scheduler {
     }
 
     fn resume_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.require(task, "resume", "paused or held", |s| {
-            matches!(
-                s,
-                Status::Paused { .. } | Status::Queued { .. } | Status::Running { .. }
-            )
-        })?;
+        let i = self.require(task, Verb::Resume)?;
         if self.fleet.tasks[i].over_budget.is_some()
             && let Some(why) = self.task_over_budget(i)
         {
@@ -258,21 +230,7 @@ impl Scheduler {
         if !self.fleet.agents.contains(&agent) {
             return Err(CommandError::UnknownAgent(agent));
         }
-        let i = self.require(
-            task,
-            "reassign",
-            "queued, running, in review or failed",
-            |s| {
-                matches!(
-                    s,
-                    Status::Queued { .. }
-                        | Status::Running { .. }
-                        | Status::Paused { .. }
-                        | Status::Review { .. }
-                        | Status::Failed { .. }
-                )
-            },
-        )?;
+        let i = self.require(task, Verb::Reassign)?;
         let from = std::mem::replace(&mut self.fleet.tasks[i].spec.agent, agent.clone());
         if from == agent {
             return Ok(());
@@ -312,9 +270,7 @@ impl Scheduler {
     }
 
     fn edit(&mut self, task: &TaskId, patch: TaskPatch, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.require(task, "edit", "queued or failed (not running)", |s| {
-            matches!(s, Status::Queued { .. } | Status::Failed { .. })
-        })?;
+        let i = self.require(task, Verb::Edit)?;
         let mut spec = self.fleet.tasks[i].spec.clone();
         let TaskPatch {
             title,
@@ -387,12 +343,7 @@ impl Scheduler {
     }
 
     fn drop_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let i = self.require(task, "drop", "not verifying, merging or finished", |s| {
-            !matches!(
-                s,
-                Status::Verifying { .. } | Status::Merging { .. } | Status::Updating { .. }
-            ) && !s.is_final()
-        })?;
+        let i = self.require(task, Verb::Drop)?;
         let dependents: Vec<&str> = self
             .fleet
             .dependents(task)

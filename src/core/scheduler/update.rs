@@ -14,6 +14,7 @@ use crate::core::feedback::{ConflictFile, Feedback, FeedbackKind, conflict_text}
 use crate::core::messages::{Actor, CommandError, Effect, Event, UpdateResult, Workspace};
 use crate::core::status::{MergeBlock, Status};
 use crate::core::task::TaskId;
+use crate::core::verbs::Verb;
 
 /// Blocked merges of one task in a row that `auto_update` answers.
 const AUTO_UPDATES: u32 = 2;
@@ -21,7 +22,7 @@ const AUTO_UPDATES: u32 = 2;
 impl Scheduler {
     /// `Command::Update`: see the module documentation.
     pub(super) fn update_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let (i, attempt) = self.expect_review(task, "update")?;
+        let (i, attempt) = self.expect_review(task, Verb::Update)?;
         match &self.fleet.tasks[i].status {
             Status::Review {
                 block: Some(MergeBlock::UpdateConflict { .. }),
@@ -35,7 +36,7 @@ impl Scheduler {
     /// `Command::Resolved`: the user's resolution in the worktree is gated
     /// as the attempt's work (its base is the target tip it was updated onto).
     pub(super) fn resolved(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
-        let (i, attempt) = self.expect_review(task, "take a resolution")?;
+        let (i, attempt) = self.expect_review(task, Verb::Resolve)?;
         if !matches!(
             self.fleet.tasks[i].status,
             Status::Review {

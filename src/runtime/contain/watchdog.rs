@@ -159,12 +159,27 @@ pub fn main(token: &str, cgroup: Option<&Path>) -> i32 {
 }
 
 /// SIGKILL to every process whose `FLEET_CONTAIN` starts with `prefix`.
+///
+/// One pass over /proc can miss a process: one caught in `exec` (its
+/// environment unreadable for that moment) or forked after the pass read
+/// the list. So passes repeat, a little apart, until two in a row find
+/// nothing (at most 20).
 fn kill_contained(prefix: &str) {
-    for p in sweep::all() {
-        if let sweep::Origin::Contained(id) = sweep::origin(p.pid)
-            && id.starts_with(prefix)
-        {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid), Signal::SIGKILL);
+    let mut quiet = 0;
+    for _ in 0..20 {
+        let mut killed = 0;
+        for p in sweep::all() {
+            if let sweep::Origin::Contained(id) = sweep::origin(p.pid)
+                && id.starts_with(prefix)
+            {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid), Signal::SIGKILL);
+                killed += 1;
+            }
         }
+        quiet = if killed == 0 { quiet + 1 } else { 0 };
+        if quiet == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::core::{Command, Fleet, MergeStyle, Task, TaskId, TaskPatch, TaskSpec};
+use crate::core::{Command, Fleet, MergeStyle, Refusal, Task, TaskId, TaskPatch, TaskSpec, Verb};
 
 /// A TOML string: a literal multi-line string when it spans lines (easy to
 /// edit), else a basic string with escapes.
@@ -152,17 +152,40 @@ pub fn parse_edit(task: &TaskId, text: &str) -> Result<Command, String> {
     })
 }
 
-fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
-    let raw_id = f.id.ok_or_else(|| format!("{where_}: `id` is missing"))?;
-    let id = TaskId::parse(&raw_id).map_err(|e| format!("{where_}: {e}"))?;
+/// The 0-based index of the line of `text` that sets `key` (`key = ...`).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    })
+}
+
+/// A task table's fields as a spec. `table` is the table's text, starting
+/// at 0-based line `first` of the editor: an error names the line of the
+/// field it is about ("the new task, line 2: `id` is missing").
+fn spec_from(f: Fields, where_: &str, table: &str, first: usize) -> Result<TaskSpec, String> {
+    let at = |field: &str| match key_line(table, field) {
+        Some(i) => format!("{where_}, line {}", first + i + 1),
+        None => where_.to_owned(),
+    };
+    let raw_id =
+        f.id.ok_or_else(|| format!("{}: `id` is missing", at("id")))?;
+    let id = TaskId::parse(&raw_id).map_err(|e| format!("{}: {e}", at("id")))?;
     let prompt = f
         .prompt
         .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| format!("{where_}: `prompt` is empty"))?;
+        .ok_or_else(|| format!("{}: `prompt` is empty", at("prompt")))?;
     let agent = f
         .agent
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| format!("{where_}: `agent` is missing"))?;
+        .ok_or_else(|| format!("{}: `agent` is missing", at("agent")))?;
+    let deps = f
+        .deps
+        .map(ids)
+        .transpose()
+        .map_err(|e| format!("{}: {e}", at("deps")))?
+        .unwrap_or_default();
     Ok(TaskSpec {
         title: f
             .title
@@ -170,12 +193,7 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
             .unwrap_or_else(|| id.to_string()),
         id,
         prompt,
-        deps: f
-            .deps
-            .map(ids)
-            .transpose()
-            .map_err(|e| format!("{where_}: {e}"))?
-            .unwrap_or_default(),
+        deps,
         agent,
         role: f.role,
         verify: f.verify,
@@ -191,7 +209,7 @@ fn spec_from(f: Fields, where_: &str) -> Result<TaskSpec, String> {
 pub fn parse_new(text: &str) -> Result<Command, String> {
     let f: Fields = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
     Ok(Command::Add {
-        spec: spec_from(f, "the new task")?,
+        spec: spec_from(f, "the new task", text, 0)?,
     })
 }
 
@@ -210,6 +228,18 @@ pub enum ReplanChange {
         id: TaskId,
         fields: Vec<&'static str>,
     },
+    /// A change the scheduler would refuse (the task's status does not
+    /// allow it): shown with the reason, and not in the command.
+    Refused {
+        refusal: Refusal,
+    },
+}
+
+impl ReplanChange {
+    /// True when the change is part of the command the confirmation sends.
+    pub fn applies(&self) -> bool {
+        !matches!(self, ReplanChange::Refused { .. })
+    }
 }
 
 impl std::fmt::Display for ReplanChange {
@@ -218,6 +248,7 @@ impl std::fmt::Display for ReplanChange {
             ReplanChange::Add { id, title } => write!(f, "+ add   {id}: {title}"),
             ReplanChange::Drop { id } => write!(f, "- drop  {id}"),
             ReplanChange::Edit { id, fields } => write!(f, "~ edit  {id}: {}", fields.join(", ")),
+            ReplanChange::Refused { refusal } => write!(f, "✗ refused: {refusal}"),
         }
     }
 }
@@ -235,8 +266,16 @@ struct Plan {
 pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Command), String> {
     let plan: Plan = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
     let mut edited: Vec<TaskSpec> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let headers: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].trim_start().starts_with("[[task]]"))
+        .collect();
     for (i, f) in plan.task.into_iter().enumerate() {
-        let spec = spec_from(f, &format!("task {} of the plan", i + 1))?;
+        let first = headers.get(i).copied().unwrap_or(0);
+        let end = headers.get(i + 1).copied().unwrap_or(lines.len());
+        let table = lines.get(first..end).unwrap_or_default().join("\n");
+        let where_ = format!("task {} of the plan (line {})", i + 1, first + 1);
+        let spec = spec_from(f, &where_, &table, first)?;
         if edited.iter().any(|s| s.id == spec.id) {
             return Err(format!("task `{}` appears twice", spec.id));
         }
@@ -310,7 +349,12 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
                     fields.push("merge_style");
                     patch.merge_style = Some(spec.merge_style);
                 }
-                if !fields.is_empty() {
+                if fields.is_empty() {
+                    continue;
+                }
+                if let Err(refusal) = task.allows(Verb::Edit) {
+                    changes.push(ReplanChange::Refused { refusal });
+                } else {
                     changes.push(ReplanChange::Edit {
                         id: spec.id.clone(),
                         fields,
@@ -325,6 +369,10 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
     }
     for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
         if !edited.iter().any(|s| &s.id == t.id()) {
+            if let Err(refusal) = t.allows(Verb::Drop) {
+                changes.push(ReplanChange::Refused { refusal });
+                continue;
+            }
             changes.push(ReplanChange::Drop { id: t.id().clone() });
             drops.push(Command::Drop {
                 task: t.id().clone(),
@@ -334,6 +382,10 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
     if changes.is_empty() {
         return Err("nothing changed".into());
     }
+    if !changes.iter().any(ReplanChange::applies) {
+        let why: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        return Err(format!("no change can be applied: {}", why.join("; ")));
+    }
     let mut commands = adds;
     commands.append(&mut edits);
     commands.append(&mut drops);
@@ -341,118 +393,7 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::Status;
-
-    fn spec(id: &str, deps: &[&str]) -> TaskSpec {
-        TaskSpec {
-            id: TaskId::parse(id).unwrap(),
-            title: format!("Title {id}"),
-            prompt: format!("line one of {id}\nline two with '''quotes\" and \\ backslash"),
-            deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
-            agent: "sim".into(),
-            role: Some("tester".into()),
-            verify: None,
-            priority: 0,
-            auto_approve: false,
-            budget_usd: None,
-            budget_tokens: None,
-            merge_style: None,
-        }
-    }
-
-    fn fleet() -> Fleet {
-        let mut done = Task::new(spec("done", &[]));
-        done.status = Status::Done { commit: "c".into() };
-        let mut plain = spec("b", &["a"]);
-        plain.prompt = "simple\nprompt".into();
-        Fleet::new(
-            vec![done, Task::new(spec("a", &[])), Task::new(plain)],
-            ["sim".to_string()],
-            false,
-        )
-    }
-
-    #[test]
-    fn a_task_round_trips_through_its_toml() {
-        for s in [
-            spec("a", &["x", "y"]),
-            TaskSpec {
-                prompt: "multi\nline".into(),
-                ..spec("b", &[])
-            },
-        ] {
-            let text = task_toml(&s, true);
-            let Command::Add { spec: back } = parse_new(&text).unwrap() else {
-                panic!()
-            };
-            assert_eq!(back, s, "{text}");
-        }
-    }
-
-    #[test]
-    fn edit_errors_point_at_the_line() {
-        let id = TaskId::parse("a").unwrap();
-        let err = parse_edit(&id, "title = \"x\"\nprompt = \"unterminated\n").unwrap_err();
-        assert!(err.starts_with("line 2, column "), "{err}");
-        let err = parse_edit(&id, "titel = \"x\"\n").unwrap_err();
-        assert!(err.contains("unknown field `titel`"), "{err}");
-        let err = parse_edit(&id, "deps = [\"Bad Id\"]\n").unwrap_err();
-        assert!(err.contains("not a valid task id"), "{err}");
-        let Command::Edit { patch, .. } =
-            parse_edit(&id, &edit_text(&Task::new(spec("a", &[])))).unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(patch.title.as_deref(), Some("Title a"));
-    }
-
-    #[test]
-    fn an_unchanged_replan_is_nothing_to_confirm() {
-        let f = fleet();
-        let text = replan_text(&f);
-        assert!(
-            !text.contains("id = \"done\""),
-            "done tasks are not part of a replan"
-        );
-        assert_eq!(parse_replan(&f, &text).unwrap_err(), "nothing changed");
-    }
-
-    #[test]
-    fn a_replan_lists_adds_edits_and_drops_and_batches_them_in_order() {
-        let f = fleet();
-        let text = replan_text(&f)
-            .replace("deps = [\"a\"]", "deps = [\"c\"]")
-            .replace("[[task]]  # queued\nid = \"a\"", "[[task]]\nid = \"c\"")
-            + "";
-        let (changes, command) = parse_replan(&f, &text).unwrap();
-        let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            shown,
-            ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]
-        );
-        let Command::Batch { commands } = command else {
-            panic!()
-        };
-        let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
-        assert_eq!(kinds, ["add `c`", "edit `b`", "drop `a`"]);
-    }
-
-    #[test]
-    fn a_replan_cannot_reuse_a_finished_id() {
-        let f = fleet();
-        let text = format!(
-            "{}\n[[task]]\nid = \"done\"\nagent = \"sim\"\nprompt = \"again\"\n",
-            replan_text(&f)
-        );
-        assert!(
-            parse_replan(&f, &text)
-                .unwrap_err()
-                .contains("already done")
-        );
-    }
-}
+mod tests;
 
 /// The text of the budget editor of a task (`task`) or of the fleet.
 pub fn budget_text(

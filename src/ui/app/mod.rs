@@ -8,6 +8,7 @@
 mod forms;
 mod keys;
 mod mouse;
+mod panes;
 mod update;
 
 use std::time::Duration;
@@ -137,6 +138,14 @@ pub enum Overlay {
     },
     /// The transcript search input.
     Search(TextArea<'static>),
+    /// Esc or ctrl-c in an editor with unsaved text: discard it? (y/n)
+    Discard(Editor),
+    /// Opening the kind of editor whose draft was discarded: restore the
+    /// draft (y) or start from `fresh` (n).
+    Restore {
+        draft: Box<Editor>,
+        fresh: Box<Editor>,
+    },
 }
 
 /// What an editor edits.
@@ -158,6 +167,20 @@ pub struct Editor {
     pub error: Option<String>,
     /// True while its command is with the engine.
     pub pending: bool,
+    /// The text it opened with: anything else is an unsaved draft.
+    pub initial: String,
+}
+
+impl Editor {
+    /// The text as edited.
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    /// True when closing it would lose text the user wrote.
+    pub fn unsaved(&self) -> bool {
+        self.text().trim_end() != self.initial.trim_end()
+    }
 }
 
 /// The agent picker for a reassignment.
@@ -196,6 +219,16 @@ pub struct App {
     /// Transcript files asked for and not yet installed.
     pub requested: std::collections::HashSet<(TaskId, u32)>,
     pub quitting: bool,
+    /// The task the user last approved with a key: when its card moves to
+    /// another column (Merging, Done), the selection follows it, so a
+    /// second `a` never lands on a card the user has not looked at.
+    pub acted: Option<TaskId>,
+    /// The last draft the user discarded, offered back (once) when the
+    /// same kind of editor opens again.
+    pub discarded: Option<Editor>,
+    /// The transcript line the last search step landed on (see
+    /// [`App::current_match`]).
+    pub search_hit: Option<usize>,
 }
 
 /// A task's diff as loaded, and where the viewer stands in it.
@@ -223,6 +256,9 @@ impl App {
             diff: None,
             requested: Default::default(),
             quitting: false,
+            acted: None,
+            discarded: None,
+            search_hit: None,
         }
     }
 
@@ -281,10 +317,25 @@ impl App {
     pub fn context(&self) -> Context {
         match (&self.overlay, &self.screen) {
             (Some(Overlay::Editor(_) | Overlay::Search(_)), _) => Context::Editor,
-            (Some(Overlay::Confirm { .. } | Overlay::Replan { .. }), _) => Context::Confirm,
+            (
+                Some(
+                    Overlay::Confirm { .. }
+                    | Overlay::Replan { .. }
+                    | Overlay::Discard(_)
+                    | Overlay::Restore { .. },
+                ),
+                _,
+            ) => Context::Confirm,
             (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
-            (None, Screen::Board) => Context::Board,
-            (None, Screen::Detail(d)) => match d.tab {
+            (None, _) => self.screen_context(),
+        }
+    }
+
+    /// The key context of the screen under any overlay (its footer's).
+    pub fn screen_context(&self) -> Context {
+        match &self.screen {
+            Screen::Board => Context::Board,
+            Screen::Detail(d) => match d.tab {
                 Tab::Transcript => Context::Transcript,
                 Tab::Diff => Context::Diff,
                 Tab::Info => Context::Info,
@@ -319,7 +370,38 @@ impl App {
             }
             self.board.pinned[col] = pinned;
         }
+        self.follow_acted();
         changed
+    }
+
+    /// When the task the user acted on left the focused column, the focus
+    /// goes with it to its new column (see [`App::acted`]).
+    fn follow_acted(&mut self) {
+        let col = self.board.column;
+        let Some(id) = self.acted.clone() else {
+            return;
+        };
+        if self.board.pinned[col].as_ref() != Some(&id) {
+            return;
+        }
+        let Some(task) = self.model.task(id.as_str()) else {
+            return;
+        };
+        let Some(to) = COLUMNS.iter().position(|c| *c == task.status.column()) else {
+            return;
+        };
+        if to == col {
+            return;
+        }
+        let Some(index) = self
+            .column_tasks(COLUMNS[to])
+            .iter()
+            .position(|t| t.id() == &id)
+        else {
+            return;
+        };
+        self.board.column = to;
+        self.select(to, index);
     }
 
     /// What follows from the model's current state: a diff to (re)load for
@@ -418,10 +500,14 @@ impl App {
         }
     }
 
-    /// Whether elapsed times on screen are ticking (an agent runs): the loop
+    /// Whether elapsed times on screen are ticking (an agent runs or a gate
+    /// verifies): the loop
     /// then redraws once a second, and never otherwise.
     pub fn needs_tick(&self) -> bool {
-        self.model.fleet.live_agents() > 0
+        let tasks = self.model.fleet.tasks();
+        tasks
+            .iter()
+            .any(|t| crate::ui::views::board::ticks(&t.status))
     }
 
     /// The interval of that tick.

@@ -96,7 +96,7 @@ impl App {
                     Action::Down
                 };
                 (0..WHEEL)
-                    .flat_map(|_| self.detail_action(action))
+                    .flat_map(|_| self.detail_action(action).unwrap_or_default())
                     .collect()
             }
             _ => Vec::new(),

@@ -31,6 +31,11 @@ fn commands(intents: &[Intent]) -> Vec<Command> {
         .collect()
 }
 
+/// The text of the toast shown (a test fails when there is none).
+fn toast(app: &App) -> &str {
+    &app.toast.as_ref().expect("a toast").text
+}
+
 fn id(s: &str) -> TaskId {
     TaskId::parse(s).unwrap()
 }
@@ -276,17 +281,11 @@ fn a_running_task_cannot_be_edited_and_says_why() {
     let mut app = on("api");
     assert!(press(&mut app, &["e"]).is_empty());
     assert!(app.overlay.is_none());
-    assert!(
-        app.toast
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("only queued or failed tasks can be edited")
-    );
+    assert!(toast(&app).contains("edit needs a task that is queued or failed"));
     let mut app = on("api");
     press(&mut app, &["c"]);
     assert!(app.overlay.is_none());
-    assert!(app.toast.as_ref().unwrap().text.contains("in review"));
+    assert!(toast(&app).contains("in review"));
     press(&mut app, &["x"]);
     assert!(app.overlay.is_none(), "reject needs a task in review");
 }
@@ -306,6 +305,7 @@ fn new_task_adds_what_was_typed() {
             area: Default::default(),
             error: None,
             pending: false,
+            initial: String::new(),
         }
     };
     let cmds = commands(&press(&mut app, &["ctrl-s"]));
@@ -389,15 +389,21 @@ fn keys_that_mean_nothing_here_do_nothing() {
     }
     assert_eq!(app.board, before);
     assert!(app.overlay.is_none());
-    // Task actions on a done task are the engine's to refuse: the message comes back as a toast.
+    // Task actions on a done task are refused by the scheduler's rule
+    // (Task::allows), in its words, before anything is sent.
     let intents = press(&mut app, &["t"]);
-    assert_eq!(commands(&intents), [Command::Retry { task: id("schema") }]);
+    assert!(commands(&intents).is_empty());
+    assert_eq!(
+        toast(&app),
+        "task `schema` is done: retry needs a task that is failed"
+    );
+    // What the engine refuses comes back as a toast.
     app.command_done(
         "retry `schema`".into(),
         Origin::Key,
         Err(crate::core::CommandError::Invalid("no".into())),
     );
-    assert_eq!(app.toast.as_ref().unwrap().text, "retry `schema`: no");
+    assert_eq!(toast(&app), "retry `schema`: no");
     // The help screen swallows keys until closed.
     press(&mut app, &["?"]);
     assert!(press(&mut app, &["a", "d", "x"]).is_empty());
@@ -459,7 +465,7 @@ fn transcript_follows_until_scrolled_and_search_finds() {
     press(&mut app, &["/"]);
     type_text(&mut app, "nothing-like-this");
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(app.toast.as_ref().unwrap().text.starts_with("not found"));
+    assert!(toast(&app).starts_with("not found"));
 }
 
 #[test]
@@ -612,3 +618,4 @@ fn u_updates_a_task_in_review_and_e_or_bang_resolve_an_update_conflict() {
     assert!(press(&mut app, &["u"]).is_empty());
     assert!(app.toast.is_some());
 }
+mod review;

@@ -25,6 +25,7 @@ pub fn draw_diff(
     model: &DiffModel,
     split: bool,
     top: usize,
+    left: usize,
     theme: &Theme,
 ) {
     let area = area.intersection(buf.area);
@@ -46,7 +47,12 @@ pub fn draw_diff(
         let Some(file) = model.files().get(row.file()) else {
             continue;
         };
-        let p = Painter { buf, theme, model };
+        let p = Painter {
+            buf,
+            theme,
+            model,
+            left,
+        };
         match row.kind() {
             RowKind::FileHeader => p.file_header(line, file),
             RowKind::HunkHeader => {
@@ -153,6 +159,8 @@ struct Painter<'a, 'b> {
     buf: &'a mut Buffer,
     theme: &'b Theme,
     model: &'b DiffModel,
+    /// Columns of text scrolled off to the left.
+    left: usize,
 }
 
 impl Painter<'_, '_> {
@@ -209,17 +217,25 @@ impl Painter<'_, '_> {
             self.buf
                 .set_stringn(line.x, line.y, &gutter, line.width as usize, t.line_number);
         let cols = line.right().saturating_sub(x) as usize;
+        // Enough text for what is scrolled off, the view, and one more
+        // character to tell whether the line is cut.
+        let want = cols + self.left + 1;
         let text = match row.kind() {
             RowKind::Added => row.new_line().map(|i| file.new_line(i)),
             _ => row.old_line().map(|i| file.old_line(i)),
         };
         let (shown, marks) = match (row.kind(), row.pair()) {
-            (RowKind::Removed, Some((o, n))) => pair_marks(file, o, n, cols, 0).0,
-            (RowKind::Added, Some((o, n))) => pair_marks(file, o, n, 0, cols).1,
-            _ => (display_line(text.unwrap_or(""), cols), Vec::new()),
+            (RowKind::Removed, Some((o, n))) => pair_marks(file, o, n, want, 0).0,
+            (RowKind::Added, Some((o, n))) => pair_marks(file, o, n, 0, want).1,
+            _ => (display_line(text.unwrap_or(""), want), Vec::new()),
         };
         let area = Rect::new(x, y, cols as u16, 1);
-        put_text(self.buf, area, sign, &shown, &marks, style, word);
+        let text = Cut {
+            text: &shown,
+            marks: &marks,
+            left: self.left,
+        };
+        put_text(self.buf, area, sign, text, style, word, t.muted);
     }
 
     /// `12 -old text │ 13 +new text`: each side in its own half.
@@ -238,7 +254,8 @@ impl Painter<'_, '_> {
             self.buf
                 .set_stringn(line.x + left_w, line.y, "│", 1, t.border);
         }
-        let cols = |r: Rect| (r.width as usize).saturating_sub(w + 1);
+        let left_cols = self.left;
+        let cols = |r: Rect| (r.width as usize).saturating_sub(w + 1) + left_cols + 1;
         let changed = row.kind() == RowKind::Changed;
         let (old_marks, new_marks) = match row.pair() {
             Some((o, n)) => pair_marks(file, o, n, cols(left), cols(right)),
@@ -275,7 +292,12 @@ impl Painter<'_, '_> {
                 self.buf
                     .set_stringn(half.x, half.y, &gutter, half.width as usize, t.line_number);
             let area = Rect::new(x, y, half.right().saturating_sub(x), 1);
-            put_text(self.buf, area, sign, &shown, &marks, style, word);
+            let text = Cut {
+                text: &shown,
+                marks: &marks,
+                left: self.left,
+            };
+            put_text(self.buf, area, sign, text, style, word, t.muted);
         }
     }
 }
@@ -302,36 +324,65 @@ fn pair_marks(
     ((old, old_marks), (new, new_marks))
 }
 
-/// Draws the sign and then `text` into the one-row `area`, the `marks`
-/// byte ranges in `word` style and the rest in `style`; cut at the edge.
+/// A line to draw from its column `left` on, with its changed words.
+struct Cut<'a> {
+    text: &'a str,
+    marks: &'a [Range<usize>],
+    left: usize,
+}
+
+/// Draws the sign and then the text from its column `left` into the
+/// one-row `area`, the marks in `word` style and the rest in `style`.
+/// A line cut at an edge shows it there, in `cut` style: `‹` after the
+/// sign when columns are scrolled off to the left, `›` in the last column
+/// when more of it is to the right.
 fn put_text(
     buf: &mut Buffer,
     area: Rect,
     sign: char,
-    text: &str,
-    marks: &[Range<usize>],
+    line: Cut<'_>,
     style: Style,
     word: Style,
+    cut: Style,
 ) {
     if area.width == 0 {
         return;
     }
+    let text = line.text;
     let mut sign_buf = [0u8; 4];
     let (mut x, y) = buf.set_stringn(area.x, area.y, sign.encode_utf8(&mut sign_buf), 1, style);
-    let mut pos = 0;
+    let skip = text
+        .char_indices()
+        .nth(line.left)
+        .map_or(text.len(), |(i, _)| i);
+    let cut_left = line.left > 0 && !text.is_empty();
+    if cut_left && x < area.right() {
+        x = buf.set_stringn(x, y, "‹", 1, cut).0;
+    }
+    let room = area.right().saturating_sub(x) as usize;
+    let cut_right = text[skip..].chars().count() > room;
+    let end = area.right().saturating_sub(cut_right as u16);
+    let mut pos = skip;
     let mut put = |buf: &mut Buffer, range: Range<usize>, style: Style| {
+        let range = range.start.max(skip)..range.end;
         let Some(s) = text.get(range) else { return };
-        let left = area.right().saturating_sub(x) as usize;
+        let left = end.saturating_sub(x) as usize;
         if left > 0 && !s.is_empty() {
             x = buf.set_stringn(x, y, s, left, style).0;
         }
     };
-    for mark in marks {
+    for mark in line.marks {
+        if mark.end <= skip {
+            continue;
+        }
         put(buf, pos..mark.start, style);
         put(buf, mark.clone(), word);
-        pos = mark.end;
+        pos = mark.end.max(skip);
     }
     put(buf, pos..text.len(), style);
+    if cut_right && end < area.right() {
+        buf.set_stringn(end, y, "›", 1, cut);
+    }
 }
 
 /// A 1-based line number right-aligned in `width`, or blanks.

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::chrome::{self, elapsed, fit};
 use crate::core::{AttemptOutcome, MergeBlock, Status, Task};
 use crate::ui::app::{App, COLUMNS};
-use crate::ui::keymap::Action;
 use crate::ui::layout::{self, CARD_HEIGHT};
 use crate::ui::theme::Theme;
 
@@ -40,16 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             column(frame, *rect, app, i);
         }
     }
-    let mut hints = vec![(Action::Open, "open")];
-    hints.extend(chrome::task_hints(app.selected_task().map(|t| &t.status)));
-    hints.extend([
-        (Action::NewTask, "new"),
-        (Action::Replan, "replan"),
-        (Action::PauseFleet, "fleet"),
-        (Action::Help, "help"),
-        (Action::Quit, "quit"),
-    ]);
-    chrome::footer(frame, l.footer, app, &hints);
+    chrome::footer(frame, l.footer, app);
 }
 
 fn column(frame: &mut Frame, rect: Rect, app: &App, i: usize) {
@@ -112,7 +102,8 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
     let mut meta = task.spec.agent.clone();
     let attempts = app.model.attempts_of(task.id());
     if let Some(a) = attempts.last() {
-        let end = if task.status.has_agent() {
+        // The attempt is not over while its agent runs or its gate verifies it.
+        let end = if ticks(&task.status) {
             app.now_ms
         } else {
             a.ended_ms.unwrap_or(app.now_ms)
@@ -261,6 +252,12 @@ fn review_markers(task: &Task, attempt: u32, app: &App, out: &mut Vec<(String, S
     {
         out.push((format!("work by {}", a.agent), t.review));
     }
+}
+
+/// True while a card's elapsed time runs: an agent runs (or is paused) or
+/// the verify gate checks its work.
+pub fn ticks(status: &Status) -> bool {
+    status.has_agent() || matches!(status, Status::Verifying { .. })
 }
 
 /// The colour of a status.

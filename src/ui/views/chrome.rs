@@ -6,70 +6,167 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::core::{MergeBlock, Status};
+use crate::core::Status;
 use crate::ui::app::App;
-use crate::ui::keymap::Action;
 
-/// The top bar. What needs the user (a paused fleet, an unusable profile, a
-/// warning such as an environment fault) comes right after the name, before
-/// the repository and the counts, so that it is seen in 80 columns too.
+/// The top bar: the name, then what needs the user and the fleet state,
+/// then the repository and target.
+///
+/// Kept whatever the width: the name, FLEET PAUSED, running/cap, the
+/// Review column's counts and the cost. What is left goes first to an
+/// unusable profile or a warning (cut with `…`), then to the place, whose
+/// path is shortened from the left (`…/shop → main`) or left out.
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let m = &app.model;
-    let tasks = m.fleet.tasks();
-    let running = m.fleet.live_agents();
-    let review = tasks
-        .iter()
-        .filter(|x| matches!(x.status, Status::Review { .. }))
-        .count();
-    let sep = Span::styled(" │ ", t.muted);
+    let sep = || Span::styled(" │ ", t.muted);
+    let title = Span::styled(" fleetdeck ", t.title);
     let mut alerts = Vec::new();
-    if m.fleet.paused() {
-        alerts.push(Span::styled("FLEET PAUSED", t.paused));
-    }
     for (agent, why) in m.fleet.unusable() {
-        alerts.push(Span::styled(
-            format!("{agent} unusable: {}", crate::sanitize::sanitize(why)),
-            t.error,
-        ));
+        let text = format!("{agent} unusable: {}", crate::sanitize::sanitize(why));
+        alerts.push((text, t.error));
     }
     if let Some(w) = &m.warning {
-        alerts.push(Span::styled(
-            crate::sanitize::sanitize(w).into_owned(),
-            t.warning,
-        ));
+        alerts.push((crate::sanitize::sanitize(w).into_owned(), t.warning));
     }
-    let place = vec![
-        Span::styled(m.root_label(), t.text),
-        Span::styled(" → ", t.muted),
-        Span::styled(m.target.clone(), t.text),
-    ];
-    let counts = vec![
-        Span::styled(format!("running {running}/{}", m.max_parallel), t.running),
-        sep.clone(),
-        Span::styled(format!("review {review}"), t.review),
-        sep.clone(),
-        Span::styled(format!("${:.4}", m.total_cost()), t.text),
-    ];
-    let mut spans = vec![Span::styled(" fleetdeck ", t.title)];
-    let mut groups = Vec::new();
-    if alerts.is_empty() {
-        groups.extend([place, counts]);
-    } else {
-        for alert in alerts {
-            groups.push(vec![alert]);
+    let width = |spans: &[Span]| {
+        spans
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+    };
+    let room_after = |kept: &[Span]| {
+        (area.width as usize)
+            .saturating_sub(title.content.chars().count() + width(kept) + 3 * kept.len())
+    };
+    // Short labels when an alert would otherwise have no room to be read.
+    let mut kept = fleet_state(app, false);
+    if !alerts.is_empty() && room_after(&kept) < ALERT_ROOM {
+        kept = fleet_state(app, true);
+    }
+    let mut room = room_after(&kept);
+    let mut cut_alerts = Vec::new();
+    for (text, style) in alerts {
+        if room < 3 + 8 {
+            break;
         }
-        groups.extend([counts, place]);
+        let text = fit(&text, room - 3);
+        room -= text.chars().count() + 3;
+        cut_alerts.push(Span::styled(text, style));
     }
-    for group in groups {
-        spans.push(sep.clone());
-        spans.extend(group);
+    let place = place(app, room.saturating_sub(3));
+
+    let mut spans = vec![title];
+    let paused = m.fleet.paused() as usize;
+    if paused == 0 && cut_alerts.is_empty() && !place.is_empty() {
+        // Nothing needs the user: the place first, as it reads.
+        spans.push(sep());
+        spans.extend(place);
+        for span in kept {
+            spans.push(sep());
+            spans.push(span);
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+        return;
+    }
+    let groups = kept[..paused]
+        .iter()
+        .cloned()
+        .chain(cut_alerts)
+        .chain(kept[paused..].iter().cloned());
+    for span in groups {
+        spans.push(sep());
+        spans.push(span);
+    }
+    if !place.is_empty() {
+        spans.push(sep());
+        spans.extend(place);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
 }
 
-/// The bottom bar: a toast if there is one, else the hints for `actions`.
-pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str)]) {
+/// Room an alert needs to be read (with its separator).
+const ALERT_ROOM: usize = 32;
+
+/// The fleet state that every header keeps: PAUSED, running/cap, the
+/// Review column's counts, the cost; `short` for narrow terminals.
+fn fleet_state<'a>(app: &App, short: bool) -> Vec<Span<'a>> {
+    let (t, m) = (&app.theme, &app.model);
+    let mut kept = Vec::new();
+    if m.fleet.paused() {
+        let label = if short { "PAUSED" } else { "FLEET PAUSED" };
+        kept.push(Span::styled(label, t.paused));
+    }
+    let running = if short { "run" } else { "running" };
+    kept.push(Span::styled(
+        format!("{running} {}/{}", m.fleet.live_agents(), m.max_parallel),
+        t.running,
+    ));
+    let review = review_counts(app);
+    let review = if short {
+        review
+            .replace("review", "rev")
+            .replace("failed", "fail")
+            .replace("merging", "merg")
+    } else {
+        review
+    };
+    kept.push(Span::styled(review, t.review));
+    let cost = if short {
+        format!("${:.2}", m.total_cost())
+    } else {
+        format!("${:.4}", m.total_cost())
+    };
+    kept.push(Span::styled(cost, t.text));
+    kept
+}
+
+/// The Review column's count, split by what it holds: "review 2 · failed 1
+/// · merging 1" (parts that are zero left out, "review 0" when empty).
+pub fn review_counts(app: &App) -> String {
+    let tasks = app.model.fleet.tasks();
+    let count = |f: fn(&Status) -> bool| tasks.iter().filter(|t| f(&t.status)).count();
+    let review = count(|s| matches!(s, Status::Review { .. }));
+    let failed = count(|s| matches!(s, Status::Failed { .. }));
+    let merging = count(|s| matches!(s, Status::Merging { .. }));
+    let mut out = format!("review {review}");
+    for (n, what) in [(failed, "failed"), (merging, "merging")] {
+        if n > 0 {
+            out.push_str(&format!(" · {what} {n}"));
+        }
+    }
+    out
+}
+
+/// "path → target" in at most `room` characters: the path keeps its end
+/// (`…/shop`); nothing when not even the target fits.
+fn place<'a>(app: &App, room: usize) -> Vec<Span<'a>> {
+    let t = &app.theme;
+    let target = app.model.target.clone();
+    let arrow = " → ";
+    let fixed = target.chars().count() + arrow.chars().count();
+    if room < fixed + 2 {
+        return Vec::new();
+    }
+    let path = app.model.root_label();
+    let path_room = room - fixed;
+    let n = path.chars().count();
+    let path = if n <= path_room {
+        path
+    } else {
+        let tail: String = path.chars().skip(n - (path_room - 1)).collect();
+        format!("…{tail}")
+    };
+    vec![
+        Span::styled(path, t.text),
+        Span::styled(arrow, t.muted),
+        Span::styled(target, t.text),
+    ]
+}
+
+/// The bottom bar: a toast if there is one, else the focused component's
+/// hints ([`App::footer_hints`]: each key once), as many as fit.
+pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     if let Some(toast) = &app.toast {
         let style = if toast.error { t.error } else { t.text };
@@ -81,8 +178,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
     }
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1usize;
-    for (action, label) in actions {
-        let key = app.keymap.key_label(*action);
+    for (key, label) in app.footer_hints() {
         let width = key.chars().count() + label.chars().count() + 3;
         if used + width > area.width as usize {
             break;
@@ -92,57 +188,6 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, actions: &[(Action, &str
         spans.push(Span::styled(format!(" {label}  "), t.footer));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.footer), area);
-}
-
-/// The keys worth showing for a task in `status`, most useful first.
-pub fn task_hints(status: Option<&Status>) -> Vec<(Action, &'static str)> {
-    let mut hints = Vec::new();
-    match status {
-        Some(Status::Review {
-            block: Some(MergeBlock::UpdateConflict { .. }),
-            ..
-        }) => hints.extend([
-            (Action::Update, "agent resolves"),
-            (Action::Resolve, "edit yourself"),
-            (Action::ResolveShell, "shell"),
-            (Action::Reject, "reject"),
-        ]),
-        Some(Status::Review { block: Some(_), .. }) => hints.extend([
-            (Action::Update, "update"),
-            (Action::Approve, "approve"),
-            (Action::RequestChanges, "changes"),
-            (Action::Reject, "reject"),
-        ]),
-        Some(Status::Review { .. }) => hints.extend([
-            (Action::Approve, "approve"),
-            (Action::RequestChanges, "changes"),
-            (Action::Reject, "reject"),
-        ]),
-        Some(Status::Failed { .. }) => hints.extend([
-            (Action::Retry, "retry"),
-            (Action::Reassign, "reassign"),
-            (Action::Edit, "edit"),
-        ]),
-        Some(Status::Running { .. }) => {
-            hints.extend([(Action::Pause, "pause"), (Action::Reassign, "reassign")])
-        }
-        Some(Status::Paused { .. }) => hints.extend([
-            (Action::Pause, "resume"),
-            (Action::Budget, "budget"),
-            (Action::Reassign, "reassign"),
-        ]),
-        Some(Status::Queued { held: true }) => {
-            hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")])
-        }
-        Some(Status::Queued { .. }) => {
-            hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")])
-        }
-        _ => {}
-    }
-    if status.is_some_and(|s| !s.is_final()) {
-        hints.push((Action::Drop, "drop"));
-    }
-    hints
 }
 
 /// "4.2s", "42s", "3m05s", "1h02m".

@@ -7,7 +7,6 @@ use ratatui::widgets::Paragraph;
 
 use super::{board::status_style, chrome, info, transcript};
 use crate::ui::app::{App, Detail, Tab};
-use crate::ui::keymap::Action;
 use crate::ui::layout;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
@@ -43,6 +42,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         tabs.push(Span::styled(format!("{:^w$}", tab.title()), style));
     }
     frame.render_widget(Paragraph::new(Line::from(tabs)), l.tabs);
+    // The transcript search's "3/17", at the right of the tabs.
+    if let (Tab::Transcript, Some(counter)) = (d.tab, app.search_counter()) {
+        let label = format!(" search {counter} ");
+        let w = (label.chars().count() as u16).min(l.tabs.width);
+        let at = Rect::new(l.tabs.right() - w, l.tabs.y, w, 1);
+        frame.render_widget(Paragraph::new(Span::styled(label, t.search_match)), at);
+    }
 
     match d.tab {
         Tab::Transcript => transcript::render(frame, l.body, app, d),
@@ -62,17 +68,5 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         Tab::Info => info::render(frame, l.body, app, d),
     }
 
-    let mut hints = vec![(Action::Back, "back"), (Action::NextTab, "tab")];
-    match d.tab {
-        Tab::Transcript => hints.extend([(Action::Search, "search"), (Action::Follow, "follow")]),
-        Tab::Diff => hints.extend([
-            (Action::NextHunk, "hunk"),
-            (Action::NextFile, "file"),
-            (Action::ToggleSplit, "split"),
-        ]),
-        Tab::Info => {}
-    }
-    hints.extend(chrome::task_hints(task.map(|t| &t.status)));
-    hints.push((Action::Help, "help"));
-    chrome::footer(frame, l.footer, app, &hints);
+    chrome::footer(frame, l.footer, app);
 }

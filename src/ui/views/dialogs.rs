@@ -140,7 +140,13 @@ pub fn replan(frame: &mut Frame, area: Rect, app: &App, changes: &[ReplanChange]
         (changes.len() as u16).saturating_add(6),
     );
     frame.render_widget(Clear, rect);
-    let block = frame_box(app, format!("Apply {} change(s)?", changes.len()));
+    let applies = changes.iter().filter(|c| c.applies()).count();
+    let refused = changes.len() - applies;
+    let title = match refused {
+        0 => format!("Apply {applies} change(s)?"),
+        _ => format!("Apply {applies} change(s)? ({refused} refused, not sent)"),
+    };
+    let block = frame_box(app, title);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let t = &app.theme;
@@ -152,6 +158,7 @@ pub fn replan(frame: &mut Frame, area: Rect, app: &App, changes: &[ReplanChange]
                 ReplanChange::Add { .. } => t.added,
                 ReplanChange::Drop { .. } => t.removed,
                 ReplanChange::Edit { .. } => t.warning,
+                ReplanChange::Refused { .. } => t.error,
             };
             Line::from(Span::styled(
                 crate::sanitize::sanitize(&c.to_string()).into_owned(),

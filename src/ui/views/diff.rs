@@ -46,7 +46,15 @@ pub struct DiffView {
     /// Rows of the diff viewport as last drawn ([`viewport_height`]); the
     /// app sets it before handling keys.
     pub height: usize,
+    /// Columns of every line scrolled off to the left (`<` and `>`).
+    pub left: usize,
 }
+
+/// Columns one `<` or `>` scrolls.
+pub const SCROLL_STEP: usize = 8;
+
+/// The farthest a diff scrolls to the right.
+const MAX_LEFT: usize = 4096;
 
 /// Rows of diff visible when the view is rendered into `area` (the pane
 /// height inside its borders).
@@ -244,6 +252,8 @@ impl DiffView {
             Action::PrevHunk => self.prev_hunk(model),
             Action::NextFile => self.next_file(model),
             Action::PrevFile => self.prev_file(model),
+            Action::ScrollLeft => self.left = self.left.saturating_sub(SCROLL_STEP),
+            Action::ScrollRight => self.left = (self.left + SCROLL_STEP).min(MAX_LEFT),
             _ => return false,
         }
         true
@@ -305,7 +315,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &DiffModel, view: &DiffView,
         .title(title);
     let inner = block.inner(diff_area);
     block.render(diff_area, buf);
-    draw_diff(buf, inner, model, view.split, top, theme);
+    draw_diff(buf, inner, model, view.split, top, view.left, theme);
 }
 
 /// ` [2/5] src/lib.rs · unified `: the file index and name. While the

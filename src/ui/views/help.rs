@@ -28,6 +28,7 @@ const MAX_KEY_COLUMN: usize = 24;
 const COLUMN_GAP: u16 = 3;
 
 /// One line of the help text.
+#[derive(Clone)]
 enum Item {
     /// A group (`Board`), or within one the contexts that follow apply to
     /// (`Diff`), indented.
@@ -100,8 +101,11 @@ pub fn render(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scr
             Some(Item::Blank) => &second[1..],
             _ => second,
         };
+        // Split within a group: the right column names the group again.
+        let mut right_items: Vec<Item> = continued(first, second).into_iter().collect();
+        right_items.extend(second.iter().cloned());
         frame.render_widget(Paragraph::new(to_lines(first)), left);
-        frame.render_widget(Paragraph::new(to_lines(second)), right);
+        frame.render_widget(Paragraph::new(to_lines(&right_items)), right);
         return;
     }
 
@@ -179,11 +183,13 @@ fn plan(items: &[Item], area: Rect) -> Plan {
             .map(|(split, item)| {
                 let skip = usize::from(matches!(item, Item::Blank));
                 let (left, right) = (&items[..split], &items[split + skip..]);
+                let heading = continued(left, right);
+                let heading_width = heading.as_ref().map_or(0, |h| item_width(h, key_width) + 1);
                 (
-                    left.len().max(right.len()),
+                    left.len().max(right.len() + usize::from(heading.is_some())),
                     split,
                     column_width(left),
-                    column_width(right),
+                    column_width(right).max(heading_width),
                 )
             })
             .filter(|(rows, _, left, right)| {
@@ -201,6 +207,22 @@ fn plan(items: &[Item], area: Rect) -> Plan {
         },
         _ => one_column,
     }
+}
+
+/// When a column split falls within a group (`right` starts with a
+/// binding), the heading the right column starts with: the group's, marked
+/// continued.
+fn continued(left: &[Item], right: &[Item]) -> Option<Item> {
+    if !matches!(right.first(), Some(Item::Binding { .. })) {
+        return None;
+    }
+    left.iter().rev().find_map(|item| match item {
+        Item::Heading { text, sub } => Some(Item::Heading {
+            text: format!("{text} (continued)"),
+            sub: *sub,
+        }),
+        _ => None,
+    })
 }
 
 /// How wide `item` draws with a key column of `key_width`.

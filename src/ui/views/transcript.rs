@@ -281,6 +281,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let rows = transcript.folds().rows(top, height, len);
     let target = fold_in_view(transcript, &rows);
     let query = d.search.as_deref().map(str::to_lowercase);
+    let current = app.current_match();
     for (k, &i) in rows.iter().enumerate() {
         let Some(line) = transcript.get(i) else {
             // Only in the file: one note where the missing lines start.
@@ -306,7 +307,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
             query: query.as_deref(),
             width,
         };
-        lines.push(row.draw(line, t));
+        let mut drawn = row.draw(line, t);
+        // The current match: its whole line marked, unlike the others.
+        if current == Some(i) {
+            drawn.spans = drawn
+                .spans
+                .into_iter()
+                .map(|s| s.patch_style(t.selected))
+                .collect();
+        }
+        lines.push(drawn);
     }
     if len == 0 {
         lines.push(Line::from(Span::styled(" no output yet", t.muted)));

@@ -1,0 +1,167 @@
+//! The forms' TOML round trips, errors with lines, and replans.
+use super::*;
+use crate::core::Status;
+
+fn spec(id: &str, deps: &[&str]) -> TaskSpec {
+    TaskSpec {
+        id: TaskId::parse(id).unwrap(),
+        title: format!("Title {id}"),
+        prompt: format!("line one of {id}\nline two with '''quotes\" and \\ backslash"),
+        deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
+        agent: "sim".into(),
+        role: Some("tester".into()),
+        verify: None,
+        priority: 0,
+        auto_approve: false,
+        budget_usd: None,
+        budget_tokens: None,
+        merge_style: None,
+    }
+}
+
+fn fleet() -> Fleet {
+    let mut done = Task::new(spec("done", &[]));
+    done.status = Status::Done { commit: "c".into() };
+    let mut plain = spec("b", &["a"]);
+    plain.prompt = "simple\nprompt".into();
+    Fleet::new(
+        vec![done, Task::new(spec("a", &[])), Task::new(plain)],
+        ["sim".to_string()],
+        false,
+    )
+}
+
+#[test]
+fn a_task_round_trips_through_its_toml() {
+    for s in [
+        spec("a", &["x", "y"]),
+        TaskSpec {
+            prompt: "multi\nline".into(),
+            ..spec("b", &[])
+        },
+    ] {
+        let text = task_toml(&s, true);
+        let Command::Add { spec: back } = parse_new(&text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(back, s, "{text}");
+    }
+}
+
+#[test]
+fn edit_errors_point_at_the_line() {
+    let id = TaskId::parse("a").unwrap();
+    let err = parse_edit(&id, "title = \"x\"\nprompt = \"unterminated\n").unwrap_err();
+    assert!(err.starts_with("line 2, column "), "{err}");
+    let err = parse_edit(&id, "titel = \"x\"\n").unwrap_err();
+    assert!(err.contains("unknown field `titel`"), "{err}");
+    let err = parse_edit(&id, "deps = [\"Bad Id\"]\n").unwrap_err();
+    assert!(err.contains("not a valid task id"), "{err}");
+    let Command::Edit { patch, .. } =
+        parse_edit(&id, &edit_text(&Task::new(spec("a", &[])))).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(patch.title.as_deref(), Some("Title a"));
+}
+
+#[test]
+fn an_unchanged_replan_is_nothing_to_confirm() {
+    let f = fleet();
+    let text = replan_text(&f);
+    assert!(
+        !text.contains("id = \"done\""),
+        "done tasks are not part of a replan"
+    );
+    assert_eq!(parse_replan(&f, &text).unwrap_err(), "nothing changed");
+}
+
+#[test]
+fn a_replan_lists_adds_edits_and_drops_and_batches_them_in_order() {
+    let f = fleet();
+    let text = replan_text(&f)
+        .replace("deps = [\"a\"]", "deps = [\"c\"]")
+        .replace("[[task]]  # queued\nid = \"a\"", "[[task]]\nid = \"c\"")
+        + "";
+    let (changes, command) = parse_replan(&f, &text).unwrap();
+    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]
+    );
+    let Command::Batch { commands } = command else {
+        panic!()
+    };
+    let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
+    assert_eq!(kinds, ["add `c`", "edit `b`", "drop `a`"]);
+}
+
+#[test]
+fn a_replan_shows_what_the_scheduler_would_refuse_and_sends_nothing_for_it() {
+    let mut f = fleet();
+    let mut running = f.task("b").unwrap().clone();
+    running.status = Status::Running { attempt: 1 };
+    f.upsert(running);
+    let text = replan_text(&f).replace("title = \"Title a\"", "title = \"A again\"");
+    // b is running: its prompt cannot be edited; a's title can.
+    let text = text.replace("simple\nprompt", "other\nprompt");
+    let (changes, command) = parse_replan(&f, &text).unwrap();
+    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "~ edit  a: title",
+            "✗ refused: task `b` is running: edit needs a task that is queued or failed (not running)"
+        ]
+    );
+    let Command::Batch { commands } = command else {
+        panic!()
+    };
+    let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
+    assert_eq!(kinds, ["edit `a`"], "nothing is sent for b");
+    // Only refused changes: nothing to confirm, the reason in the editor.
+    let only_b = replan_text(&f).replace("simple\nprompt", "other\nprompt");
+    let err = parse_replan(&f, &only_b).unwrap_err();
+    assert!(
+        err.starts_with("no change can be applied: ✗ refused: task `b` is running"),
+        "{err}"
+    );
+}
+
+#[test]
+fn form_errors_cite_the_line_of_the_field() {
+    let err = parse_new("id = \"x\"\ntitle = \"T\"\nagent = \"\"\nprompt = \"p\"\n").unwrap_err();
+    assert_eq!(err, "the new task, line 3: `agent` is missing");
+    let f = fleet();
+    let text = replan_text(&f)
+        + "\n[[task]]\nid = \"n\"\nagent = \"sim\"\ndeps = [\"Bad Id\"]\nprompt = \"p\"\n";
+    let err = parse_replan(&f, &text).unwrap_err();
+    let header = text
+        .lines()
+        .collect::<Vec<_>>()
+        .iter()
+        .rposition(|l| *l == "[[task]]")
+        .unwrap()
+        + 1;
+    assert!(
+        err.starts_with(&format!(
+            "task 3 of the plan (line {header}), line {}: ",
+            header + 3
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_replan_cannot_reuse_a_finished_id() {
+    let f = fleet();
+    let text = format!(
+        "{}\n[[task]]\nid = \"done\"\nagent = \"sim\"\nprompt = \"again\"\n",
+        replan_text(&f)
+    );
+    assert!(
+        parse_replan(&f, &text)
+            .unwrap_err()
+            .contains("already done")
+    );
+}
