@@ -1,4 +1,4 @@
-//! The cockpit's state: the read model plus what the user is looking at.
+//! The cockpi.is_some_and(|l| l.task == d.task && l.status == status);et Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.clone()) else {'s state: the read model plus what the user is looking at.
 //!
 //! Keys and mouse events come in ([`App::handle_key`], [`App::handle_mouse`])
 //! and go out as [`Intent`]s (engine commands, background loads, quit); the
@@ -236,8 +236,10 @@ pub struct LoadedDiff {
     pub task: TaskId,
     pub result: Result<crate::ui::diff::DiffModel, String>,
     pub view: crate::ui::views::diff::DiffView,
-    /// The task's status when loaded: a later status change reloads it.
-    pub status: String,
+    /// The task's status when loaded, with its data: a later change
+    /// reloads it (an update conflict resolved in review changes the block
+    /// and the attempt, not the status's name).
+    pub status: crate::core::Status,
 }
 
 impl App {
@@ -349,6 +351,11 @@ impl App {
         if !matches!(n, Notification::Task { .. }) {
             return self.model.apply(n); // only task changes move cards
         }
+        // The card the focused column shows selected, before the change.
+        let focused = self
+            .column_tasks(COLUMNS[self.board.column])
+            .get(self.selected_index(self.board.column))
+            .map(|t| t.id().clone());
         let seen: Vec<Option<TaskId>> = (0..COLUMNS.len())
             .map(|col| match &self.board.pinned[col] {
                 Some(id) => Some(id.clone()),
@@ -370,18 +377,19 @@ impl App {
             }
             self.board.pinned[col] = pinned;
         }
-        self.follow_acted();
+        self.follow_acted(focused.as_ref());
         changed
     }
 
     /// When the task the user acted on left the focused column, the focus
-    /// goes with it to its new column (see [`App::acted`]).
-    fn follow_acted(&mut self) {
+    /// goes with it to its new column (see [`App::acted`]); only when it
+    /// was the card selected there (`focused`) before the change.
+    fn follow_acted(&mut self, focused: Option<&TaskId>) {
         let col = self.board.column;
         let Some(id) = self.acted.clone() else {
             return;
         };
-        if self.board.pinned[col].as_ref() != Some(&id) {
+        if focused != Some(&id) {
             return;
         }
         let Some(task) = self.model.task(id.as_str()) else {
@@ -411,7 +419,7 @@ impl App {
             return Vec::new();
         };
         let d = d.clone();
-        let Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.name()) else {
+        let Some(status) = self.model.task(d.task.as_str()).map(|t| t.status.clone()) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -425,7 +433,7 @@ impl App {
                     task: d.task.clone(),
                     result: Err("loading the diff…".into()),
                     view: Default::default(),
-                    status: status.to_owned(),
+                    status,
                 });
                 out.push(Intent::LoadDiff(d.task.clone()));
             }

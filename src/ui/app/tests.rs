@@ -619,3 +619,29 @@ fn u_updates_a_task_in_review_and_e_or_bang_resolve_an_update_conflict() {
     assert!(app.toast.is_some());
 }
 mod review;
+
+#[test]
+fn a_diff_loaded_during_an_update_conflict_is_read_again_once_it_is_resolved() {
+    let mut app = on("greet");
+    let mut t = app.model.task("greet").unwrap().clone();
+    t.status = crate::core::Status::Review {
+        attempt: 1,
+        block: Some(crate::core::MergeBlock::UpdateConflict {
+            files: vec!["greeting.txt".into()],
+        }),
+    };
+    app.model.fleet.upsert(t.clone());
+    press(&mut app, &["enter"]);
+    assert_eq!(press(&mut app, &["tab"]), [Intent::LoadDiff(id("greet"))]);
+    assert!(
+        app.pending_loads().is_empty(),
+        "loaded once while unchanged"
+    );
+    // The agent resolved it in attempt 2: still in review, but another diff.
+    t.status = crate::core::Status::Review {
+        attempt: 2,
+        block: None,
+    };
+    app.model.fleet.upsert(t);
+    assert_eq!(app.pending_loads(), [Intent::LoadDiff(id("greet"))]);
+}

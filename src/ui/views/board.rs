@@ -255,9 +255,9 @@ fn review_markers(task: &Task, attempt: u32, app: &App, out: &mut Vec<(String, S
 }
 
 /// True while a card's elapsed time runs: an agent runs (or is paused) or
-/// the verify gate checks its work.
+/// the verify gate checks its work, or its branch is being updated.
 pub fn ticks(status: &Status) -> bool {
-    status.has_agent() || matches!(status, Status::Verifying { .. })
+    status.has_agent() || matches!(status, Status::Verifying { .. } | Status::Updating { .. })
 }
 
 /// The colour of a status.

@@ -153,3 +153,30 @@ fn an_editor_saved_after_its_task_moved_on_shows_the_refusal_and_keeps_the_draft
         Some("task `tests` is merging: request changes needs a task that is in review")
     );
 }
+
+/// Moves task `id` to `status`, as the engine's notification would.
+fn move_to(app: &mut App, id: &str, status: crate::core::Status) {
+    let mut t = app.model.task(id).unwrap().clone();
+    t.status = status;
+    app.apply(Notification::Task { task: Box::new(t) });
+}
+
+#[test]
+fn a_second_approval_after_coming_back_to_the_column_is_followed_too() {
+    let mut app = on("tests");
+    for id in ["tests", "greet"] {
+        press(&mut app, &["a"]);
+        move_to(&mut app, id, crate::core::Status::Merging { attempt: 1 });
+        move_to(
+            &mut app,
+            id,
+            crate::core::Status::Done {
+                commit: "abc1234".into(),
+            },
+        );
+        assert_eq!(app.selected_task().unwrap().id().as_str(), id);
+        assert_eq!(COLUMNS[app.board.column], crate::core::Column::Done);
+        // Back to the Review column: its first card is the next one to look at.
+        press(&mut app, &["h"]);
+    }
+}
