@@ -93,6 +93,11 @@ pub(crate) fn attr(task: &str, attempt: u32) -> Attribution<'_> {
 
 /// Stages everything in `repo`'s working tree and commits it on HEAD.
 pub(crate) fn commit_all(repo: &Repository, message: &str) -> Oid {
+    commit_all_with(repo, message, &[])
+}
+
+/// [`commit_all`] with `extra` parents after HEAD (a merge).
+pub(crate) fn commit_all_with(repo: &Repository, message: &str, extra: &[Oid]) -> Oid {
     let sig = Signature::now("Test User", "test@example.com").unwrap();
     let mut index = repo.index().unwrap();
     index
@@ -101,8 +106,14 @@ pub(crate) fn commit_all(repo: &Repository, message: &str) -> Oid {
     index.update_all(["*"], None).unwrap();
     index.write().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+    let mut parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    parents.extend(extra.iter().map(|id| repo.find_commit(*id).unwrap()));
+    let refs: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &refs)
         .unwrap()
 }

@@ -3,9 +3,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{Repository, RepositoryInitOptions, Signature};
+use git2::{Repository, RepositoryInitOptions};
 
 use super::*;
+use crate::git::test_repo::commit_all_with as commit_all;
 use crate::git::{
     CommitOutcome, Expect, MergeOutcome, branch_tip, commit_attempt, ensure_intact,
     ensure_worktree, merge_task, worktree_path,
@@ -23,32 +24,6 @@ fn attr(attempt: u32) -> Attribution<'static> {
         attempt,
         title: "The task",
     }
-}
-
-fn sig() -> Signature<'static> {
-    Signature::now("Test User", "test@example.com").unwrap()
-}
-
-/// Stages everything in `repo`'s working tree and commits it on HEAD with
-/// these extra parents.
-fn commit_all(repo: &Repository, message: &str, extra: &[Oid]) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let mut parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    parents.extend(extra.iter().map(|id| repo.find_commit(*id).unwrap()));
-    let refs: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig(), &sig(), message, &tree, &refs)
-        .unwrap()
 }
 
 impl Fixture {
