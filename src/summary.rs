@@ -25,6 +25,10 @@ pub struct TaskRow {
     pub reason: Option<String>,
     /// Every attempt of the task, oldest first, with its outcome.
     pub history: Vec<AttemptRow>,
+    /// Recorded as running or verifying while no engine holds the fleet
+    /// (set by `status`): its attempt was interrupted and is redone on the
+    /// next run.
+    pub interrupted: bool,
 }
 
 /// One attempt of a task as `status --json` prints it.
@@ -65,6 +69,8 @@ pub struct StatusDoc {
     pub total: Totals,
     /// None while the fleet runs; when it is paused, why (empty when unknown).
     pub fleet_paused: Option<String>,
+    /// Whether an engine (a run or the cockpit) holds the fleet now (set by `status`).
+    pub engine_running: bool,
 }
 
 /// Spending per agent profile (by the profile that ran each attempt), sorted by name.
@@ -96,6 +102,7 @@ pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc 
         agents,
         total,
         fleet_paused: scheduler.fleet_paused().then(String::new),
+        engine_running: false,
     }
 }
 
@@ -136,6 +143,7 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                         tokens: a.usage.tokens(),
                     })
                     .collect(),
+                interrupted: false,
             }
         })
         .collect()

@@ -36,6 +36,9 @@ fn status_after_the_engine_stopped_does_not_say_running() {
     let r = row(&live, "slow");
     assert!(r.contains("running"), "{live}");
     assert!(!r.contains("interrupted"), "{live}");
+    let doc = repo.status();
+    assert_eq!(doc["engine_running"], true, "{doc}");
+    assert_eq!(repo.task("slow")["interrupted"], false);
 
     run.kill().unwrap();
     run.wait().unwrap();
@@ -43,7 +46,12 @@ fn status_after_the_engine_stopped_does_not_say_running() {
     wait_for(Duration::from_secs(10), "the agent to die", || {
         processes_of(&fleet_dir).is_empty().then_some(())
     });
-    assert_eq!(repo.task("slow")["status"], "running", "the store says so");
+    let slow = repo.task("slow");
+    assert_eq!(slow["status"], "running", "the store says so");
+    // ...and the JSON says what that means now.
+    assert_eq!(slow["interrupted"], true, "{slow}");
+    assert_eq!(slow["history"][0]["outcome"], "interrupted", "{slow}");
+    assert_eq!(repo.status()["engine_running"], false);
     let after = text(&repo.expect(&["status"], 0).stdout);
     let r = row(&after, "slow");
     assert!(!r.contains("running  "), "{after}");

@@ -10,7 +10,9 @@ use crate::summary::{self, StatusDoc, TaskRow};
 
 pub fn main(root: &Path, json: bool) -> i32 {
     match document(root) {
-        Ok(doc) => {
+        Ok(mut doc) => {
+            let live = engine_holds(&root.join(".fleet"));
+            mark_interrupted(&mut doc, live);
             if json {
                 match serde_json::to_string_pretty(&doc) {
                     Ok(doc) => println!("{doc}"),
@@ -20,7 +22,7 @@ pub fn main(root: &Path, json: bool) -> i32 {
                     }
                 }
             } else {
-                print_table(&doc, engine_holds(&root.join(".fleet")));
+                print_table(&doc, live);
             }
             0
         }
@@ -103,6 +105,22 @@ fn engine_holds(fleet_dir: &Path) -> bool {
 /// run (see `Scheduler::start`), so the table does not say it runs.
 fn interrupted(row: &TaskRow, live: bool) -> bool {
     !live && matches!(row.status.as_str(), "running" | "verifying")
+}
+
+/// Marks what `live` (an engine holds the fleet) says of the stored
+/// statuses: with no engine, a task recorded running or verifying is
+/// interrupted, and so is its unfinished attempt.
+fn mark_interrupted(doc: &mut StatusDoc, live: bool) {
+    doc.engine_running = live;
+    for row in &mut doc.tasks {
+        row.interrupted = interrupted(row, live);
+        if row.interrupted
+            && let Some(last) = row.history.last_mut()
+            && last.detail.is_none()
+        {
+            last.outcome = "interrupted".into();
+        }
+    }
 }
 
 fn print_table(doc: &StatusDoc, live: bool) {
