@@ -69,7 +69,9 @@ impl Verb {
             Verb::Approve => ("approve", "in review", is_review),
             Verb::RequestChanges => ("request changes", "in review", is_review),
             Verb::Reject => ("reject", "in review", is_review),
-            Verb::Update => ("update", "in review", is_review),
+            Verb::Update => ("update", "in review (or updating, to finish it)", |s| {
+                is_review(s) || matches!(s, S::Updating { .. })
+            }),
             Verb::Resolve => ("take a resolution", "in review", is_review),
         }
     }

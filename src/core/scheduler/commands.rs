@@ -154,7 +154,7 @@ impl Scheduler {
     }
 
     /// The index of `task` if its status allows `verb` ([`Task::allows`]).
-    fn require(&self, task: &TaskId, verb: Verb) -> Result<usize, CommandError> {
+    pub(super) fn require(&self, task: &TaskId, verb: Verb) -> Result<usize, CommandError> {
         let i = self.find(task)?;
         self.fleet.tasks[i].allows(verb)?;
         Ok(i)

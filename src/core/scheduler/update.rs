@@ -20,8 +20,14 @@ use crate::core::verbs::Verb;
 const AUTO_UPDATES: u32 = 2;
 
 impl Scheduler {
-    /// `Command::Update`: see the module documentation.
+    /// `Command::Update`: see the module documentation. On a task that is
+    /// already Updating (an update interrupted by a kill) it does nothing:
+    /// the pump issues the update again, so `fleetdeck update` finishes it.
     pub(super) fn update_task(&mut self, task: &TaskId, out: &mut Out) -> Result<(), CommandError> {
+        let i = self.require(task, Verb::Update)?;
+        if matches!(self.fleet.tasks[i].status, Status::Updating { .. }) {
+            return Ok(());
+        }
         let (i, attempt) = self.expect_review(task, Verb::Update)?;
         match &self.fleet.tasks[i].status {
             Status::Review {

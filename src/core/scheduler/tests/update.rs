@@ -236,6 +236,10 @@ fn an_update_in_flight_when_the_engine_died_is_redone() {
     let tasks = s.tasks().to_vec();
     let mut s = Scheduler::new(limits(2), ["sim".to_string()], tasks, true);
     assert_eq!(updates(&s.start()), [("a".into(), 1)]);
+    // `fleetdeck update` on it after the kill: accepted, nothing new (the
+    // pump has issued it), not refused as "not in review".
+    assert!(updates(&s.command(Command::Update { task: id("a") }).unwrap()).is_empty());
+    assert_eq!(status(&s, "a"), Status::Updating { attempt: 1 });
     updated(&mut s, 1, clean());
     assert_eq!(status(&s, "a"), Status::Verifying { attempt: 1 });
 }
