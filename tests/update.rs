@@ -159,8 +159,9 @@ fn the_user_resolves_a_conflicting_update_in_their_editor() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert_eq!(repo.task("two")["status"], "verifying");
-    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    // Verified by the command itself: back in review, then merged.
+    assert_eq!(repo.task("two")["status"], "review");
+    repo.expect(&["approve", "two"], 0);
     assert_eq!(read(&repo, "shared.txt"), "version one and two\n");
     assert_one_merge_per_task(&repo, &["one", "two"]);
     // No agent ran again: the resolution is attempt 1's work.
@@ -187,8 +188,10 @@ fn a_clean_update_is_verified_again_and_diffs_only_the_tasks_work() {
         .unwrap()
         .parent_id(0)
         .unwrap();
+    // The command itself verifies the updated work again: two is back in
+    // review when it returns, approvable at once.
     repo.expect(&["update", "two"], 0);
-    assert_eq!(repo.task("two")["status"], "verifying");
+    assert_eq!(repo.task("two")["status"], "review");
     let r = repo.repo();
     let main = r
         .find_reference("refs/heads/main")
@@ -215,9 +218,7 @@ fn a_clean_update_is_verified_again_and_diffs_only_the_tasks_work() {
         .collect();
     assert_eq!(paths, ["b.txt"]);
     assert!(r.find_reference("refs/fleet/updated/two/1").is_ok());
-    // The gate runs again, then two is back in review and merges.
-    repo.expect(&["run", "--headless"], 1);
-    assert_eq!(repo.task("two")["status"], "review");
+    // The gate ran again, then two was back in review; it merges.
     let statuses: Vec<String> = repo
         .events()
         .into_iter()

@@ -57,10 +57,14 @@ impl Engine {
         if held && !open.is_empty() {
             store.set_fleet_paused(true)?;
         }
-        let paused = held || store.fleet_paused()?;
+        let really_paused = store.fleet_paused()?;
+        let paused = held || really_paused;
         let limits = limits_with_saved_budget(&config, &store, options.auto_approve)?;
         let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
         scheduler.set_clock(crate::store::now_ms());
+        if held && !really_paused {
+            scheduler.gate_while_held();
+        }
         let contain = contain::FleetContainment::open(&fleet_dir, None);
         let (tx, rx) = mpsc::unbounded_channel();
         Ok(Engine {

@@ -83,6 +83,8 @@ pub struct Scheduler {
     now_ms: i64,
     /// The fleet was paused by its budget (raising the budget resumes it).
     paused_for_budget: bool,
+    /// Gates run although the fleet is paused: see [`Scheduler::gate_while_held`].
+    gates_while_held: bool,
 }
 
 /// Collects effects for one input.
@@ -132,6 +134,7 @@ impl Scheduler {
             auto_updated: HashMap::new(),
             now_ms: 0,
             paused_for_budget: false,
+            gates_while_held: false,
         }
     }
 
@@ -259,6 +262,15 @@ impl Scheduler {
     /// flight and no agent actually running (paused agents, or any agent while
     /// the fleet is paused, wait for the user). After any input the scheduler
     /// has already started all it could.
+    /// For the engine of a one-shot command (`update`, `resolve`, `approve`),
+    /// which holds a fleet that is not paused as paused only for itself so
+    /// that no agent starts: the verify gates still run (the re-gate after a
+    /// clean update, the user's resolution), so the command ends with the
+    /// task back in review. Ends at an environment fault.
+    pub fn gate_while_held(&mut self) {
+        self.gates_while_held = true;
+    }
+
     pub fn is_idle(&self) -> bool {
         self.merging.is_none()
             && self.gating.is_empty()
@@ -376,7 +388,7 @@ impl Scheduler {
             }
         }
         self.pump_updates(out);
-        if self.fleet.paused {
+        if self.fleet.paused && !self.gates_while_held {
             return;
         }
         for task in &self.fleet.tasks {
@@ -388,6 +400,9 @@ impl Scheduler {
                     attempt,
                 });
             }
+        }
+        if self.fleet.paused {
+            return;
         }
         let reviewing = self
             .fleet

@@ -219,7 +219,10 @@ impl Scheduler {
                 self.retry_or_fail(i, attempt, FeedbackKind::GateError, &message, out)
             }
             // Still Verifying, no longer gating: the gate runs again on resume.
-            GateResult::Environment { message } => self.pause_for_environment(&message, out),
+            GateResult::Environment { message } => {
+                self.gates_while_held = false;
+                self.pause_for_environment(&message, out)
+            }
         }
     }
 
@@ -284,6 +287,7 @@ impl Scheduler {
     /// nothing more when the fleet is already paused.
     pub fn environment_fault(&mut self, message: &str) -> Vec<Effect> {
         let mut out = Out::default();
+        self.gates_while_held = false;
         self.pause_for_environment(message, &mut out);
         out.fx
     }

@@ -289,3 +289,36 @@ fn auto_update_updates_a_blocked_merge_and_sends_the_agent_on_a_conflict() {
         }
     }
 }
+
+#[test]
+fn a_fleet_held_for_a_one_shot_command_gates_the_update_but_starts_no_agent() {
+    let s = conflicted(limits(2));
+    let mut tasks = s.tasks().to_vec();
+    tasks.push(Task::new(spec("c", &[], "sim")));
+    for held_gates in [false, true] {
+        let mut s = Scheduler::new(limits(2), ["sim".to_string()], tasks.clone(), true);
+        if held_gates {
+            s.gate_while_held();
+        }
+        s.start();
+        s.command(Command::Update { task: id("a") }).unwrap();
+        let fx = updated(&mut s, 1, clean());
+        assert_eq!(status(&s, "a"), Status::Verifying { attempt: 1 });
+        let expected: &[(String, u32)] = if held_gates { &[("a".into(), 1)] } else { &[] };
+        assert_eq!(gates(&fx), expected, "held_gates: {held_gates}");
+        assert!(starts(&fx).is_empty(), "no agent starts: {fx:?}");
+        assert_eq!(s.is_idle(), !held_gates, "the command waits for the gate");
+        if held_gates {
+            // An environment fault ends it: the gate waits for a resume.
+            s.report(Report::Gated {
+                task: id("a"),
+                attempt: 1,
+                result: GateResult::Environment {
+                    message: "disk full".into(),
+                },
+            });
+            assert!(s.is_idle());
+            assert_eq!(status(&s, "a"), Status::Verifying { attempt: 1 });
+        }
+    }
+}
