@@ -92,6 +92,12 @@ fn conflict_after_update(repo: &TestRepo) -> String {
         marked.contains("version two") && marked.contains(">>>>>>> fleet/two"),
         "{marked}"
     );
+    // The Diff tab of a conflicted task shows what its worktree holds.
+    let shown = fleetdeck::git::worktree_changes(repo.path(), "two").unwrap();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].path, "shared.txt");
+    assert_eq!(shown[0].old.as_deref(), Some("version one\n"));
+    assert_eq!(shown[0].new.as_deref(), Some(marked.as_str()));
     out
 }
 

@@ -207,3 +207,63 @@ pub fn worktree_changed_paths(
     paths.dedup();
     Ok(paths)
 }
+
+/// What task `task`'s worktree holds beyond its HEAD, with the files' current
+/// contents: for a task whose update conflicted, whose branch is the target's
+/// tip and whose work (with the conflict markers) is only in the worktree.
+/// Modified, added, deleted and untracked (not ignored) files, sorted by path;
+/// the new side is read from the files themselves.
+///
+/// Fails with [`GitError::InvalidTaskId`] for a bad id, or when the worktree
+/// cannot be opened or read.
+pub fn worktree_changes(root: &Path, task: &str) -> Result<Vec<FileChange>, GitError> {
+    validate_task_id(task)?;
+    let (wt, path) = super::open_task_worktree(root, task)?;
+    let head = wt
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .ctx(|| format!("read HEAD of {}", path.display()))?;
+    let head_tree = head
+        .tree()
+        .ctx(|| format!("read the tree of HEAD of {}", path.display()))?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    let diff = wt
+        .diff_tree_to_workdir_with_index(Some(&head_tree), Some(&mut opts))
+        .ctx(|| format!("diff {} against its HEAD", path.display()))?;
+    let mut changes = Vec::with_capacity(diff.deltas().len());
+    for delta in diff.deltas() {
+        let (old_file, new_file) = (delta.old_file(), delta.new_file());
+        let old_side = match delta.status() {
+            Delta::Added | Delta::Untracked => None,
+            Delta::Unmodified | Delta::Ignored => continue,
+            _ => Some(&old_file),
+        };
+        let file = match file_path(Some(&new_file)) {
+            p if p.is_empty() => file_path(Some(&old_file)),
+            p => p,
+        };
+        let old = read_side(&wt, old_side)?;
+        let new = match std::fs::read(path.join(&file)) {
+            Ok(bytes) if bytes.iter().take(8000).any(|b| *b == 0) => Side::Binary,
+            Ok(bytes) => Side::Text(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Side::Absent,
+            Err(e) => {
+                return Err(GitError::Io {
+                    what: format!("read {}", path.join(&file).display()),
+                    source: e,
+                });
+            }
+        };
+        let binary = old.is_binary() || new.is_binary();
+        changes.push(FileChange {
+            path: file,
+            old_path: None,
+            old: if binary { None } else { old.into_text() },
+            new: if binary { None } else { new.into_text() },
+            binary,
+        });
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(changes)
+}

@@ -71,7 +71,9 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 
 pub use commit::{CommitOutcome, commit_attempt, commit_attempt_excluding, save_and_reset};
-pub use diff::{FileChange, merged_changes, task_changes, worktree_changed_paths};
+pub use diff::{
+    FileChange, merged_changes, task_changes, worktree_changed_paths, worktree_changes,
+};
 pub use error::GitError;
 pub use exclude::exclude_patterns;
 pub use gc::{GcPlan, GcTask, GcTaskState, KeepReason, Kept, Removal, Safe, plan_gc, remove_gc};

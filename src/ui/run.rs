@@ -286,15 +286,24 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
                 app.model.root.clone(),
                 app.model.target.clone(),
             );
-            // A done task shows what its merge brought in, not its (merged) branch.
-            let merged = match app.model.task(task.as_str()).map(|t| &t.status) {
-                Some(crate::core::Status::Done { commit }) => Some(commit.clone()),
-                _ => None,
+            // A done task shows what its merge brought in, not its (merged)
+            // branch; a task whose update conflicted, what its worktree holds
+            // (the branch is the target's tip, the work and the markers are
+            // in the files).
+            use crate::core::{MergeBlock, Status};
+            let source = match app.model.task(task.as_str()).map(|t| &t.status) {
+                Some(Status::Done { commit }) => DiffSource::Merged(commit.clone()),
+                Some(Status::Review {
+                    block: Some(MergeBlock::UpdateConflict { .. }),
+                    ..
+                }) => DiffSource::Worktree,
+                _ => DiffSource::Branch,
             };
             tokio::task::spawn_blocking(move || {
-                let changes = match &merged {
-                    Some(commit) => crate::git::merged_changes(&root, commit),
-                    None => crate::git::task_changes(&root, task.as_str(), &target),
+                let changes = match &source {
+                    DiffSource::Merged(commit) => crate::git::merged_changes(&root, commit),
+                    DiffSource::Worktree => crate::git::worktree_changes(&root, task.as_str()),
+                    DiffSource::Branch => crate::git::task_changes(&root, task.as_str(), &target),
                 };
                 let result = changes.map(DiffModel::new).map_err(|e| e.to_string());
                 let _ = tx.send(UiMsg::DiffLoaded { task, result });
@@ -326,6 +335,16 @@ fn execute(app: &mut App, intent: Intent, outbox: &UnboundedSender<UiMsg>, engin
             });
         }
     }
+}
+
+/// Where a task's diff comes from.
+enum DiffSource {
+    /// Its branch against the target (the usual case).
+    Branch,
+    /// What its merge commit brought in (a done task).
+    Merged(String),
+    /// Its worktree against its HEAD (an update conflict).
+    Worktree,
 }
 
 #[cfg(test)]
