@@ -88,6 +88,11 @@ pub struct Task {
     /// from it, and one that adds nothing returns the task to review on it.
     #[serde(default)]
     pub verified: Option<Verified>,
+    /// Blocked merges `auto_update` answered with an update since the
+    /// task's last merge (bounded, so a refusal no update can cure does not
+    /// loop, also across restarts).
+    #[serde(default)]
+    pub auto_updates: u32,
 }
 
 /// Work of a task that passed its verify gate (see [`Task::verified`]).
@@ -118,6 +123,7 @@ impl Task {
             over_budget: None,
             unusable_agent: None,
             verified: None,
+            auto_updates: 0,
         }
     }
 

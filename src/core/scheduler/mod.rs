@@ -75,10 +75,6 @@ pub struct Scheduler {
     gating: HashSet<TaskId>,
     /// Tasks whose update onto the target is in flight.
     updating: HashSet<TaskId>,
-    /// Blocked merges `auto_update` answered with an update, per task since
-    /// its last merge (bounded, so a refusal that no update can cure does
-    /// not loop).
-    auto_updated: HashMap<TaskId, u32>,
     /// The time (Unix ms) as last told by [`Scheduler::set_clock`] or [`Scheduler::tick`].
     now_ms: i64,
     /// The fleet was paused by its budget (raising the budget resumes it).
@@ -131,7 +127,6 @@ impl Scheduler {
             merging: None,
             gating: HashSet::new(),
             updating: HashSet::new(),
-            auto_updated: HashMap::new(),
             now_ms: 0,
             paused_for_budget: false,
             gates_while_held: false,

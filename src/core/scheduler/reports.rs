@@ -255,7 +255,7 @@ impl Scheduler {
         }
         let block = match result {
             MergeResult::Merged { commit } => {
-                self.auto_updated.remove(id);
+                self.fleet.tasks[i].auto_updates = 0;
                 self.set_status(i, Status::Done { commit }, Actor::Engine, out);
                 out.fx.push(Effect::RemoveWorktree { task: id.clone() });
                 return;

@@ -177,14 +177,11 @@ impl Scheduler {
         if !self.limits.auto_update {
             return false;
         }
-        let done = self
-            .auto_updated
-            .entry(self.fleet.tasks[i].spec.id.clone())
-            .or_default();
-        if *done >= AUTO_UPDATES {
+        let task = &mut self.fleet.tasks[i];
+        if task.auto_updates >= AUTO_UPDATES {
             return false;
         }
-        *done += 1;
+        task.auto_updates += 1;
         self.set_status(i, Status::Updating { attempt }, Actor::Engine, out);
         true
     }

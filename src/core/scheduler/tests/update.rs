@@ -288,6 +288,10 @@ fn auto_update_updates_a_blocked_merge_and_sends_the_agent_on_a_conflict() {
             ));
         }
     }
+    // The count is kept with the task: a restart does not start it over.
+    let stored = serde_json::to_string(s.task("a").unwrap()).unwrap();
+    let back: Task = serde_json::from_str(&stored).unwrap();
+    assert_eq!(back.auto_updates, 2);
 }
 
 #[test]
