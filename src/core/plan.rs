@@ -177,6 +177,8 @@ mod tests {
             budget_usd: None,
             budget_tokens: None,
             merge_style: None,
+            files: Vec::new(),
+            acceptance: Vec::new(),
         }
     }
 
