@@ -2,7 +2,8 @@
 //! fenced ```json block of prose that holds a plan, or the final message
 //! inside a CLI's structured-output envelope (Claude's `result` or
 //! `structured_output`, Codex's `agent_message`, Gemini's assistant
-//! `message`s, one JSON object per line). Shape errors carry the JSON path.
+//! `message`s, opencode's `text` parts, one JSON object per line). Shape
+//! errors carry the JSON path.
 
 use std::fmt;
 
@@ -91,6 +92,9 @@ fn from_document(value: &Value, depth: usize) -> Result<PlanAnswer, AnswerError>
         if let Some(text) = envelope_text(map) {
             return extract_at(text, depth + 1);
         }
+        if is_event(map) {
+            return Err(AnswerError::NoPlan);
+        }
     }
     plan_from_value(value)
 }
@@ -100,11 +104,17 @@ fn envelope_text(map: &Map<String, Value>) -> Option<&str> {
     if let Some(result) = map.get("result").and_then(Value::as_str) {
         return Some(result); // Claude --output-format json / stream-json result line
     }
-    let item = map.get("item")?.as_object()?; // Codex item.completed
-    if item.get("type")?.as_str()? == "agent_message" {
-        return item.get("text")?.as_str();
+    // Codex item.completed agent_message; opencode text part.
+    let item = map.get("item").or_else(|| map.get("part"))?.as_object()?;
+    match item.get("type")?.as_str()? {
+        "agent_message" | "text" => item.get("text")?.as_str(),
+        _ => None,
     }
-    None
+}
+
+/// An event line of a CLI stream (it has a `type`) that carries no plan.
+fn is_event(map: &Map<String, Value>) -> bool {
+    !map.contains_key("tasks") && map.get("type").is_some_and(Value::is_string)
 }
 
 /// A JSON-lines stream (one object per line): the last final message in it.

@@ -186,3 +186,23 @@ fn an_envelope_without_a_plan_says_so() {
         "no JSON plan found in the answer (expected a ```json block)"
     );
 }
+
+#[test]
+fn opencode_text_part() {
+    let part = serde_json::json!({"type": "text", "sessionID": "s", "part": {"type": "text", "text": format!("```json\n{PLAN}\n```")}});
+    let text = format!(
+        "{}\n{part}\n{}\n",
+        r#"{"type":"step_start","part":{"type":"step-start"}}"#,
+        r#"{"type":"step_finish","part":{"type":"step-finish","reason":"stop"}}"#
+    );
+    assert_eq!(extract(&text).unwrap().tasks.len(), 2);
+}
+
+#[test]
+fn a_lone_error_event_is_no_plan() {
+    let text = r#"{"type":"error","sessionID":"s","error":{"name":"APIError","data":{"message":"mock forced failure"}}}"#;
+    assert_eq!(
+        err(text),
+        "no JSON plan found in the answer (expected a ```json block)"
+    );
+}

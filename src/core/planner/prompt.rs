@@ -174,25 +174,15 @@ pub fn reask_prompt(problems: &[PlanProblem]) -> String {
 mod tests {
     use super::*;
     use crate::core::planner::AnswerError;
-    use crate::core::task::{TaskId, TaskSpec};
+    use crate::core::task::TaskSpec;
 
     fn task(id: &str, deps: &[&str], status: Status) -> Task {
-        let mut t = Task::new(TaskSpec {
-            id: TaskId::parse(id).unwrap(),
-            title: format!("Title of {id}"),
-            prompt: "p".into(),
-            deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
-            agent: "claude".into(),
-            role: Some("implementer".into()),
-            verify: None,
-            priority: 0,
-            auto_approve: false,
-            budget_usd: None,
-            budget_tokens: None,
-            merge_style: None,
-            files: vec![],
-            acceptance: vec![],
-        });
+        let spec: TaskSpec = serde_json::from_value(serde_json::json!({
+            "id": id, "title": format!("Title of {id}"), "prompt": "p", "deps": deps,
+            "agent": "claude", "role": "implementer"
+        }))
+        .unwrap();
+        let mut t = Task::new(spec);
         t.status = status;
         t
     }

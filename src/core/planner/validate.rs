@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{AnswerError, PlanAnswer, PlannedTask};
 use crate::core::fleet::Task;
-use crate::core::plan::find_cycles;
+use crate::core::plan::{cycle_text, dep_edges, find_cycles};
 use crate::core::status::Status;
 use crate::core::task::{BadId, TaskId, TaskSpec};
 
@@ -49,12 +49,6 @@ pub enum PlanProblem {
         agent: String,
         known: Vec<String>,
     },
-}
-
-fn cycle_text(tasks: &[TaskId]) -> String {
-    let mut names: Vec<&str> = tasks.iter().map(TaskId::as_str).collect();
-    names.extend(tasks.first().map(TaskId::as_str));
-    names.join(" -> ")
 }
 
 fn list(names: &[String]) -> String {
@@ -320,15 +314,7 @@ fn overlap_warnings(
 fn ancestor_sets(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<u64>> {
     let n = graph.len();
     let words = n.div_ceil(64).max(1);
-    let index: HashMap<&TaskId, usize> = graph
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (*id, i))
-        .collect();
-    let deps: Vec<Vec<usize>> = graph
-        .iter()
-        .map(|(_, d)| d.iter().filter_map(|d| index.get(d).copied()).collect())
-        .collect();
+    let deps = dep_edges(graph);
     // Kahn's order over "dependency before dependant".
     let mut pending: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -340,7 +326,7 @@ fn ancestor_sets(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<u64>> {
     let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
     let mut sets = vec![vec![0u64; words]; n];
     while let Some(i) = ready.pop() {
-        for &d in deps[i].iter().filter(|&&d| d != i) {
+        for &d in &deps[i] {
             let (dep_set, own) = if d < i {
                 let (lo, hi) = sets.split_at_mut(i);
                 (&lo[d], &mut hi[0])
