@@ -33,6 +33,8 @@ fn spec(i: usize) -> TaskSpec {
         budget_usd: None,
         budget_tokens: None,
         merge_style: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     }
 }
 

@@ -57,6 +57,8 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 budget_usd: None,
                 budget_tokens: None,
                 merge_style: None,
+                files: Vec::new(),
+                acceptance: Vec::new(),
             },
         })
     })();

@@ -501,6 +501,8 @@ impl Config {
                 budget_usd: t.budget_usd,
                 budget_tokens: t.budget_tokens,
                 merge_style: t.merge_style,
+                files: Vec::new(),
+                acceptance: Vec::new(),
             });
         }
         // An empty agent was reported above.

@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod messages;
 pub mod outcome;
 pub mod plan;
+pub mod planner;
 pub mod scheduler;
 pub mod status;
 pub mod task;

@@ -35,7 +35,8 @@ impl PlanError {
     }
 }
 
-fn cycle_text(tasks: &[TaskId]) -> String {
+/// `a -> b -> a`: a cycle's tasks, back to the first.
+pub(crate) fn cycle_text(tasks: &[TaskId]) -> String {
     let mut names: Vec<&str> = tasks.iter().map(TaskId::as_str).collect();
     if let Some(first) = tasks.first() {
         names.push(first.as_str());
@@ -92,16 +93,15 @@ pub fn validate(
     }
 }
 
-/// Every distinct dependency cycle reachable in `graph` (node, its deps),
-/// each listed from its first node in plan order, following dependency edges.
-/// Self-loops and edges to unknown nodes are ignored (reported elsewhere).
-pub fn find_cycles(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<TaskId>> {
+/// The dependency edges of `graph` (node, its deps) as node indexes, per
+/// node in graph order; self-loops and deps on unknown nodes are left out.
+pub fn dep_edges(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<usize>> {
     let index: HashMap<&TaskId, usize> = graph
         .iter()
         .enumerate()
         .map(|(i, (id, _))| (*id, i))
         .collect();
-    let edges: Vec<Vec<usize>> = graph
+    graph
         .iter()
         .map(|(id, deps)| {
             deps.iter()
@@ -109,7 +109,14 @@ pub fn find_cycles(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<TaskId>> {
                 .filter_map(|d| index.get(d).copied())
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Every distinct dependency cycle reachable in `graph` (node, its deps),
+/// each listed from its first node in plan order, following dependency edges.
+/// Self-loops and edges to unknown nodes are ignored (reported elsewhere).
+pub fn find_cycles(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<TaskId>> {
+    let edges = dep_edges(graph);
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -177,6 +184,8 @@ mod tests {
             budget_usd: None,
             budget_tokens: None,
             merge_style: None,
+            files: Vec::new(),
+            acceptance: Vec::new(),
         }
     }
 

@@ -111,6 +111,14 @@ pub struct TaskSpec {
     /// How this task lands on the target (default: `[fleet] merge_style`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merge_style: Option<MergeStyle>,
+    /// Files the planner expected this task to touch (kept for plan diffs
+    /// and overlap warnings; not enforced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Acceptance criteria the planner gave for this task (stored, not
+    /// added to the agent's prompt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acceptance: Vec<String>,
 }
 
 /// How an approved task lands on the target branch. Whatever the style, the

@@ -15,6 +15,8 @@ fn spec(id: &str) -> TaskSpec {
         budget_usd: None,
         budget_tokens: None,
         merge_style: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     }
 }
 

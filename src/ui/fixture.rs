@@ -28,6 +28,8 @@ pub fn spec(id: &str, title: &str, deps: &[&str], agent: &str) -> TaskSpec {
         budget_usd: None,
         budget_tokens: None,
         merge_style: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     }
 }
 

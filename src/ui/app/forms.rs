@@ -202,6 +202,8 @@ fn spec_from(f: Fields, where_: &str, table: &str, first: usize) -> Result<TaskS
         budget_usd: f.budget_usd,
         budget_tokens: f.budget_tokens,
         merge_style: f.merge_style,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     })
 }
 

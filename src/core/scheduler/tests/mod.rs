@@ -31,6 +31,8 @@ pub(super) fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
         budget_usd: None,
         budget_tokens: None,
         merge_style: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     }
 }
 

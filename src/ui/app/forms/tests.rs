@@ -16,6 +16,8 @@ fn spec(id: &str, deps: &[&str]) -> TaskSpec {
         budget_usd: None,
         budget_tokens: None,
         merge_style: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
     }
 }
 
