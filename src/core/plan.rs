@@ -35,7 +35,8 @@ impl PlanError {
     }
 }
 
-fn cycle_text(tasks: &[TaskId]) -> String {
+/// A cycle in words, back to its first task: `a -> b -> a`.
+pub fn cycle_text(tasks: &[TaskId]) -> String {
     let mut names: Vec<&str> = tasks.iter().map(TaskId::as_str).collect();
     if let Some(first) = tasks.first() {
         names.push(first.as_str());

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::fleet::Task;
 use super::messages::Command;
-use super::plan::find_cycles;
+use super::plan::{cycle_text, find_cycles};
 use super::status::Status;
 use super::task::{MergeStyle, TaskId, TaskPatch, TaskSpec};
 use super::verbs::Verb;
@@ -43,6 +43,9 @@ pub enum ChangeKind {
         title: String,
         /// The dropped task's dependencies (to drop dependents first).
         deps: Vec<TaskId>,
+        /// What dropping it throws away, in words, when it is more than a
+        /// queued task: "stops its running agent", "discards its work in review".
+        discards: Option<&'static str>,
     },
     /// A task in both plans whose spec differs.
     Edit {
@@ -151,6 +154,7 @@ impl PlanDiff {
                 task: task.id().clone(),
                 title: task.spec.title.clone(),
                 deps: task.spec.deps.clone(),
+                discards: discards(&task.status),
             };
             diff.push(kind, refused);
         }
@@ -205,9 +209,7 @@ impl PlanDiff {
     /// that is off or refused, or when the proposed plan has a cycle.
     pub fn commands(&self, enabled: &dyn Fn(ChangeId) -> bool) -> Result<Command, DiffError> {
         if let Some(cycle) = self.cycles.first() {
-            let mut names: Vec<&str> = cycle.iter().map(TaskId::as_str).collect();
-            names.extend(cycle.first().map(TaskId::as_str));
-            return Err(DiffError::Cycle(names.join(" -> ")));
+            return Err(DiffError::Cycle(cycle_text(cycle)));
         }
         let on = |c: &Change| c.refused.is_none() && enabled(c.id);
         self.check_needs(&on)?;
@@ -438,6 +440,15 @@ fn edit_of(task: &Task, spec: &TaskSpec) -> Option<ChangeKind> {
         deps_removed,
         patch,
     })
+}
+
+/// What dropping a task in `status` throws away (see [`ChangeKind::Drop`]).
+fn discards(status: &Status) -> Option<&'static str> {
+    match status {
+        Status::Running { .. } | Status::Paused { .. } => Some("stops its running agent"),
+        Status::Review { .. } => Some("discards its work in review"),
+        _ => None,
+    }
 }
 
 fn opt(v: &Option<String>) -> String {

@@ -184,12 +184,8 @@ fn turning_off_an_added_task_that_an_enabled_change_needs_is_refused() {
         "{err}"
     );
     assert_eq!(
-        batch(
-            diff.without(&[ChangeId(0), ChangeId(1), ChangeId(2)])
-                .err()
-                .map_or_else(|| unreachable!(), |_| Command::Batch { commands: vec![] })
-        ),
-        Vec::<String>::new()
+        diff.without(&[ChangeId(0), ChangeId(1), ChangeId(2)]),
+        Err(DiffError::Empty)
     );
 }
 
@@ -461,4 +457,30 @@ fn the_diff_text_reads_at_80_columns() {
     assert_eq!(lines[3], "+ add  api: Build the API");
     assert_eq!(lines[4], "- drop old: Do old");
     assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:#?}");
+}
+
+#[test]
+fn dropping_a_running_task_is_allowed_and_says_what_it_stops() {
+    let current = [
+        task("run", &[], Status::Running { attempt: 2 }),
+        task(
+            "rev",
+            &[],
+            Status::Review {
+                attempt: 1,
+                block: None,
+            },
+        ),
+        queued("q", &[]),
+    ];
+    let diff = PlanDiff::between(&current, &[]);
+    assert!(diff.changes.iter().all(|c| c.refused.is_none()));
+    assert_eq!(
+        render_diff(&diff, 80)[1..],
+        [
+            "- drop run: Do run (stops its running agent)",
+            "- drop rev: Do rev (discards its work in review)",
+            "- drop q: Do q",
+        ]
+    );
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::fleet::Task;
-use super::plan::find_cycles;
+use super::plan::{cycle_text, find_cycles};
 use super::plan_diff::{ChangeKind, PlanDiff};
 use super::task::{TaskId, TaskSpec};
 
@@ -74,8 +74,14 @@ pub fn render_diff(diff: &PlanDiff, width: usize) -> Vec<String> {
                     width,
                 ));
             }
-            ChangeKind::Drop { task, title, .. } => {
-                lines.push(cut(&format!("- drop {task}: {title}"), width));
+            ChangeKind::Drop {
+                task,
+                title,
+                discards,
+                ..
+            } => {
+                let note = discards.map_or(String::new(), |d| format!(" ({d})"));
+                lines.push(cut(&format!("- drop {task}: {title}{note}"), width));
             }
             ChangeKind::Edit {
                 task,
@@ -134,12 +140,6 @@ fn join(ids: &[TaskId]) -> String {
         .map(TaskId::as_str)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn cycle_text(cycle: &[TaskId]) -> String {
-    let mut names: Vec<&str> = cycle.iter().map(TaskId::as_str).collect();
-    names.extend(cycle.first().map(TaskId::as_str));
-    names.join(" -> ")
 }
 
 /// The tasks of the proposed plan as the graph shows them: a task the
