@@ -20,18 +20,13 @@ fn spec(i: usize) -> TaskSpec {
         .map(|k| TaskId::parse(&format!("t{}", i - k)).expect("an id"))
         .collect();
     TaskSpec {
-        id: TaskId::parse(&format!("t{i}")).expect("an id"),
-        title: format!("Task number {i}"),
-        prompt: format!("Implement part {i} of the system, with tests."),
         deps,
-        agent: "sim".into(),
-        role: None,
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
+        ..TaskSpec::new(
+            TaskId::parse(&format!("t{i}")).expect("an id"),
+            format!("Task number {i}"),
+            format!("Implement part {i} of the system, with tests."),
+            "sim",
+        )
     }
 }
 

@@ -11,18 +11,13 @@ fn id(s: &str) -> TaskId {
 
 fn spec(name: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
-        id: id(name),
-        title: format!("Do {name}"),
-        prompt: format!("please do {name}"),
         deps: deps.iter().map(|d| id(d)).collect(),
-        agent: "sim".into(),
-        role: None,
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
+        ..TaskSpec::new(
+            id(name),
+            format!("Do {name}"),
+            format!("please do {name}"),
+            "sim",
+        )
     }
 }
 
