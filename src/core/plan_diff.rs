@@ -5,11 +5,11 @@
 //! rules of what may change are checked here, before anything is
 //! confirmed, with the scheduler's own rule per verb ([`Task::allows`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::fleet::Task;
 use super::messages::Command;
-use super::plan::{cycle_text, find_cycles};
+use super::plan::{cycle_text, deps_first, find_cycles};
 use super::status::Status;
 use super::task::{MergeStyle, TaskId, TaskPatch, TaskSpec};
 use super::verbs::Verb;
@@ -231,15 +231,22 @@ impl PlanDiff {
             }
         }
         let mut commands: Vec<Command> = deps_first(&adds)
+            .0
             .into_iter()
             .map(|i| Command::Add {
                 spec: specs[i].clone(),
             })
             .collect();
         commands.append(&mut edits);
-        commands.extend(deps_first(&drops).into_iter().rev().map(|i| Command::Drop {
-            task: drops[i].0.clone(),
-        }));
+        commands.extend(
+            deps_first(&drops)
+                .0
+                .into_iter()
+                .rev()
+                .map(|i| Command::Drop {
+                    task: drops[i].0.clone(),
+                }),
+        );
         if commands.is_empty() {
             return Err(DiffError::Empty);
         }
@@ -309,38 +316,6 @@ impl PlanDiff {
         }
         Ok(())
     }
-}
-
-/// The indices of `nodes` (id, deps) in an order where each comes after
-/// the nodes it depends on; ties keep the given order (Kahn's algorithm).
-/// Nodes in a cycle keep the given order at the end.
-fn deps_first(nodes: &[(&TaskId, &[TaskId])]) -> Vec<usize> {
-    let index: HashMap<&TaskId, usize> = nodes.iter().enumerate().map(|(i, n)| (n.0, i)).collect();
-    let mut waiting: Vec<usize> = vec![0; nodes.len()];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (i, (_, deps)) in nodes.iter().enumerate() {
-        for d in deps.iter() {
-            if let Some(&j) = index.get(d).filter(|&&j| j != i) {
-                waiting[i] += 1;
-                dependents[j].push(i);
-            }
-        }
-    }
-    let mut ready: BTreeSet<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
-    let mut order = Vec::with_capacity(nodes.len());
-    let mut placed = vec![false; nodes.len()];
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        placed[i] = true;
-        for &k in &dependents[i] {
-            waiting[k] -= 1;
-            if waiting[k] == 0 {
-                ready.insert(k);
-            }
-        }
-    }
-    order.extend((0..nodes.len()).filter(|&i| !placed[i]));
-    order
 }
 
 /// The edit from `task`'s spec to `spec`, None when they are the same.

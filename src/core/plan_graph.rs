@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::fleet::Task;
-use super::plan::{cycle_text, find_cycles};
+use super::plan::{cycle_text, deps_first, find_cycles};
 use super::plan_diff::{ChangeKind, PlanDiff};
 use super::task::{TaskId, TaskSpec};
 
@@ -164,36 +164,22 @@ pub fn proposed_tasks(current: &[Task], proposed: &[TaskSpec]) -> Vec<Task> {
 pub fn layers(tasks: &[Task]) -> Vec<Option<usize>> {
     let index: HashMap<&TaskId, usize> =
         tasks.iter().enumerate().map(|(i, t)| (t.id(), i)).collect();
-    let mut waiting = vec![0usize; tasks.len()];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
-    for (i, t) in tasks.iter().enumerate() {
-        for d in &t.spec.deps {
-            if let Some(&j) = index.get(d).filter(|&&j| j != i) {
-                waiting[i] += 1;
-                dependents[j].push(i);
-            }
-        }
-    }
+    let graph: Vec<(&TaskId, &[TaskId])> = tasks
+        .iter()
+        .map(|t| (t.id(), t.spec.deps.as_slice()))
+        .collect();
+    let (order, sorted) = deps_first(&graph);
     let mut depth: Vec<Option<usize>> = vec![None; tasks.len()];
-    let mut ready: Vec<usize> = (0..tasks.len()).filter(|&i| waiting[i] == 0).collect();
-    for &i in &ready {
-        depth[i] = Some(0);
-    }
-    while let Some(i) = ready.pop() {
-        let next = depth[i].unwrap_or(0) + 1;
-        for &k in &dependents[i] {
-            depth[k] = Some(depth[k].map_or(next, |d| d.max(next)));
-            waiting[k] -= 1;
-            if waiting[k] == 0 {
-                ready.push(k);
-            }
-        }
-    }
-    // A task still waiting is in or behind a cycle: its depth is partial.
-    for (i, w) in waiting.iter().enumerate() {
-        if *w > 0 {
-            depth[i] = None;
-        }
+    // In dependency order every known dependency has its depth already.
+    for &i in &order[..sorted] {
+        let deepest = tasks[i]
+            .spec
+            .deps
+            .iter()
+            .filter_map(|d| index.get(d).filter(|&&j| j != i))
+            .filter_map(|&j| depth[j])
+            .max();
+        depth[i] = Some(deepest.map_or(0, |d| d + 1));
     }
     depth
 }
