@@ -321,8 +321,39 @@ impl PlanDiff {
 /// The edit from `task`'s spec to `spec`, None when they are the same.
 fn edit_of(task: &Task, spec: &TaskSpec) -> Option<ChangeKind> {
     let old = &task.spec;
-    let mut fields = Vec::new();
     let mut patch = TaskPatch::default();
+    let fields = changed_fields(old, spec, &mut patch);
+    let deps_added: Vec<TaskId> = spec
+        .deps
+        .iter()
+        .filter(|d| !old.deps.contains(d))
+        .cloned()
+        .collect();
+    let deps_removed: Vec<TaskId> = old
+        .deps
+        .iter()
+        .filter(|d| !spec.deps.contains(d))
+        .cloned()
+        .collect();
+    if !deps_added.is_empty() || !deps_removed.is_empty() {
+        patch.deps = Some(spec.deps.clone());
+    }
+    if fields.is_empty() && patch.deps.is_none() {
+        return None;
+    }
+    Some(ChangeKind::Edit {
+        task: spec.id.clone(),
+        fields,
+        deps_added,
+        deps_removed,
+        patch,
+    })
+}
+
+/// The fields (other than deps) in which `spec` differs from `old`, each
+/// also set in `patch`.
+fn changed_fields(old: &TaskSpec, spec: &TaskSpec, patch: &mut TaskPatch) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
     let mut field = |name: &'static str, o: String, n: String| {
         fields.push(FieldChange {
             field: name,
@@ -390,31 +421,7 @@ fn edit_of(task: &Task, spec: &TaskSpec) -> Option<ChangeKind> {
         );
         patch.merge_style = Some(spec.merge_style);
     }
-    let deps_added: Vec<TaskId> = spec
-        .deps
-        .iter()
-        .filter(|d| !old.deps.contains(d))
-        .cloned()
-        .collect();
-    let deps_removed: Vec<TaskId> = old
-        .deps
-        .iter()
-        .filter(|d| !spec.deps.contains(d))
-        .cloned()
-        .collect();
-    if !deps_added.is_empty() || !deps_removed.is_empty() {
-        patch.deps = Some(spec.deps.clone());
-    }
-    if fields.is_empty() && patch.deps.is_none() {
-        return None;
-    }
-    Some(ChangeKind::Edit {
-        task: spec.id.clone(),
-        fields,
-        deps_added,
-        deps_removed,
-        patch,
-    })
+    fields
 }
 
 /// What dropping a task in `status` throws away (see [`ChangeKind::Drop`]).

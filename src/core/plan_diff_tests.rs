@@ -64,6 +64,10 @@ fn field_changes_old_to_new_and_the_patch_holds_only_them() {
     new.priority = 3;
     new.budget_usd = Some(2.5);
     new.merge_style = Some(MergeStyle::Squash);
+    new.prompt = "line one\nline two".into();
+    new.verify = Some(vec!["cargo test".into(), "cargo fmt --check".into()]);
+    new.auto_approve = true;
+    new.budget_tokens = Some(5000);
     let diff = PlanDiff::between(&current, &[new]);
     let ChangeKind::Edit {
         fields,
@@ -83,19 +87,42 @@ fn field_changes_old_to_new_and_the_patch_holds_only_them() {
         got,
         [
             ("title", "Do a", "New title"),
+            ("prompt", "please do a", "line one\nline two"),
             ("agent", "sim", "codex"),
             ("role", "none", "tester"),
+            ("verify", "default", "cargo test; cargo fmt --check"),
             ("priority", "0", "3"),
+            ("auto_approve", "false", "true"),
             ("budget_usd", "default", "$2.5"),
+            ("budget_tokens", "default", "5000"),
             ("merge_style", "default", "squash"),
         ]
     );
     assert!(deps_added.is_empty() && deps_removed.is_empty());
     assert_eq!(patch.title.as_deref(), Some("New title"));
-    assert_eq!(patch.prompt, None);
-    assert_eq!(patch.deps, None);
+    assert_eq!(patch.deps, None, "deps did not change");
     assert_eq!(patch.merge_style, Some(Some(MergeStyle::Squash)));
-    assert_eq!(patch.auto_approve, None);
+    assert_eq!(patch.auto_approve, Some(true));
+    // The text shows a multi-line value on one line.
+    let lines = render_diff(&diff, 80);
+    assert!(
+        lines.contains(&"    prompt: please do a → line one line two".to_string()),
+        "{lines:#?}"
+    );
+    // Only a changed field is in a patch.
+    let mut same = spec("a", &[]);
+    same.priority = 9;
+    let diff = PlanDiff::between(&[queued("a", &[])], &[same]);
+    let ChangeKind::Edit { patch, .. } = &diff.changes[0].kind else {
+        panic!("an edit")
+    };
+    assert_eq!(
+        patch,
+        &TaskPatch {
+            priority: Some(9),
+            ..TaskPatch::default()
+        }
+    );
 }
 
 #[test]
@@ -352,7 +379,7 @@ fn a_thousand_task_plan_counts_right() {
     // Heading and task pairs: 11 fit above the summary line; 1,040 tasks
     // in 991 layers (a 990-long chain, the added ones below its end).
     assert_eq!(lines.len(), 23);
-    assert_eq!(lines[0], "layer 0 (1 tasks)");
+    assert_eq!(lines[0], "layer 0 (1 task)");
     assert_eq!(lines[22], "…and 1029 more in 980 layers");
 }
 
@@ -371,9 +398,9 @@ fn a_small_graph_in_layers_exact_lines() {
             "layer 0 (2 tasks)",
             "    schema done",
             "    cli    running",
-            "layer 1 (1 tasks)",
+            "layer 1 (1 task)",
             "    api    queued    ← schema",
-            "layer 2 (1 tasks)",
+            "layer 2 (1 task)",
             "  * docs   queued    ← api, cli",
         ]
     );
@@ -415,7 +442,7 @@ fn a_cycle_in_the_proposed_plan_is_named_and_refused() {
     assert_eq!(
         render_graph(&tasks, &diff.changed_tasks(), 80, 24),
         [
-            "layer 0 (1 tasks)",
+            "layer 0 (1 task)",
             "  * d queued",
             "in a dependency cycle: a -> c -> b -> a",
             "  * a queued    ← c",

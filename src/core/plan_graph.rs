@@ -229,7 +229,8 @@ pub fn render_graph(
             let heading = if layer == deepest {
                 cycle_heading()
             } else {
-                format!("layer {layer} ({} tasks)", group.len())
+                let n = group.len();
+                format!("layer {layer} ({n} task{})", if n == 1 { "" } else { "s" })
             };
             lines.push(cut(&heading, width));
             for &i in group {
