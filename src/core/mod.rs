@@ -7,6 +7,8 @@ pub mod fleet;
 pub mod messages;
 pub mod outcome;
 pub mod plan;
+pub mod plan_diff;
+pub mod plan_graph;
 pub mod planner;
 pub mod scheduler;
 pub mod status;

@@ -1,6 +1,6 @@
 //! Plan validation: the task graph must name known tasks and agents and have no cycle.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::task::{TaskId, TaskSpec};
 
@@ -35,8 +35,8 @@ impl PlanError {
     }
 }
 
-/// `a -> b -> a`: a cycle's tasks, back to the first.
-pub(crate) fn cycle_text(tasks: &[TaskId]) -> String {
+/// A cycle in words, back to its first task: `a -> b -> a`.
+pub fn cycle_text(tasks: &[TaskId]) -> String {
     let mut names: Vec<&str> = tasks.iter().map(TaskId::as_str).collect();
     if let Some(first) = tasks.first() {
         names.push(first.as_str());
@@ -166,6 +166,40 @@ pub fn find_cycles(graph: &[(&TaskId, &[TaskId])]) -> Vec<Vec<TaskId>> {
     cycles
 }
 
+/// The indices of `nodes` (id, deps) in an order where each comes after
+/// the nodes it depends on; ties keep the given order (Kahn's algorithm).
+/// Nodes in or behind a cycle keep the given order at the end; the count
+/// returned is of the nodes before them. Unknown deps and self-deps are ignored.
+pub fn deps_first(nodes: &[(&TaskId, &[TaskId])]) -> (Vec<usize>, usize) {
+    let index: HashMap<&TaskId, usize> = nodes.iter().enumerate().map(|(i, n)| (n.0, i)).collect();
+    let mut waiting: Vec<usize> = vec![0; nodes.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, (_, deps)) in nodes.iter().enumerate() {
+        for d in deps.iter() {
+            if let Some(&j) = index.get(d).filter(|&&j| j != i) {
+                waiting[i] += 1;
+                dependents[j].push(i);
+            }
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut placed = vec![false; nodes.len()];
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        placed[i] = true;
+        for &k in &dependents[i] {
+            waiting[k] -= 1;
+            if waiting[k] == 0 {
+                ready.insert(k);
+            }
+        }
+    }
+    let sorted = order.len();
+    order.extend((0..nodes.len()).filter(|&i| !placed[i]));
+    (order, sorted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +305,22 @@ mod tests {
             })
             .collect();
         assert_eq!(validate(&plan, &sim_only), Ok(()));
+    }
+
+    #[test]
+    fn deps_first_orders_dependencies_first_and_cycles_last() {
+        let plan = [
+            spec("c", &["b"]),
+            spec("x", &["y"]),
+            spec("b", &["a", "zz"]),
+            spec("y", &["x"]),
+            spec("a", &["a"]),
+        ];
+        let graph: Vec<(&TaskId, &[TaskId])> =
+            plan.iter().map(|s| (&s.id, s.deps.as_slice())).collect();
+        let (order, sorted) = deps_first(&graph);
+        let ids: Vec<&str> = order.iter().map(|&i| plan[i].id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "x", "y"]);
+        assert_eq!(sorted, 3, "x and y are in a cycle");
     }
 }

@@ -121,6 +121,35 @@ pub struct TaskSpec {
     pub acceptance: Vec<String>,
 }
 
+impl TaskSpec {
+    /// A spec with these fields and every other one at its default (no
+    /// deps, role or verify override, priority 0, reviewed, fleet budgets
+    /// and merge style): for plans built in code (planners, tests, benches).
+    pub fn new(
+        id: TaskId,
+        title: impl Into<String>,
+        prompt: impl Into<String>,
+        agent: impl Into<String>,
+    ) -> Self {
+        Self {
+            id,
+            title: title.into(),
+            prompt: prompt.into(),
+            deps: Vec::new(),
+            agent: agent.into(),
+            role: None,
+            verify: None,
+            priority: 0,
+            auto_approve: false,
+            budget_usd: None,
+            budget_tokens: None,
+            merge_style: None,
+            files: Vec::new(),
+            acceptance: Vec::new(),
+        }
+    }
+}
+
 /// How an approved task lands on the target branch. Whatever the style, the
 /// target receives one commit of the task's work (the approved result on the
 /// base the task started from), never the commits of its earlier attempts.
