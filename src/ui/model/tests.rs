@@ -542,6 +542,9 @@ fn a_match_that_leaves_the_tail_during_a_search_is_still_found() {
     key(&mut app, KeyCode::Char('G'));
     let intents = key(&mut app, KeyCode::Char('n'));
     assert_eq!(scroll(&app), Some(10));
+    let t = app.model.transcripts.values().next().unwrap();
+    let brute = (0..t.len()).filter(|i| t.matches(*i) == Some(true)).count();
+    assert_eq!(t.match_counts(None).map(|c| c.0), Some(brute));
     run(&mut app, intents);
     assert!(top_line(&app).contains("needle"));
 }

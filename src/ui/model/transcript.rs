@@ -112,6 +112,25 @@ impl Hits {
         self.words.iter().all(|w| *w == 0)
     }
 
+    /// How many lines of the set are in `lo..hi`: whole words by their
+    /// bit count, so a million lines cost a few thousand additions.
+    pub fn count_in(&self, lo: usize, hi: usize) -> usize {
+        if hi <= lo {
+            return 0;
+        }
+        (lo / 64..=(hi - 1) / 64)
+            .map(|w| {
+                let word = self.words.get(w).copied().unwrap_or(0);
+                let (first, last) = (w * 64, w * 64 + 64);
+                let from = lo.max(first) - first;
+                let to = hi.min(last) - first;
+                let high = if to == 64 { u64::MAX } else { (1u64 << to) - 1 };
+                let mask = high & !((1u64 << from) - 1);
+                (word & mask).count_ones() as usize
+            })
+            .sum()
+    }
+
     fn union(&mut self, other: &Hits) {
         if self.words.len() < other.words.len() {
             self.words.resize(other.words.len(), 0);
@@ -470,6 +489,34 @@ impl Transcript {
         }
     }
 
+    /// Of the lines matching the current search: how many match in all,
+    /// how many of those are at or before line `upto`, and whether some
+    /// lines are not known yet (the file is still being searched); None
+    /// without a search. The same answer as [`Transcript::matches`] over
+    /// every line, without visiting every line: it is drawn in each frame.
+    pub fn match_counts(&self, upto: Option<usize>) -> Option<(usize, usize, bool)> {
+        let s = self.search.as_ref()?;
+        let tail = self.tail_start();
+        // Before the tail the bits answer: below `s.upto` only once the file did.
+        let known_from = match s.file {
+            FileSearch::Done => 0,
+            FileSearch::Running | FileSearch::Failed(_) => s.upto.min(tail),
+        };
+        let unknown = s.file == FileSearch::Running && known_from > 0;
+        let mut total = s.hits.count_in(known_from, tail);
+        let mut before = upto.map_or(0, |u| s.hits.count_in(known_from, (u + 1).min(tail)));
+        for i in tail..self.total {
+            if self
+                .get(i)
+                .is_some_and(|l| matches_query(&l.text, &s.query))
+            {
+                total += 1;
+                before += usize::from(upto.is_some_and(|u| i <= u));
+            }
+        }
+        Some((total, before, unknown))
+    }
+
     /// Where a search step from line `from` lands (the search started).
     pub fn step(&self, from: usize, forward: bool) -> Step {
         let len = self.total;
@@ -508,4 +555,31 @@ impl Transcript {
 /// line `tail`, holds every line of `r`.
 fn reaches(a: &Range<usize>, r: &Range<usize>, tail: usize) -> bool {
     a.start <= r.start && (a.end >= r.end || a.end >= tail)
+}
+
+#[cfg(test)]
+mod hits_tests {
+    use super::Hits;
+
+    #[test]
+    fn counting_a_range_agrees_with_testing_each_line() {
+        let mut hits = Hits::default();
+        let set: Vec<usize> = (0..700).filter(|i| i % 7 == 0 || i % 13 == 5).collect();
+        for &i in &set {
+            hits.insert(i);
+        }
+        for (lo, hi) in [
+            (0, 0),
+            (0, 700),
+            (3, 64),
+            (63, 65),
+            (64, 128),
+            (5, 641),
+            (690, 900),
+        ] {
+            let expected = (lo..hi).filter(|i| hits.contains(*i)).count();
+            assert_eq!(hits.count_in(lo, hi), expected, "{lo}..{hi}");
+        }
+        assert_eq!(hits.count_in(10, 3), 0, "an empty range");
+    }
 }

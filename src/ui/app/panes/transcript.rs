@@ -63,20 +63,8 @@ impl App {
         d.search.as_ref()?;
         let (task, n, _) = self.shown_transcript()?;
         let t = self.model.transcripts.get(&(task, n))?;
-        let (mut total, mut before, mut unknown) = (0usize, 0usize, false);
         let current = self.current_match();
-        for i in 0..t.len() {
-            match t.matches(i) {
-                Some(true) => {
-                    total += 1;
-                    if current.is_some_and(|c| i <= c) {
-                        before += 1;
-                    }
-                }
-                Some(false) => {}
-                None => unknown = true,
-            }
-        }
+        let (total, before, unknown) = t.match_counts(current)?;
         if total == 0 && unknown {
             return None; // not searched yet
         }
