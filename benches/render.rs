@@ -17,24 +17,17 @@ use ratatui::backend::TestBackend;
 
 fn spec(i: usize) -> TaskSpec {
     TaskSpec {
-        id: TaskId::parse(&format!("task-{i}")).unwrap(),
-        title: format!("Task number {i} with a reasonably long title"),
-        prompt: "do it".into(),
         deps: if i > 0 && i.is_multiple_of(3) {
             vec![TaskId::parse(&format!("task-{}", i - 1)).unwrap()]
         } else {
             vec![]
         },
-        agent: ["claude", "codex", "gemini"][i % 3].into(),
-        role: None,
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
+        ..TaskSpec::new(
+            TaskId::parse(&format!("task-{i}")).unwrap(),
+            format!("Task number {i} with a reasonably long title"),
+            "do it",
+            ["claude", "codex", "gemini"][i % 3],
+        )
     }
 }
 

@@ -206,20 +206,13 @@ mod tests {
 
     fn spec(id: &str, deps: &[&str]) -> TaskSpec {
         TaskSpec {
-            id: TaskId::parse(id).unwrap(),
-            title: id.to_uppercase(),
-            prompt: format!("do {id}"),
             deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
-            agent: "sim".into(),
-            role: None,
-            verify: None,
-            priority: 0,
-            auto_approve: false,
-            budget_usd: None,
-            budget_tokens: None,
-            merge_style: None,
-            files: Vec::new(),
-            acceptance: Vec::new(),
+            ..TaskSpec::new(
+                TaskId::parse(id).unwrap(),
+                id.to_uppercase(),
+                format!("do {id}"),
+                "sim",
+            )
         }
     }
 

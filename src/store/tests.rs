@@ -3,20 +3,8 @@ use crate::core::{Status, TaskSpec};
 
 fn spec(id: &str) -> TaskSpec {
     TaskSpec {
-        id: TaskId::parse(id).unwrap(),
-        title: id.into(),
-        prompt: "p".into(),
         deps: vec![],
-        agent: "sim".into(),
-        role: None,
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
+        ..TaskSpec::new(TaskId::parse(id).unwrap(), id, "p", "sim")
     }
 }
 

@@ -16,20 +16,14 @@ pub const NOW: i64 = 1_800_000_000_000;
 
 pub fn spec(id: &str, title: &str, deps: &[&str], agent: &str) -> TaskSpec {
     TaskSpec {
-        id: TaskId::parse(id).unwrap(),
-        title: title.into(),
-        prompt: format!("Do the work of {id}.\nKeep it small."),
         deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
-        agent: agent.into(),
         role: Some("implementer".into()),
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
+        ..TaskSpec::new(
+            TaskId::parse(id).unwrap(),
+            title,
+            format!("Do the work of {id}.\nKeep it small."),
+            agent,
+        )
     }
 }
 

@@ -19,20 +19,13 @@ pub(super) fn id(s: &str) -> TaskId {
 
 pub(super) fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
     TaskSpec {
-        id: id(name),
-        title: format!("Title of {name}"),
-        prompt: format!("prompt of {name}"),
         deps: deps.iter().map(|d| id(d)).collect(),
-        agent: agent.into(),
-        role: None,
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
+        ..TaskSpec::new(
+            id(name),
+            format!("Title of {name}"),
+            format!("prompt of {name}"),
+            agent,
+        )
     }
 }
 

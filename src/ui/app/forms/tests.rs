@@ -4,20 +4,14 @@ use crate::core::Status;
 
 fn spec(id: &str, deps: &[&str]) -> TaskSpec {
     TaskSpec {
-        id: TaskId::parse(id).unwrap(),
-        title: format!("Title {id}"),
-        prompt: format!("line one of {id}\nline two with '''quotes\" and \\ backslash"),
         deps: deps.iter().map(|d| TaskId::parse(d).unwrap()).collect(),
-        agent: "sim".into(),
         role: Some("tester".into()),
-        verify: None,
-        priority: 0,
-        auto_approve: false,
-        budget_usd: None,
-        budget_tokens: None,
-        merge_style: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
+        ..TaskSpec::new(
+            TaskId::parse(id).unwrap(),
+            format!("Title {id}"),
+            format!("line one of {id}\nline two with '''quotes\" and \\ backslash"),
+            "sim",
+        )
     }
 }
 
