@@ -11,7 +11,7 @@ use crate::summary::{self, StatusDoc, TaskRow};
 pub fn main(root: &Path, json: bool) -> i32 {
     match document(root) {
         Ok(mut doc) => {
-            let live = engine_holds(&root.join(".fleet"));
+            let live = crate::store::FleetLock::is_held(&root.join(".fleet"));
             mark_interrupted(&mut doc, live);
             if json {
                 match serde_json::to_string_pretty(&doc) {
@@ -80,23 +80,6 @@ fn no_fleet(e: &crate::config::ConfigError) -> String {
         )
     } else {
         e.to_string()
-    }
-}
-
-/// Whether an engine holds the fleet now (its lock on `.fleet`). Probed
-/// with a shared lock taken and released at once, so it never blocks an
-/// engine for longer than the probe; false when there is no `.fleet`.
-fn engine_holds(fleet_dir: &Path) -> bool {
-    let Ok(dir) = std::fs::File::open(fleet_dir) else {
-        return false;
-    };
-    match dir.try_lock_shared() {
-        Ok(()) => {
-            let _ = dir.unlock();
-            false
-        }
-        Err(std::fs::TryLockError::WouldBlock) => true,
-        Err(std::fs::TryLockError::Error(_)) => false,
     }
 }
 

@@ -51,6 +51,24 @@ pub enum LockError {
 pub const LOCK_FILE: &str = "lock";
 
 impl FleetLock {
+    /// Whether an engine holds the fleet in `fleet_dir` now. Probed with a
+    /// shared lock on the directory taken and released at once, so it never
+    /// blocks an engine for longer than the probe; false when there is no
+    /// `.fleet`.
+    pub fn is_held(fleet_dir: &Path) -> bool {
+        let Ok(dir) = std::fs::File::open(fleet_dir) else {
+            return false;
+        };
+        match dir.try_lock_shared() {
+            Ok(()) => {
+                let _ = dir.unlock();
+                false
+            }
+            Err(std::fs::TryLockError::WouldBlock) => true,
+            Err(std::fs::TryLockError::Error(_)) => false,
+        }
+    }
+
     /// Takes the lock without waiting (creating `.fleet/` as 0700 when
     /// needed), then writes our pid into `.fleet/lock`. Called first when an
     /// engine opens a fleet, before the database is opened or created.
