@@ -10,6 +10,8 @@ pub struct Tty {
     pub screen: Arc<Mutex<vt100::Parser>>,
     pub writer: Box<dyn Write + Send>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Every byte the program wrote, as written (escape codes included).
+    pub raw: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Tty {
@@ -64,6 +66,34 @@ impl Tty {
         self.wait(what, check)
     }
 
+    /// Everything the program wrote so far, escape codes included.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
+    }
+
+    /// Presses `q`, answers the cockpit's quit question if it asks, and
+    /// waits (with a timeout) for the program to exit.
+    pub fn quit(&mut self) -> portable_pty::ExitStatus {
+        self.keys(b"q");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut answered = false;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if !answered && self.contents().contains("Quit?") {
+                self.keys(b"y");
+                answered = true;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fleetdeck did not quit; the screen:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn keys(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
@@ -75,7 +105,8 @@ pub fn spawn(args: &[&str], cwd: &std::path::Path) -> Tty {
     spawn_with(args, cwd, &[])
 }
 
-/// [`spawn`] with extra environment variables.
+/// [`spawn`] with extra environment variables; an empty value removes the
+/// variable (e.g. `("COLORTERM", "")`).
 pub fn spawn_with(args: &[&str], cwd: &std::path::Path, env: &[(&str, &str)]) -> Tty {
     let pty = native_pty_system()
         .openpty(PtySize {
@@ -91,7 +122,11 @@ pub fn spawn_with(args: &[&str], cwd: &std::path::Path, env: &[(&str, &str)]) ->
     cmd.env("TERM", "xterm-256color");
     cmd.env_remove("NO_COLOR");
     for (k, v) in env {
-        cmd.env(k, v);
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
@@ -100,6 +135,8 @@ pub fn spawn_with(args: &[&str], cwd: &std::path::Path, env: &[(&str, &str)]) ->
     let size = |n| std::num::NonZeroU16::new(n).unwrap();
     let screen = Arc::new(Mutex::new(vt100::Parser::new(size(40), size(120), 0)));
     let sink = screen.clone();
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let raw_sink = raw.clone();
     std::thread::spawn(move || {
         let _master = pty.master; // keep the pty open while reading
         let mut buf = [0u8; 8192];
@@ -108,11 +145,13 @@ pub fn spawn_with(args: &[&str], cwd: &std::path::Path, env: &[(&str, &str)]) ->
                 break;
             }
             sink.lock().unwrap().process(&buf[..n]);
+            raw_sink.lock().unwrap().extend_from_slice(&buf[..n]);
         }
     });
     Tty {
         screen,
         writer,
         child,
+        raw,
     }
 }
