@@ -28,8 +28,9 @@ impl App {
                     origin: Origin::Key,
                 }]
             }
+            // Updating (the one status besides review the rule allows): it is under way.
             (Action::Update, _) => self.toast(format!(
-                "`{id}` is {status}: only a task in review can be updated onto the target"
+                "`{id}` is {status}: its update onto the target is under way"
             )),
             (_, Some(files)) => vec![Intent::EditConflicts {
                 task: id,
