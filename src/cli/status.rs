@@ -83,11 +83,11 @@ fn no_fleet(e: &crate::config::ConfigError) -> String {
     }
 }
 
-/// A task the store records as running or verifying while no engine
-/// holds the fleet: its attempt was interrupted and is redone on the next
-/// run (see `Scheduler::start`), so the table does not say it runs.
+/// A task the store records as running, verifying or updating while no
+/// engine holds the fleet: that work was interrupted and is redone on the
+/// next run (see `Scheduler::start`), so the table does not say it runs.
 fn interrupted(row: &TaskRow, live: bool) -> bool {
-    !live && matches!(row.status.as_str(), "running" | "verifying")
+    !live && matches!(row.status.as_str(), "running" | "verifying" | "updating")
 }
 
 /// Marks what `live` (an engine holds the fleet) says of the stored
@@ -159,5 +159,34 @@ fn print_tasks(rows: &[TaskRow], live: bool) {
             r.tokens,
             crate::sanitize::sanitize(&why)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_in_flight_without_an_engine_is_interrupted() {
+        let row = |status: &str| TaskRow {
+            id: "a".into(),
+            title: "A".into(),
+            status: status.into(),
+            column: crate::core::Column::Running,
+            agent: "sim".into(),
+            attempts: 1,
+            cost_usd: 0.0,
+            tokens: 0,
+            reason: None,
+            history: Vec::new(),
+            interrupted: false,
+        };
+        for s in ["running", "verifying", "updating"] {
+            assert!(interrupted(&row(s), false), "{s}");
+            assert!(!interrupted(&row(s), true), "{s} with an engine");
+        }
+        for s in ["queued", "review", "done"] {
+            assert!(!interrupted(&row(s), false), "{s}");
+        }
     }
 }
