@@ -28,10 +28,16 @@ fn answer_text(n: usize) -> String {
                 format!("src/pair{}.rs", i / 2),
             ],
             acceptance: vec![format!("part {i} is tested")],
+            split_from: None,
             verify: None,
         })
         .collect();
-    let json = serde_json::to_string(&PlanAnswer { tasks, notes: None }).unwrap();
+    let json = serde_json::to_string(&PlanAnswer {
+        tasks,
+        notes: None,
+        actions: vec![],
+    })
+    .unwrap();
     format!("Here is the plan.\n\n```json\n{json}\n```\n")
 }
 

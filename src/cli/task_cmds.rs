@@ -59,6 +59,7 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
                 merge_style: None,
                 files: Vec::new(),
                 acceptance: Vec::new(),
+                split_from: None,
             },
         })
     })();

@@ -503,6 +503,7 @@ impl Config {
                 merge_style: t.merge_style,
                 files: Vec::new(),
                 acceptance: Vec::new(),
+                split_from: None,
             });
         }
         // An empty agent was reported above.

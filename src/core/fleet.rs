@@ -93,6 +93,14 @@ pub struct Task {
     /// loop, also across restarts).
     #[serde(default)]
     pub auto_updates: u32,
+    /// Set while the live attempt is stalled (its progress ledger says why);
+    /// cleared when the attempt ends or shows progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalled: Option<String>,
+    /// The supervisor's open question about the task (shown as needs
+    /// input); cleared by the user's next decision on the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
 }
 
 /// Work of a task that passed its verify gate (see [`Task::verified`]).
@@ -124,6 +132,8 @@ impl Task {
             unusable_agent: None,
             verified: None,
             auto_updates: 0,
+            stalled: None,
+            question: None,
         }
     }
 

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::outcome::AttemptOutcome;
+use super::planner::Action;
 use super::status::Status;
+use super::supervisor::{Origin, ReportKind, Trigger};
 use super::task::{TaskId, TaskPatch, TaskSpec};
 use crate::agent::FailureClass;
 
@@ -87,6 +89,37 @@ pub enum Command {
     ReviveAgent {
         agent: String,
     },
+    /// Ask the supervisor for a plan for `goal`: a first plan, or a scope
+    /// change that keeps what is done and running.
+    Plan {
+        goal: String,
+    },
+    /// Apply a proposal of the supervisor, without the changes numbered in
+    /// `off` (change numbers as shown, from 1).
+    ConfirmProposal {
+        proposal: u64,
+        off: Vec<usize>,
+    },
+    /// Throw a proposal away.
+    DiscardProposal {
+        proposal: u64,
+    },
+    /// Send the user's feedback on a proposal to the supervisor for another round.
+    ProposalFeedback {
+        proposal: u64,
+        feedback: String,
+    },
+    /// Tell a running agent something: its attempt is stopped and its
+    /// session resumed with `message` (no attempt counted); without a
+    /// session to resume, the next attempt is told.
+    Nudge {
+        task: TaskId,
+        message: String,
+    },
+    /// Stop a running attempt and start the task over (not counted as a try).
+    Restart {
+        task: TaskId,
+    },
 }
 
 impl Command {
@@ -113,6 +146,14 @@ impl Command {
             } => format!("budget of `{task}`"),
             Command::SetBudget { task: None, .. } => "the fleet's budget".into(),
             Command::ReviveAgent { agent } => format!("revive agent `{agent}`"),
+            Command::Plan { .. } => "plan a goal".into(),
+            Command::ConfirmProposal { proposal, .. } => format!("confirm proposal {proposal}"),
+            Command::DiscardProposal { proposal } => format!("discard proposal {proposal}"),
+            Command::ProposalFeedback { proposal, .. } => {
+                format!("send feedback on proposal {proposal}")
+            }
+            Command::Nudge { task, .. } => format!("nudge `{task}`"),
+            Command::Restart { task } => format!("restart `{task}`"),
         }
     }
 }
@@ -224,6 +265,50 @@ pub enum Report {
         attempt: u32,
         spend: Spend,
     },
+    /// The supervisor answered consultation `consult` (or could not).
+    Proposed {
+        consult: u64,
+        result: ConsultResult,
+    },
+    /// A running attempt made no progress for `stall_after` or repeats
+    /// itself; `why` from its progress ledger.
+    Stalled {
+        task: TaskId,
+        attempt: u32,
+        why: String,
+    },
+    /// An agent ran `fleetdeck report KIND TEXT` in its worktree.
+    AgentNote {
+        task: TaskId,
+        attempt: u32,
+        kind: ReportKind,
+        text: String,
+    },
+}
+
+/// What a consultation of the supervisor came to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ConsultResult {
+    /// A plan that passed validation (after `rounds` answers).
+    Answer {
+        reasoning: Option<String>,
+        specs: Vec<TaskSpec>,
+        actions: Vec<Action>,
+        warnings: Vec<String>,
+        rounds: u32,
+        spend: Spend,
+    },
+    /// Every answer up to the re-ask limit was refused: the last answer
+    /// (capped) and its problems, for the user to read.
+    Refused {
+        answer: String,
+        problems: Vec<String>,
+        rounds: u32,
+        spend: Spend,
+    },
+    /// The planner could not run or failed (its message says why).
+    Failed { message: String, spend: Spend },
 }
 
 /// Money and tokens spent.
@@ -411,6 +496,62 @@ pub enum Event {
         usd: Option<f64>,
         tokens: Option<u64>,
     },
+    /// The supervisor was asked (consultation `consult`) about `trigger`.
+    Consulting {
+        consult: u64,
+        trigger: Trigger,
+    },
+    /// The supervisor proposed a change to the plan, waiting to be confirmed.
+    Proposed {
+        proposal: u64,
+        trigger: Trigger,
+        reasoning: Option<String>,
+        /// One line per change, as the plan diff lists it.
+        changes: Vec<String>,
+    },
+    /// A consultation ended without a proposal to show: no change, its
+    /// answers were refused, or the planner failed.
+    ConsultEnded {
+        consult: u64,
+        message: String,
+    },
+    /// The plan changed: who proposed it, why, and each change in words.
+    /// `fleetdeck plan --history` lists these.
+    PlanChanged {
+        origin: Origin,
+        reason: String,
+        proposal: Option<u64>,
+        /// Applied without asking (`[supervisor] autonomy = "auto"`).
+        auto: bool,
+        changes: Vec<String>,
+    },
+    /// A proposal was thrown away by the user.
+    ProposalDiscarded {
+        proposal: u64,
+    },
+    /// A running attempt stalled (see [`Report::Stalled`]).
+    Stalled {
+        task: TaskId,
+        attempt: u32,
+        why: String,
+    },
+    /// An agent reported hidden complexity or new work.
+    AgentReported {
+        task: TaskId,
+        attempt: u32,
+        kind: ReportKind,
+        text: String,
+    },
+    /// The supervisor asks the user about a task (it shows as needs input).
+    Question {
+        task: TaskId,
+        question: String,
+    },
+    /// A running agent was told `message` in its resumed session.
+    Nudged {
+        task: TaskId,
+        message: String,
+    },
 }
 
 impl Event {
@@ -427,13 +568,22 @@ impl Event {
             | Event::TaskEdited { task }
             | Event::Reassigned { task, .. }
             | Event::ChangesRequested { task, .. }
-            | Event::Updated { task, .. } => Some(task),
+            | Event::Updated { task, .. }
+            | Event::Stalled { task, .. }
+            | Event::AgentReported { task, .. }
+            | Event::Question { task, .. }
+            | Event::Nudged { task, .. } => Some(task),
             Event::RateLimited { task, .. } => Some(task),
             Event::BudgetExceeded { task, .. } | Event::BudgetChanged { task, .. } => task.as_ref(),
             Event::FleetPaused { .. }
             | Event::FleetResumed
             | Event::AgentUnusable { .. }
-            | Event::AgentRevived { .. } => None,
+            | Event::AgentRevived { .. }
+            | Event::Consulting { .. }
+            | Event::Proposed { .. }
+            | Event::ConsultEnded { .. }
+            | Event::PlanChanged { .. }
+            | Event::ProposalDiscarded { .. } => None,
         }
     }
 
@@ -458,6 +608,15 @@ impl Event {
             Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::BudgetChanged { .. } => "budget_changed",
             Event::Updated { .. } => "updated",
+            Event::Consulting { .. } => "consulting",
+            Event::Proposed { .. } => "proposed",
+            Event::ConsultEnded { .. } => "consult_ended",
+            Event::PlanChanged { .. } => "plan_changed",
+            Event::ProposalDiscarded { .. } => "proposal_discarded",
+            Event::Stalled { .. } => "stalled",
+            Event::AgentReported { .. } => "agent_reported",
+            Event::Question { .. } => "question",
+            Event::Nudged { .. } => "nudged",
         }
     }
 }
@@ -492,4 +651,7 @@ pub enum Effect {
         usd: Option<f64>,
         tokens: Option<u64>,
     },
+    /// Run the supervisor's planner for `trigger` on the plan as it is now,
+    /// then report [`Report::Proposed`] with the same `consult`.
+    Consult { consult: u64, trigger: Trigger },
 }

@@ -12,6 +12,7 @@ pub mod plan_graph;
 pub mod planner;
 pub mod scheduler;
 pub mod status;
+pub mod supervisor;
 pub mod task;
 pub mod verbs;
 pub mod worktree_paths;
@@ -19,8 +20,8 @@ pub mod worktree_paths;
 pub use feedback::{ConflictChange, ConflictFile, Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task, Verified};
 pub use messages::{
-    Actor, AgentResult, Command, CommandError, Continuation, Effect, Event, GateResult,
-    MergeResult, Report, Signal, Spend, StartRequest, UpdateResult, Workspace,
+    Actor, AgentResult, Command, CommandError, ConsultResult, Continuation, Effect, Event,
+    GateResult, MergeResult, Report, Signal, Spend, StartRequest, UpdateResult, Workspace,
 };
 pub use outcome::AttemptOutcome;
 pub use scheduler::{Budgets, Limits, Scheduler};

@@ -119,6 +119,10 @@ pub struct TaskSpec {
     /// added to the agent's prompt).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acceptance: Vec<String>,
+    /// The task this one was split from: the split task's work so far is
+    /// where this task starts, and its prompt says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<TaskId>,
 }
 
 impl TaskSpec {
@@ -146,6 +150,7 @@ impl TaskSpec {
             merge_style: None,
             files: Vec::new(),
             acceptance: Vec::new(),
+            split_from: None,
         }
     }
 }

@@ -506,6 +506,7 @@ impl Engine {
                     self.notify(Notification::Event { actor, event });
                 }
                 Effect::StartAgent(request) => self.start_agent(request),
+                Effect::Consult { consult, trigger } => self.consult(consult, trigger),
                 Effect::WakeAt { at_ms } => {
                     self.wake_at = Some(self.wake_at.map_or(at_ms, |w| w.min(at_ms)));
                 }

@@ -9,6 +9,7 @@
 //! episode ([`faults`]).
 
 mod agent_run;
+mod consult;
 pub mod contain;
 pub mod editor;
 mod engine;

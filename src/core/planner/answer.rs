@@ -10,7 +10,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ANSWER_FIELDS, PlanAnswer, REQUIRED_TASK_FIELDS, TASK_FIELDS};
+use super::{
+    ACTION_FIELDS, ANSWER_FIELDS, ActionKind, PlanAnswer, REQUIRED_TASK_FIELDS, TASK_FIELDS,
+};
 
 /// Why no plan could be read from an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -297,6 +299,18 @@ fn plan_from_value(value: &Value) -> Result<PlanAnswer, AnswerError> {
                     format!("expected a string, found {}", kind(other)),
                 ),
             }
+            match map.get("actions") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(actions)) => {
+                    for (i, action) in actions.iter().enumerate() {
+                        check_action(&format!("actions[{i}]"), action, &mut at);
+                    }
+                }
+                Some(other) => at(
+                    "actions".into(),
+                    format!("expected an array of actions, found {}", kind(other)),
+                ),
+            }
             match map.get("tasks") {
                 None => at(String::new(), "missing field `tasks`".into()),
                 Some(Value::Array(tasks)) => {
@@ -349,9 +363,9 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
         let here = format!("{path}.{key}");
         match (key.as_str(), v) {
             ("id" | "title" | "prompt" | "agent", Value::String(_)) => {}
-            ("role", Value::String(_) | Value::Null) => {}
+            ("role" | "split_from", Value::String(_) | Value::Null) => {}
             ("verify", Value::Null) => {}
-            ("id" | "title" | "prompt" | "agent" | "role", other) => {
+            ("id" | "title" | "prompt" | "agent" | "role" | "split_from", other) => {
                 at(here, format!("expected a string, found {}", kind(other)));
             }
             ("deps" | "files" | "acceptance" | "verify", Value::Array(items)) => {
@@ -372,6 +386,56 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
             }
             _ => {} // unknown, reported above
         }
+    }
+}
+
+fn check_action(path: &str, action: &Value, at: &mut impl FnMut(String, String)) {
+    let Some(map) = action.as_object() else {
+        at(
+            path.to_owned(),
+            format!("expected an action object, found {}", kind(action)),
+        );
+        return;
+    };
+    for key in map.keys().filter(|k| !ACTION_FIELDS.contains(&k.as_str())) {
+        at(
+            path.to_owned(),
+            format!(
+                "unknown field `{key}` (expected one of {})",
+                fields_list(&ACTION_FIELDS)
+            ),
+        );
+    }
+    let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+    match map.get("kind") {
+        None => at(path.to_owned(), "missing field `kind`".into()),
+        Some(Value::String(k)) if kinds.contains(&k.as_str()) => {}
+        Some(other) => at(
+            format!("{path}.kind"),
+            format!(
+                "expected one of {}, found {}",
+                fields_list(&kinds),
+                match other {
+                    Value::String(k) => format!("`{k}`"),
+                    v => kind(v).to_owned(),
+                }
+            ),
+        ),
+    }
+    match map.get("task") {
+        None => at(path.to_owned(), "missing field `task`".into()),
+        Some(Value::String(_)) => {}
+        Some(other) => at(
+            format!("{path}.task"),
+            format!("expected a string, found {}", kind(other)),
+        ),
+    }
+    match map.get("message") {
+        None | Some(Value::Null) | Some(Value::String(_)) => {}
+        Some(other) => at(
+            format!("{path}.message"),
+            format!("expected a string, found {}", kind(other)),
+        ),
     }
 }
 

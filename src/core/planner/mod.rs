@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use answer::{AnswerError, ShapeProblem, extract};
 pub use prompt::{AgentProfile, PlanningContext, RepoSummary, planning_prompt, reask_prompt};
 pub use schema::schema;
-pub use validate::{PlanProblem, Validated, validate};
+pub use validate::{Action, PlanProblem, Validated, validate};
 
 /// The planner's whole answer: the tasks of the plan and optional notes
 /// (reasoning, questions) shown to the user with the plan diff.
@@ -26,6 +26,64 @@ pub struct PlanAnswer {
     pub tasks: Vec<PlannedTask>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// What to do besides changing the plan: retry, restart or nudge a
+    /// task, ask the user a question, drop a task that is running or in
+    /// review (left out of `tasks`, such a task is kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<PlannedAction>,
+}
+
+/// One action of an answer, on a task of the current plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedAction {
+    pub kind: ActionKind,
+    pub task: String,
+    /// The nudge sent to the agent, or the question for the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The kinds of [`PlannedAction`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// Run a failed task again (its prompt rewritten in `tasks` if needed).
+    Retry,
+    /// Stop a running attempt and start the task over.
+    Restart,
+    /// Tell a running (or stalled) agent something in its session.
+    Nudge,
+    /// Ask the user a question about the task (it waits as needs-input).
+    Ask,
+    /// Drop the task even though it is running or in review.
+    Drop,
+}
+
+impl ActionKind {
+    /// Every kind, in schema order.
+    pub const ALL: [ActionKind; 5] = [
+        ActionKind::Retry,
+        ActionKind::Restart,
+        ActionKind::Nudge,
+        ActionKind::Ask,
+        ActionKind::Drop,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Retry => "retry",
+            ActionKind::Restart => "restart",
+            ActionKind::Nudge => "nudge",
+            ActionKind::Ask => "ask",
+            ActionKind::Drop => "drop",
+        }
+    }
+
+    /// Whether the action needs a `message`.
+    pub fn needs_message(self) -> bool {
+        matches!(self, ActionKind::Nudge | ActionKind::Ask)
+    }
 }
 
 /// One task as the planner proposes it. Ids are kept as strings here so that
@@ -50,12 +108,18 @@ pub struct PlannedTask {
     /// Verify commands for this task instead of the fleet's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<Vec<String>>,
+    /// The id of the current task this one is split from (that task is
+    /// left out of the plan; its work so far is handed to its parts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<String>,
 }
 
 /// The fields of [`PlanAnswer`], in schema order.
-pub const ANSWER_FIELDS: [&str; 2] = ["tasks", "notes"];
+pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
+/// The fields of [`PlannedAction`], in schema order.
+pub const ACTION_FIELDS: [&str; 3] = ["kind", "task", "message"];
 /// The fields of [`PlannedTask`], in schema order.
-pub const TASK_FIELDS: [&str; 9] = [
+pub const TASK_FIELDS: [&str; 10] = [
     "id",
     "title",
     "prompt",
@@ -65,6 +129,7 @@ pub const TASK_FIELDS: [&str; 9] = [
     "files",
     "acceptance",
     "verify",
+    "split_from",
 ];
 /// The fields a task must have.
 pub const REQUIRED_TASK_FIELDS: [&str; 4] = ["id", "title", "prompt", "agent"];

@@ -39,6 +39,9 @@ pub struct PlanningContext<'a> {
     pub roles: &'a [String],
     /// The current plan (empty for a first plan).
     pub current: &'a [Task],
+    /// Why the planner is consulted again, when it is not for a goal: a
+    /// task failed, stalled, reported something, or the user's feedback.
+    pub situation: Option<&'a str>,
 }
 
 /// The planning prompt for `ctx`, ending with the exact output contract.
@@ -50,6 +53,13 @@ pub fn planning_prompt(ctx: &PlanningContext<'_>) -> String {
          in its own git worktree and merged in dependency order. Do not change any file yourself.\n\n",
     );
     let _ = writeln!(out, "## Goal\n\n{}\n", ctx.goal.trim());
+    if let Some(situation) = ctx.situation.map(str::trim).filter(|s| !s.is_empty()) {
+        let _ = writeln!(
+            out,
+            "## What happened\n\n{situation}\n\nPropose the smallest change to the plan that deals with it, \
+             and say why in `notes`.\n"
+        );
+    }
     out.push_str(&repo_section(ctx.repo));
     out.push_str("## Agents\n\n");
     if ctx.agents.is_empty() {
@@ -151,7 +161,10 @@ fn contract_section() -> String {
         "## Output contract\n\n\
          Answer with one ```json block holding a JSON document that follows this JSON Schema \
          (every field of a task is described in it). List the files each task expects to touch \
-         and its acceptance criteria; tasks that touch the same files should depend on each other.\n\n\
+         and its acceptance criteria; tasks that touch the same files should depend on each other. \
+         To split a task, leave it out and give each part `split_from` with its id: its work so far \
+         is handed to the parts. Use `actions` to retry, restart or nudge a task, to ask the user a \
+         question, or to drop a task that is running or in review.\n\n\
          ```json\n{schema}\n```\n"
     )
 }
@@ -222,6 +235,7 @@ mod tests {
             agents: &agents,
             roles: &roles,
             current: &[],
+            situation: None,
         });
         insta::assert_snapshot!(prompt);
     }
@@ -253,6 +267,7 @@ mod tests {
             agents: &[],
             roles: &[],
             current: &current,
+            situation: Some("Task `ui` failed after 2 attempts: verify failed."),
         });
         let plan = prompt
             .split("## Current plan")
@@ -260,6 +275,9 @@ mod tests {
             .and_then(|s| s.split("## Output contract").next())
             .unwrap();
         insta::assert_snapshot!(plan);
+        assert!(prompt.contains(
+            "## What happened\n\nTask `ui` failed after 2 attempts: verify failed.\n\nPropose"
+        ));
         assert!(prompt.contains("Top-level tree:\n\n```\n(none)\n```"));
         assert!(prompt.contains("Agents\n\n(none defined)"));
     }
@@ -273,6 +291,7 @@ mod tests {
             agents: &agents(),
             roles: &[],
             current: &[],
+            situation: None,
         });
         let block = prompt.rsplit("```json\n").next().unwrap();
         let json = block.split("\n```").next().unwrap();

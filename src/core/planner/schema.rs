@@ -23,6 +23,11 @@ pub fn schema() -> Value {
             "notes": {
                 "type": "string",
                 "description": "Reasoning, assumptions or questions for the user."
+            },
+            "actions": {
+                "type": "array",
+                "description": "What to do besides changing the plan, each on a task of the current plan.",
+                "items": { "$ref": "#/$defs/action" }
             }
         },
         "$defs": {
@@ -44,7 +49,21 @@ pub fn schema() -> Value {
                     "role": { "type": "string", "description": "Role label: implementer, tester, documenter, reviewer..." },
                     "files": strings("Repository-relative paths the task expects to touch."),
                     "acceptance": strings("Acceptance criteria, one per entry."),
-                    "verify": strings("Verify commands for this task instead of the fleet's.")
+                    "verify": strings("Verify commands for this task instead of the fleet's."),
+                    "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." }
+                }
+            },
+            "action": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["kind", "task"],
+                "properties": {
+                    "kind": {
+                        "enum": ["retry", "restart", "nudge", "ask", "drop"],
+                        "description": "retry: run a failed task again; restart: stop a running attempt and start over; nudge: tell a running agent `message`; ask: ask the user `message`; drop: drop a running task or one in review (left out of `tasks`, they are kept)."
+                    },
+                    "task": { "type": "string", "description": "Id of the task of the current plan." },
+                    "message": { "type": "string", "description": "The nudge or the question (required for nudge and ask)." }
                 }
             }
         }
@@ -53,7 +72,9 @@ pub fn schema() -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ANSWER_FIELDS, REQUIRED_TASK_FIELDS, TASK_FIELDS};
+    use super::super::{
+        ACTION_FIELDS, ANSWER_FIELDS, ActionKind, REQUIRED_TASK_FIELDS, TASK_FIELDS,
+    };
     use super::*;
 
     fn keys(v: &Value) -> Vec<String> {
@@ -76,6 +97,16 @@ mod tests {
         want.sort();
         assert_eq!(task, want);
         assert_eq!(s["$defs"]["task"]["required"], json!(REQUIRED_TASK_FIELDS));
+        let mut action = keys(&s["$defs"]["action"]["properties"]);
+        action.sort();
+        let mut want: Vec<String> = ACTION_FIELDS.iter().map(|f| f.to_string()).collect();
+        want.sort();
+        assert_eq!(action, want);
+        let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            s["$defs"]["action"]["properties"]["kind"]["enum"],
+            json!(kinds)
+        );
         for field in TASK_FIELDS {
             let d = &s["$defs"]["task"]["properties"][field]["description"];
             assert!(d.as_str().is_some_and(|d| !d.is_empty()), "{field}");
@@ -95,6 +126,7 @@ mod tests {
             files: vec![],
             acceptance: vec![],
             verify: Some(vec![]),
+            split_from: Some("b".into()),
         };
         let v = serde_json::to_value(&task).unwrap();
         let mut got = keys(&v);
@@ -105,6 +137,11 @@ mod tests {
         let answer = super::super::PlanAnswer {
             tasks: vec![task],
             notes: Some("n".into()),
+            actions: vec![super::super::PlannedAction {
+                kind: super::super::ActionKind::Nudge,
+                task: "a".into(),
+                message: Some("m".into()),
+            }],
         };
         let mut got = keys(&serde_json::to_value(&answer).unwrap());
         got.sort();

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{AnswerError, PlanAnswer, PlannedTask};
+use super::{ActionKind, AnswerError, PlanAnswer, PlannedTask};
 use crate::core::fleet::Task;
 use crate::core::plan::{cycle_text, dep_edges, find_cycles};
 use crate::core::status::Status;
@@ -43,6 +43,16 @@ pub enum PlanProblem {
     SelfDep { task: String },
     #[error("dependency cycle: {}", cycle_text(.tasks))]
     Cycle { tasks: Vec<TaskId> },
+    #[error("actions[{index}]: `{task}` is not a task of the current plan")]
+    ActionUnknownTask { index: usize, task: String },
+    #[error("actions[{index}]: a `{}` action needs a `message`", .kind.name())]
+    ActionNeedsMessage { index: usize, kind: ActionKind },
+    #[error("task `{task}` is split from `{from}`, {why}")]
+    BadSplit {
+        task: String,
+        from: String,
+        why: &'static str,
+    },
     #[error("task `{task}` uses agent `{agent}`, which is not a profile (known: {})", list(.known))]
     UnknownAgent {
         task: String,
@@ -65,6 +75,16 @@ fn list(names: &[String]) -> String {
 pub struct Validated {
     pub specs: Vec<TaskSpec>,
     pub warnings: Vec<String>,
+    /// The answer's actions, on tasks of the current plan.
+    pub actions: Vec<Action>,
+}
+
+/// One checked action of an answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub task: TaskId,
+    pub message: Option<String>,
 }
 
 /// Checks `answer` against the plan rules. `known_agents` are the profile
@@ -102,6 +122,8 @@ pub fn validate(
         .iter()
         .filter(|t| !proposed.contains(t.spec.id.as_str()))
         .collect();
+    check_splits(answer, &proposed, &old, &mut problems);
+    let actions = check_actions(answer, &old, &mut problems);
     let mut graph: Vec<(&TaskId, &[TaskId])> = Vec::new();
     for (id, d) in ids.iter().zip(&deps) {
         if let Some(id) = id {
@@ -127,7 +149,83 @@ pub fn validate(
         .zip(deps)
         .filter_map(|((task, id), deps)| Some(to_spec(task, id?, deps, old.get(task.id.as_str()))))
         .collect();
-    Ok(Validated { specs, warnings })
+    Ok(Validated {
+        specs,
+        warnings,
+        actions,
+    })
+}
+
+/// A task may be split only from a task of the current plan that is not
+/// done and is itself left out of the plan.
+fn check_splits(
+    answer: &PlanAnswer,
+    proposed: &HashSet<&str>,
+    old: &HashMap<&str, &Task>,
+    problems: &mut Vec<PlanProblem>,
+) {
+    for task in &answer.tasks {
+        let Some(from) = &task.split_from else {
+            continue;
+        };
+        let why = match old.get(from.as_str()) {
+            _ if from == &task.id => Some("itself"),
+            None => Some("which is not a task of the current plan"),
+            Some(t) if matches!(t.status, Status::Done { .. }) => {
+                Some("which is already done (add a new task instead)")
+            }
+            Some(t) if matches!(t.status, Status::Dropped) => Some("which was dropped"),
+            Some(_) if proposed.contains(from.as_str()) => {
+                Some("which is still in the plan (leave the split task out: its parts replace it)")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            problems.push(PlanProblem::BadSplit {
+                task: task.id.clone(),
+                from: from.clone(),
+                why,
+            });
+        }
+    }
+}
+
+/// The actions with their task ids; each must name a task of the current
+/// plan, and a nudge or question must say something.
+fn check_actions(
+    answer: &PlanAnswer,
+    old: &HashMap<&str, &Task>,
+    problems: &mut Vec<PlanProblem>,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for (index, a) in answer.actions.iter().enumerate() {
+        let Some(task) = old.get(a.task.as_str()).map(|t| t.spec.id.clone()) else {
+            problems.push(PlanProblem::ActionUnknownTask {
+                index,
+                task: a.task.clone(),
+            });
+            continue;
+        };
+        let message = a
+            .message
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        if a.kind.needs_message() && message.is_none() {
+            problems.push(PlanProblem::ActionNeedsMessage {
+                index,
+                kind: a.kind,
+            });
+            continue;
+        }
+        out.push(Action {
+            kind: a.kind,
+            task,
+            message,
+        });
+    }
+    out
 }
 
 /// Parses every id; reports bad, empty-field, duplicate and done-colliding ones.
@@ -390,6 +488,10 @@ fn to_spec(task: &PlannedTask, id: TaskId, deps: Vec<TaskId>, old: Option<&&Task
         merge_style: old.and_then(|s| s.merge_style),
         files,
         acceptance: task.acceptance.clone(),
+        split_from: task
+            .split_from
+            .as_deref()
+            .and_then(|f| TaskId::parse(f).ok()),
     }
 }
 

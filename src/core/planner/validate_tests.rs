@@ -1,7 +1,7 @@
 use std::time::Instant;
 
 use super::*;
-use crate::core::planner::extract;
+use crate::core::planner::{ActionKind, PlannedAction, extract};
 
 fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
     PlannedTask {
@@ -14,11 +14,16 @@ fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
         files: files.iter().map(|f| f.to_string()).collect(),
         acceptance: vec![],
         verify: None,
+        split_from: None,
     }
 }
 
 fn answer(tasks: Vec<PlannedTask>) -> PlanAnswer {
-    PlanAnswer { tasks, notes: None }
+    PlanAnswer {
+        tasks,
+        notes: None,
+        actions: vec![],
+    }
 }
 
 fn agents() -> Vec<String> {
@@ -271,5 +276,100 @@ fn a_file_every_task_expects_gives_a_bounded_list_of_warnings() {
             "{} more cases of unordered tasks expecting the same file are not listed",
             1000 * 999 / 2 - 200
         )
+    );
+}
+
+#[test]
+fn a_split_names_a_current_task_left_out_of_the_plan() {
+    let failed = existing(
+        "api",
+        Status::Failed {
+            reason: "verify failed".into(),
+        },
+    );
+    let done = existing("db", Status::Done { commit: "c".into() });
+    let mut a = planned("api-models", &[], &[]);
+    a.split_from = Some("api".into());
+    let mut b = planned("api-routes", &["api-models"], &[]);
+    b.split_from = Some("api".into());
+    let ok = validate(
+        &answer(vec![a.clone(), b]),
+        &agents(),
+        &[],
+        &[failed.clone(), done.clone()],
+    )
+    .unwrap();
+    assert_eq!(
+        ok.specs[1].split_from.as_ref().map(|f| f.as_str()),
+        Some("api")
+    );
+
+    let mut from_done = planned("db-2", &[], &[]);
+    from_done.split_from = Some("db".into());
+    let mut from_nothing = planned("x", &[], &[]);
+    from_nothing.split_from = Some("nope".into());
+    let kept = planned("api", &[], &[]);
+    let got = problems(
+        &answer(vec![a, from_done, from_nothing, kept]),
+        &[failed, done],
+    );
+    assert_eq!(
+        got,
+        [
+            "task `api-models` is split from `api`, which is still in the plan (leave the split task out: its parts replace it)",
+            "task `db-2` is split from `db`, which is already done (add a new task instead)",
+            "task `x` is split from `nope`, which is not a task of the current plan",
+        ]
+    );
+}
+
+#[test]
+fn actions_name_current_tasks_and_nudges_say_something() {
+    let running = existing("api", Status::Running { attempt: 1 });
+    let mut a = answer(vec![planned("api", &[], &[])]);
+    a.actions = vec![
+        PlannedAction {
+            kind: ActionKind::Nudge,
+            task: "api".into(),
+            message: Some("  run the tests first ".into()),
+        },
+        PlannedAction {
+            kind: ActionKind::Ask,
+            task: "api".into(),
+            message: Some(" ".into()),
+        },
+        PlannedAction {
+            kind: ActionKind::Retry,
+            task: "ghost".into(),
+            message: None,
+        },
+    ];
+    assert_eq!(
+        problems(&a, std::slice::from_ref(&running)),
+        [
+            "actions[1]: a `ask` action needs a `message`",
+            "actions[2]: `ghost` is not a task of the current plan",
+        ]
+    );
+    a.actions.truncate(1);
+    let ok = validate(&a, &agents(), &[], &[running]).unwrap();
+    assert_eq!(
+        ok.actions,
+        [Action {
+            kind: ActionKind::Nudge,
+            task: TaskId::parse("api").unwrap(),
+            message: Some("run the tests first".into()),
+        }]
+    );
+}
+
+#[test]
+fn an_action_of_an_unknown_kind_is_a_shape_error_with_its_path() {
+    let text = r#"{"tasks": [{"id": "a", "title": "t", "prompt": "p", "agent": "sim"}],
+        "actions": [{"kind": "explode", "task": "a"}, {"task": 3}]}"#;
+    let err = extract(text).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "actions[0].kind: expected one of `retry`, `restart`, `nudge`, `ask`, `drop`, found `explode`; actions[1]: missing field `kind`; actions[1].task: expected a string, found a number"
     );
 }

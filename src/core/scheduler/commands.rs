@@ -73,6 +73,12 @@ impl Scheduler {
                     out.record(Actor::User, Event::AgentRevived { agent });
                 }
             }
+            Command::Plan { .. }
+            | Command::ConfirmProposal { .. }
+            | Command::DiscardProposal { .. }
+            | Command::ProposalFeedback { .. } => self.supervise_command(command, out)?,
+            Command::Nudge { task, message } => self.nudge(&task, message, out)?,
+            Command::Restart { task } => self.restart(&task, out)?,
             Command::Reassign { task, agent } => self.reassign(&task, agent, out)?,
             Command::Edit { task, patch } => self.edit(&task, patch, out)?,
             Command::Add { spec } => self.add(spec, out)?,

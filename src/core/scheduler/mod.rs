@@ -8,7 +8,9 @@
 
 mod budget;
 mod commands;
+mod nudge;
 mod reports;
+mod supervise;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -227,6 +229,14 @@ impl Scheduler {
                 self.usage(&task, attempt, spend, &mut out);
                 return out.fx;
             }
+            Report::Proposed { consult, result } => self.proposed(consult, result, &mut out),
+            Report::Stalled { task, attempt, why } => self.stalled(&task, attempt, why, &mut out),
+            Report::AgentNote {
+                task,
+                attempt,
+                kind,
+                text,
+            } => self.agent_note(&task, attempt, kind, text, &mut out),
         }
         self.pump(&mut out);
         out.fx

@@ -204,6 +204,7 @@ fn spec_from(f: Fields, where_: &str, table: &str, first: usize) -> Result<TaskS
         merge_style: f.merge_style,
         files: Vec::new(),
         acceptance: Vec::new(),
+        split_from: None,
     })
 }
 
