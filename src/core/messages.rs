@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::outcome::AttemptOutcome;
 use super::planner::Action;
 use super::status::Status;
-use super::supervisor::{Origin, ReportKind, Trigger};
+use super::supervisor::{Origin, Proposal, ReportKind, Trigger};
 use super::task::{TaskId, TaskPatch, TaskSpec};
 use crate::agent::FailureClass;
 
@@ -501,13 +501,11 @@ pub enum Event {
         consult: u64,
         trigger: Trigger,
     },
-    /// The supervisor proposed a change to the plan, waiting to be confirmed.
+    /// The supervisor proposed a change to the plan, waiting to be
+    /// confirmed (viewers compute its diff with
+    /// [`rules::diff`](crate::core::supervisor::rules::diff)).
     Proposed {
-        proposal: u64,
-        trigger: Trigger,
-        reasoning: Option<String>,
-        /// One line per change, as the plan diff lists it.
-        changes: Vec<String>,
+        proposal: Box<Proposal>,
     },
     /// A consultation ended without a proposal to show: no change, its
     /// answers were refused, or the planner failed.

@@ -102,6 +102,13 @@ pub enum Notification {
     },
     /// Something went wrong that did not stop the engine (a store write failed...).
     Warning { message: String },
+    /// Live output of a supervisor consultation (its transcript is
+    /// [`supervisor_path`](crate::store::transcript::supervisor_path)).
+    Supervisor {
+        consult: u64,
+        stream: crate::store::transcript::Stream,
+        line: String,
+    },
 }
 
 /// The state of a fleet at one moment, for a viewer to start from.

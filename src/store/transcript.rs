@@ -92,6 +92,15 @@ pub fn relative_path(task: &str, attempt: u32) -> PathBuf {
         .join(format!("{attempt}.jsonl"))
 }
 
+/// The transcript of supervisor consultation `consult`, relative to the
+/// `.fleet` directory: `runs/_supervisor/<consult>.jsonl` (no task id
+/// starts with `_`). Every round of the consultation (the re-asks) is in it.
+pub fn supervisor_path(consult: u64) -> PathBuf {
+    Path::new("runs")
+        .join("_supervisor")
+        .join(format!("{consult}.jsonl"))
+}
+
 /// The highest attempt number with a transcript file of `task` under
 /// `fleet_dir` (`runs/<task>/<n>.jsonl`); 0 when there is none. Read by
 /// `fleetdeck recover`, so a rebuilt task's next attempt does not overwrite

@@ -337,6 +337,8 @@ impl Model {
                 self.warning = Some(message);
                 true
             }
+            // Shown by the supervisor pane (not built yet).
+            Notification::Supervisor { .. } => false,
         };
         if changed {
             self.revision += 1;

@@ -127,6 +127,8 @@ pub enum Trigger {
         kind: ReportKind,
         text: String,
     },
+    /// The tasks of fleet.toml differ from the plan (seen at start).
+    Config,
     /// The user's feedback on a proposal: another round.
     Feedback {
         /// What the proposal was consulted for.
@@ -140,6 +142,7 @@ impl Trigger {
     pub fn describe(&self) -> String {
         match self {
             Trigger::Goal { goal } => format!("goal: {}", first_line(goal)),
+            Trigger::Config => "fleet.toml was edited".into(),
             Trigger::Failed { task, reason } => format!("`{task}` failed: {}", first_line(reason)),
             Trigger::Stalled { task, why, .. } => format!("`{task}` stalled: {why}"),
             Trigger::Reported { task, kind, text } => {
@@ -154,7 +157,7 @@ impl Trigger {
     /// The task the consultation is about, if any.
     pub fn task(&self) -> Option<&TaskId> {
         match self {
-            Trigger::Goal { .. } => None,
+            Trigger::Goal { .. } | Trigger::Config => None,
             Trigger::Failed { task, .. }
             | Trigger::Stalled { task, .. }
             | Trigger::Reported { task, .. } => Some(task),
@@ -189,13 +192,14 @@ impl Origin {
     }
 }
 
-/// A plan the supervisor proposed, waiting to be confirmed (or applied by
-/// autonomy). The diff is computed against the plan as it is when shown
-/// and again when confirmed.
-#[derive(Debug, Clone, PartialEq)]
+/// A plan proposed by the supervisor (or found in an edited fleet.toml),
+/// waiting to be confirmed (or applied by autonomy). The diff is computed
+/// against the plan as it is when shown, and again when confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
     /// Numbered from 1 per fleet.
     pub id: u64,
+    pub origin: Origin,
     pub trigger: Trigger,
     /// The planner's reasoning (`notes` of its answer).
     pub reasoning: Option<String>,
