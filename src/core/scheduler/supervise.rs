@@ -11,7 +11,7 @@ use crate::core::messages::{Actor, Command, CommandError, ConsultResult, Effect,
 use crate::core::plan_diff::{ChangeId, PlanDiff};
 use crate::core::status::Status;
 use crate::core::supervisor::{Origin, Proposal, ReportKind, Trigger, rules};
-use crate::core::task::TaskId;
+use crate::core::task::{TaskId, TaskSpec};
 
 /// Proposals kept waiting at most; older ones are dropped (and said so).
 const MAX_PENDING: usize = 8;
@@ -36,6 +36,9 @@ pub struct SupervisorState {
     pub pending: Vec<(Proposal, Vec<String>)>,
     /// What the supervisor's runs have spent.
     pub spent: Spend,
+    /// The changes of the last fleet.toml proposal the user discarded: the
+    /// same edit is not offered again at every start.
+    pub config_dismissed: Vec<String>,
 }
 
 impl Scheduler {
@@ -54,9 +57,69 @@ impl Scheduler {
         self.sup.pending.iter().map(|(p, _)| p)
     }
 
+    /// Offers the edits of fleet.toml as a proposal (origin fleet.toml),
+    /// shown at [`Scheduler::start`]: `config` is its tasks now, `seen` its
+    /// tasks when the fleet last opened. A task edited there since is an
+    /// edit; one taken out of it since is dropped by the usual rules (kept
+    /// when running, in review or done); everything else stays as it is,
+    /// so changes made in the cockpit or by the supervisor are not undone.
+    /// Needs no supervisor.
+    pub fn offer_config(&mut self, config: &[TaskSpec], seen: &[TaskSpec]) {
+        let now: std::collections::HashMap<&TaskId, &TaskSpec> =
+            config.iter().map(|s| (&s.id, s)).collect();
+        let before: std::collections::HashMap<&TaskId, &TaskSpec> =
+            seen.iter().map(|s| (&s.id, s)).collect();
+        let specs: Vec<TaskSpec> = self
+            .fleet
+            .tasks
+            .iter()
+            .filter(|t| t.status != Status::Dropped)
+            .filter_map(|t| match (now.get(t.id()), before.get(t.id())) {
+                (Some(spec), Some(old)) if spec != old => Some((*spec).clone()),
+                (None, Some(_)) => None,
+                _ => Some(t.spec.clone()),
+            })
+            .collect();
+        let p = Proposal {
+            id: self.sup.proposals + 1,
+            origin: Origin::Config,
+            trigger: Trigger::Config,
+            reasoning: Some(
+                "fleet.toml differs from the plan; confirm to apply its changes, or discard (x) to keep the plan"
+                    .into(),
+            ),
+            specs,
+            actions: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let diff = rules::diff(&self.fleet.tasks, &p);
+        let lines: Vec<String> = diff.changes.iter().map(rules::change_line).collect();
+        let already = self
+            .sup
+            .pending
+            .iter()
+            .any(|(q, l)| q.origin == Origin::Config && *l == lines);
+        if diff.is_empty() || lines == self.sup.config_dismissed || already {
+            return;
+        }
+        self.sup.pending.retain(|(q, _)| q.origin != Origin::Config);
+        self.sup.proposals += 1;
+        self.sup.pending.push((p.clone(), lines));
+        self.offer = Some(p);
+    }
+
     /// At start: a consultation that was in flight when the engine stopped
-    /// is asked again.
+    /// is asked again; a fleet.toml proposal is shown.
     pub(super) fn resume_supervisor(&mut self, out: &mut Out) {
+        if let Some(p) = self.offer.take() {
+            out.record(
+                Actor::Engine,
+                Event::Proposed {
+                    proposal: Box::new(p),
+                },
+            );
+            self.save_supervisor(out);
+        }
         if let Some((_, trigger)) = self.sup.consulting.take() {
             self.sup.queue.insert(0, trigger);
         }
@@ -109,7 +172,11 @@ impl Scheduler {
         command: Command,
         out: &mut Out,
     ) -> Result<(), CommandError> {
-        if self.limits.supervisor.is_none() {
+        let needs_supervisor = matches!(
+            command,
+            Command::Plan { .. } | Command::ProposalFeedback { .. }
+        );
+        if needs_supervisor && self.limits.supervisor.is_none() {
             return Err(CommandError::Invalid(
                 "no supervisor is configured (add [supervisor] agent = \"PROFILE\" to fleet.toml)"
                     .into(),
@@ -127,7 +194,10 @@ impl Scheduler {
             }
             Command::ConfirmProposal { proposal, off } => self.confirm(proposal, &off, out)?,
             Command::DiscardProposal { proposal } => {
-                self.take_pending(proposal)?;
+                let (p, lines) = self.take_pending(proposal)?;
+                if p.origin == Origin::Config {
+                    self.sup.config_dismissed = lines;
+                }
                 out.record(Actor::User, Event::ProposalDiscarded { proposal });
                 self.save_supervisor(out);
             }
