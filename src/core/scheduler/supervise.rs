@@ -311,10 +311,7 @@ impl Scheduler {
             _ => return, // stale: not the consultation in flight
         };
         self.sup.consulting = None;
-        let ended = |out: &mut Out, message: String| {
-            out.record(Actor::Engine, Event::ConsultEnded { consult, message });
-        };
-        match result {
+        let (message, proposal, spend) = match result {
             ConsultResult::Answer {
                 reasoning,
                 specs,
@@ -323,7 +320,6 @@ impl Scheduler {
                 rounds: _,
                 spend,
             } => {
-                self.sup.spent = self.sup.spent + spend;
                 self.sup.proposals += 1;
                 let p = Proposal {
                     id: self.sup.proposals,
@@ -334,7 +330,8 @@ impl Scheduler {
                     actions,
                     warnings,
                 };
-                self.take_proposal(consult, p, out);
+                let (message, waiting) = self.take_proposal(p, out);
+                (message, waiting, spend)
             }
             ConsultResult::Refused {
                 problems,
@@ -342,24 +339,33 @@ impl Scheduler {
                 spend,
                 ..
             } => {
-                self.sup.spent = self.sup.spent + spend;
                 let message = format!(
                     "the supervisor's plan was refused after {rounds} answer(s): {}",
                     problems.join("; ")
                 );
-                ended(out, message);
+                (message, None, spend)
             }
-            ConsultResult::Failed { message, spend } => {
-                self.sup.spent = self.sup.spent + spend;
-                ended(out, format!("the supervisor could not plan: {message}"));
-            }
-        }
+            ConsultResult::Failed { message, spend } => (
+                format!("the supervisor could not plan: {message}"),
+                None,
+                spend,
+            ),
+        };
+        self.sup.spent = self.sup.spent + spend;
+        let event = Event::ConsultEnded {
+            consult,
+            message,
+            proposal,
+            spend,
+        };
+        out.record(Actor::Engine, event);
         self.next_consult(out);
         self.save_supervisor(out);
     }
 
-    /// A valid proposal: applied when autonomy says so, else kept for the user.
-    fn take_proposal(&mut self, consult: u64, p: Proposal, out: &mut Out) {
+    /// A valid proposal: applied when autonomy says so, else kept for the
+    /// user. What came of it, and the proposal number when it waits.
+    fn take_proposal(&mut self, p: Proposal, out: &mut Out) -> (String, Option<u64>) {
         let diff = rules::diff(&self.fleet.tasks, &p);
         if diff.is_empty() {
             let why = p.reasoning.as_deref().unwrap_or("").trim();
@@ -368,30 +374,31 @@ impl Scheduler {
             } else {
                 format!("the supervisor proposes no change: {why}")
             };
-            out.record(Actor::Engine, Event::ConsultEnded { consult, message });
-            return;
+            return (message, None);
         }
+        let n = diff.changes.len();
         let auto = self
             .limits
             .supervisor
             .as_ref()
             .is_some_and(|a| rules::applies_by_itself(&diff, &p.trigger, a));
+        let mut note = String::new();
         if auto {
             let mut sub = Out::default();
             let before = self.clone();
             match self.apply_diff(&p, &diff, &[], Actor::Engine, true, &mut sub) {
                 Ok(()) => {
                     out.fx.append(&mut sub.fx);
-                    return;
+                    return (format!("applied {n} change(s) by itself (autonomy)"), None);
                 }
                 Err(e) => {
                     *self = before;
-                    self.sup.consulting = None;
-                    tracing::warn!(proposal = p.id, error = %e, "an automatic proposal did not apply");
+                    note = format!(" (it could not apply by itself: {e})");
                 }
             }
         }
         let lines = diff.changes.iter().map(rules::change_line).collect();
+        let id = p.id;
         self.sup.pending.push((p.clone(), lines));
         if self.sup.pending.len() > MAX_PENDING {
             let (old, _) = self.sup.pending.remove(0);
@@ -403,6 +410,10 @@ impl Scheduler {
                 proposal: Box::new(p),
             },
         );
+        (
+            format!("proposed {n} change(s): proposal {id} waits for you{note}"),
+            Some(id),
+        )
     }
 
     /// A task became Failed by the engine: the supervisor may rethink it.
