@@ -13,7 +13,7 @@ use crate::core::planner::{
     RepoSummary, Validated, extract, planning_prompt, reask_prompt, validate,
 };
 use crate::core::status::Status;
-use crate::core::supervisor::{ReportKind, Trigger};
+use crate::core::supervisor::{DecisionKind, Origin, Proposal, ReportKind, Trigger, rules};
 use crate::core::task::{TaskId, TaskSpec};
 
 fn agents() -> Vec<AgentProfile> {
@@ -118,6 +118,28 @@ fn ids(plan: &PlanAnswer) -> Vec<&str> {
 
 fn task<'a>(plan: &'a PlanAnswer, id: &str) -> &'a PlannedTask {
     plan.tasks.iter().find(|t| t.id == id).expect(id)
+}
+
+/// The plan diff of `plan` as a proposal for `trigger`, as the scheduler
+/// computes it: nothing in it refused, no cycle, and its kinds of decision.
+fn kinds(plan: &PlanAnswer, tasks: &[Task], trigger: Trigger) -> Vec<DecisionKind> {
+    let v = check(plan, tasks).expect("accepted");
+    let proposal = Proposal {
+        id: 1,
+        origin: Origin::Supervisor,
+        trigger: trigger.clone(),
+        reasoning: plan.notes.clone(),
+        specs: v.specs,
+        actions: v.actions,
+        warnings: v.warnings,
+    };
+    let diff = rules::diff(tasks, &proposal);
+    assert!(diff.cycles.is_empty(), "{:?}", diff.cycles);
+    for c in &diff.changes {
+        assert_eq!(c.refused, None, "{}", c.describe());
+    }
+    assert!(diff.without(&[]).is_ok());
+    rules::kinds(&diff, &trigger).into_iter().collect()
 }
 
 fn dir() -> tempfile::TempDir {
@@ -320,7 +342,11 @@ fn a_failed_task_is_split_in_two_that_continue_it() {
     // Kept tasks keep the prompt they were planned with.
     assert_eq!(task(&plan, "ship-it-docs").prompt, tasks[2].spec.prompt);
     assert!(plan.notes.as_deref().unwrap().contains("split"));
-    check(&plan, &tasks).expect("accepted");
+    assert_eq!(
+        kinds(&plan, &tasks, trigger),
+        [DecisionKind::Retry, DecisionKind::Split],
+        "the split, and the tests and docs now after its second part"
+    );
 }
 
 #[test]
@@ -330,11 +356,11 @@ fn a_split_leaves_out_the_failing_lines() {
                 write lib/div.sh d\\nif-attempt 1 fail too big\\nif-attempt 2 fail still too big\\n\
                 write lib/mod.sh m";
     let tasks = shipped(d.path(), goal, &[("div", failed())]);
-    let situation = Trigger::Failed {
+    let trigger = Trigger::Failed {
         task: id("div"),
         reason: "still too big".into(),
-    }
-    .describe();
+    };
+    let situation = trigger.describe();
     let plan = ask(&prompt(goal, &tasks, Some(&situation)), d.path())
         .plan()
         .unwrap();
@@ -346,7 +372,7 @@ fn a_split_leaves_out_the_failing_lines() {
         let mut out = Vec::new();
         assert_eq!(run_in(p, 2, d.path(), &mut out), 0);
     }
-    check(&plan, &tasks).expect("accepted");
+    assert_eq!(kinds(&plan, &tasks, trigger), [DecisionKind::Split]);
 }
 
 #[test]
@@ -354,11 +380,11 @@ fn sim_replan_reassign_gives_the_failed_task_to_another_agent() {
     let d = dir();
     let goal = "Ship it\nsim-replan reassign";
     let tasks = shipped(d.path(), goal, &[("ship-it-impl", failed())]);
-    let situation = Trigger::Failed {
+    let t_situation = Trigger::Failed {
         task: id("ship-it-impl"),
         reason: "no".into(),
-    }
-    .describe();
+    };
+    let situation = t_situation.describe();
     let plan = ask(&prompt(goal, &tasks, Some(&situation)), d.path())
         .plan()
         .unwrap();
@@ -371,7 +397,10 @@ fn sim_replan_reassign_gives_the_failed_task_to_another_agent() {
     assert_eq!(plan.actions.len(), 1);
     assert_eq!(plan.actions[0].kind, ActionKind::Retry);
     assert_eq!(plan.actions[0].task, "ship-it-impl");
-    check(&plan, &tasks).expect("accepted");
+    assert_eq!(
+        kinds(&plan, &tasks, t_situation),
+        [DecisionKind::Retry, DecisionKind::Reassign]
+    );
 }
 
 #[test]
@@ -379,12 +408,12 @@ fn a_stalled_task_gets_a_nudge() {
     let d = dir();
     let running = Status::Running { attempt: 1 };
     let tasks = shipped(d.path(), "Ship it", &[("ship-it-impl", running)]);
-    let situation = Trigger::Stalled {
+    let t_situation = Trigger::Stalled {
         task: id("ship-it-impl"),
         attempt: 1,
         why: "the same call 5 times".into(),
-    }
-    .describe();
+    };
+    let situation = t_situation.describe();
     let plan = ask(&prompt("Ship it", &tasks, Some(&situation)), d.path())
         .plan()
         .unwrap();
@@ -401,6 +430,7 @@ fn a_stalled_task_gets_a_nudge() {
     // Nothing else changes: every task as it was planned.
     let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
     assert_eq!(v.specs, specs);
+    assert_eq!(kinds(&plan, &tasks, t_situation), [DecisionKind::Retry]);
 }
 
 #[test]
@@ -408,20 +438,20 @@ fn reported_complexity_splits_the_running_task_and_found_work_adds_one() {
     let d = dir();
     let running = Status::Running { attempt: 1 };
     let tasks = shipped(d.path(), "Ship it", &[("ship-it-impl", running)]);
-    let complexity = Trigger::Reported {
+    let t_complexity = Trigger::Reported {
         task: id("ship-it-impl"),
         kind: ReportKind::Complexity,
         text: "the parser needs a rewrite".into(),
-    }
-    .describe();
+    };
+    let complexity = t_complexity.describe();
     let plan = ask(&prompt("Ship it", &tasks, Some(&complexity)), d.path())
         .plan()
         .unwrap();
     assert!(ids(&plan).contains(&"ship-it-impl-1") && !ids(&plan).contains(&"ship-it-impl"));
-    assert_eq!(
-        plan.actions[0].kind,
-        ActionKind::Drop,
-        "a running task is dropped explicitly"
+    assert!(
+        plan.actions.is_empty(),
+        "the split drops it: {:?}",
+        plan.actions
     );
     assert!(
         plan.notes
@@ -429,13 +459,13 @@ fn reported_complexity_splits_the_running_task_and_found_work_adds_one() {
             .unwrap()
             .contains("the parser needs a rewrite")
     );
-    check(&plan, &tasks).expect("accepted");
-    let found = Trigger::Reported {
+    assert!(kinds(&plan, &tasks, t_complexity).contains(&DecisionKind::Split));
+    let t_found = Trigger::Reported {
         task: id("ship-it-impl"),
         kind: ReportKind::Found,
         text: "the CLI has no --help".into(),
-    }
-    .describe();
+    };
+    let found = t_found.describe();
     let plan = ask(&prompt("Ship it", &tasks, Some(&found)), d.path())
         .plan()
         .unwrap();
@@ -443,7 +473,7 @@ fn reported_complexity_splits_the_running_task_and_found_work_adds_one() {
     assert_eq!(new.deps, ["ship-it-impl"]);
     assert!(new.prompt.contains("the CLI has no --help"));
     assert_eq!(plan.tasks.len(), 4);
-    check(&plan, &tasks).expect("accepted");
+    assert_eq!(kinds(&plan, &tasks, t_found), [DecisionKind::Add]);
 }
 
 #[test]
@@ -454,11 +484,11 @@ fn feedback_is_applied_visibly() {
         task: id("ship-it-impl"),
         reason: "no".into(),
     };
-    let situation = Trigger::Feedback {
+    let trigger = Trigger::Feedback {
         on: Box::new(on),
         feedback: "drop ship-it-docs, we have docs".into(),
-    }
-    .describe();
+    };
+    let situation = trigger.describe();
     let plan = ask(&prompt("Ship it", &tasks, Some(&situation)), d.path())
         .plan()
         .unwrap();
@@ -473,7 +503,7 @@ fn feedback_is_applied_visibly() {
         notes.contains("Dropped as asked: `ship-it-docs`"),
         "{notes}"
     );
-    check(&plan, &tasks).expect("accepted");
+    assert!(kinds(&plan, &tasks, trigger).contains(&DecisionKind::Drop));
 }
 
 #[test]

@@ -90,7 +90,7 @@ pub(super) fn replan(
                             cur.agent
                         )
                     }
-                    None => split(prompt, &mut tasks, &mut actions, cur, known, "failed"),
+                    None => split(prompt, &mut tasks, cur, known, "failed"),
                 }
             }
             None => format!("`{id}` is not in the current plan: nothing to change."),
@@ -109,7 +109,7 @@ pub(super) fn replan(
         Why::Complexity(id, text) => match current(id) {
             Some(cur) => {
                 let why = format!("reported complexity (\"{text}\")");
-                split(prompt, &mut tasks, &mut actions, cur, known, &why)
+                split(prompt, &mut tasks, cur, known, &why)
             }
             None => format!("`{id}` is not in the current plan: nothing to change."),
         },
@@ -239,7 +239,6 @@ fn free_id(base: &str, taken: &dyn Fn(&str) -> bool) -> String {
 fn split(
     prompt: &ReadPrompt,
     tasks: &mut Vec<PlannedTask>,
-    actions: &mut Vec<PlannedAction>,
     cur: &CurrentTask,
     known: &BTreeMap<String, PlannedTask>,
     why: &str,
@@ -289,9 +288,7 @@ fn split(
             d.clone_from(&second_id);
         }
     }
-    if active(&cur.state) {
-        actions.push(action(ActionKind::Drop, &cur.id, None));
-    }
+    // A split drops the task it replaces, running or not (no `drop` action needed).
     tasks.extend(parts);
     format!(
         "`{}` {why}: it is split into `{first_id}` and `{second_id}` (after it), each half of \
