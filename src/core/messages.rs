@@ -120,6 +120,12 @@ pub enum Command {
     Restart {
         task: TaskId,
     },
+    /// The supervisor's question about a task for the user (the task shows
+    /// it as needs input until the user's next decision on it).
+    Ask {
+        task: TaskId,
+        question: String,
+    },
 }
 
 impl Command {
@@ -154,6 +160,7 @@ impl Command {
             }
             Command::Nudge { task, .. } => format!("nudge `{task}`"),
             Command::Restart { task } => format!("restart `{task}`"),
+            Command::Ask { task, .. } => format!("ask about `{task}`"),
         }
     }
 }
@@ -652,4 +659,8 @@ pub enum Effect {
     /// Run the supervisor's planner for `trigger` on the plan as it is now,
     /// then report [`Report::Proposed`] with the same `consult`.
     Consult { consult: u64, trigger: Trigger },
+    /// Persist the supervisor's state (consultations, pending proposals).
+    SaveSupervisor {
+        state: Box<crate::core::scheduler::SupervisorState>,
+    },
 }

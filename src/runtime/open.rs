@@ -61,6 +61,9 @@ impl Engine {
         let paused = held || really_paused;
         let limits = limits_with_saved_budget(&config, &store, options.auto_approve)?;
         let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
+        if let Some(state) = saved_supervisor(&store, &mut notes)? {
+            scheduler.restore_supervisor(state);
+        }
         scheduler.set_clock(crate::store::now_ms());
         if held && !really_paused {
             scheduler.gate_while_held();
@@ -126,6 +129,29 @@ fn clean_up_after_a_crash(
 
 /// The scheduler's limits: fleet.toml's, except a fleet budget raised in the
 /// cockpit or with `fleetdeck budget`, which wins.
+/// The supervisor's saved state; one that cannot be read is kept under
+/// `supervisor.unreadable` (never lost) and the fleet starts without it.
+fn saved_supervisor(
+    store: &Store,
+    notes: &mut Vec<Notification>,
+) -> Result<Option<crate::core::scheduler::SupervisorState>, StoreError> {
+    let Some(json) = store.meta("supervisor")? else {
+        return Ok(None);
+    };
+    match serde_json::from_str(&json) {
+        Ok(state) => Ok(Some(state)),
+        Err(e) => {
+            store.set_meta("supervisor.unreadable", &json)?;
+            notes.push(Notification::Warning {
+                message: format!(
+                    "the supervisor's saved state in .fleet/fleet.db could not be read ({e}); its pending proposals are kept under meta `supervisor.unreadable` and it starts afresh"
+                ),
+            });
+            Ok(None)
+        }
+    }
+}
+
 fn limits_with_saved_budget(
     config: &Config,
     store: &Store,
