@@ -574,7 +574,7 @@ impl Config {
                 task_usd: self.fleet.task_budget_usd,
                 task_tokens: self.fleet.task_budget_tokens,
             },
-            supervisor: None,
+            supervisor: self.supervisor.as_ref().map(|s| s.autonomy),
         }
     }
 
