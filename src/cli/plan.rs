@@ -141,7 +141,7 @@ async fn consult(engine: &mut Engine, goal: &str, args: &PlanArgs) -> i32 {
             proposal,
             changes,
             applied,
-        }) => proposed(&tasks_before, &proposal, &changes, applied, args.json),
+        }) => proposed(&tasks_before, &proposal, &changes, applied, None, args.json),
     }
 }
 
@@ -233,6 +233,7 @@ async fn dry_run(engine: &mut Engine, goal: &str, json: bool) -> i32 {
             specs,
             actions,
             warnings,
+            rounds,
             ..
         } => {
             let proposal = Proposal {
@@ -254,12 +255,18 @@ async fn dry_run(engine: &mut Engine, goal: &str, json: bool) -> i32 {
             if !json {
                 println!("dry run: nothing is applied or recorded");
             }
-            proposed(&tasks, &proposal, &changes, Ok(false), json)
+            proposed(&tasks, &proposal, &changes, Ok(false), Some(rounds), json)
         }
         ConsultResult::Refused {
-            answer, problems, ..
+            answer,
+            problems,
+            rounds,
+            ..
         } => {
-            let message = format!("the supervisor's plan was refused: {}", problems.join("; "));
+            let message = format!(
+                "the supervisor's plan was refused after {rounds} answer(s): {}",
+                problems.join("; ")
+            );
             refused(&answer, &problems, &message, json)
         }
         ConsultResult::Failed { message, .. } => ended(
@@ -276,6 +283,7 @@ fn proposed(
     proposal: &Proposal,
     changes: &[String],
     applied: Result<bool, String>,
+    rounds: Option<u32>,
     as_json: bool,
 ) -> i32 {
     let code = i32::from(applied.is_err());
@@ -287,6 +295,7 @@ fn proposed(
             "problems": [],
             "applied": applied.as_ref().is_ok_and(|a| *a),
             "error": applied.as_ref().err(),
+            "rounds": rounds,
         }));
         return code;
     }
@@ -400,7 +409,9 @@ fn last_answer(path: &Path) -> Option<String> {
             Stream::Fleet if line.l.contains(": asking again: ") => messages.clear(),
             Stream::Out => {
                 for event in parser.line(&line.l) {
-                    if let crate::agent::AgentEvent::Message { text } = event {
+                    if let crate::agent::AgentEvent::Message { text }
+                    | crate::agent::AgentEvent::Text { text } = event
+                    {
                         messages.push(text);
                     }
                 }

@@ -480,8 +480,12 @@ impl PlannerRun {
                 &format!("{}{}", transcript::AGENT_ENDED, process::describe_exit(s)),
             );
         }
+        // Output read after the exit counts too: a run that crossed the budget fails.
+        let budget_stop = budget_stop.or_else(|| self.over_budget(spent + spend_of(round)));
         round.failure = match (sup.ending(), budget_stop) {
-            (_, Some(message)) => Some(format!("the planner was stopped: {message}")),
+            (_, Some(message)) => Some(format!(
+                "the planner ran over the supervisor's budget: {message}"
+            )),
             (Ending::TimedOut, _) => Some(format!(
                 "the planner timed out after {} s ([supervisor] timeout_secs)",
                 self.section.timeout_secs.unwrap_or(0)
