@@ -261,7 +261,7 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, p)| p.stall_secs.map(|s| (n.clone(), s)))
                 .collect(),
-            supervisor: None,
+            supervisor: self.config.supervisor.as_ref().map(|s| s.agent.clone()),
             proposals: self.scheduler.pending_proposals().cloned().collect(),
         })
     }
@@ -407,6 +407,15 @@ impl Engine {
                     line,
                 });
             }
+            Msg::Supervisor {
+                consult,
+                stream,
+                line,
+            } => self.notify(Notification::Supervisor {
+                consult,
+                stream,
+                line,
+            }),
             Msg::Committed {
                 task,
                 attempt,
