@@ -291,8 +291,8 @@ fn split(
     // A split drops the task it replaces, running or not (no `drop` action needed).
     tasks.extend(parts);
     format!(
-        "`{}` {why}: it is split into `{first_id}` and `{second_id}` (after it), each half of \
-         its work, without the steps that failed; its work so far goes to both.",
+        "`{}` {why}: it is split into `{first_id}` and then `{second_id}`, each with half of \
+         its work and without the steps that failed; its work so far goes to both.",
         cur.id
     )
 }
