@@ -206,3 +206,59 @@ fn explain(dir: &Path) -> i32 {
     );
     if as_designed { 0 } else { 1 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::planner::{
+        AgentProfile, PlanningContext, RepoSummary, extract, planning_prompt, validate,
+    };
+
+    #[test]
+    fn the_demo_goal_is_planned_from_the_plan_file_for_the_demo_agents() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("demo");
+        create(&repo, 1, "confirm").unwrap();
+        let config = crate::config::Config::load(&repo).unwrap();
+        let sup = config.supervisor.as_ref().expect("a [supervisor]");
+        assert_eq!(sup.agent, "planner");
+        assert!(config.tasks.is_empty(), "no hand-written tasks");
+        let agents: Vec<AgentProfile> = config
+            .agents
+            .iter()
+            .map(|(name, p)| AgentProfile {
+                name: name.clone(),
+                strengths: p.strengths.clone(),
+                cost: p.cost.clone(),
+            })
+            .collect();
+        let summary = RepoSummary {
+            verify: config.verify.commands.clone(),
+            ..RepoSummary::default()
+        };
+        let prompt = planning_prompt(&PlanningContext {
+            goal: GOAL,
+            repo: &summary,
+            agents: &agents,
+            roles: &[],
+            current: &[],
+            situation: None,
+        });
+        let mut out = Vec::new();
+        let opts = crate::sim::Options::default();
+        assert_eq!(crate::sim::run_with(&prompt, 1, &opts, &repo, &mut out), 0);
+        let plan = extract(&String::from_utf8(out).unwrap()).unwrap();
+        let file = std::fs::read_to_string(repo.join("plan.json")).unwrap();
+        assert_eq!(plan, extract(&file).unwrap());
+        assert!(
+            !file.contains("{LONG_MS}"),
+            "the long task's time is filled in"
+        );
+        let names: Vec<String> = config.agents.keys().cloned().collect();
+        let v = validate(&plan, &names, &[], &[]).expect("accepted");
+        assert_eq!(v.specs.len(), 9);
+        // greet-en and greet-fr touch the same file on purpose: one warning.
+        assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
+        assert!(v.warnings[0].contains("greeting.txt"), "{:?}", v.warnings);
+    }
+}

@@ -238,86 +238,60 @@ pub(super) fn default_plan(prompt: &ReadPrompt, goal: &str) -> PlanAnswer {
     let line = one_line(goal);
     let verify = verify_lines(prompt);
     let impl_id = format!("{slug}-impl");
-    let mk = |suffix: &str, title: String, role: &str, pick_as: Pick, file: String| {
-        let id = format!("{slug}-{suffix}");
-        let deps = if suffix == "impl" {
+    let task = |suffix: &str, title: &str, role: &str, as_: Pick, file: String| PlannedTask {
+        id: format!("{slug}-{suffix}"),
+        title: format!("{title}: {goal}"),
+        prompt: String::new(),
+        deps: if suffix == "impl" {
             Vec::new()
         } else {
             vec![impl_id.clone()]
-        };
-        (
-            id,
-            title,
-            role.to_owned(),
-            pick(&prompt.agents, pick_as),
-            file,
-            deps,
-        )
+        },
+        agent: pick(&prompt.agents, as_),
+        role: Some(role.to_owned()),
+        files: vec![file],
+        acceptance: Vec::new(),
+        verify: None,
+        split_from: None,
     };
-    let specs = [
-        mk(
-            "impl",
-            format!("Implement: {goal}"),
-            "implementer",
-            Pick::Implementer,
-            format!("{slug}.txt"),
-        ),
-        mk(
-            "tests",
-            format!("Test: {goal}"),
-            "tester",
-            Pick::Tester,
-            format!("{slug}.test.txt"),
-        ),
-        mk(
-            "docs",
-            format!("Document: {goal}"),
-            "documenter",
-            Pick::Documenter,
-            format!("{slug}.md"),
-        ),
+    let mut implement = task(
+        "impl",
+        "Implement",
+        "implementer",
+        Pick::Implementer,
+        format!("{slug}.txt"),
+    );
+    implement.prompt = format!(
+        "say Implementing: {line}\nwrite {slug}.txt {line}\\n\n{verify}say Done: {slug}.txt holds the goal.\n"
+    );
+    implement.acceptance = vec![
+        format!("{slug}.txt states the goal"),
+        "the verify commands pass".to_owned(),
     ];
-    let scripts = [
-        format!(
-            "say Implementing: {line}\nwrite {slug}.txt {line}\\n\n{verify}say Done: {slug}.txt holds the goal.\n"
-        ),
-        format!(
-            "say Testing: {line}\nrun test -f {slug}.txt\nwrite {slug}.test.txt checked: {slug}.txt exists\\n\n{verify}say Tested.\n"
-        ),
-        format!(
-            "say Documenting: {line}\nwrite {slug}.md # {line}\\n\\nSee {slug}.txt.\\n\n{verify}say Documented.\n"
-        ),
-    ];
-    let acceptance = [
-        vec![
-            format!("{slug}.txt states the goal"),
-            "the verify commands pass".to_owned(),
-        ],
-        vec![format!("{slug}.test.txt records that {slug}.txt exists")],
-        vec![format!("{slug}.md describes the goal")],
-    ];
-    let tasks = specs
-        .into_iter()
-        .zip(scripts)
-        .zip(acceptance)
-        .map(|((spec, prompt), acceptance)| {
-            let (id, title, role, agent, file, deps) = spec;
-            PlannedTask {
-                id,
-                title,
-                prompt,
-                deps,
-                agent,
-                role: Some(role),
-                files: vec![file],
-                acceptance,
-                verify: None,
-                split_from: None,
-            }
-        })
-        .collect();
+    let mut test = task(
+        "tests",
+        "Test",
+        "tester",
+        Pick::Tester,
+        format!("{slug}.test.txt"),
+    );
+    test.prompt = format!(
+        "say Testing: {line}\nrun test -f {slug}.txt\nwrite {slug}.test.txt checked: {slug}.txt exists\\n\n{verify}say Tested.\n"
+    );
+    test.acceptance = vec![format!("{slug}.test.txt records that {slug}.txt exists")];
+    let mut document = task(
+        "docs",
+        "Document",
+        "documenter",
+        Pick::Documenter,
+        format!("{slug}.md"),
+    );
+    document.prompt = format!(
+        "say Documenting: {line}\nwrite {slug}.md # {line}\\n\\nSee {slug}.txt.\\n\n{verify}say Documented.\n"
+    );
+    document.acceptance = vec![format!("{slug}.md describes the goal")];
     PlanAnswer {
-        tasks,
+        tasks: vec![implement, test, document],
         notes: Some(format!(
             "A default plan for \"{goal}\": implement first, then test and document in parallel \
              (both need the implementation); the documentation goes to the cheapest agent."
