@@ -304,6 +304,14 @@ fn shipped(d: &Path, goal: &str, states: &[(&str, Status)]) -> Vec<Task> {
     current(&plan, states)
 }
 
+/// The sim planner's answer for `trigger` on `tasks`, for `goal`.
+fn replan_for(d: &Path, goal: &str, tasks: &[Task], trigger: &Trigger) -> PlanAnswer {
+    let situation = trigger.describe();
+    ask(&prompt(goal, tasks, Some(&situation)), d)
+        .plan()
+        .unwrap()
+}
+
 fn failed() -> Status {
     Status::Failed {
         reason: "the agent failed twice".into(),
@@ -319,10 +327,7 @@ fn a_failed_task_is_split_in_two_that_continue_it() {
         task: id("ship-it-impl"),
         reason: "the agent failed twice".into(),
     };
-    let situation = trigger.describe();
-    let plan = ask(&prompt(goal, &tasks, Some(&situation)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), goal, &tasks, &trigger);
     assert_eq!(
         ids(&plan),
         [
@@ -360,10 +365,7 @@ fn a_split_leaves_out_the_failing_lines() {
         task: id("div"),
         reason: "still too big".into(),
     };
-    let situation = trigger.describe();
-    let plan = ask(&prompt(goal, &tasks, Some(&situation)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), goal, &tasks, &trigger);
     let (one, two) = (task(&plan, "div-1"), task(&plan, "div-2"));
     assert!(one.prompt.contains("write lib/div.sh") && !one.prompt.contains("lib/mod.sh"));
     assert!(two.prompt.contains("write lib/mod.sh") && !two.prompt.contains("lib/div.sh"));
@@ -384,10 +386,7 @@ fn sim_replan_reassign_gives_the_failed_task_to_another_agent() {
         task: id("ship-it-impl"),
         reason: "no".into(),
     };
-    let situation = t_situation.describe();
-    let plan = ask(&prompt(goal, &tasks, Some(&situation)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), goal, &tasks, &t_situation);
     let t = task(&plan, "ship-it-impl");
     assert_eq!(t.agent, "checker");
     assert!(
@@ -413,10 +412,7 @@ fn a_stalled_task_gets_a_nudge() {
         attempt: 1,
         why: "the same call 5 times".into(),
     };
-    let situation = t_situation.describe();
-    let plan = ask(&prompt("Ship it", &tasks, Some(&situation)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), "Ship it", &tasks, &t_situation);
     let v = check(&plan, &tasks).expect("accepted");
     assert_eq!(v.actions.len(), 1);
     assert_eq!(v.actions[0].kind, ActionKind::Nudge);
@@ -443,10 +439,7 @@ fn reported_complexity_splits_the_running_task_and_found_work_adds_one() {
         kind: ReportKind::Complexity,
         text: "the parser needs a rewrite".into(),
     };
-    let complexity = t_complexity.describe();
-    let plan = ask(&prompt("Ship it", &tasks, Some(&complexity)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), "Ship it", &tasks, &t_complexity);
     assert!(ids(&plan).contains(&"ship-it-impl-1") && !ids(&plan).contains(&"ship-it-impl"));
     assert!(
         plan.actions.is_empty(),
@@ -465,10 +458,7 @@ fn reported_complexity_splits_the_running_task_and_found_work_adds_one() {
         kind: ReportKind::Found,
         text: "the CLI has no --help".into(),
     };
-    let found = t_found.describe();
-    let plan = ask(&prompt("Ship it", &tasks, Some(&found)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), "Ship it", &tasks, &t_found);
     let new = task(&plan, "ship-it-impl-found");
     assert_eq!(new.deps, ["ship-it-impl"]);
     assert!(new.prompt.contains("the CLI has no --help"));
@@ -488,10 +478,7 @@ fn feedback_is_applied_visibly() {
         on: Box::new(on),
         feedback: "drop ship-it-docs, we have docs".into(),
     };
-    let situation = trigger.describe();
-    let plan = ask(&prompt("Ship it", &tasks, Some(&situation)), d.path())
-        .plan()
-        .unwrap();
+    let plan = replan_for(d.path(), "Ship it", &tasks, &trigger);
     assert!(!ids(&plan).contains(&"ship-it-docs"), "{:?}", ids(&plan));
     assert!(
         ids(&plan).contains(&"ship-it-impl-2"),
