@@ -87,6 +87,8 @@ impl Engine {
             started: false,
             notes,
             fault: false,
+            options,
+            inbox_taken: Default::default(),
         })
     }
 }

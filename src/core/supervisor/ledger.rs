@@ -130,6 +130,12 @@ impl Ledger {
         changed
     }
 
+    /// The agent was paused (at the user's request) until `now_ms`: the
+    /// pause is not time without progress.
+    pub fn resumed(&mut self, now_ms: i64) {
+        self.last_progress_ms = self.last_progress_ms.max(now_ms);
+    }
+
     /// Why the attempt is stuck, once per episode: a loop, or no progress
     /// for `stall_after_ms`. None while it progresses (or was reported).
     pub fn check(&mut self, now_ms: i64, stall_after_ms: i64) -> Option<String> {

@@ -1,7 +1,7 @@
 //! What every agent is told about `fleetdeck report` when the fleet has a
-//! supervisor: the section appended to its prompt (by
-//! [`Task::next_prompt_with`](crate::core::fleet::Task) callers in the
-//! scheduler, see [`with_reporting`]).
+//! supervisor: the section [`with_reporting`] appends to its prompt (the
+//! engine does, when it starts an agent; a resumed session gets only its
+//! new instructions).
 
 /// The heading of the section, so it is added once.
 pub const HEADING: &str = "## Reporting to the supervisor";
