@@ -31,6 +31,21 @@ fn kinds(repo: &TestRepo, kind: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// How many agent reports the log holds; None while there is no log yet.
+fn reports_so_far(repo: &TestRepo) -> Option<i64> {
+    let db = repo.path().join(".fleet/fleet.db");
+    if !db.exists() {
+        return None;
+    }
+    let conn = rusqlite::Connection::open(db).ok()?;
+    conn.query_row(
+        "SELECT count(*) FROM events WHERE kind = 'agent_reported'",
+        [],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
 #[test]
 fn an_agent_repeating_one_tool_call_shows_stalled_in_status() {
     let script = "run sleep 0.2\n".repeat(150);
@@ -163,12 +178,28 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
 }
 
 #[test]
-fn a_report_run_by_an_agent_reaches_the_event_log() {
-    let script = "run fleetdeck report found \"the parser has no tests\"\nwrite a.txt hi\\n\n";
+fn a_report_run_by_an_agent_reaches_the_event_log_while_it_runs() {
+    let script =
+        "run fleetdeck report found \"the parser has no tests\"\nsleep 4000\nwrite a.txt hi\\n\n";
     let plan =
         format!("{SIM_PROFILE}\n[[task]]\nid = \"api\"\nagent = \"sim\"\nprompt = {script:?}\n");
     let repo = TestRepo::new(&plan, &[]);
-    repo.expect(&["run", "--headless", "--auto-approve"], 0);
+    let run = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the report in the log", || {
+        (reports_so_far(&repo)? > 0).then_some(())
+    });
+    assert_eq!(
+        repo.task("api")["status"],
+        "running",
+        "taken on the inbox's notify event, while the agent still runs"
+    );
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
     let reported = kinds(&repo, "agent_reported");
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert_eq!(reported[0]["task"], "api");
@@ -241,4 +272,63 @@ fn a_report_written_while_no_engine_runs_is_taken_at_the_next_start_once() {
     );
     repo.expect(&["run", "--headless"], 1);
     assert_eq!(kinds(&repo, "agent_reported").len(), 1, "never taken twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_without_progress_for_stall_after_is_stalled_and_told_about_reports() {
+    let plan = "[agents.quiet]\ncommand = [\"sh\", \"-c\", \"sleep 30\", \"{prompt}\"]\n\n[[task]]\nid = \"t\"\nagent = \"quiet\"\nprompt = \"do the work\"\n";
+    let repo = TestRepo::new(plan, &[]);
+    let options = EngineOptions {
+        stall_after_secs: Some(1),
+        supervised: true,
+        ..EngineOptions::default()
+    };
+    let mut engine = Engine::open(repo.path(), options).unwrap();
+    let mut events = engine.subscribe();
+    let handle = engine.handle();
+    let run = tokio::spawn(async move { engine.run(false).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let why = loop {
+        if let Notification::Event {
+            event: Event::Stalled { why, .. },
+            ..
+        } = next(&mut events, deadline).await
+        {
+            break why;
+        }
+    };
+    // The worktree is counted every 5 s at the least: the first count after
+    // the baseline finds the stall.
+    assert!(
+        why.starts_with("no progress for ")
+            && why.ends_with(": 0 files changed, 0 distinct tool calls, 0 errors"),
+        "{why}"
+    );
+    handle
+        .command(Command::Restart {
+            task: TaskId::parse("t").unwrap(),
+        })
+        .await
+        .unwrap();
+    // Attempt 2 is recorded (with its prompt) before its agent launches.
+    while repo.prompts("t").len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no second attempt");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.shutdown();
+    run.await.unwrap();
+    let prompts = repo.prompts("t");
+    assert_eq!(prompts.len(), 2, "restarted: {prompts:?}");
+    for p in &prompts {
+        assert!(
+            p.starts_with("do the work\n\n## Reporting to the supervisor\n")
+                && p.contains("fleetdeck report found"),
+            "{p}"
+        );
+    }
+    assert_eq!(
+        repo.task("t")["tries"],
+        1,
+        "the restarted attempt used no try"
+    );
 }
