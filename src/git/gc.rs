@@ -417,7 +417,7 @@ fn holds_only_merged_work(
 }
 
 /// `refs/fleet/<kind>/<id>/<tip>`: unique per tip, so saving again is a no-op.
-fn saved_ref(kind: &str, id: &str, tip: Oid) -> String {
+pub(super) fn saved_ref(kind: &str, id: &str, tip: Oid) -> String {
     format!("refs/fleet/{kind}/{id}/{}", short(tip))
 }
 
