@@ -46,6 +46,9 @@ pub(crate) struct AgentRun {
     pub reset: Reset,
     /// The earlier attempt this one continues (changes requested, reassigned).
     pub previous: Option<Previous>,
+    /// The task this one was split from: its work is handed over when this
+    /// task starts with none of its own.
+    pub split: Option<super::handoff::SplitSource>,
     pub stop_grace: Duration,
     /// The most bytes its transcript file may hold (head and tail kept).
     pub transcript_max_bytes: u64,
@@ -72,6 +75,15 @@ pub(crate) struct Resume {
     pub baseline: crate::store::Usage,
 }
 
+/// A prepared attempt: its worktree, the commit it starts from, the
+/// isolated home, and what it inherited from the task it was split from.
+type Prepared = (
+    PathBuf,
+    String,
+    Option<PathBuf>,
+    Option<crate::core::handoff::Handed>,
+);
+
 /// Where the line reader found a line.
 enum Piece {
     Out(String),
@@ -90,7 +102,7 @@ impl AgentRun {
     }
 
     async fn attempt(&mut self) -> AgentResult {
-        let (worktree, base, home) = match self.prepare().await {
+        let (worktree, base, home, handed) = match self.prepare().await {
             Ok(ready) => ready,
             Err(failed) => return failed,
         };
@@ -99,6 +111,10 @@ impl AgentRun {
             // The agent keeps its context: it gets only the new instructions.
             Some(r) => self.request.prompt = r.prompt.clone(),
             None => self.add_previous_summary().await,
+        }
+        if let (Some(from), Some(handed)) = (&self.split, handed) {
+            let text = super::handoff::inherited_prompt(from, handed);
+            self.request.prompt.push_str(&text);
         }
         let exe = std::env::current_exe().ok();
         let launch = launch::describe(&LaunchInput {
@@ -178,19 +194,26 @@ impl AgentRun {
     /// Step one, off the async threads: the worktree and the commit the
     /// attempt starts from, and the isolated home when the profile has one.
     /// A worktree the disk refuses is an environment fault, not the agent's.
-    async fn prepare(&self) -> Result<(PathBuf, String, Option<PathBuf>), AgentResult> {
+    /// When the task was split from another and has no work of its own yet,
+    /// the split task's work is handed over too (what became of it returned).
+    async fn prepare(&self) -> Result<Prepared, AgentResult> {
         let req = self.request.clone();
-        let (root, target, rollback, title) = (
+        let (root, target, rollback, title, split) = (
             self.root.clone(),
             self.target.clone(),
             self.reset.clone(),
             self.title.clone(),
+            self.split.clone(),
         );
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare::prepare(&root, &req, &title, &target, &rollback)
+            let ready = prepare::prepare(&root, &req, &title, &target, &rollback)?;
+            let handed = split.as_ref().and_then(|from| {
+                super::handoff::hand_over(&root, req.task.as_str(), &target, from)
+            });
+            Ok::<_, git::GitError>((ready, handed))
         })
         .await;
-        let (worktree, base) = match prepared {
+        let ((worktree, base), handed) = match prepared {
             Ok(Ok(v)) => v,
             Ok(Err(e)) if e.is_environment(&self.root) => {
                 let message = format!("could not prepare the worktree: {e}");
@@ -200,11 +223,11 @@ impl AgentRun {
             Err(e) => return Err(crash(format!("could not prepare the worktree: {e}"))),
         };
         if !self.profile.isolate_home {
-            return Ok((worktree, base, None));
+            return Ok((worktree, base, None, handed));
         }
         let task = self.request.task.as_str();
         match prepare::isolated_home(&self.fleet_dir, task, self.profile.home_template.as_deref()) {
-            Ok(home) => Ok((worktree, base, Some(home))),
+            Ok(home) => Ok((worktree, base, Some(home), handed)),
             Err(e) => Err(crash(format!(
                 "cannot prepare the isolated home of `{task}`: {e}"
             ))),
