@@ -244,3 +244,27 @@ fn work_that_conflicts_with_the_moved_target_is_not_applied_and_the_prompt_says_
     assert_eq!(file_at(&repo, "main", "handlers.txt"), None);
     fsck(&repo);
 }
+
+#[test]
+fn a_task_dropped_without_a_split_keeps_its_uncommitted_work_too() {
+    let repo = failed_api();
+    split(&repo, Vec::new());
+    let git = repo.repo();
+    let saved: Vec<String> = git
+        .references_glob("refs/fleet/dropped/api/*")
+        .unwrap()
+        .names()
+        .map(|n| n.unwrap().to_owned())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(
+        file_at(&repo, &saved[0], "handlers.txt").unwrap(),
+        "fn users() {}\n"
+    );
+    assert_eq!(
+        file_at(&repo, &saved[0], "routes.txt").unwrap(),
+        "GET /users\n"
+    );
+    assert!(git.refname_to_id("refs/fleet/split/api").is_err());
+    fsck(&repo);
+}

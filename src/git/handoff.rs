@@ -19,7 +19,7 @@
 use std::path::Path;
 
 use git2::build::CheckoutBuilder;
-use git2::{Commit, ErrorCode, Oid, Repository, StatusOptions};
+use git2::{Commit, ErrorCode, Oid, Repository};
 
 use super::commit::{head_commit_id, stage_excluding};
 use super::error::{Context, GitError};
@@ -191,7 +191,7 @@ pub fn hand_over(
     let (wt, path) = open_task_worktree(root, part)?;
     let head = head_commit_id(&wt)?;
     let target_tip = local_branch_tip(&wt, target)?;
-    if !is_reachable(&wt, target_tip, head)? || is_dirty(&wt, &path)? {
+    if !is_reachable(&wt, target_tip, head)? || super::gc::uncommitted_paths(&wt, &path)? > 0 {
         return Ok(None);
     }
     let Some(saved) = save_task_work(root, target, SaveAs::Split, from, exclude)? else {
@@ -264,19 +264,6 @@ fn merge_base(repo: &Repository, a: Oid, b: Oid) -> Result<Oid, GitError> {
 
 fn find(repo: &Repository, id: Oid) -> Result<Commit<'_>, GitError> {
     repo.find_commit(id).ctx(|| format!("read commit {id}"))
-}
-
-/// True when the worktree has any change to its HEAD (untracked files
-/// count, ignored ones do not).
-fn is_dirty(repo: &Repository, path: &Path) -> Result<bool, GitError> {
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = repo
-        .statuses(Some(&mut opts))
-        .ctx(|| format!("read the status of {}", path.display()))?;
-    Ok(statuses.iter().any(|e| !e.status().is_ignored()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ fn save(f: &Fixture, task: &str) -> Option<SavedWork> {
 
 fn status_paths(f: &Fixture, task: &str) -> Vec<String> {
     let repo = git2::Repository::open(worktree_path(&f.root, task)).unwrap();
-    let mut opts = StatusOptions::new();
+    let mut opts = git2::StatusOptions::new();
     opts.include_untracked(true);
     let statuses = repo.statuses(Some(&mut opts)).unwrap();
     let mut paths: Vec<String> = statuses
@@ -61,6 +61,10 @@ fn a_split_task_keeps_its_committed_and_uncommitted_work_in_one_commit() {
     assert_eq!(save(&f, "api").unwrap(), saved);
     remove_worktree(&f.root, "api").unwrap();
     assert_eq!(save(&f, "api").unwrap(), saved);
+    // What git remembers of the fleet says the task was dropped.
+    let scan = crate::git::scan_fleet(&f.root, "main").unwrap();
+    assert!(scan.was_dropped("api"));
+    assert!(!scan.was_dropped("other"));
 }
 
 #[test]
@@ -181,4 +185,20 @@ fn a_split_task_without_work_hands_over_nothing() {
     let handed = hand_over(&f.root, "api-a", "main", &attr("api", 1), &[]).unwrap();
     assert_eq!(handed, Some(Handoff::Nothing));
     assert_eq!(status_paths(&f, "api-a"), Vec::<String>::new());
+}
+
+#[test]
+fn a_part_whose_first_attempt_was_rolled_back_inherits_the_work_again() {
+    let f = Fixture::new();
+    split_task(&f);
+    let wt = ensure_worktree(&f.root, "api-a", "main").unwrap();
+    hand_over(&f.root, "api-a", "main", &attr("api", 2), &[]).unwrap();
+    fs::write(wt.path.join("mine.txt"), "mine\n").unwrap();
+    // The interrupted attempt is undone back to its base, its work saved.
+    let save = crate::git::interrupted_ref("api-a", 1);
+    crate::git::save_and_reset(&f.root, wt.head, &save, &attr("api-a", 1)).unwrap();
+    assert_eq!(status_paths(&f, "api-a"), Vec::<String>::new());
+    let again = hand_over(&f.root, "api-a", "main", &attr("api", 2), &[]).unwrap();
+    assert!(matches!(again, Some(Handoff::Applied { .. })), "{again:?}");
+    assert_eq!(status_paths(&f, "api-a"), ["a.txt", "api.txt", "new.txt"]);
 }
