@@ -163,6 +163,10 @@ fn both_parts_inherit_the_split_tasks_work_and_it_lands_once() {
                 "{id}'s prompt lacks {want:?}:\n{prompt}"
             );
         }
+        // So does its transcript (`fleetdeck log`).
+        let log = text(&repo.expect(&["log", id], 0).stdout);
+        let note = "split from `api`: its work is in the worktree, uncommitted (README.md, handlers.txt, routes.txt)";
+        assert!(log.contains(note), "log of {id}:\n{log}");
     }
     // The target holds the split task's work once, and both parts'.
     let mut merged = repo.merged_tasks();
@@ -237,6 +241,9 @@ fn work_that_conflicts_with_the_moved_target_is_not_applied_and_the_prompt_says_
     let prompt = repo.prompts("api-a").remove(0);
     let want = "> Its work so far could not be applied onto the current target (conflicts in README.md); it is saved at refs/fleet/split/api.";
     assert!(prompt.contains(want), "{prompt}");
+    let log = text(&repo.expect(&["log", "api-a"], 0).stdout);
+    let note = "split from `api`: its work conflicts with the target in README.md, not applied (saved at refs/fleet/split/api)";
+    assert!(log.contains(note), "{log}");
     assert_eq!(
         file_at(&repo, "refs/fleet/split/api", "handlers.txt").unwrap(),
         "fn users() {}\n"

@@ -80,6 +80,26 @@ pub fn inherited_text(inh: &Inheritance) -> String {
     out
 }
 
+/// One line for the part's transcript (`fleetdeck log`, the cockpit) saying
+/// what it inherited from `from`.
+pub fn handed_note(from: &TaskId, handed: &Handed) -> String {
+    match handed {
+        Handed::Nothing => format!("split from `{from}`, which had no work to hand over"),
+        Handed::Applied { files } => format!(
+            "split from `{from}`: its work is in the worktree, uncommitted ({})",
+            list(files)
+        ),
+        Handed::Conflict { files, saved_as } => format!(
+            "split from `{from}`: its work conflicts with the target in {}, not applied (saved at {saved_as})",
+            list(files)
+        ),
+        Handed::Failed { message } => format!(
+            "split from `{from}`: its work could not be handed over: {}",
+            one_line(message)
+        ),
+    }
+}
+
 /// `files` joined, at most [`FILES`] of them, then how many more.
 fn list(files: &[String]) -> String {
     let shown: Vec<&str> = files.iter().take(FILES).map(String::as_str).collect();
@@ -152,6 +172,35 @@ mod tests {
             message: "read refs/fleet/split/api:\nbroken".into(),
         }));
         assert!(failed.contains("(read refs/fleet/split/api: broken): nothing of it"));
+    }
+
+    #[test]
+    fn the_transcript_note_says_what_was_inherited_in_one_line() {
+        let api = TaskId::parse("api").unwrap();
+        let applied = Handed::Applied {
+            files: vec!["a.rs".into(), "b.rs".into()],
+        };
+        assert_eq!(
+            handed_note(&api, &applied),
+            "split from `api`: its work is in the worktree, uncommitted (a.rs, b.rs)"
+        );
+        let conflict = Handed::Conflict {
+            files: vec!["a.rs".into()],
+            saved_as: "refs/fleet/split/api".into(),
+        };
+        assert_eq!(
+            handed_note(&api, &conflict),
+            "split from `api`: its work conflicts with the target in a.rs, not applied (saved at refs/fleet/split/api)"
+        );
+        assert!(
+            !handed_note(
+                &api,
+                &Handed::Failed {
+                    message: "x\ny".into()
+                }
+            )
+            .contains('\n')
+        );
     }
 
     #[test]

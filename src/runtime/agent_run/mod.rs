@@ -112,7 +112,9 @@ impl AgentRun {
             Some(r) => self.request.prompt = r.prompt.clone(),
             None => self.add_previous_summary().await,
         }
+        let mut note = None;
         if let (Some(from), Some(handed)) = (&self.split, handed) {
+            note = Some(crate::core::handoff::handed_note(&from.owner.task, &handed));
             let text = super::handoff::inherited_prompt(from, handed);
             self.request.prompt.push_str(&text);
         }
@@ -140,6 +142,9 @@ impl AgentRun {
             // Not the agent's fault: the machine refuses the write.
             Err(message) => return failed(FailureClass::Environment, message),
         };
+        if let Some(note) = &note {
+            log.line(Stream::Fleet, note);
+        }
         // The engine records the attempt (with its base) before the agent may change anything.
         if !self.record_attempt(base, &rel).await {
             return AgentResult::Stopped; // the engine is gone
