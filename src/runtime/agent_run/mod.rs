@@ -106,18 +106,7 @@ impl AgentRun {
             Ok(ready) => ready,
             Err(failed) => return failed,
         };
-        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
-        match &resume {
-            // The agent keeps its context: it gets only the new instructions.
-            Some(r) => self.request.prompt = r.prompt.clone(),
-            None => self.add_previous_summary().await,
-        }
-        let mut note = None;
-        if let (Some(from), Some(handed)) = (&self.split, handed) {
-            note = Some(crate::core::handoff::handed_note(&from.owner.task, &handed));
-            let text = super::handoff::inherited_prompt(from, handed);
-            self.request.prompt.push_str(&text);
-        }
+        let (resume, note) = self.compose_prompt(handed).await;
         let exe = std::env::current_exe().ok();
         let launch = launch::describe(&LaunchInput {
             profile: &self.profile,
@@ -237,6 +226,28 @@ impl AgentRun {
                 "cannot prepare the isolated home of `{task}`: {e}"
             ))),
         }
+    }
+
+    /// The attempt's prompt: a resumed session gets only the new
+    /// instructions; otherwise the agent is told what the earlier attempt
+    /// did. A part of a split task is told what it inherited (`handed`);
+    /// returns the session to resume and the transcript note of the handoff.
+    async fn compose_prompt(
+        &mut self,
+        handed: Option<crate::core::handoff::Handed>,
+    ) -> (Option<Resume>, Option<String>) {
+        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
+        match &resume {
+            Some(r) => self.request.prompt = r.prompt.clone(),
+            None => self.add_previous_summary().await,
+        }
+        let mut note = None;
+        if let (Some(from), Some(handed)) = (&self.split, handed) {
+            note = Some(crate::core::handoff::handed_note(&from.owner.task, &handed));
+            let text = super::handoff::inherited_prompt(from, handed);
+            self.request.prompt.push_str(&text);
+        }
+        (resume, note)
     }
 
     /// Without a session to resume, the agent is told what the earlier attempt did.
