@@ -123,21 +123,25 @@ impl Engine {
 }
 
 /// Hands the split task's work to `part`'s freshly prepared worktree
-/// (blocking). None when the part already has work of its own.
+/// (blocking). None when the part already has work of its own. A fault of
+/// the machine (a write refused) is an error, so the attempt is not counted
+/// and the work is handed over when it starts again; any other failure is
+/// said in the prompt.
 pub(crate) fn hand_over(
     root: &Path,
     part: &str,
     target: &str,
     from: &SplitSource,
-) -> Option<Handed> {
+) -> Result<Option<Handed>, git::GitError> {
     let attr = from.owner.attribution();
-    match git::hand_over(root, part, target, &attr, &from.owner.exclude) {
+    let handed = match git::hand_over(root, part, target, &attr, &from.owner.exclude) {
         Ok(None) => None,
         Ok(Some(git::Handoff::Nothing)) => Some(Handed::Nothing),
         Ok(Some(git::Handoff::Applied { files, .. })) => Some(Handed::Applied { files }),
         Ok(Some(git::Handoff::Conflict { files, saved_as })) => {
             Some(Handed::Conflict { files, saved_as })
         }
+        Err(e) if e.is_environment(root) => return Err(e),
         Err(e) => {
             tracing::warn!(
                 task = part,
@@ -148,7 +152,8 @@ pub(crate) fn hand_over(
                 message: e.to_string(),
             })
         }
-    }
+    };
+    Ok(handed)
 }
 
 /// The section of the part's prompt that says what it inherited.

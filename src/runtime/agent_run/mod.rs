@@ -201,9 +201,10 @@ impl AgentRun {
         );
         let prepared = tokio::task::spawn_blocking(move || {
             let ready = prepare::prepare(&root, &req, &title, &target, &rollback)?;
-            let handed = split.as_ref().and_then(|from| {
-                super::handoff::hand_over(&root, req.task.as_str(), &target, from)
-            });
+            let handed = match &split {
+                Some(from) => super::handoff::hand_over(&root, req.task.as_str(), &target, from)?,
+                None => None,
+            };
             Ok::<_, git::GitError>((ready, handed))
         })
         .await;
