@@ -23,7 +23,17 @@ use crate::store::{AttemptRecord, FleetLock, LockError, Store, StoreError, Usage
 pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
+    /// A running attempt without progress for this long is stalled (its
+    /// progress ledger); None: [`DEFAULT_STALL_AFTER_SECS`]. Until
+    /// `[supervisor] stall_after_secs` is read from fleet.toml.
+    pub stall_after_secs: Option<u64>,
+    /// The fleet has a supervisor: agents are told about `fleetdeck report`.
+    /// Until `[supervisor]` is read from fleet.toml.
+    pub supervised: bool,
 }
+
+/// How long a running attempt may go without progress before it is stalled.
+pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +198,9 @@ pub struct Engine {
     /// Set from the first environment fault (a write under `.fleet` failed)
     /// until the fleet is resumed: one warning per episode, not per write.
     pub(super) fault: bool,
+    pub(super) options: EngineOptions,
+    /// Inbox files taken but not removed (never taken twice).
+    pub(super) inbox_taken: super::inbox::Taken,
 }
 
 impl Engine {
@@ -241,6 +254,21 @@ impl Engine {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// How long a running attempt may go without progress.
+    pub(super) fn stall_after(&self) -> Duration {
+        Duration::from_secs(
+            self.options
+                .stall_after_secs
+                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
+                .max(1),
+        )
+    }
+
+    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
+    pub(super) fn supervised(&self) -> bool {
+        self.options.supervised
     }
 
     /// Everything a viewer needs to start from; later changes arrive as
@@ -299,6 +327,9 @@ impl Engine {
     /// interrupted attempt for the next start.
     pub async fn run(&mut self, until_idle: bool) {
         self.start();
+        // Watch first, then take what is there: nothing falls in between.
+        let _watcher = self.watch_inbox();
+        self.take_inbox();
         loop {
             if until_idle && self.is_idle() && self.wake_at.is_none() {
                 break;
@@ -334,6 +365,7 @@ impl Engine {
                 }
             }
         }
+        self.take_inbox(); // what the last agents reported as they ended
         self.stop_everything().await;
     }
 
@@ -437,6 +469,7 @@ impl Engine {
                     tracing::warn!(task = task.as_str(), "could not remove the worktree: {e}");
                 }
             }
+            Msg::Inbox => self.take_inbox(),
             Msg::Shutdown => return false,
         }
         true
