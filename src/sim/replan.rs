@@ -70,29 +70,56 @@ pub(super) fn replan(
     let mut actions = Vec::new();
     let (why, feedback) = why(situation);
     let current = |id: &str| prompt.current.iter().find(|t| t.id == id);
-    let mut notes = match &why {
+    let subject = why_task(&why).and_then(current);
+    let mut notes = match subject.map(|t| t.state.as_str()) {
+        Some(state @ "dropped") => gone(&why, state),
+        Some(state @ "done") if !matches!(why, Why::Found(..)) => gone(&why, state),
+        _ => change_for(prompt, &why, &mut tasks, &mut actions, known, reassign),
+    };
+    if let Some(feedback) = &feedback {
+        notes.push_str(&apply_feedback(prompt, situation, &mut tasks, &mut actions));
+        notes.push_str(&format!(" Feedback applied: \"{feedback}\"."));
+    }
+    if tasks.is_empty()
+        && let Some(t) = subject.filter(|t| !matches!(t.state.as_str(), "done" | "dropped"))
+    {
+        tasks.push(task_of(t, known));
+    }
+    PlanAnswer {
+        tasks,
+        notes: Some(notes),
+        actions,
+    }
+}
+
+/// The note for a consultation about a task that is already `state`.
+fn gone(why: &Why, state: &str) -> String {
+    format!(
+        "`{}` is already {state}: nothing to change.",
+        why_task(why).unwrap_or_default()
+    )
+}
+
+/// Whether the supervisor already split or reassigned `id`.
+fn replanned(known: &BTreeMap<String, PlannedTask>, id: &str) -> bool {
+    known
+        .get(id)
+        .is_some_and(|t| t.split_from.is_some() || t.prompt.starts_with("say Reassigned from "))
+}
+
+/// The change for `why`, made to `tasks` and `actions`; returns the note.
+fn change_for(
+    prompt: &ReadPrompt,
+    why: &Why,
+    tasks: &mut Vec<PlannedTask>,
+    actions: &mut Vec<PlannedAction>,
+    known: &BTreeMap<String, PlannedTask>,
+    reassign: bool,
+) -> String {
+    let current = |id: &str| prompt.current.iter().find(|t| t.id == id);
+    match why {
         Why::Failed(id) => match current(id) {
-            Some(cur) => {
-                let prompt_says = known
-                    .get(id)
-                    .is_some_and(|t| t.prompt.contains("sim-replan reassign"));
-                let other = prompt.agents.iter().find(|a| a.name != cur.agent);
-                match other.filter(|_| reassign || prompt_says) {
-                    Some(other) => {
-                        let task = task_of(cur, known);
-                        let to = other.name.clone();
-                        tasks.retain(|t| t.id != *id);
-                        tasks.push(reassigned(task, &cur.agent, &to));
-                        actions.push(action(ActionKind::Retry, id, None));
-                        format!(
-                            "`{id}` failed with `{}`: giving it to `{to}` with the failing steps \
-                             left out of its prompt, and retrying it.",
-                            cur.agent
-                        )
-                    }
-                    None => split(prompt, &mut tasks, cur, known, "failed"),
-                }
-            }
+            Some(cur) => on_failure(prompt, tasks, actions, cur, known, reassign),
             None => format!("`{id}` is not in the current plan: nothing to change."),
         },
         Why::Stalled(id, stalled) => {
@@ -106,16 +133,20 @@ pub(super) fn replan(
             ));
             format!("`{id}` stalled ({stalled}): a nudge in its session is the smallest change.")
         }
+        Why::Complexity(id, _) if replanned(known, id) => format!(
+            "`{id}` reports more complexity after it was split or reassigned: no further split; \
+             it carries on."
+        ),
         Why::Complexity(id, text) => match current(id) {
             Some(cur) => {
                 let why = format!("reported complexity (\"{text}\")");
-                split(prompt, &mut tasks, cur, known, &why)
+                split(prompt, tasks, cur, known, &why)
             }
             None => format!("`{id}` is not in the current plan: nothing to change."),
         },
         Why::Found(id, text) => {
             let agent = current(id).map(|c| c.agent.clone()).unwrap_or_default();
-            let new = found_task(prompt, &tasks, id, &agent, text);
+            let new = found_task(prompt, tasks, id, &agent, text);
             let note = format!(
                 "`{id}` found new work (\"{text}\"): `{}` does it after `{id}`.",
                 new.id
@@ -124,20 +155,53 @@ pub(super) fn replan(
             note
         }
         Why::Other => "Nothing in the situation calls for a change: the plan as it is.".into(),
-    };
-    if let Some(feedback) = &feedback {
-        notes.push_str(&apply_feedback(prompt, situation, &mut tasks, &mut actions));
-        notes.push_str(&format!(" Feedback applied: \"{feedback}\"."));
     }
-    if tasks.is_empty()
-        && let Some(t) = why_task(&why).and_then(current)
-    {
-        tasks.push(task_of(t, known));
+}
+
+/// A failed task: reassigned (when asked for and another agent is
+/// listed) or split; one that was already split or reassigned by the
+/// supervisor is not again: the user is asked what to do.
+fn on_failure(
+    prompt: &ReadPrompt,
+    tasks: &mut Vec<PlannedTask>,
+    actions: &mut Vec<PlannedAction>,
+    cur: &CurrentTask,
+    known: &BTreeMap<String, PlannedTask>,
+    reassign: bool,
+) -> String {
+    let id = &cur.id;
+    let was = known.get(id);
+    let prompt_says = was.is_some_and(|t| t.prompt.contains("sim-replan reassign"));
+    let replanned =
+        was.is_some_and(|t| t.split_from.is_some() || t.prompt.starts_with("say Reassigned from "));
+    if replanned {
+        actions.push(action(
+            ActionKind::Ask,
+            id,
+            Some(format!(
+                "`{id}` failed again after the supervisor split or reassigned it: retry it, \
+                 rewrite its prompt, or drop it?"
+            )),
+        ));
+        return format!(
+            "`{id}` failed again after a replan: asking you rather than splitting it further."
+        );
     }
-    PlanAnswer {
-        tasks,
-        notes: Some(notes),
-        actions,
+    let other = prompt.agents.iter().find(|a| a.name != cur.agent);
+    match other.filter(|_| reassign || prompt_says) {
+        Some(other) => {
+            let task = task_of(cur, known);
+            let to = other.name.clone();
+            tasks.retain(|t| t.id != *id);
+            tasks.push(reassigned(task, &cur.agent, &to));
+            actions.push(action(ActionKind::Retry, id, None));
+            format!(
+                "`{id}` failed with `{}`: giving it to `{to}` with the failing steps \
+                 left out of its prompt, and retrying it.",
+                cur.agent
+            )
+        }
+        None => split(prompt, tasks, cur, known, "failed"),
     }
 }
 
@@ -245,34 +309,15 @@ fn split(
 ) -> String {
     let original = task_of(cur, known);
     tasks.retain(|t| t.id != cur.id);
-    let lines = without_failures(&original.prompt);
-    let (talk, work): (Vec<&str>, Vec<&str>) = lines
-        .iter()
-        .partition(|l| matches!(parse(l), Directive::Say(_) | Directive::Echo(_)));
-    let half = work.len().div_ceil(2);
     let verify = verify_lines(prompt);
     let taken =
         |id: &str| prompt.current.iter().any(|t| t.id == id) || tasks.iter().any(|t| t.id == id);
     let first_id = free_id(&format!("{}-1", cur.id), &taken);
     let taken2 = |id: &str| taken(id) || id == first_id;
     let second_id = free_id(&format!("{}-2", cur.id), &taken2);
+    let scripts = part_scripts(&original.prompt, &cur.id, &verify);
     let mut parts = Vec::new();
-    for (n, (id, work)) in [(&first_id, &work[..half]), (&second_id, &work[half..])]
-        .into_iter()
-        .enumerate()
-    {
-        let mut script = format!(
-            "say Part {} of 2 of `{}`, split by the supervisor.\n",
-            n + 1,
-            cur.id
-        );
-        for line in talk.iter().chain(work) {
-            script.push_str(line);
-            script.push('\n');
-        }
-        if work.is_empty() {
-            script.push_str(&verify);
-        }
+    for (n, (id, script)) in [&first_id, &second_id].into_iter().zip(scripts).enumerate() {
         let mut part = original.clone();
         part.id = id.clone();
         part.title = format!("{} (part {} of 2)", original.title, n + 1);
@@ -295,6 +340,49 @@ fn split(
          its work and without the steps that failed; its work so far goes to both.",
         cur.id
     )
+}
+
+/// Whether a prompt line reports to the supervisor (`run fleetdeck report ...`).
+fn reports(line: &str) -> bool {
+    matches!(parse(line), Directive::Run(c) if c.trim_start().starts_with("fleetdeck report"))
+}
+
+/// The scripts of a split's two parts: the original's lines without its
+/// failing steps and its reports, each part with half of the lines that
+/// change files (a part left without one writes a note, so that it has
+/// work of its own).
+fn part_scripts(original: &str, from: &str, verify: &str) -> [String; 2] {
+    let lines: Vec<&str> = without_failures(original)
+        .into_iter()
+        .filter(|l| !reports(l))
+        .collect();
+    let changes: Vec<usize> = (0..lines.len())
+        .filter(|&i| {
+            matches!(
+                parse(lines[i]),
+                Directive::Write { .. } | Directive::Append { .. }
+            )
+        })
+        .collect();
+    let half = changes.len().div_ceil(2);
+    [0, 1].map(|n| {
+        let mine = if n == 0 { &changes[..half] } else { &changes[half..] };
+        let mut script = format!("say Part {} of 2 of `{from}`, split by the supervisor.\n", n + 1);
+        for (i, line) in lines.iter().enumerate() {
+            if !changes.contains(&i) || mine.contains(&i) {
+                script.push_str(line);
+                script.push('\n');
+            }
+        }
+        if mine.is_empty() {
+            script.push_str(&format!(
+                "write {from}.part{}.md Part {} of `{from}`: the work was all in the other part.\\n\n{verify}",
+                n + 1,
+                n + 1
+            ));
+        }
+        script
+    })
 }
 
 fn found_task(
