@@ -317,16 +317,7 @@ impl AgentRun {
         let mut stderr_tail = String::new();
         let (mut control_open, mut lines_open) = (true, true);
         let status = loop {
-            let next = sup.next_timer();
-            let timer = async {
-                match next {
-                    Some((at, timer)) => {
-                        tokio::time::sleep_until(spawned + at).await;
-                        timer
-                    }
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = supervisor::due(sup.next_timer(), spawned);
             let action = tokio::select! {
                 piece = lines.recv(), if lines_open => {
                     match piece {

@@ -15,7 +15,7 @@ use crate::config::StructuredOutput;
 use crate::core::planner;
 use crate::core::{Signal, Spend};
 use crate::git;
-use crate::runtime::agent_run::supervisor::{Action, Ending, Supervisor};
+use crate::runtime::agent_run::supervisor::{self, Action, Ending, Supervisor};
 use crate::runtime::process;
 use crate::store::transcript::{self, Stream, Writer};
 
@@ -97,16 +97,7 @@ impl PlannerRun {
         let mut shutdown = self.shutdown.clone();
         let mut watching = true;
         let status = loop {
-            let next = sup.next_timer();
-            let timer = async {
-                match next {
-                    Some((at, timer)) => {
-                        tokio::time::sleep_until(spawned + at).await;
-                        timer
-                    }
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = supervisor::due(sup.next_timer(), spawned);
             let action = tokio::select! {
                 line = lines.recv(), if lines_open => match line {
                     Some((stream, line)) => {
