@@ -514,11 +514,18 @@ pub enum Event {
     Proposed {
         proposal: Box<Proposal>,
     },
-    /// A consultation ended without a proposal to show: no change, its
-    /// answers were refused, or the planner failed.
+    /// A consultation ended (after its [`Event::Proposed`], if it made a
+    /// proposal to show): what came of it and what it cost.
     ConsultEnded {
         consult: u64,
+        /// "proposed 3 changes", "applied by itself: ...", "no change",
+        /// "refused after 3 answers: ...", "could not plan: ...".
         message: String,
+        /// The proposal it made and that waits for the user, if any.
+        #[serde(default)]
+        proposal: Option<u64>,
+        #[serde(default)]
+        spend: Spend,
     },
     /// The plan changed: who proposed it, why, and each change in words.
     /// `fleetdeck plan --history` lists these.

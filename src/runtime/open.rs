@@ -64,6 +64,7 @@ impl Engine {
         if let Some(state) = saved_supervisor(&store, &mut notes)? {
             scheduler.restore_supervisor(state);
         }
+        offer_config_edits(&mut scheduler, &config, &store)?;
         scheduler.set_clock(crate::store::now_ms());
         if held && !really_paused {
             scheduler.gate_while_held();
@@ -129,6 +130,27 @@ fn clean_up_after_a_crash(
 
 /// The scheduler's limits: fleet.toml's, except a fleet budget raised in the
 /// cockpit or with `fleetdeck budget`, which wins.
+/// fleet.toml's tasks as the fleet last saw them (meta `config_tasks`):
+/// the edits since are offered as a proposal, then the new ones are kept.
+/// The first open of a fleet only records them.
+fn offer_config_edits(
+    scheduler: &mut Scheduler,
+    config: &Config,
+    store: &Store,
+) -> Result<(), StoreError> {
+    let seen: Option<Vec<crate::core::TaskSpec>> = store
+        .meta("config_tasks")?
+        .and_then(|json| serde_json::from_str(&json).ok());
+    if let Some(seen) = &seen {
+        scheduler.offer_config(&config.tasks, seen);
+    }
+    if seen.as_ref() != Some(&config.tasks) {
+        let json = serde_json::to_string(&config.tasks).unwrap_or_default();
+        store.set_meta("config_tasks", &json)?;
+    }
+    Ok(())
+}
+
 /// The supervisor's saved state; one that cannot be read is kept under
 /// `supervisor.unreadable` (never lost) and the fleet starts without it.
 fn saved_supervisor(

@@ -90,6 +90,8 @@ pub struct Scheduler {
     gates_while_held: bool,
     /// The supervisor's consultations and proposals.
     sup: SupervisorState,
+    /// A fleet.toml proposal to show at start ([`Scheduler::offer_config`]).
+    offer: Option<crate::core::supervisor::Proposal>,
 }
 
 /// Collects effects for one input.
@@ -140,6 +142,7 @@ impl Scheduler {
             paused_for_budget: false,
             gates_while_held: false,
             sup: SupervisorState::default(),
+            offer: None,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::core::messages::{Actor, Command, CommandError, ConsultResult, Effect,
 use crate::core::plan_diff::{ChangeId, PlanDiff};
 use crate::core::status::Status;
 use crate::core::supervisor::{Origin, Proposal, ReportKind, Trigger, rules};
-use crate::core::task::TaskId;
+use crate::core::task::{TaskId, TaskSpec};
 
 /// Proposals kept waiting at most; older ones are dropped (and said so).
 const MAX_PENDING: usize = 8;
@@ -36,6 +36,9 @@ pub struct SupervisorState {
     pub pending: Vec<(Proposal, Vec<String>)>,
     /// What the supervisor's runs have spent.
     pub spent: Spend,
+    /// The changes of the last fleet.toml proposal the user discarded: the
+    /// same edit is not offered again at every start.
+    pub config_dismissed: Vec<String>,
 }
 
 impl Scheduler {
@@ -54,9 +57,69 @@ impl Scheduler {
         self.sup.pending.iter().map(|(p, _)| p)
     }
 
+    /// Offers the edits of fleet.toml as a proposal (origin fleet.toml),
+    /// shown at [`Scheduler::start`]: `config` is its tasks now, `seen` its
+    /// tasks when the fleet last opened. A task edited there since is an
+    /// edit; one taken out of it since is dropped by the usual rules (kept
+    /// when running, in review or done); everything else stays as it is,
+    /// so changes made in the cockpit or by the supervisor are not undone.
+    /// Needs no supervisor.
+    pub fn offer_config(&mut self, config: &[TaskSpec], seen: &[TaskSpec]) {
+        let now: std::collections::HashMap<&TaskId, &TaskSpec> =
+            config.iter().map(|s| (&s.id, s)).collect();
+        let before: std::collections::HashMap<&TaskId, &TaskSpec> =
+            seen.iter().map(|s| (&s.id, s)).collect();
+        let specs: Vec<TaskSpec> = self
+            .fleet
+            .tasks
+            .iter()
+            .filter(|t| t.status != Status::Dropped)
+            .filter_map(|t| match (now.get(t.id()), before.get(t.id())) {
+                (Some(spec), Some(old)) if spec != old => Some((*spec).clone()),
+                (None, Some(_)) => None,
+                _ => Some(t.spec.clone()),
+            })
+            .collect();
+        let p = Proposal {
+            id: self.sup.proposals + 1,
+            origin: Origin::Config,
+            trigger: Trigger::Config,
+            reasoning: Some(
+                "fleet.toml differs from the plan; confirm to apply its changes, or discard (x) to keep the plan"
+                    .into(),
+            ),
+            specs,
+            actions: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let diff = rules::diff(&self.fleet.tasks, &p);
+        let lines: Vec<String> = diff.changes.iter().map(rules::change_line).collect();
+        let already = self
+            .sup
+            .pending
+            .iter()
+            .any(|(q, l)| q.origin == Origin::Config && *l == lines);
+        if diff.is_empty() || lines == self.sup.config_dismissed || already {
+            return;
+        }
+        self.sup.pending.retain(|(q, _)| q.origin != Origin::Config);
+        self.sup.proposals += 1;
+        self.sup.pending.push((p.clone(), lines));
+        self.offer = Some(p);
+    }
+
     /// At start: a consultation that was in flight when the engine stopped
-    /// is asked again.
+    /// is asked again; a fleet.toml proposal is shown.
     pub(super) fn resume_supervisor(&mut self, out: &mut Out) {
+        if let Some(p) = self.offer.take() {
+            out.record(
+                Actor::Engine,
+                Event::Proposed {
+                    proposal: Box::new(p),
+                },
+            );
+            self.save_supervisor(out);
+        }
         if let Some((_, trigger)) = self.sup.consulting.take() {
             self.sup.queue.insert(0, trigger);
         }
@@ -109,7 +172,11 @@ impl Scheduler {
         command: Command,
         out: &mut Out,
     ) -> Result<(), CommandError> {
-        if self.limits.supervisor.is_none() {
+        let needs_supervisor = matches!(
+            command,
+            Command::Plan { .. } | Command::ProposalFeedback { .. }
+        );
+        if needs_supervisor && self.limits.supervisor.is_none() {
             return Err(CommandError::Invalid(
                 "no supervisor is configured (add [supervisor] agent = \"PROFILE\" to fleet.toml)"
                     .into(),
@@ -127,7 +194,10 @@ impl Scheduler {
             }
             Command::ConfirmProposal { proposal, off } => self.confirm(proposal, &off, out)?,
             Command::DiscardProposal { proposal } => {
-                self.take_pending(proposal)?;
+                let (p, lines) = self.take_pending(proposal)?;
+                if p.origin == Origin::Config {
+                    self.sup.config_dismissed = lines;
+                }
                 out.record(Actor::User, Event::ProposalDiscarded { proposal });
                 self.save_supervisor(out);
             }
@@ -241,10 +311,7 @@ impl Scheduler {
             _ => return, // stale: not the consultation in flight
         };
         self.sup.consulting = None;
-        let ended = |out: &mut Out, message: String| {
-            out.record(Actor::Engine, Event::ConsultEnded { consult, message });
-        };
-        match result {
+        let (message, proposal, spend) = match result {
             ConsultResult::Answer {
                 reasoning,
                 specs,
@@ -253,7 +320,6 @@ impl Scheduler {
                 rounds: _,
                 spend,
             } => {
-                self.sup.spent = self.sup.spent + spend;
                 self.sup.proposals += 1;
                 let p = Proposal {
                     id: self.sup.proposals,
@@ -264,7 +330,8 @@ impl Scheduler {
                     actions,
                     warnings,
                 };
-                self.take_proposal(consult, p, out);
+                let (message, waiting) = self.take_proposal(p, out);
+                (message, waiting, spend)
             }
             ConsultResult::Refused {
                 problems,
@@ -272,24 +339,33 @@ impl Scheduler {
                 spend,
                 ..
             } => {
-                self.sup.spent = self.sup.spent + spend;
                 let message = format!(
                     "the supervisor's plan was refused after {rounds} answer(s): {}",
                     problems.join("; ")
                 );
-                ended(out, message);
+                (message, None, spend)
             }
-            ConsultResult::Failed { message, spend } => {
-                self.sup.spent = self.sup.spent + spend;
-                ended(out, format!("the supervisor could not plan: {message}"));
-            }
-        }
+            ConsultResult::Failed { message, spend } => (
+                format!("the supervisor could not plan: {message}"),
+                None,
+                spend,
+            ),
+        };
+        self.sup.spent = self.sup.spent + spend;
+        let event = Event::ConsultEnded {
+            consult,
+            message,
+            proposal,
+            spend,
+        };
+        out.record(Actor::Engine, event);
         self.next_consult(out);
         self.save_supervisor(out);
     }
 
-    /// A valid proposal: applied when autonomy says so, else kept for the user.
-    fn take_proposal(&mut self, consult: u64, p: Proposal, out: &mut Out) {
+    /// A valid proposal: applied when autonomy says so, else kept for the
+    /// user. What came of it, and the proposal number when it waits.
+    fn take_proposal(&mut self, p: Proposal, out: &mut Out) -> (String, Option<u64>) {
         let diff = rules::diff(&self.fleet.tasks, &p);
         if diff.is_empty() {
             let why = p.reasoning.as_deref().unwrap_or("").trim();
@@ -298,30 +374,31 @@ impl Scheduler {
             } else {
                 format!("the supervisor proposes no change: {why}")
             };
-            out.record(Actor::Engine, Event::ConsultEnded { consult, message });
-            return;
+            return (message, None);
         }
+        let n = diff.changes.len();
         let auto = self
             .limits
             .supervisor
             .as_ref()
             .is_some_and(|a| rules::applies_by_itself(&diff, &p.trigger, a));
+        let mut note = String::new();
         if auto {
             let mut sub = Out::default();
             let before = self.clone();
             match self.apply_diff(&p, &diff, &[], Actor::Engine, true, &mut sub) {
                 Ok(()) => {
                     out.fx.append(&mut sub.fx);
-                    return;
+                    return (format!("applied {n} change(s) by itself (autonomy)"), None);
                 }
                 Err(e) => {
                     *self = before;
-                    self.sup.consulting = None;
-                    tracing::warn!(proposal = p.id, error = %e, "an automatic proposal did not apply");
+                    note = format!(" (it could not apply by itself: {e})");
                 }
             }
         }
         let lines = diff.changes.iter().map(rules::change_line).collect();
+        let id = p.id;
         self.sup.pending.push((p.clone(), lines));
         if self.sup.pending.len() > MAX_PENDING {
             let (old, _) = self.sup.pending.remove(0);
@@ -333,6 +410,10 @@ impl Scheduler {
                 proposal: Box::new(p),
             },
         );
+        (
+            format!("proposed {n} change(s): proposal {id} waits for you{note}"),
+            Some(id),
+        )
     }
 
     /// A task became Failed by the engine: the supervisor may rethink it.

@@ -118,18 +118,28 @@ fn is_planning(trigger: &Trigger) -> bool {
     }
 }
 
-/// The kind of decision `change` is, for autonomy; None for a question
-/// (asking changes nothing).
-pub fn kind_of(change: &Change, diff: &PlanDiff, trigger: &Trigger) -> Option<DecisionKind> {
-    let split_parents: HashSet<&TaskId> = diff
-        .changes
+/// The tasks split by the changes of `diff`.
+fn split_parents(diff: &PlanDiff) -> HashSet<&TaskId> {
+    diff.changes
         .iter()
         .filter_map(|c| match &c.kind {
             ChangeKind::Add { spec } => spec.split_from.as_ref(),
             _ => None,
         })
-        .collect();
-    let planning = is_planning(trigger);
+        .collect()
+}
+
+/// The kind of decision `change` is, for autonomy; None for a question
+/// (asking changes nothing).
+pub fn kind_of(change: &Change, diff: &PlanDiff, trigger: &Trigger) -> Option<DecisionKind> {
+    kind_with(change, &split_parents(diff), is_planning(trigger))
+}
+
+fn kind_with(
+    change: &Change,
+    split_parents: &HashSet<&TaskId>,
+    planning: bool,
+) -> Option<DecisionKind> {
     Some(match &change.kind {
         ChangeKind::Add { spec } if spec.split_from.is_some() => DecisionKind::Split,
         ChangeKind::Add { .. } if planning => DecisionKind::Plan,
@@ -151,10 +161,12 @@ pub fn kind_of(change: &Change, diff: &PlanDiff, trigger: &Trigger) -> Option<De
 
 /// The kinds of decision among the applicable changes of `diff`.
 pub fn kinds(diff: &PlanDiff, trigger: &Trigger) -> BTreeSet<DecisionKind> {
+    let parents = split_parents(diff);
+    let planning = is_planning(trigger);
     diff.changes
         .iter()
         .filter(|c| c.refused.is_none())
-        .filter_map(|c| kind_of(c, diff, trigger))
+        .filter_map(|c| kind_with(c, &parents, planning))
         .collect()
 }
 

@@ -383,3 +383,50 @@ fn an_interrupted_consultation_is_asked_again_at_start() {
         "a new number: the first transcript is kept"
     );
 }
+
+#[test]
+fn an_edit_of_fleet_toml_is_offered_as_a_proposal_that_undoes_nothing_else() {
+    let seen = vec![
+        spec("a", &[], "sim"),
+        spec("b", &["a"], "sim"),
+        spec("c", &["a"], "sim"),
+    ];
+    let mut tasks: Vec<Task> = seen.iter().cloned().map(Task::new).collect();
+    // Reassigned in the cockpit since: fleet.toml still says `sim`.
+    tasks[2].spec.agent = "alt".into();
+    tasks.push(Task::new(spec("extra", &[], "sim"))); // added by the CLI
+    let mut s = Scheduler::new(
+        Limits {
+            max_parallel: 0,
+            ..Limits::default()
+        },
+        ["sim".to_string(), "alt".to_string()],
+        tasks,
+        false,
+    );
+    let mut now = seen.clone();
+    now[1].prompt = "a better prompt".into(); // edited in fleet.toml
+    now.remove(0); // taken out of fleet.toml
+    s.offer_config(&now, &seen);
+    let fx = s.start();
+    let p = events(&fx)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Proposed { proposal } => Some(proposal.clone()),
+            _ => None,
+        })
+        .expect("offered at start");
+    assert_eq!(p.origin, Origin::Config);
+    let lines = &s.supervisor_state().pending[0].1;
+    assert_eq!(lines, &["edit `b`: prompt", "drop `a`: Title of a"]);
+    // Discarded, the same edit is not offered again at the next start.
+    s.command(Command::DiscardProposal { proposal: p.id })
+        .unwrap();
+    s.offer_config(&now, &seen);
+    let fx = s.start();
+    assert!(
+        !events(&fx)
+            .iter()
+            .any(|e| matches!(e, Event::Proposed { .. }))
+    );
+}
