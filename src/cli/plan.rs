@@ -160,7 +160,9 @@ async fn wait(
         };
         match event {
             Event::Consulting { consult, .. } if ours.is_none() => ours = Some(consult),
-            Event::ConsultEnded { consult, message } if ours == Some(consult) => {
+            Event::ConsultEnded {
+                consult, message, ..
+            } if ours == Some(consult) => {
                 return Some(Outcome::Ended { consult, message });
             }
             Event::PlanChanged {
