@@ -382,6 +382,27 @@ fn the_supervisors_budget_stops_the_planner_and_then_refuses_to_run_it() {
 }
 
 #[test]
+fn a_planner_running_past_its_timeout_is_stopped_and_the_consultation_fails() {
+    let f = fleet("", "timeout_secs = 1");
+    f.answer(None, VALID);
+    std::fs::write(f.planner.path().join("sleep"), "60").unwrap();
+    let started = std::time::Instant::now();
+    let (code, doc) = f.dry_run("Build an API");
+    assert_eq!(code, 1, "{doc}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("the planner timed out after 1 s ([supervisor] timeout_secs)"),
+        "{doc}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped, not waited for"
+    );
+}
+
+#[test]
 fn plan_schema_needs_no_repository() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))

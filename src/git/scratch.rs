@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use git2::WorktreeAddOptions;
 use git2::build::CheckoutBuilder;
 use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
-use git2::{WorktreeAddOptions, WorktreePruneOptions};
 
 use super::error::{Context, GitError};
 use super::open;
@@ -52,23 +52,19 @@ pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
     let repo = open(root)?;
     let tip = local_branch_tip(&repo, target)?;
     let path = scratch_path(root);
-    let registered = match repo.find_worktree(SCRATCH_NAME) {
-        Ok(wt) if wt.validate().is_ok() && path.join(".git").exists() => true,
+    let usable = match repo.find_worktree(SCRATCH_NAME) {
         Ok(wt) => {
-            let mut opts = WorktreePruneOptions::new();
-            opts.valid(true).working_tree(true);
-            wt.prune(Some(&mut opts))
-                .ctx(|| "prune the stale scratch worktree registration")?;
-            false
+            wt.validate().is_ok() && same_dir(wt.path(), &path) && path.join(".git").is_file()
         }
-        Err(e) if e.code() == ErrorCode::NotFound => false,
-        Err(_) => {
-            let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
-            fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
-            false
-        }
+        Err(_) => false,
     };
-    if !registered {
+    if !usable {
+        // Only fleetdeck uses this name: a registration that is stale, broken
+        // or copied from another clone is removed, never the directory it names.
+        let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
+        if admin.exists() {
+            fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
+        }
         if path.exists() {
             fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
         }
@@ -76,6 +72,14 @@ pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
     }
     reset_to(&path, tip)?;
     Ok(Scratch { path, tip })
+}
+
+/// True when `a` and `b` name the same directory (symlinks resolved).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn add_detached(repo: &Repository, path: &Path, tip: Oid) -> Result<(), GitError> {
