@@ -53,6 +53,10 @@ impl PlannerRun {
         if n > 1 {
             self.note(log, &format!("round {n}: {}", l.argv.join(" ")));
         }
+        if *self.shutdown.borrow() {
+            round.failure = Some("the planner was stopped with the engine".into());
+            return round;
+        }
         let mut contain =
             process::Containment::new(&self.fleet_dir, process::Kind::Agent, SUPERVISOR_TASK, n);
         let mut cmd = contain.command(Path::new(&l.argv[0]), &l.argv[1..], &l.cwd);
