@@ -302,6 +302,7 @@ impl PlannerRun {
         resume: Option<&(String, SessionBaseline)>,
     ) -> launch::Launch {
         let exe = std::env::current_exe().ok();
+        let path = std::env::var_os("PATH");
         let home = self.home();
         let mut l = launch::describe(&LaunchInput {
             profile: &self.profile,
@@ -313,6 +314,7 @@ impl PlannerRun {
             resume: resume.map(|(s, b)| (s.as_str(), *b)),
             home: home.as_deref(),
             exe: exe.as_deref(),
+            path: path.as_deref(),
         });
         l.env
             .push(("FLEET_CONSULT".into(), self.consult.to_string().into()));
