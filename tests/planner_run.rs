@@ -466,3 +466,21 @@ fn plan_proposes_then_yes_applies_and_history_lists_it() {
     assert_eq!(first["origin"], "supervisor");
     assert_eq!(first["auto"], false);
 }
+
+#[test]
+fn the_simulated_supervisor_plans_a_goal_through_the_same_run() {
+    let toml = format!("{SIM_PROFILE}\n[supervisor]\nagent = \"sim\"\n");
+    let repo = TestRepo::new(&toml, &[("README.md", "# Sim\n")]);
+    let out = repo.fleetdeck(&["plan", "--dry-run", "--json", "Add login"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let specs = doc["proposal"]["specs"].as_array().unwrap();
+    assert!(specs.len() >= 2, "{doc}");
+    assert_eq!(doc["rounds"], 1);
+    let header =
+        std::fs::read_to_string(repo.path().join(".fleet/runs/_supervisor/0.jsonl")).unwrap();
+    assert!(
+        header.lines().next().unwrap().contains("--json-schema"),
+        "Claude's format gets the schema option: {header}"
+    );
+}
