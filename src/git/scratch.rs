@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use git2::WorktreeAddOptions;
 use git2::build::CheckoutBuilder;
-use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::error::{Context, GitError};
 use super::open;
@@ -123,19 +123,7 @@ pub fn discard_scratch_changes(path: &Path, tip: Oid) -> Result<Vec<String>, Git
     if wt.head().ok().and_then(|h| h.target()) != Some(tip) {
         changed.push("HEAD (it made a commit or checked out another one)".to_owned());
     }
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = wt
-        .statuses(Some(&mut opts))
-        .ctx(|| format!("read the status of {}", path.display()))?;
-    changed.extend(
-        statuses
-            .iter()
-            .filter_map(|s| s.path().ok().map(str::to_owned)),
-    );
-    drop(statuses);
+    changed.extend(super::gc::uncommitted(&wt, path)?);
     drop(wt);
     reset_to(path, tip)?;
     Ok(changed)
