@@ -33,7 +33,7 @@ pub struct EngineOptions {
 }
 
 /// How long a running attempt may go without progress before it is stalled.
-pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
+pub const DEFAULT_STALL_AFTER_SECS: u64 = crate::config::DEFAULT_STALL_AFTER_SECS;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
