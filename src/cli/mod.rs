@@ -7,7 +7,9 @@ mod gc;
 mod init;
 mod log;
 mod logging;
+mod plan;
 mod recover;
+mod report;
 mod run;
 mod status;
 mod task_cmds;
@@ -101,6 +103,16 @@ enum Cmd {
         #[arg(required = true, num_args = 1..)]
         feedback: Vec<String>,
     },
+    /// Ask the supervisor for a plan for a goal and print it as a plan diff (--yes applies it).
+    ///
+    /// The planner ([supervisor] agent) runs headless in a read-only scratch
+    /// worktree at the target's tip; its answer is checked with the plan rules
+    /// (and asked again with the errors, up to [supervisor] reask_limit). The
+    /// proposal is printed as a plan diff and a task graph with its reasoning
+    /// and warnings; it waits to be confirmed (`--yes`, or in the cockpit).
+    /// `--dry-run` prints it and records nothing. Exit code 1 when the answer
+    /// was refused or the planner failed.
+    Plan(plan::PlanArgs),
     /// Print a task's transcript (the latest attempt by default), sanitized.
     Log(log::LogArgs),
     /// Rebuild a lost or emptied .fleet/fleet.db from git, so no task runs or merges twice.
@@ -158,6 +170,18 @@ enum Cmd {
         /// The script (usually the task's prompt, through `{prompt}`).
         script: String,
     },
+    /// Run by an agent from its worktree: tell the supervisor that the task
+    /// is bigger than planned (complexity) or about work the plan lacks (found).
+    ///
+    /// Needs FLEET_DIR, FLEET_TASK and FLEET_ATTEMPT, which fleetdeck sets for
+    /// every agent it runs; writes one message into .fleet/inbox/, which the
+    /// engine takes at once (or at its next start) into the event log.
+    Report {
+        kind: report::KindArg,
+        /// What the agent found.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
     /// The engine's watchdog (started by the engine, not listed): waits for
     /// end of file on stdin, then kills what the engine's agents left.
     #[command(name = "__watchdog", hide = true)]
@@ -203,8 +227,10 @@ pub fn main() -> ExitCode {
             token,
             cgroup,
         }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
+        Some(Cmd::Report { kind, text }) => report::main(kind, &text.join(" ")),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
+        Some(Cmd::Plan(args)) if args.schema => plan::schema(),
         command => match repo_root(cli.repo.as_deref()) {
             Err(message) => {
                 eprintln!("fleetdeck: {message}");
@@ -237,9 +263,16 @@ pub fn main() -> ExitCode {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
+                Some(Cmd::Plan(args)) => plan::main(&root, args),
                 Some(Cmd::Recover { force }) => recover::main(&root, force),
                 Some(Cmd::Gc { yes, verbose }) => gc::main(&root, yes, verbose),
-                Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
+                Some(
+                    Cmd::SimAgent { .. }
+                    | Cmd::Watchdog { .. }
+                    | Cmd::Demo(_)
+                    | Cmd::Doctor
+                    | Cmd::Report { .. },
+                ) => 2,
             },
         },
     };

@@ -24,6 +24,7 @@ pub async fn headless(root: &Path, args: RunArgs) -> i32 {
         root,
         EngineOptions {
             auto_approve: args.auto_approve,
+            ..EngineOptions::default()
         },
     ) {
         Ok(e) => e,

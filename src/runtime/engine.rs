@@ -23,7 +23,17 @@ use crate::store::{AttemptRecord, FleetLock, LockError, Store, StoreError, Usage
 pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
+    /// A running attempt without progress for this long is stalled (its
+    /// progress ledger); None: [`DEFAULT_STALL_AFTER_SECS`]. Until
+    /// `[supervisor] stall_after_secs` is read from fleet.toml.
+    pub stall_after_secs: Option<u64>,
+    /// The fleet has a supervisor: agents are told about `fleetdeck report`.
+    /// Until `[supervisor]` is read from fleet.toml.
+    pub supervised: bool,
 }
+
+/// How long a running attempt may go without progress before it is stalled.
+pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +138,10 @@ pub struct Snapshot {
     pub budget: crate::core::Budgets,
     /// Seconds of silence after which a profile's running agent counts as stalled.
     pub stall_secs: std::collections::BTreeMap<String, u64>,
+    /// The supervisor's agent profile (`[supervisor] agent`), if any.
+    pub supervisor: Option<String>,
+    /// The supervisor's proposals waiting for the user, oldest first.
+    pub proposals: Vec<crate::core::supervisor::Proposal>,
 }
 
 /// Sends commands to a running engine.
@@ -184,6 +198,9 @@ pub struct Engine {
     /// Set from the first environment fault (a write under `.fleet` failed)
     /// until the fleet is resumed: one warning per episode, not per write.
     pub(super) fault: bool,
+    pub(super) options: EngineOptions,
+    /// Inbox files taken but not removed (never taken twice).
+    pub(super) inbox_taken: super::inbox::Taken,
 }
 
 impl Engine {
@@ -239,6 +256,21 @@ impl Engine {
         &self.root
     }
 
+    /// How long a running attempt may go without progress.
+    pub(super) fn stall_after(&self) -> Duration {
+        Duration::from_secs(
+            self.options
+                .stall_after_secs
+                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
+                .max(1),
+        )
+    }
+
+    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
+    pub(super) fn supervised(&self) -> bool {
+        self.options.supervised
+    }
+
     /// Everything a viewer needs to start from; later changes arrive as
     /// notifications (subscribe first, then take the snapshot).
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
@@ -257,6 +289,8 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, p)| p.stall_secs.map(|s| (n.clone(), s)))
                 .collect(),
+            supervisor: self.config.supervisor.as_ref().map(|s| s.agent.clone()),
+            proposals: self.scheduler.pending_proposals().cloned().collect(),
         })
     }
 
@@ -288,6 +322,9 @@ impl Engine {
     /// interrupted attempt for the next start.
     pub async fn run(&mut self, until_idle: bool) {
         self.start();
+        // Watch first, then take what is there: nothing falls in between.
+        let _watcher = self.watch_inbox();
+        self.take_inbox();
         loop {
             if until_idle && self.is_idle() && self.wake_at.is_none() {
                 break;
@@ -323,6 +360,7 @@ impl Engine {
                 }
             }
         }
+        self.take_inbox(); // what the last agents reported as they ended
         self.stop_everything().await;
     }
 
@@ -401,6 +439,15 @@ impl Engine {
                     line,
                 });
             }
+            Msg::Supervisor {
+                consult,
+                stream,
+                line,
+            } => self.notify(Notification::Supervisor {
+                consult,
+                stream,
+                line,
+            }),
             Msg::Committed {
                 task,
                 attempt,
@@ -417,6 +464,7 @@ impl Engine {
                     tracing::warn!(task = task.as_str(), "could not remove the worktree: {e}");
                 }
             }
+            Msg::Inbox => self.take_inbox(),
             Msg::Shutdown => return false,
         }
         true
@@ -514,6 +562,13 @@ impl Engine {
                 }
                 Effect::StartAgent(request) => self.start_agent(request),
                 Effect::Consult { consult, trigger } => self.consult(consult, trigger),
+                Effect::SaveSupervisor { state } => match serde_json::to_string(&state) {
+                    Ok(json) => {
+                        let r = self.store.set_meta("supervisor", &json);
+                        self.check(r);
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot save the supervisor's state"),
+                },
                 Effect::WakeAt { at_ms } => {
                     self.wake_at = Some(self.wake_at.map_or(at_ms, |w| w.min(at_ms)));
                 }

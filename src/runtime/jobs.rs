@@ -30,7 +30,11 @@ impl Engine {
         let _ = self.tx.send(Msg::Report(report));
     }
 
-    pub(super) fn start_agent(&mut self, request: StartRequest) {
+    pub(super) fn start_agent(&mut self, mut request: StartRequest) {
+        if self.supervised() {
+            // A resumed session gets only its new instructions instead.
+            request.prompt = crate::core::supervisor::reporting::with_reporting(&request.prompt);
+        }
         let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
             let message = format!(
                 "agent profile `{0}` is not defined in fleet.toml (add [agents.{0}], or reassign the task: r)",
@@ -95,6 +99,8 @@ impl Engine {
             transcript_max_bytes: self.config.transcript_max_bytes(),
             tx: self.tx.clone(),
             control,
+            stall_after: self.stall_after(),
+            ledger: crate::core::supervisor::ledger::Ledger::new(crate::store::now_ms()),
         };
         let root = self.root.clone();
         self.jobs.spawn(async move {

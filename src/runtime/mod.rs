@@ -16,16 +16,21 @@ mod engine;
 mod faults;
 mod gate;
 mod handoff;
+pub mod inbox;
 mod jobs;
 mod live_log;
 mod open;
+mod planner_run;
 pub mod process;
 mod repair;
 mod summary;
 
 use tokio::sync::oneshot;
 
-pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
+pub use engine::{
+    DEFAULT_STALL_AFTER_SECS, Engine, EngineError, EngineHandle, EngineOptions, Notification,
+    Snapshot,
+};
 pub use summary::session_baseline;
 
 use crate::agent::AgentEvent;
@@ -64,6 +69,12 @@ pub(crate) enum Msg {
         stream: crate::store::transcript::Stream,
         line: String,
     },
+    /// A transcript line of supervisor consultation `consult` (every stream).
+    Supervisor {
+        consult: u64,
+        stream: crate::store::transcript::Stream,
+        line: String,
+    },
     /// The gate committed the attempt.
     Committed {
         task: TaskId,
@@ -75,6 +86,8 @@ pub(crate) enum Msg {
     EnvironmentFault { message: String },
     /// A worktree removal finished.
     WorktreeRemoved { task: TaskId, error: Option<String> },
+    /// The inbox directory changed: take what arrived.
+    Inbox,
     /// Stop: agents are stopped and will be interrupted attempts on the next start.
     Shutdown,
 }

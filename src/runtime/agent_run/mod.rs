@@ -7,9 +7,10 @@
 //!    transcript and the parser;
 //! 4. [`verdict`]: how it ended, as the [`AgentResult`] the scheduler gets.
 
-mod launch;
-mod prepare;
-mod supervisor;
+pub(crate) mod launch;
+pub(crate) mod prepare;
+mod progress;
+pub(crate) mod supervisor;
 
 pub(crate) use prepare::Reset;
 
@@ -24,10 +25,12 @@ use super::live_log::LiveLog;
 use super::process;
 use crate::agent::{AgentEvent, FailureClass, OutputParser, SessionBaseline, Verdict};
 use crate::config::AgentProfile;
+use crate::core::supervisor::ledger::Ledger;
 use crate::core::{AgentResult, Report, Signal, StartRequest};
 use crate::git;
 use crate::store::transcript::{self, AGENT_ENDED, Header, Stream};
 use launch::{Launch, LaunchInput};
+use progress::ProgressTimer;
 use supervisor::{Action, Ending, Supervisor};
 
 /// Most stderr kept for the verdict and failure messages.
@@ -54,6 +57,11 @@ pub(crate) struct AgentRun {
     pub transcript_max_bytes: u64,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
+    /// No progress for this long (or a loop) is a stall.
+    pub stall_after: Duration,
+    /// What the agent did so far, fed by every parsed event and a coarse
+    /// count of the worktree's changed files.
+    pub ledger: Ledger,
 }
 
 /// The earlier attempt an attempt continues.
@@ -108,6 +116,7 @@ impl AgentRun {
         };
         let (resume, note) = self.compose_prompt(handed).await;
         let exe = std::env::current_exe().ok();
+        let path = std::env::var_os("PATH");
         let launch = launch::describe(&LaunchInput {
             profile: &self.profile,
             task: self.request.task.as_str(),
@@ -124,6 +133,7 @@ impl AgentRun {
             }),
             home: home.as_deref(),
             exe: exe.as_deref(),
+            path: path.as_deref(),
         });
         let rel = transcript::relative_path(self.request.task.as_str(), self.request.attempt);
         let mut log = match self.open_transcript(&launch, &rel) {
@@ -356,6 +366,8 @@ impl AgentRun {
         let mut sup = Supervisor::new(timeout, self.stop_grace);
         let mut stderr_tail = String::new();
         let (mut control_open, mut lines_open) = (true, true);
+        self.ledger = Ledger::new(crate::store::now_ms());
+        let mut progress = ProgressTimer::new(self.stall_after, paused);
         let status = loop {
             let next = sup.next_timer();
             let timer = async {
@@ -376,12 +388,26 @@ impl AgentRun {
                     None
                 }
                 signal = self.control.recv(), if control_open => match signal {
-                    Some(signal) => sup.signal(signal, spawned.elapsed()),
+                    Some(signal) => {
+                        progress.signal(signal, &mut self.ledger);
+                        sup.signal(signal, spawned.elapsed())
+                    }
                     None => {
                         control_open = false;
                         None
                     }
                 },
+                () = tokio::time::sleep_until(progress.next), if progress.idle() => {
+                    progress.start(self.changed_files());
+                    None
+                }
+                count = progress.counted(), if progress.counting() => {
+                    if let Some(count) = count {
+                        self.ledger.files_changed(count, crate::store::now_ms());
+                    }
+                    self.check_progress(progress.paused);
+                    None
+                }
                 timer = timer => sup.fire(timer, spawned.elapsed()),
                 status = child.wait() => break status,
             };
@@ -403,8 +429,39 @@ impl AgentRun {
         (sup.ending(), status, stderr_tail)
     }
 
+    /// Counts the worktree's changed files off the async threads (None
+    /// when git cannot tell).
+    fn changed_files(&self) -> tokio::task::JoinHandle<Option<usize>> {
+        let (root, target, id) = (
+            self.root.clone(),
+            self.target.clone(),
+            self.request.task.to_string(),
+        );
+        tokio::task::spawn_blocking(move || {
+            git::worktree_changed_paths(&root, &id, &target)
+                .ok()
+                .map(|p| p.len())
+        })
+    }
+
+    /// Asks the ledger whether the attempt is stuck; a stall goes to the
+    /// scheduler. A paused agent is not stuck.
+    fn check_progress(&mut self, paused: bool) {
+        if paused {
+            return;
+        }
+        let stall_ms = i64::try_from(self.stall_after.as_millis()).unwrap_or(i64::MAX);
+        if let Some(why) = self.ledger.check(crate::store::now_ms(), stall_ms) {
+            let _ = self.tx.send(Msg::Report(Report::Stalled {
+                task: self.request.task.clone(),
+                attempt: self.request.attempt,
+                why,
+            }));
+        }
+    }
+
     fn take_line(
-        &self,
+        &mut self,
         piece: Piece,
         log: &mut LiveLog,
         parser: &mut dyn OutputParser,
@@ -432,7 +489,14 @@ impl AgentRun {
         }
     }
 
-    fn emit(&self, event: AgentEvent) {
+    fn emit(&mut self, event: AgentEvent) {
+        self.ledger.observe(&event, crate::store::now_ms());
+        if matches!(
+            event,
+            AgentEvent::ToolCall { .. } | AgentEvent::ToolResult { .. } | AgentEvent::Error { .. }
+        ) {
+            self.check_progress(false); // loops show at once
+        }
         // A CLI that reports tokens but no cost: estimate it from the profile's prices.
         let event = match (event, self.profile.price) {
             (

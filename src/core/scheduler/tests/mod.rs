@@ -3,8 +3,10 @@
 mod attempts;
 mod environment;
 mod money;
+mod nudge;
 mod plan;
 mod review;
+mod supervise;
 mod update;
 
 use super::*;
