@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 use std::process::Command as Process;
+use std::time::Duration;
 
 use common::*;
 use fleetdeck::core::{Command, TaskId, TaskSpec};
@@ -16,8 +17,14 @@ use fleetdeck::runtime::{Engine, EngineOptions};
 /// fails (`verify = ["false"]`); attempt 2 adds `handlers.txt` and fails as
 /// an agent, so that stays uncommitted. Two attempts, then it is failed.
 fn fleet_toml() -> String {
+    fleet_toml_with(SIM_PROFILE)
+}
+
+/// [`fleet_toml`] with the sim profile `sim` (absolute, for agents the
+/// engine starts inside this test process: [`sim_profile_abs`]).
+fn fleet_toml_with(sim: &str) -> String {
     format!(
-        "[fleet]\nmax_parallel = 2\nmax_attempts = 2\n{SIM_PROFILE}\n\
+        "[fleet]\nmax_parallel = 2\nmax_attempts = 2\n{sim}\n\
          [[task]]\nid = \"api\"\ntitle = \"Build the API\"\nagent = \"sim\"\nverify = [\"false\"]\n\
          prompt = '''\n\
          if-attempt 1 write routes.txt GET /users\\n\n\
@@ -273,5 +280,79 @@ fn a_task_dropped_without_a_split_keeps_its_uncommitted_work_too() {
         "GET /users\n"
     );
     assert!(git.refname_to_id("refs/fleet/split/api").is_err());
+    fsck(&repo);
+}
+
+/// The supervisor's split, applied by itself (`autonomy = "auto"`) when
+/// `api` fails for good: the planner (`tests/agents/planner.sh`) answers
+/// with two parts naming `api` in `split_from`.
+#[test]
+fn a_split_the_supervisor_applies_by_itself_hands_the_work_to_both_parts() {
+    let planner = tempfile::tempdir().unwrap();
+    let answer = r#"{"tasks": [
+  {"id": "api-a", "title": "Routes", "prompt": "write part-a.txt a\\n", "agent": "sim", "split_from": "api"},
+  {"id": "api-b", "title": "Handlers", "prompt": "write part-b.txt b\\n", "agent": "sim", "split_from": "api"}
+], "notes": "api is two jobs: routes and handlers."}"#;
+    std::fs::write(planner.path().join("answer"), answer).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/planner.sh");
+    let toml = format!(
+        "{}\n[agents.planner]\ncommand = [{:?}, \"--prompt\", \"{{prompt}}\"]\nformat = \"text\"\nenv = {{ PLANNER_DIR = {:?} }}\n\n[supervisor]\nagent = \"planner\"\nautonomy = \"auto\"\n",
+        fleet_toml_with(&sim_profile_abs()),
+        path_str(&script),
+        path_str(planner.path()),
+    );
+    let repo = TestRepo::new(&toml, &[("README.md", "readme\n")]);
+    // Through the engine API: a headless run ends before the supervisor's
+    // consultation does (it is not counted as work in flight).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let options = EngineOptions {
+            auto_approve: true,
+            supervised: true,
+            ..EngineOptions::default()
+        };
+        let mut engine = Engine::open(repo.path(), options).unwrap();
+        let handle = engine.handle();
+        let run = tokio::spawn(async move { engine.run(false).await });
+        for id in ["api-a", "api-b"] {
+            tokio::task::block_in_place(|| {
+                wait_for(Duration::from_secs(60), &format!("{id} done"), || {
+                    let row = repo.try_task(id)?;
+                    (row["status"] == "done").then_some(())
+                })
+            });
+        }
+        handle.shutdown();
+        run.await.unwrap();
+    });
+    assert_eq!(
+        repo.task("api")["status"],
+        "dropped",
+        "{}",
+        repo.task("api")
+    );
+    for id in ["api-a", "api-b"] {
+        assert_eq!(repo.task(id)["status"], "done", "{}", repo.task(id));
+        let prompt = repo.prompts(id).remove(0);
+        let want = "> Its work so far is already in your worktree, uncommitted: README.md, handlers.txt, routes.txt.";
+        assert!(prompt.contains(want), "{id}:\n{prompt}");
+    }
+    for (path, want) in [
+        ("README.md", "readme\nthe API lives in routes.txt\n"),
+        ("routes.txt", "GET /users\n"),
+        ("handlers.txt", "fn users() {}\n"),
+        ("part-a.txt", "a\n"),
+        ("part-b.txt", "b\n"),
+    ] {
+        assert_eq!(
+            file_at(&repo, "main", path).as_deref(),
+            Some(want),
+            "{path}"
+        );
+    }
     fsck(&repo);
 }
