@@ -45,10 +45,10 @@
 //!   after a crash ([`finish_pending_checkout`]).
 //! - `gc`: what cleanup may remove of done and dropped tasks, and removing
 //!   it ([`plan_gc`], [`remove_gc`]).
-//! - `handoff`: a dropped or split task's work saved before its worktree
-//!   goes, and handed to the parts of a split task.
 //! - `scratch`: the supervisor's detached scratch worktree at the target's
 //!   tip (`.fleet/scratch/supervisor`), and the repository facts for its prompt.
+//! - `handoff`: a dropped or split task's work saved before its worktree
+//!   goes, and handed to the parts of a split task.
 //! - `history`: what git remembers of a fleet without the database: task
 //!   merges on the target, `fleet/*` branches, saved refs ([`scan_fleet`]).
 
