@@ -7,7 +7,6 @@ mod common;
 
 use std::path::Path;
 use std::process::Command as Process;
-use std::time::Duration;
 
 use common::*;
 use fleetdeck::core::{Command, TaskId, TaskSpec};
@@ -17,14 +16,8 @@ use fleetdeck::runtime::{Engine, EngineOptions};
 /// fails (`verify = ["false"]`); attempt 2 adds `handlers.txt` and fails as
 /// an agent, so that stays uncommitted. Two attempts, then it is failed.
 fn fleet_toml() -> String {
-    fleet_toml_with(SIM_PROFILE)
-}
-
-/// [`fleet_toml`] with the sim profile `sim` (absolute, for agents the
-/// engine starts inside this test process: [`sim_profile_abs`]).
-fn fleet_toml_with(sim: &str) -> String {
     format!(
-        "[fleet]\nmax_parallel = 2\nmax_attempts = 2\n{sim}\n\
+        "[fleet]\nmax_parallel = 2\nmax_attempts = 2\n{SIM_PROFILE}\n\
          [[task]]\nid = \"api\"\ntitle = \"Build the API\"\nagent = \"sim\"\nverify = [\"false\"]\n\
          prompt = '''\n\
          if-attempt 1 write routes.txt GET /users\\n\n\
@@ -106,6 +99,21 @@ fn file_at(repo: &TestRepo, rev: &str, path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(blob.content()).into_owned())
 }
 
+/// The target holds the split task's work (once: a line added twice would
+/// show) and both parts' files; `git fsck` is clean.
+fn landed_once(repo: &TestRepo) {
+    for (path, want) in [
+        ("README.md", "readme\nthe API lives in routes.txt\n"),
+        ("routes.txt", "GET /users\n"),
+        ("handlers.txt", "fn users() {}\n"),
+        ("part-a.txt", "a\n"),
+        ("part-b.txt", "b\n"),
+    ] {
+        assert_eq!(file_at(repo, "main", path).as_deref(), Some(want), "{path}");
+    }
+    fsck(repo);
+}
+
 fn fsck(repo: &TestRepo) {
     let out = Process::new("git")
         .arg("-C")
@@ -179,20 +187,7 @@ fn both_parts_inherit_the_split_tasks_work_and_it_lands_once() {
     let mut merged = repo.merged_tasks();
     merged.sort();
     assert_eq!(merged, ["api-a", "api-b"]);
-    for (path, want) in [
-        ("README.md", "readme\nthe API lives in routes.txt\n"),
-        ("routes.txt", "GET /users\n"),
-        ("handlers.txt", "fn users() {}\n"),
-        ("part-a.txt", "a\n"),
-        ("part-b.txt", "b\n"),
-    ] {
-        assert_eq!(
-            file_at(&repo, "main", path).as_deref(),
-            Some(want),
-            "{path}"
-        );
-    }
-    fsck(&repo);
+    landed_once(&repo);
 
     // Cleanup removes the dropped task's branch, never its saved work.
     repo.expect(&["gc", "--yes"], 0);
@@ -297,38 +292,12 @@ fn a_split_the_supervisor_applies_by_itself_hands_the_work_to_both_parts() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/planner.sh");
     let toml = format!(
         "{}\n[agents.planner]\ncommand = [{:?}, \"--prompt\", \"{{prompt}}\"]\nformat = \"text\"\nenv = {{ PLANNER_DIR = {:?} }}\n\n[supervisor]\nagent = \"planner\"\nautonomy = \"auto\"\n",
-        fleet_toml_with(&sim_profile_abs()),
+        fleet_toml(),
         path_str(&script),
         path_str(planner.path()),
     );
     let repo = TestRepo::new(&toml, &[("README.md", "readme\n")]);
-    // Through the engine API: a headless run ends before the supervisor's
-    // consultation does (it is not counted as work in flight).
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let options = EngineOptions {
-            auto_approve: true,
-            supervised: true,
-            ..EngineOptions::default()
-        };
-        let mut engine = Engine::open(repo.path(), options).unwrap();
-        let handle = engine.handle();
-        let run = tokio::spawn(async move { engine.run(false).await });
-        for id in ["api-a", "api-b"] {
-            tokio::task::block_in_place(|| {
-                wait_for(Duration::from_secs(60), &format!("{id} done"), || {
-                    let row = repo.try_task(id)?;
-                    (row["status"] == "done").then_some(())
-                })
-            });
-        }
-        handle.shutdown();
-        run.await.unwrap();
-    });
+    repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
     assert_eq!(
         repo.task("api")["status"],
         "dropped",
@@ -341,18 +310,5 @@ fn a_split_the_supervisor_applies_by_itself_hands_the_work_to_both_parts() {
         let want = "> Its work so far is already in your worktree, uncommitted: README.md, handlers.txt, routes.txt.";
         assert!(prompt.contains(want), "{id}:\n{prompt}");
     }
-    for (path, want) in [
-        ("README.md", "readme\nthe API lives in routes.txt\n"),
-        ("routes.txt", "GET /users\n"),
-        ("handlers.txt", "fn users() {}\n"),
-        ("part-a.txt", "a\n"),
-        ("part-b.txt", "b\n"),
-    ] {
-        assert_eq!(
-            file_at(&repo, "main", path).as_deref(),
-            Some(want),
-            "{path}"
-        );
-    }
-    fsck(&repo);
+    landed_once(&repo);
 }
