@@ -99,6 +99,21 @@ fn file_at(repo: &TestRepo, rev: &str, path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(blob.content()).into_owned())
 }
 
+/// The target holds the split task's work (once: a line added twice would
+/// show) and both parts' files; `git fsck` is clean.
+fn landed_once(repo: &TestRepo) {
+    for (path, want) in [
+        ("README.md", "readme\nthe API lives in routes.txt\n"),
+        ("routes.txt", "GET /users\n"),
+        ("handlers.txt", "fn users() {}\n"),
+        ("part-a.txt", "a\n"),
+        ("part-b.txt", "b\n"),
+    ] {
+        assert_eq!(file_at(repo, "main", path).as_deref(), Some(want), "{path}");
+    }
+    fsck(repo);
+}
+
 fn fsck(repo: &TestRepo) {
     let out = Process::new("git")
         .arg("-C")
@@ -172,20 +187,7 @@ fn both_parts_inherit_the_split_tasks_work_and_it_lands_once() {
     let mut merged = repo.merged_tasks();
     merged.sort();
     assert_eq!(merged, ["api-a", "api-b"]);
-    for (path, want) in [
-        ("README.md", "readme\nthe API lives in routes.txt\n"),
-        ("routes.txt", "GET /users\n"),
-        ("handlers.txt", "fn users() {}\n"),
-        ("part-a.txt", "a\n"),
-        ("part-b.txt", "b\n"),
-    ] {
-        assert_eq!(
-            file_at(&repo, "main", path).as_deref(),
-            Some(want),
-            "{path}"
-        );
-    }
-    fsck(&repo);
+    landed_once(&repo);
 
     // Cleanup removes the dropped task's branch, never its saved work.
     repo.expect(&["gc", "--yes"], 0);
@@ -274,4 +276,39 @@ fn a_task_dropped_without_a_split_keeps_its_uncommitted_work_too() {
     );
     assert!(git.refname_to_id("refs/fleet/split/api").is_err());
     fsck(&repo);
+}
+
+/// The supervisor's split, applied by itself (`autonomy = "auto"`) when
+/// `api` fails for good: the planner (`tests/agents/planner.sh`) answers
+/// with two parts naming `api` in `split_from`.
+#[test]
+fn a_split_the_supervisor_applies_by_itself_hands_the_work_to_both_parts() {
+    let planner = tempfile::tempdir().unwrap();
+    let answer = r#"{"tasks": [
+  {"id": "api-a", "title": "Routes", "prompt": "write part-a.txt a\\n", "agent": "sim", "split_from": "api"},
+  {"id": "api-b", "title": "Handlers", "prompt": "write part-b.txt b\\n", "agent": "sim", "split_from": "api"}
+], "notes": "api is two jobs: routes and handlers."}"#;
+    std::fs::write(planner.path().join("answer"), answer).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/planner.sh");
+    let toml = format!(
+        "{}\n[agents.planner]\ncommand = [{:?}, \"--prompt\", \"{{prompt}}\"]\nformat = \"text\"\nenv = {{ PLANNER_DIR = {:?} }}\n\n[supervisor]\nagent = \"planner\"\nautonomy = \"auto\"\n",
+        fleet_toml(),
+        path_str(&script),
+        path_str(planner.path()),
+    );
+    let repo = TestRepo::new(&toml, &[("README.md", "readme\n")]);
+    repo.fleetdeck(&["run", "--headless", "--auto-approve"]);
+    assert_eq!(
+        repo.task("api")["status"],
+        "dropped",
+        "{}",
+        repo.task("api")
+    );
+    for id in ["api-a", "api-b"] {
+        assert_eq!(repo.task(id)["status"], "done", "{}", repo.task(id));
+        let prompt = repo.prompts(id).remove(0);
+        let want = "> Its work so far is already in your worktree, uncommitted: README.md, handlers.txt, routes.txt.";
+        assert!(prompt.contains(want), "{id}:\n{prompt}");
+    }
+    landed_once(&repo);
 }

@@ -412,6 +412,12 @@ fn holds_only_merged_work(
 /// How many paths of the worktree `wt` (at `path`) differ from its HEAD:
 /// untracked files count, ignored ones do not.
 pub(super) fn uncommitted_paths(wt: &Repository, path: &Path) -> Result<usize, GitError> {
+    Ok(uncommitted(wt, path)?.len())
+}
+
+/// The paths of the worktree `wt` (at `path`) that differ from its HEAD:
+/// untracked files included, ignored ones not.
+pub(super) fn uncommitted(wt: &Repository, path: &Path) -> Result<Vec<String>, GitError> {
     let mut opts = StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
@@ -419,7 +425,11 @@ pub(super) fn uncommitted_paths(wt: &Repository, path: &Path) -> Result<usize, G
     let statuses = wt
         .statuses(Some(&mut opts))
         .ctx(|| format!("read the status of {}", path.display()))?;
-    Ok(statuses.iter().filter(|e| !e.status().is_ignored()).count())
+    Ok(statuses
+        .iter()
+        .filter(|e| !e.status().is_ignored())
+        .filter_map(|e| e.path().ok().map(str::to_owned))
+        .collect())
 }
 
 /// `refs/fleet/<kind>/<id>/<tip>`: unique per tip, so saving again is a no-op.

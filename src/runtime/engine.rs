@@ -24,16 +24,16 @@ pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
     /// A running attempt without progress for this long is stalled (its
-    /// progress ledger); None: [`DEFAULT_STALL_AFTER_SECS`]. Until
-    /// `[supervisor] stall_after_secs` is read from fleet.toml.
+    /// progress ledger); None: `[supervisor] stall_after_secs`, else
+    /// [`DEFAULT_STALL_AFTER_SECS`] (for tests).
     pub stall_after_secs: Option<u64>,
-    /// The fleet has a supervisor: agents are told about `fleetdeck report`.
-    /// Until `[supervisor]` is read from fleet.toml.
+    /// Tell agents about `fleetdeck report` even without a `[supervisor]`
+    /// (for tests; with one they always are).
     pub supervised: bool,
 }
 
 /// How long a running attempt may go without progress before it is stalled.
-pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
+pub const DEFAULT_STALL_AFTER_SECS: u64 = crate::config::DEFAULT_STALL_AFTER_SECS;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +261,7 @@ impl Engine {
         Duration::from_secs(
             self.options
                 .stall_after_secs
+                .or(self.config.supervisor.as_ref().map(|s| s.stall_after_secs))
                 .unwrap_or(DEFAULT_STALL_AFTER_SECS)
                 .max(1),
         )
@@ -268,7 +269,7 @@ impl Engine {
 
     /// Whether agents are told about `fleetdeck report` (a supervisor listens).
     pub(super) fn supervised(&self) -> bool {
-        self.options.supervised
+        self.options.supervised || self.config.supervisor.is_some()
     }
 
     /// Everything a viewer needs to start from; later changes arrive as

@@ -369,16 +369,7 @@ impl AgentRun {
         self.ledger = Ledger::new(crate::store::now_ms());
         let mut progress = ProgressTimer::new(self.stall_after, paused);
         let status = loop {
-            let next = sup.next_timer();
-            let timer = async {
-                match next {
-                    Some((at, timer)) => {
-                        tokio::time::sleep_until(spawned + at).await;
-                        timer
-                    }
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = supervisor::due(sup.next_timer(), spawned);
             let action = tokio::select! {
                 piece = lines.recv(), if lines_open => {
                     match piece {
