@@ -197,6 +197,8 @@ pub struct Engine {
     pub(super) options: EngineOptions,
     /// Inbox files taken but not removed (never taken twice).
     pub(super) inbox_taken: super::inbox::Taken,
+    /// The progress ledger's summary of each running attempt, as last sent.
+    pub(super) progress: HashMap<TaskId, (u32, String)>,
 }
 
 impl Engine {
@@ -250,21 +252,6 @@ impl Engine {
 
     pub fn root(&self) -> &Path {
         &self.root
-    }
-
-    /// How long a running attempt may go without progress.
-    pub(super) fn stall_after(&self) -> Duration {
-        Duration::from_secs(
-            self.options
-                .stall_after_secs
-                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
-                .max(1),
-        )
-    }
-
-    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
-    pub(super) fn supervised(&self) -> bool {
-        self.options.supervised
     }
 
     /// Everything a viewer needs to start from; later changes arrive as
@@ -378,6 +365,7 @@ impl Engine {
                 } = &report
                 {
                     self.agents.remove(task);
+                    self.progress.remove(task);
                     let message = match result {
                         AgentResult::Failed { message, .. } => Some(message.as_str()),
                         AgentResult::Succeeded | AgentResult::Stopped => None,
@@ -450,6 +438,13 @@ impl Engine {
                 }
             }
             Msg::Inbox => self.take_inbox(),
+            Msg::Progress {
+                task,
+                attempt,
+                summary,
+            } => {
+                self.progress.insert(task, (attempt, summary));
+            }
             Msg::Shutdown => return false,
         }
         true

@@ -89,6 +89,7 @@ impl Engine {
             fault: false,
             options,
             inbox_taken: Default::default(),
+            progress: HashMap::new(),
         })
     }
 }
