@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use fleetdeck::core::{Command, Event, Status, TaskId};
-use fleetdeck::runtime::{Engine, EngineOptions, Notification};
+use fleetdeck::runtime::{Engine, EngineHandle, EngineOptions, Notification};
 
 fn here(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -92,6 +92,24 @@ fn looping(log: &Path) -> TestRepo {
     TestRepo::new(&plan, &[])
 }
 
+/// Opens the fleet of `repo` and runs its engine in a task (until idle,
+/// or until shut down).
+fn spawn_engine(
+    repo: &TestRepo,
+    options: EngineOptions,
+    until_idle: bool,
+) -> (
+    tokio::sync::mpsc::UnboundedReceiver<Notification>,
+    EngineHandle,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut engine = Engine::open(repo.path(), options).unwrap();
+    let events = engine.subscribe();
+    let handle = engine.handle();
+    let run = tokio::spawn(async move { engine.run(until_idle).await });
+    (events, handle, run)
+}
+
 /// The next notification, failing the test at `deadline`.
 async fn next(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<Notification>,
@@ -112,10 +130,7 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
         auto_approve: true,
         ..EngineOptions::default()
     };
-    let mut engine = Engine::open(repo.path(), options).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(true).await });
+    let (mut events, handle, run) = spawn_engine(&repo, options, true);
     let t = TaskId::parse("t").unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -154,11 +169,7 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
     assert_eq!(done.attempts, 2, "the nudge continued in a second attempt");
     assert_eq!(done.tries, 1, "the nudged attempt used no try");
     assert_eq!(done.stalled, None);
-    let runs: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let runs = lines_of(&log);
     assert_eq!(
         runs,
         [
@@ -283,10 +294,7 @@ async fn an_agent_without_progress_for_stall_after_is_stalled_and_told_about_rep
         supervised: true,
         ..EngineOptions::default()
     };
-    let mut engine = Engine::open(repo.path(), options).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(false).await });
+    let (mut events, handle, run) = spawn_engine(&repo, options, false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let why = loop {
         if let Notification::Event {
