@@ -264,6 +264,12 @@ fn a_report_written_while_no_engine_runs_is_taken_at_the_next_start_once() {
         kinds(&repo, "agent_reported").is_empty(),
         "no engine ran yet"
     );
+    // A one-shot command's engine leaves the inbox to the next run.
+    repo.expect(&["reassign", "api", "sim"], 0);
+    assert!(
+        kinds(&repo, "agent_reported").is_empty(),
+        "not taken by a one-shot engine"
+    );
 
     let out = repo.expect(&["run", "--headless"], 1);
     let reported = kinds(&repo, "agent_reported");

@@ -195,6 +195,8 @@ pub struct Engine {
     /// until the fleet is resumed: one warning per episode, not per write.
     pub(super) fault: bool,
     pub(super) options: EngineOptions,
+    /// Held for a one-shot command: the inbox waits for a real run.
+    pub(super) held: bool,
     /// Inbox files taken but not removed (never taken twice).
     pub(super) inbox_taken: super::inbox::Taken,
     /// The progress ledger's summary of each running attempt, as last sent.

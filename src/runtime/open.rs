@@ -88,6 +88,7 @@ impl Engine {
             notes,
             fault: false,
             options,
+            held,
             inbox_taken: Default::default(),
             progress: HashMap::new(),
         })
