@@ -103,6 +103,8 @@ fn model(root: PathBuf) -> Model {
         attempts: Vec::new(),
         budget: Default::default(),
         stall_secs: Default::default(),
+        supervisor: None,
+        proposals: Vec::new(),
     })
 }
 

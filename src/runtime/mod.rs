@@ -19,6 +19,7 @@ pub mod inbox;
 mod jobs;
 mod live_log;
 mod open;
+mod planner_run;
 pub mod process;
 mod repair;
 mod summary;
@@ -64,6 +65,12 @@ pub(crate) enum Msg {
     Line {
         task: TaskId,
         attempt: u32,
+        stream: crate::store::transcript::Stream,
+        line: String,
+    },
+    /// A transcript line of supervisor consultation `consult` (every stream).
+    Supervisor {
+        consult: u64,
         stream: crate::store::transcript::Stream,
         line: String,
     },

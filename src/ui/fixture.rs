@@ -172,6 +172,8 @@ pub fn model() -> Model {
         attempts,
         budget: Default::default(),
         stall_secs: Default::default(),
+        supervisor: None,
+        proposals: Vec::new(),
     };
     let mut m = Model::new(snapshot);
     let api = TaskId::parse("api").unwrap();

@@ -6,6 +6,7 @@
 
 pub mod ledger;
 pub mod reporting;
+pub mod routing;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};

@@ -7,10 +7,10 @@
 //!    transcript and the parser;
 //! 4. [`verdict`]: how it ended, as the [`AgentResult`] the scheduler gets.
 
-mod launch;
-mod prepare;
+pub(crate) mod launch;
+pub(crate) mod prepare;
 mod progress;
-mod supervisor;
+pub(crate) mod supervisor;
 
 pub(crate) use prepare::Reset;
 
