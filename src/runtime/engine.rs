@@ -24,16 +24,11 @@ pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
     /// A running attempt without progress for this long is stalled (its
-    /// progress ledger); None: [`DEFAULT_STALL_AFTER_SECS`]. Until
-    /// `[supervisor] stall_after_secs` is read from fleet.toml.
+    /// progress ledger): overrides `[supervisor] stall_after_secs`.
     pub stall_after_secs: Option<u64>,
-    /// The fleet has a supervisor: agents are told about `fleetdeck report`.
-    /// Until `[supervisor]` is read from fleet.toml.
+    /// Tell agents about `fleetdeck report` as if `[supervisor]` were set.
     pub supervised: bool,
 }
-
-/// How long a running attempt may go without progress before it is stalled.
-pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]

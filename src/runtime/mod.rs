@@ -26,10 +26,7 @@ mod summary;
 
 use tokio::sync::oneshot;
 
-pub use engine::{
-    DEFAULT_STALL_AFTER_SECS, Engine, EngineError, EngineHandle, EngineOptions, Notification,
-    Snapshot,
-};
+pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
 pub use summary::session_baseline;
 
 use crate::agent::AgentEvent;

@@ -12,12 +12,13 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::AgentRun;
+use crate::config::DEFAULT_STALL_AFTER_SECS;
 use crate::core::TaskId;
 use crate::core::supervisor::ledger::Ledger;
 use crate::core::{Report, Signal};
 use crate::git;
 use crate::runtime::Msg;
-use crate::runtime::engine::{DEFAULT_STALL_AFTER_SECS, Engine};
+use crate::runtime::engine::Engine;
 
 /// The shortest interval between two counts of the worktree's files.
 pub(super) const MIN_EVERY: Duration = Duration::from_secs(5);
@@ -138,19 +139,20 @@ impl Engine {
         self.progress.get(task).map(|(n, s)| (*n, s.as_str()))
     }
 
-    /// How long a running attempt may go without progress.
+    /// How long a running attempt may go without progress: the engine's
+    /// option, else `[supervisor] stall_after_secs`, else 10 minutes.
     pub(crate) fn stall_after(&self) -> Duration {
-        Duration::from_secs(
-            self.options
-                .stall_after_secs
-                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
-                .max(1),
-        )
+        let secs = self.options.stall_after_secs.or(self
+            .config
+            .supervisor
+            .as_ref()
+            .map(|s| s.stall_after_secs));
+        Duration::from_secs(secs.unwrap_or(DEFAULT_STALL_AFTER_SECS).max(1))
     }
 
-    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
+    /// Whether agents are told about `fleetdeck report`: a supervisor listens.
     pub(crate) fn supervised(&self) -> bool {
-        self.options.supervised
+        self.options.supervised || self.config.supervisor.is_some()
     }
 }
 
