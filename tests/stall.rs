@@ -346,3 +346,47 @@ async fn an_agent_without_progress_for_stall_after_is_stalled_and_told_about_rep
         "the restarted attempt used no try"
     );
 }
+
+#[test]
+fn a_stall_consults_the_supervisor_with_what_the_attempt_did_so_far() {
+    let planner = tempfile::tempdir().unwrap();
+    std::fs::write(planner.path().join("answer"), "no plan today").unwrap();
+    let script = "run sleep 0.2\n".repeat(150);
+    let plan = format!(
+        "{SIM_PROFILE}\n[agents.planner]\ncommand = [{:?}, \"--prompt\", \"{{prompt}}\"]\nformat = \"text\"\nenv = {{ PLANNER_DIR = {:?} }}\n\n[supervisor]\nagent = \"planner\"\nreask_limit = 0\nstall_after_secs = 600\n\n[[task]]\nid = \"loop\"\nagent = \"sim\"\nprompt = {script:?}\n",
+        here("tests/agents/planner.sh"),
+        planner.path().to_string_lossy()
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    let mut run = repo
+        .command(&["run", "--headless"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let asked = planner.path().join("prompt-1");
+    let prompt = wait_for(Duration::from_secs(30), "the planner's prompt", || {
+        std::fs::read_to_string(&asked)
+            .ok()
+            .filter(|p| !p.is_empty())
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    run.wait().unwrap();
+    assert!(
+        prompt.contains("`loop` stalled: repeats `Bash: sleep 0.2` 5 times"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("What attempt 1 did so far: 0 files changed, 1 distinct tool calls"),
+        "the ledger's summary: {prompt}"
+    );
+    let agent_prompt = &repo.prompts("loop")[0];
+    assert!(
+        agent_prompt.contains("## Reporting to the supervisor"),
+        "with [supervisor] every agent is told: {agent_prompt}"
+    );
+}

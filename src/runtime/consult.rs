@@ -150,6 +150,13 @@ impl Engine {
             Trigger::Reported { text: said, .. } => {
                 text.push_str(&format!("\n\nThe agent wrote:\n{}\n", said.trim()));
             }
+            Trigger::Stalled { task, attempt, .. } => {
+                if let Some((n, summary)) = self.progress_summary(task)
+                    && n == *attempt
+                {
+                    text.push_str(&format!("\n\nWhat attempt {n} did so far: {summary}.\n"));
+                }
+            }
             _ => {}
         }
         Some(text)

@@ -108,6 +108,7 @@ impl AgentRun {
         }
         let stall_ms = i64::try_from(self.stall_after.as_millis()).unwrap_or(i64::MAX);
         if let Some(why) = self.ledger.check(crate::store::now_ms(), stall_ms) {
+            self.send_summary(); // first: the supervisor is consulted on the stall
             let _ = self.tx.send(Msg::Report(Report::Stalled {
                 task: self.request.task.clone(),
                 attempt: self.request.attempt,
@@ -122,12 +123,17 @@ impl AgentRun {
         if let Some(count) = count {
             self.ledger.files_changed(count, crate::store::now_ms());
         }
+        self.send_summary();
+        self.check_progress(paused);
+    }
+
+    /// The ledger's summary to the engine ([`Engine::progress_summary`]).
+    fn send_summary(&self) {
         let _ = self.tx.send(Msg::Progress {
             task: self.request.task.clone(),
             attempt: self.request.attempt,
             summary: self.ledger.summary(),
         });
-        self.check_progress(paused);
     }
 }
 
