@@ -169,6 +169,13 @@ enum Cmd {
     SimAgent {
         /// The script (usually the task's prompt, through `{prompt}`).
         script: String,
+        /// A JSON Schema for the answer (as Claude's `--json-schema`): a
+        /// planner's `result` line then carries `structured_output`.
+        #[arg(long, value_name = "SCHEMA")]
+        json_schema: Option<String>,
+        /// Continue this session (as Claude's `--resume`).
+        #[arg(long, value_name = "SESSION")]
+        resume: Option<String>,
     },
     /// Run by an agent from its worktree: tell the supervisor that the task
     /// is bigger than planned (complexity) or about work the plan lacks (found).
@@ -215,12 +222,21 @@ pub struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Some(Cmd::SimAgent { script }) => {
+        Some(Cmd::SimAgent {
+            script,
+            json_schema,
+            resume,
+        }) => {
             let attempt = std::env::var("FLEET_ATTEMPT")
                 .ok()
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(1);
-            crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
+            let opts = crate::sim::Options {
+                json_schema: json_schema.is_some(),
+                resume,
+            };
+            let dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+            crate::sim::run_with(&script, attempt, &opts, &dir, &mut std::io::stdout().lock())
         }
         Some(Cmd::Watchdog {
             fleet_dir: _,

@@ -296,9 +296,14 @@ impl Engine {
         Ok(())
     }
 
-    /// True when no agent, gate, merge or removal is in flight.
+    /// True when no agent, gate, merge, removal or consultation of the
+    /// supervisor is in flight (nor waiting to start).
     pub fn is_idle(&self) -> bool {
-        self.scheduler.is_idle() && self.removals == 0
+        let sup = self.scheduler.supervisor_state();
+        self.scheduler.is_idle()
+            && self.removals == 0
+            && sup.consulting.is_none()
+            && sup.queue.is_empty()
     }
 
     /// Runs until shut down or, with `until_idle`, until nothing is in flight.

@@ -84,6 +84,7 @@ impl Engine {
         let (control_tx, control) = mpsc::unbounded_channel();
         self.agents.insert(request.task.clone(), control_tx);
         let exclude = profile.excludes();
+        let split = self.split_source(&request.task);
         let run = AgentRun {
             root: self.root.clone(),
             fleet_dir: self.fleet_dir.clone(),
@@ -93,6 +94,7 @@ impl Engine {
             profile,
             reset,
             previous,
+            split,
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
             transcript_max_bytes: self.config.transcript_max_bytes(),
             tx: self.tx.clone(),
@@ -328,13 +330,32 @@ impl Engine {
         }
     }
 
+    /// Removes a finished task's worktree; a dropped task's work (its
+    /// branch and uncommitted changes) is saved first, and when that fails
+    /// the worktree stays.
     pub(super) fn remove_worktree(&mut self, task: TaskId) {
         self.removals += 1;
-        let (root, tx) = (self.root.clone(), self.tx.clone());
+        let save = self.dropped_work(&task);
+        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let t = task.clone();
-            let r =
-                tokio::task::spawn_blocking(move || git::remove_worktree(&root, t.as_str())).await;
+            let r = tokio::task::spawn_blocking(move || {
+                if let Some(save) = &save {
+                    let attr = save.owner.attribution();
+                    let exclude = &save.owner.exclude;
+                    if let Some(saved) =
+                        git::save_task_work(&root, &target, save.save_as, &attr, exclude)?
+                    {
+                        tracing::info!(
+                            task = t.as_str(),
+                            "kept the work of `{t}` under {}",
+                            saved.saved_as
+                        );
+                    }
+                }
+                git::remove_worktree(&root, t.as_str())
+            })
+            .await;
             let error = match r {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e.to_string()),

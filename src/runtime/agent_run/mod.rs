@@ -49,6 +49,9 @@ pub(crate) struct AgentRun {
     pub reset: Reset,
     /// The earlier attempt this one continues (changes requested, reassigned).
     pub previous: Option<Previous>,
+    /// The task this one was split from: its work is handed over when this
+    /// task starts with none of its own.
+    pub split: Option<super::handoff::SplitSource>,
     pub stop_grace: Duration,
     /// The most bytes its transcript file may hold (head and tail kept).
     pub transcript_max_bytes: u64,
@@ -80,6 +83,15 @@ pub(crate) struct Resume {
     pub baseline: crate::store::Usage,
 }
 
+/// A prepared attempt: its worktree, the commit it starts from, the
+/// isolated home, and what it inherited from the task it was split from.
+type Prepared = (
+    PathBuf,
+    String,
+    Option<PathBuf>,
+    Option<crate::core::handoff::Handed>,
+);
+
 /// Where the line reader found a line.
 enum Piece {
     Out(String),
@@ -98,16 +110,11 @@ impl AgentRun {
     }
 
     async fn attempt(&mut self) -> AgentResult {
-        let (worktree, base, home) = match self.prepare().await {
+        let (worktree, base, home, handed) = match self.prepare().await {
             Ok(ready) => ready,
             Err(failed) => return failed,
         };
-        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
-        match &resume {
-            // The agent keeps its context: it gets only the new instructions.
-            Some(r) => self.request.prompt = r.prompt.clone(),
-            None => self.add_previous_summary().await,
-        }
+        let (resume, note) = self.compose_prompt(handed).await;
         let exe = std::env::current_exe().ok();
         let path = std::env::var_os("PATH");
         let launch = launch::describe(&LaunchInput {
@@ -134,6 +141,9 @@ impl AgentRun {
             // Not the agent's fault: the machine refuses the write.
             Err(message) => return failed(FailureClass::Environment, message),
         };
+        if let Some(note) = &note {
+            log.line(Stream::Fleet, note);
+        }
         // The engine records the attempt (with its base) before the agent may change anything.
         if !self.record_attempt(base, &rel).await {
             return AgentResult::Stopped; // the engine is gone
@@ -188,19 +198,27 @@ impl AgentRun {
     /// Step one, off the async threads: the worktree and the commit the
     /// attempt starts from, and the isolated home when the profile has one.
     /// A worktree the disk refuses is an environment fault, not the agent's.
-    async fn prepare(&self) -> Result<(PathBuf, String, Option<PathBuf>), AgentResult> {
+    /// When the task was split from another and has no work of its own yet,
+    /// the split task's work is handed over too (what became of it returned).
+    async fn prepare(&self) -> Result<Prepared, AgentResult> {
         let req = self.request.clone();
-        let (root, target, rollback, title) = (
+        let (root, target, rollback, title, split) = (
             self.root.clone(),
             self.target.clone(),
             self.reset.clone(),
             self.title.clone(),
+            self.split.clone(),
         );
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare::prepare(&root, &req, &title, &target, &rollback)
+            let ready = prepare::prepare(&root, &req, &title, &target, &rollback)?;
+            let handed = match &split {
+                Some(from) => super::handoff::hand_over(&root, req.task.as_str(), &target, from)?,
+                None => None,
+            };
+            Ok::<_, git::GitError>((ready, handed))
         })
         .await;
-        let (worktree, base) = match prepared {
+        let ((worktree, base), handed) = match prepared {
             Ok(Ok(v)) => v,
             Ok(Err(e)) if e.is_environment(&self.root) => {
                 let message = format!("could not prepare the worktree: {e}");
@@ -210,15 +228,37 @@ impl AgentRun {
             Err(e) => return Err(crash(format!("could not prepare the worktree: {e}"))),
         };
         if !self.profile.isolate_home {
-            return Ok((worktree, base, None));
+            return Ok((worktree, base, None, handed));
         }
         let task = self.request.task.as_str();
         match prepare::isolated_home(&self.fleet_dir, task, self.profile.home_template.as_deref()) {
-            Ok(home) => Ok((worktree, base, Some(home))),
+            Ok(home) => Ok((worktree, base, Some(home), handed)),
             Err(e) => Err(crash(format!(
                 "cannot prepare the isolated home of `{task}`: {e}"
             ))),
         }
+    }
+
+    /// The attempt's prompt: a resumed session gets only the new
+    /// instructions; otherwise the agent is told what the earlier attempt
+    /// did. A part of a split task is told what it inherited (`handed`);
+    /// returns the session to resume and the transcript note of the handoff.
+    async fn compose_prompt(
+        &mut self,
+        handed: Option<crate::core::handoff::Handed>,
+    ) -> (Option<Resume>, Option<String>) {
+        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
+        match &resume {
+            Some(r) => self.request.prompt = r.prompt.clone(),
+            None => self.add_previous_summary().await,
+        }
+        let mut note = None;
+        if let (Some(from), Some(handed)) = (&self.split, handed) {
+            note = Some(crate::core::handoff::handed_note(&from.owner.task, &handed));
+            let text = super::handoff::inherited_prompt(from, handed);
+            self.request.prompt.push_str(&text);
+        }
+        (resume, note)
     }
 
     /// Without a session to resume, the agent is told what the earlier attempt did.
