@@ -276,11 +276,7 @@ fn requested_changes_resume_the_agent_session_with_just_the_feedback() {
     );
     repo.expect(&["request-changes", "t", "rename", "it"], 0);
     repo.expect(&["run", "--headless", "--auto-approve"], 0);
-    let runs: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let runs = lines_of(&log);
     assert_eq!(
         runs,
         ["-p do the work", "-p rename it --resume sess-1"],

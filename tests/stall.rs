@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use fleetdeck::core::{Command, Event, Status, TaskId};
-use fleetdeck::runtime::{Engine, EngineOptions, Notification};
+use fleetdeck::runtime::{Engine, EngineHandle, EngineOptions, Notification};
 
 fn here(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -92,6 +92,24 @@ fn looping(log: &Path) -> TestRepo {
     TestRepo::new(&plan, &[])
 }
 
+/// Opens the fleet of `repo` and runs its engine in a task (until idle,
+/// or until shut down).
+fn spawn_engine(
+    repo: &TestRepo,
+    options: EngineOptions,
+    until_idle: bool,
+) -> (
+    tokio::sync::mpsc::UnboundedReceiver<Notification>,
+    EngineHandle,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut engine = Engine::open(repo.path(), options).unwrap();
+    let events = engine.subscribe();
+    let handle = engine.handle();
+    let run = tokio::spawn(async move { engine.run(until_idle).await });
+    (events, handle, run)
+}
+
 /// The next notification, failing the test at `deadline`.
 async fn next(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<Notification>,
@@ -112,10 +130,7 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
         auto_approve: true,
         ..EngineOptions::default()
     };
-    let mut engine = Engine::open(repo.path(), options).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(true).await });
+    let (mut events, handle, run) = spawn_engine(&repo, options, true);
     let t = TaskId::parse("t").unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -154,11 +169,7 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
     assert_eq!(done.attempts, 2, "the nudge continued in a second attempt");
     assert_eq!(done.tries, 1, "the nudged attempt used no try");
     assert_eq!(done.stalled, None);
-    let runs: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let runs = lines_of(&log);
     assert_eq!(
         runs,
         [
@@ -253,6 +264,12 @@ fn a_report_written_while_no_engine_runs_is_taken_at_the_next_start_once() {
         kinds(&repo, "agent_reported").is_empty(),
         "no engine ran yet"
     );
+    // A one-shot command's engine leaves the inbox to the next run.
+    repo.expect(&["reassign", "api", "sim"], 0);
+    assert!(
+        kinds(&repo, "agent_reported").is_empty(),
+        "not taken by a one-shot engine"
+    );
 
     let out = repo.expect(&["run", "--headless"], 1);
     let reported = kinds(&repo, "agent_reported");
@@ -283,10 +300,7 @@ async fn an_agent_without_progress_for_stall_after_is_stalled_and_told_about_rep
         supervised: true,
         ..EngineOptions::default()
     };
-    let mut engine = Engine::open(repo.path(), options).unwrap();
-    let mut events = engine.subscribe();
-    let handle = engine.handle();
-    let run = tokio::spawn(async move { engine.run(false).await });
+    let (mut events, handle, run) = spawn_engine(&repo, options, false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let why = loop {
         if let Notification::Event {
@@ -330,5 +344,49 @@ async fn an_agent_without_progress_for_stall_after_is_stalled_and_told_about_rep
         repo.task("t")["tries"],
         1,
         "the restarted attempt used no try"
+    );
+}
+
+#[test]
+fn a_stall_consults_the_supervisor_with_what_the_attempt_did_so_far() {
+    let planner = tempfile::tempdir().unwrap();
+    std::fs::write(planner.path().join("answer"), "no plan today").unwrap();
+    let script = "run sleep 0.2\n".repeat(150);
+    let plan = format!(
+        "{SIM_PROFILE}\n[agents.planner]\ncommand = [{:?}, \"--prompt\", \"{{prompt}}\"]\nformat = \"text\"\nenv = {{ PLANNER_DIR = {:?} }}\n\n[supervisor]\nagent = \"planner\"\nreask_limit = 0\nstall_after_secs = 600\n\n[[task]]\nid = \"loop\"\nagent = \"sim\"\nprompt = {script:?}\n",
+        here("tests/agents/planner.sh"),
+        planner.path().to_string_lossy()
+    );
+    let repo = TestRepo::new(&plan, &[]);
+    let mut run = repo
+        .command(&["run", "--headless"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let asked = planner.path().join("prompt-1");
+    let prompt = wait_for(Duration::from_secs(30), "the planner's prompt", || {
+        std::fs::read_to_string(&asked)
+            .ok()
+            .filter(|p| !p.is_empty())
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    run.wait().unwrap();
+    assert!(
+        prompt.contains("`loop` stalled: repeats `Bash: sleep 0.2` 5 times"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("What attempt 1 did so far: 0 files changed, 1 distinct tool calls"),
+        "the ledger's summary: {prompt}"
+    );
+    let agent_prompt = &repo.prompts("loop")[0];
+    assert!(
+        agent_prompt.contains("## Reporting to the supervisor"),
+        "with [supervisor] every agent is told: {agent_prompt}"
     );
 }

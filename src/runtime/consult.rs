@@ -130,7 +130,14 @@ impl Engine {
                 }),
             _ => None,
         };
-        situation_text(trigger, last.as_ref())
+        let mut text = situation_text(trigger, last.as_ref())?;
+        if let Trigger::Stalled { task, attempt, .. } = trigger
+            && let Some((n, summary)) = self.progress_summary(task)
+            && n == *attempt
+        {
+            text.push_str(&format!("\n\nWhat attempt {n} did so far: {summary}.\n"));
+        }
+        Some(text)
     }
 
     /// What the supervisor spent over all its runs so far.

@@ -24,16 +24,11 @@ pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
     /// A running attempt without progress for this long is stalled (its
-    /// progress ledger); None: `[supervisor] stall_after_secs`, else
-    /// [`DEFAULT_STALL_AFTER_SECS`] (for tests).
+    /// progress ledger): overrides `[supervisor] stall_after_secs`.
     pub stall_after_secs: Option<u64>,
-    /// Tell agents about `fleetdeck report` even without a `[supervisor]`
-    /// (for tests; with one they always are).
+    /// Tell agents about `fleetdeck report` as if `[supervisor]` were set.
     pub supervised: bool,
 }
-
-/// How long a running attempt may go without progress before it is stalled.
-pub const DEFAULT_STALL_AFTER_SECS: u64 = crate::config::DEFAULT_STALL_AFTER_SECS;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -199,8 +194,12 @@ pub struct Engine {
     /// until the fleet is resumed: one warning per episode, not per write.
     pub(super) fault: bool,
     pub(super) options: EngineOptions,
+    /// Held for a one-shot command: the inbox waits for a real run.
+    pub(super) held: bool,
     /// Inbox files taken but not removed (never taken twice).
     pub(super) inbox_taken: super::inbox::Taken,
+    /// The progress ledger's summary of each running attempt, as last sent.
+    pub(super) progress: HashMap<TaskId, (u32, String)>,
 }
 
 impl Engine {
@@ -254,22 +253,6 @@ impl Engine {
 
     pub fn root(&self) -> &Path {
         &self.root
-    }
-
-    /// How long a running attempt may go without progress.
-    pub(super) fn stall_after(&self) -> Duration {
-        Duration::from_secs(
-            self.options
-                .stall_after_secs
-                .or(self.config.supervisor.as_ref().map(|s| s.stall_after_secs))
-                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
-                .max(1),
-        )
-    }
-
-    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
-    pub(super) fn supervised(&self) -> bool {
-        self.options.supervised || self.config.supervisor.is_some()
     }
 
     /// Everything a viewer needs to start from; later changes arrive as
@@ -390,6 +373,7 @@ impl Engine {
                 } = &report
                 {
                     self.agents.remove(task);
+                    self.progress.remove(task);
                     let message = match result {
                         AgentResult::Failed { message, .. } => Some(message.as_str()),
                         AgentResult::Succeeded | AgentResult::Stopped => None,
@@ -471,6 +455,13 @@ impl Engine {
                 }
             }
             Msg::Inbox => self.take_inbox(),
+            Msg::Progress {
+                task,
+                attempt,
+                summary,
+            } => {
+                self.progress.insert(task, (attempt, summary));
+            }
             Msg::Shutdown => return false,
         }
         true

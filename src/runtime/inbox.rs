@@ -134,6 +134,9 @@ impl Engine {
     /// messages then wait for the next start.
     pub(super) fn watch_inbox(&mut self) -> Option<notify::RecommendedWatcher> {
         use notify::Watcher;
+        if self.held {
+            return None;
+        }
         let dir = dir(&self.fleet_dir);
         let watched = private::create_dir_private(&dir)
             .map_err(|e| e.to_string())
@@ -166,7 +169,12 @@ impl Engine {
     }
 
     /// Takes every message waiting in the inbox, in name order.
+    /// Not in an engine held for a one-shot command (`approve`...): what
+    /// the supervisor makes of a report needs a running fleet.
     pub(super) fn take_inbox(&mut self) {
+        if self.held {
+            return;
+        }
         let dir = dir(&self.fleet_dir);
         for path in pending(&dir) {
             if self.inbox_taken.0.contains(&path) {

@@ -27,10 +27,7 @@ mod summary;
 
 use tokio::sync::oneshot;
 
-pub use engine::{
-    DEFAULT_STALL_AFTER_SECS, Engine, EngineError, EngineHandle, EngineOptions, Notification,
-    Snapshot,
-};
+pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
 pub use summary::session_baseline;
 
 use crate::agent::AgentEvent;
@@ -88,6 +85,13 @@ pub(crate) enum Msg {
     WorktreeRemoved { task: TaskId, error: Option<String> },
     /// The inbox directory changed: take what arrived.
     Inbox,
+    /// What a running attempt did so far ([`Ledger::summary`](crate::core::supervisor::ledger::Ledger::summary)),
+    /// after each count of its worktree's files.
+    Progress {
+        task: TaskId,
+        attempt: u32,
+        summary: String,
+    },
     /// Stop: agents are stopped and will be interrupted attempts on the next start.
     Shutdown,
 }

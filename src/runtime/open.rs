@@ -92,7 +92,9 @@ impl Engine {
             notes,
             fault: false,
             options,
+            held,
             inbox_taken: Default::default(),
+            progress: HashMap::new(),
         })
     }
 }

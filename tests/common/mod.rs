@@ -185,6 +185,15 @@ pub fn trailer(message: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The lines of a file a test agent wrote (an argv log...).
+pub fn lines_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

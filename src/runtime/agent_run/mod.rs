@@ -353,14 +353,7 @@ impl AgentRun {
         if paused {
             act(pgid, Action::Pause, log);
         }
-        let (lines_tx, mut lines) = mpsc::channel::<Piece>(256);
-        if let Some(out) = child.stdout.take() {
-            tokio::spawn(process::read_lines(out, lines_tx.clone(), Piece::Out));
-        }
-        if let Some(err) = child.stderr.take() {
-            tokio::spawn(process::read_lines(err, lines_tx.clone(), Piece::Err));
-        }
-        drop(lines_tx);
+        let mut lines = read_output(&mut child);
         let spawned = tokio::time::Instant::now();
         let timeout = self.profile.timeout_secs.map(Duration::from_secs);
         let mut sup = Supervisor::new(timeout, self.stop_grace);
@@ -393,10 +386,7 @@ impl AgentRun {
                     None
                 }
                 count = progress.counted(), if progress.counting() => {
-                    if let Some(count) = count {
-                        self.ledger.files_changed(count, crate::store::now_ms());
-                    }
-                    self.check_progress(progress.paused);
+                    self.files_counted(count, progress.paused);
                     None
                 }
                 timer = timer => sup.fire(timer, spawned.elapsed()),
@@ -418,37 +408,6 @@ impl AgentRun {
             self.emit(event);
         }
         (sup.ending(), status, stderr_tail)
-    }
-
-    /// Counts the worktree's changed files off the async threads (None
-    /// when git cannot tell).
-    fn changed_files(&self) -> tokio::task::JoinHandle<Option<usize>> {
-        let (root, target, id) = (
-            self.root.clone(),
-            self.target.clone(),
-            self.request.task.to_string(),
-        );
-        tokio::task::spawn_blocking(move || {
-            git::worktree_changed_paths(&root, &id, &target)
-                .ok()
-                .map(|p| p.len())
-        })
-    }
-
-    /// Asks the ledger whether the attempt is stuck; a stall goes to the
-    /// scheduler. A paused agent is not stuck.
-    fn check_progress(&mut self, paused: bool) {
-        if paused {
-            return;
-        }
-        let stall_ms = i64::try_from(self.stall_after.as_millis()).unwrap_or(i64::MAX);
-        if let Some(why) = self.ledger.check(crate::store::now_ms(), stall_ms) {
-            let _ = self.tx.send(Msg::Report(Report::Stalled {
-                task: self.request.task.clone(),
-                attempt: self.request.attempt,
-                why,
-            }));
-        }
     }
 
     fn take_line(
@@ -510,6 +469,18 @@ impl AgentRun {
             event,
         });
     }
+}
+
+/// The agent's stdout and stderr, line by line, through one channel.
+fn read_output(child: &mut tokio::process::Child) -> mpsc::Receiver<Piece> {
+    let (lines_tx, lines) = mpsc::channel::<Piece>(256);
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(process::read_lines(out, lines_tx.clone(), Piece::Out));
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(process::read_lines(err, lines_tx, Piece::Err));
+    }
+    lines
 }
 
 fn crash(message: String) -> AgentResult {
