@@ -90,11 +90,13 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
 /// Gives the supervisor the goal and runs the fleet, auto-approving, until
 /// nothing can progress (its proposals apply by themselves: `autonomy = "auto"`).
 async fn headless(dir: &Path) -> i32 {
-    let options = EngineOptions {
-        auto_approve: true,
-        ..EngineOptions::default()
-    };
-    let mut engine = match Engine::open(dir, options) {
+    let mut engine = match Engine::open(
+        dir,
+        EngineOptions {
+            auto_approve: true,
+            ..EngineOptions::default()
+        },
+    ) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("fleetdeck: {e}");

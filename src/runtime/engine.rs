@@ -25,15 +25,15 @@ pub struct EngineOptions {
     pub auto_approve: bool,
     /// A running attempt without progress for this long is stalled (its
     /// progress ledger); None: `[supervisor] stall_after_secs`, else
-    /// [`DEFAULT_STALL_AFTER_SECS`].
+    /// [`DEFAULT_STALL_AFTER_SECS`] (for tests).
     pub stall_after_secs: Option<u64>,
     /// Tell agents about `fleetdeck report` even without a `[supervisor]`
-    /// in fleet.toml (which does it by itself).
+    /// (for tests; with one they always are).
     pub supervised: bool,
 }
 
 /// How long a running attempt may go without progress before it is stalled.
-pub const DEFAULT_STALL_AFTER_SECS: u64 = crate::config::DEFAULT_STALL_AFTER_SECS;
+pub const DEFAULT_STALL_AFTER_SECS: u64 = 600;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
