@@ -87,7 +87,8 @@ pub enum Handoff {
 /// `refs/fleet/split/<id>` is kept when the worktree is gone or holds the
 /// same, and otherwise becomes the second parent of the new one (nothing is
 /// dropped by saving twice). `None` when the task has no branch or nothing
-/// beyond its base.
+/// beyond its base, and for [`SaveAs::Dropped`] when its branch already
+/// holds all of it (no uncommitted changes, HEAD on the branch).
 pub fn save_task_work(
     root: &Path,
     target: &str,
@@ -107,20 +108,31 @@ pub fn save_task_work(
     if let (Some(prev), false) = (&previous, has_worktree) {
         return Ok(Some(saved_work(&repo, prev, split_ref(attr.task))?));
     }
+    let branch_tip = match local_branch_tip(&repo, &task_branch(attr.task)) {
+        Ok(tip) => Some(tip),
+        Err(GitError::BranchNotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
     let (head, base, tree) = if has_worktree {
         let (wt, _) = open_task_worktree(root, attr.task)?;
         let head = head_commit_id(&wt)?;
         let base = merge_base(&repo, head, target_tip)?;
         (head, base, stage_excluding(&wt, base, exclude)?)
     } else {
-        let head = match local_branch_tip(&repo, &task_branch(attr.task)) {
-            Ok(tip) => tip,
-            Err(GitError::BranchNotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(head) = branch_tip else {
+            return Ok(None);
         };
         let base = merge_base(&repo, head, target_tip)?;
         (head, base, find(&repo, head)?.tree_id())
     };
+    // A plain drop whose branch holds everything: the branch is the save
+    // (`fleetdeck gc` keeps its tip under refs/fleet/dropped/ before deleting it).
+    if save_as == SaveAs::Dropped
+        && branch_tip == Some(head)
+        && tree == find(&repo, head)?.tree_id()
+    {
+        return Ok(None);
+    }
     if let Some(prev) = &previous
         && prev.tree_id() == tree
         && prev.parent_id(0).ok() == Some(head)

@@ -98,6 +98,12 @@ fn a_dropped_task_is_saved_under_dropped_and_a_task_without_work_is_not_saved() 
         saved.saved_as
     );
     assert_eq!(f.file_at(saved.commit, "new.txt").unwrap(), "new\n");
+    // Once its branch holds everything, the branch is the save.
+    let wt = worktree_path(&f.root, "api");
+    fs::remove_file(wt.join("new.txt")).unwrap();
+    fs::write(wt.join("a.txt"), "alpha\n").unwrap();
+    let plain = save_task_work(&f.root, "main", SaveAs::Dropped, &attr("api", 2), &[]).unwrap();
+    assert_eq!(plain, None);
     // Never started, or started and changed nothing: nothing to keep.
     assert_eq!(save(&f, "idle"), None);
     ensure_worktree(&f.root, "idle", "main").unwrap();

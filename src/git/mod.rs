@@ -21,7 +21,7 @@
 //! - `refs/fleet/merged/<id>/<tip>`, `refs/fleet/dropped/<id>/<tip>`: the
 //!   branch tip of a done or dropped task, saved before `fleetdeck gc`
 //!   deleted its branch; `refs/fleet/dropped/<id>/<commit>` also holds a
-//!   dropped task's work (branch and uncommitted changes) saved before its
+//!   dropped task's uncommitted changes (with its branch) saved before its
 //!   worktree was removed ([`save_task_work`]).
 //! - `refs/fleet/split/<id>`: the same for a task that was split, where its
 //!   parts inherit it from ([`hand_over`]).
