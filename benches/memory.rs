@@ -103,6 +103,7 @@ fn model(root: PathBuf) -> Model {
         attempts: Vec::new(),
         budget: Default::default(),
         stall_secs: Default::default(),
+        supervisor: None,
     })
 }
 

@@ -82,6 +82,7 @@ fn app(tasks: usize) -> App {
         attempts,
         budget: Default::default(),
         stall_secs: Default::default(),
+        supervisor: None,
     };
     let mut app = App::new(Model::new(snapshot), Keymap::default(), Theme::dark());
     app.size = (160, 48);

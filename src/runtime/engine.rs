@@ -128,6 +128,8 @@ pub struct Snapshot {
     pub budget: crate::core::Budgets,
     /// Seconds of silence after which a profile's running agent counts as stalled.
     pub stall_secs: std::collections::BTreeMap<String, u64>,
+    /// The profile of `[supervisor]`, None when the fleet has no supervisor.
+    pub supervisor: Option<String>,
 }
 
 /// Sends commands to a running engine.
@@ -257,6 +259,8 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, p)| p.stall_secs.map(|s| (n.clone(), s)))
                 .collect(),
+            // Config::supervisor comes with the cfgplan part.
+            supervisor: None,
         })
     }
 
