@@ -104,6 +104,7 @@ fn model(root: PathBuf) -> Model {
         budget: Default::default(),
         stall_secs: Default::default(),
         supervisor: None,
+        proposals: Vec::new(),
     })
 }
 

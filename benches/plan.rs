@@ -10,6 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use fleetdeck::core::plan::validate;
 use fleetdeck::core::plan_diff::PlanDiff;
 use fleetdeck::core::plan_graph::{proposed_tasks, render_graph};
+use fleetdeck::core::supervisor::{Origin, Proposal, Trigger, rules};
 use fleetdeck::core::{Task, TaskId, TaskSpec};
 
 fn spec(i: usize) -> TaskSpec {
@@ -57,6 +58,24 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("plan/diff_1000", |b| {
         b.iter(|| black_box(PlanDiff::between(black_box(&current), black_box(&proposed))))
+    });
+    // The supervisor's replan of the same: the proposal's rules (kept
+    // work, actions, decision kinds) on top of the diff.
+    let proposal = Proposal {
+        id: 1,
+        origin: Origin::Supervisor,
+        trigger: Trigger::Goal { goal: "g".into() },
+        reasoning: None,
+        specs: proposed.clone(),
+        actions: Vec::new(),
+        warnings: Vec::new(),
+    };
+    c.bench_function("plan/proposal_diff_kinds_1000", |b| {
+        b.iter(|| {
+            let diff = rules::diff(black_box(&current), black_box(&proposal));
+            let kinds = rules::kinds(&diff, &proposal.trigger);
+            black_box((diff, kinds))
+        })
     });
     c.bench_function("plan/validate_diff_graph24_1000", |b| {
         b.iter(|| {

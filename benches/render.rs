@@ -83,6 +83,7 @@ fn app(tasks: usize) -> App {
         budget: Default::default(),
         stall_secs: Default::default(),
         supervisor: None,
+        proposals: Vec::new(),
     };
     let mut app = App::new(Model::new(snapshot), Keymap::default(), Theme::dark());
     app.size = (160, 48);

@@ -130,3 +130,28 @@ fn the_cockpit_without_a_fleet_says_how_to_start() {
         "{err}"
     );
 }
+
+#[test]
+fn a_supervisor_with_an_unknown_agent_or_routing_is_named_with_its_line() {
+    let config = format!(
+        "{SIM_PROFILE}\n[supervisor]\nagent = \"planner\"\nrouting = [{{ role = \"tester\", agent = \"codex\" }}]\nautonomy = {{ split = \"always\" }}\n"
+    );
+    let (code, err) = run_with(&config);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(":7:9: [supervisor] agent `planner` is not a profile (known: sim)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            ":8:12: [supervisor] routing: role `tester` goes to agent `codex`, which is not a profile (known: sim)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            ":9:12: [supervisor] autonomy: split = \"always\": expected \"confirm\" or \"auto\""
+        ),
+        "{err}"
+    );
+}

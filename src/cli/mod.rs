@@ -7,6 +7,7 @@ mod gc;
 mod init;
 mod log;
 mod logging;
+mod plan;
 mod recover;
 mod run;
 mod status;
@@ -101,6 +102,16 @@ enum Cmd {
         #[arg(required = true, num_args = 1..)]
         feedback: Vec<String>,
     },
+    /// Ask the supervisor for a plan for a goal and print it as a plan diff (--yes applies it).
+    ///
+    /// The planner ([supervisor] agent) runs headless in a read-only scratch
+    /// worktree at the target's tip; its answer is checked with the plan rules
+    /// (and asked again with the errors, up to [supervisor] reask_limit). The
+    /// proposal is printed as a plan diff and a task graph with its reasoning
+    /// and warnings; it waits to be confirmed (`--yes`, or in the cockpit).
+    /// `--dry-run` prints it and records nothing. Exit code 1 when the answer
+    /// was refused or the planner failed.
+    Plan(plan::PlanArgs),
     /// Print a task's transcript (the latest attempt by default), sanitized.
     Log(log::LogArgs),
     /// Rebuild a lost or emptied .fleet/fleet.db from git, so no task runs or merges twice.
@@ -205,6 +216,7 @@ pub fn main() -> ExitCode {
         }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
+        Some(Cmd::Plan(args)) if args.schema => plan::schema(),
         command => match repo_root(cli.repo.as_deref()) {
             Err(message) => {
                 eprintln!("fleetdeck: {message}");
@@ -237,6 +249,7 @@ pub fn main() -> ExitCode {
                     task_cmds::request_changes(&root, &id, &feedback.join(" "))
                 }
                 Some(Cmd::Log(args)) => log::main(&root, args),
+                Some(Cmd::Plan(args)) => plan::main(&root, args),
                 Some(Cmd::Recover { force }) => recover::main(&root, force),
                 Some(Cmd::Gc { yes, verbose }) => gc::main(&root, yes, verbose),
                 Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,

@@ -5,6 +5,7 @@
 
 mod argv;
 mod error;
+mod supervisor;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -15,6 +16,10 @@ use toml::Spanned;
 
 pub use argv::{ArgvVars, PLACEHOLDERS, render_argv};
 pub use error::{ConfigError, Problem};
+pub use supervisor::{
+    DEFAULT_PLANNER_TIMEOUT_SECS, DEFAULT_REASK_LIMIT, DEFAULT_STALL_AFTER_SECS, StructuredOutput,
+    SupervisorSection,
+};
 
 use crate::agent::Format;
 use crate::core::plan::{self, PlanError};
@@ -32,6 +37,8 @@ pub struct Config {
     pub verify: VerifySection,
     pub agents: BTreeMap<String, AgentProfile>,
     pub ui: UiSection,
+    /// `[supervisor]`; None without the section.
+    pub supervisor: Option<SupervisorSection>,
     /// The plan as written in the file, in file order (imported into the store once by id).
     pub tasks: Vec<TaskSpec>,
 }
@@ -154,6 +161,12 @@ pub struct AgentProfile {
     /// ([`Format::builtin_excludes`]): the agent's own state files.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// What this profile is good at, for the planner ("fast refactors").
+    #[serde(default)]
+    pub strengths: Option<String>,
+    /// Its relative cost, for the planner ("low", "high", "$3/Mtok").
+    #[serde(default)]
+    pub cost: Option<String>,
 }
 
 /// US dollars per million tokens.
@@ -303,6 +316,8 @@ struct RawConfig {
     agents: BTreeMap<String, Spanned<AgentProfile>>,
     #[serde(default)]
     task: Vec<Spanned<RawTask>>,
+    #[serde(default)]
+    supervisor: Option<Spanned<supervisor::RawSupervisor>>,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +480,13 @@ impl Config {
             None if agents.len() == 1 => agents.keys().next().cloned(),
             None => None,
         };
+        let supervisor = raw.supervisor.map(|raw_section| {
+            let mut located = Vec::new();
+            let section =
+                supervisor::parse(raw_section, &agents, default_agent.as_deref(), &mut located);
+            problems.extend(located.into_iter().map(|(span, m)| at(span, m)));
+            section
+        });
 
         let mut tasks = Vec::new();
         let mut lines: HashMap<TaskId, Range<usize>> = HashMap::new();
@@ -527,6 +549,7 @@ impl Config {
             verify,
             agents,
             ui: raw.ui,
+            supervisor,
             tasks,
         })
     }
@@ -551,6 +574,7 @@ impl Config {
                 task_usd: self.fleet.task_budget_usd,
                 task_tokens: self.fleet.task_budget_tokens,
             },
+            supervisor: self.supervisor.as_ref().map(|s| s.autonomy),
         }
     }
 

@@ -276,3 +276,144 @@ fn merge_style_is_set_per_fleet_and_per_task_and_bad_values_are_named() {
         "{e}"
     );
 }
+
+mod supervisor_section {
+    use super::*;
+    use crate::core::supervisor::{Autonomy, AutonomyTable};
+
+    const TWO: &str = r#"
+[agents.sim]
+command = ["fleetdeck", "sim-agent", "{prompt}"]
+format = "claude"
+strengths = "scripted work"
+cost = "low"
+
+[agents.codex]
+command = ["codex", "exec", "{prompt}"]
+format = "codex"
+cost = "$3/Mtok"
+"#;
+
+    #[test]
+    fn without_the_section_there_is_no_supervisor_and_profiles_read_strengths_and_cost() {
+        let c = parse(TWO).unwrap();
+        assert!(c.supervisor.is_none());
+        assert_eq!(c.agents["sim"].strengths.as_deref(), Some("scripted work"));
+        assert_eq!(c.agents["codex"].cost.as_deref(), Some("$3/Mtok"));
+    }
+
+    #[test]
+    fn defaults_apply_to_a_minimal_section() {
+        let c = parse(&format!("{TWO}\n[supervisor]\nagent = \"sim\"\n")).unwrap();
+        let s = c.supervisor.unwrap();
+        assert_eq!(s.agent, "sim");
+        assert_eq!(s.autonomy, AutonomyTable::default());
+        assert_eq!(s.reask_limit, 2);
+        assert_eq!(s.timeout_secs, Some(600));
+        assert_eq!(s.stall_after_secs, 600);
+        assert_eq!(s.structured_output, StructuredOutput::Auto);
+        assert!(s.routing.is_empty() && s.budget_usd.is_none() && s.budget_tokens.is_none());
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let text = format!(
+            r#"{TWO}
+[supervisor]
+agent = "codex"
+autonomy = {{ split = "auto", drop = "confirm", retry = "auto" }}
+routing = [{{ role = "tester", agent = "sim" }}]
+reask_limit = 0
+budget_usd = 2.5
+budget_tokens = 100000
+timeout_secs = 0
+stall_after_secs = 30
+structured_output = "off"
+"#
+        );
+        let s = parse(&text).unwrap().supervisor.unwrap();
+        assert_eq!(s.autonomy.split, Autonomy::Auto);
+        assert_eq!(s.autonomy.retry, Autonomy::Auto);
+        assert_eq!(s.autonomy.plan, Autonomy::Confirm);
+        assert_eq!(s.routing[0].role, "tester");
+        assert_eq!(s.routing[0].agent, "sim");
+        assert_eq!(s.reask_limit, 0);
+        assert_eq!(s.budget_usd, Some(2.5));
+        assert_eq!(s.budget_tokens, Some(100000));
+        assert_eq!(s.timeout_secs, None, "0 is no limit");
+        assert_eq!(s.stall_after_secs, 30);
+        assert_eq!(s.structured_output, StructuredOutput::Off);
+    }
+
+    #[test]
+    fn autonomy_auto_is_shorthand_for_every_kind() {
+        let c = parse(&format!(
+            "{TWO}\n[supervisor]\nagent = \"sim\"\nautonomy = \"auto\"\n"
+        ))
+        .unwrap();
+        let t = c.supervisor.unwrap().autonomy;
+        for kind in crate::core::supervisor::DecisionKind::ALL {
+            assert_eq!(t.get(kind), Autonomy::Auto, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_agent_is_named_with_the_known_ones_and_its_line() {
+        let err = error(&format!("{TWO}\n[supervisor]\nagent = \"gpt\"\n"));
+        assert!(
+            err.contains(":14:9: [supervisor] agent `gpt` is not a profile (known: codex, sim)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_routing_rule_to_an_unknown_agent_is_an_error() {
+        let err = error(&format!(
+            "{TWO}\n[supervisor]\nagent = \"sim\"\nrouting = [{{ role = \"tester\", agent = \"ghost\" }}]\n"
+        ));
+        assert!(
+            err.contains(
+                ":15:12: [supervisor] routing: role `tester` goes to agent `ghost`, which is not a profile (known: codex, sim)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_autonomy_words_and_kinds_are_explained() {
+        let err = error(&format!(
+            "{TWO}\n[supervisor]\nagent = \"sim\"\nautonomy = \"sometimes\"\n"
+        ));
+        assert!(
+            err.contains(
+                ":15:12: [supervisor] autonomy: \"sometimes\": expected \"confirm\" or \"auto\""
+            ),
+            "{err}"
+        );
+        let err = error(&format!(
+            "{TWO}\n[supervisor]\nagent = \"sim\"\nautonomy = {{ merge = \"auto\" }}\n"
+        ));
+        assert!(
+            err.contains(
+                "unknown kind of decision `merge` (known: plan, retry, reassign, split, add, drop)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_agent_defaults_to_the_only_profile_or_is_an_error() {
+        let one = format!("{AGENTS}\n[supervisor]\nreask_limit = 1\n");
+        assert_eq!(parse(&one).unwrap().supervisor.unwrap().agent, "sim");
+        let err = error(&format!("{TWO}\n[supervisor]\nreask_limit = 1\n"));
+        assert!(err.contains("[supervisor] agent is missing"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_section_are_named() {
+        let err = error(&format!(
+            "{TWO}\n[supervisor]\nagent = \"sim\"\nbudget = 3\n"
+        ));
+        assert!(err.contains("unknown field `budget`"), "{err}");
+    }
+}

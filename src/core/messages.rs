@@ -120,6 +120,12 @@ pub enum Command {
     Restart {
         task: TaskId,
     },
+    /// The supervisor's question about a task for the user (the task shows
+    /// it as needs input until the user's next decision on it).
+    Ask {
+        task: TaskId,
+        question: String,
+    },
 }
 
 impl Command {
@@ -154,6 +160,7 @@ impl Command {
             }
             Command::Nudge { task, .. } => format!("nudge `{task}`"),
             Command::Restart { task } => format!("restart `{task}`"),
+            Command::Ask { task, .. } => format!("ask about `{task}`"),
         }
     }
 }
@@ -507,11 +514,18 @@ pub enum Event {
     Proposed {
         proposal: Box<Proposal>,
     },
-    /// A consultation ended without a proposal to show: no change, its
-    /// answers were refused, or the planner failed.
+    /// A consultation ended (after its [`Event::Proposed`], if it made a
+    /// proposal to show): what came of it and what it cost.
     ConsultEnded {
         consult: u64,
+        /// "proposed 3 changes", "applied by itself: ...", "no change",
+        /// "refused after 3 answers: ...", "could not plan: ...".
         message: String,
+        /// The proposal it made and that waits for the user, if any.
+        #[serde(default)]
+        proposal: Option<u64>,
+        #[serde(default)]
+        spend: Spend,
     },
     /// The plan changed: who proposed it, why, and each change in words.
     /// `fleetdeck plan --history` lists these.
@@ -652,4 +666,8 @@ pub enum Effect {
     /// Run the supervisor's planner for `trigger` on the plan as it is now,
     /// then report [`Report::Proposed`] with the same `consult`.
     Consult { consult: u64, trigger: Trigger },
+    /// Persist the supervisor's state (consultations, pending proposals).
+    SaveSupervisor {
+        state: Box<crate::core::scheduler::SupervisorState>,
+    },
 }

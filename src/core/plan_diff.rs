@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use super::fleet::Task;
 use super::messages::Command;
 use super::plan::{cycle_text, deps_first, find_cycles};
+use super::planner::{Action, ActionKind};
 use super::status::Status;
 use super::task::{MergeStyle, TaskId, TaskPatch, TaskSpec};
 use super::verbs::Verb;
@@ -47,6 +48,9 @@ pub enum ChangeKind {
         /// queued task: "stops its running agent", "discards its work in review".
         discards: Option<&'static str>,
     },
+    /// Something to do to a task besides changing its spec (retry,
+    /// restart, nudge, ask): from a supervisor's answer.
+    Action { action: Action },
     /// A task in both plans whose spec differs.
     Edit {
         task: TaskId,
@@ -71,15 +75,17 @@ impl Change {
         match &self.kind {
             ChangeKind::Add { spec } => &spec.id,
             ChangeKind::Drop { task, .. } | ChangeKind::Edit { task, .. } => task,
+            ChangeKind::Action { action } => &action.task,
         }
     }
 
     /// "add `api`", "edit `docs`", "drop `old`": how messages name it.
     pub fn describe(&self) -> String {
-        let verb = match self.kind {
+        let verb = match &self.kind {
             ChangeKind::Add { .. } => "add",
             ChangeKind::Drop { .. } => "drop",
             ChangeKind::Edit { .. } => "edit",
+            ChangeKind::Action { action } => action.kind.name(),
         };
         format!("change {} ({verb} `{}`)", self.id, self.task())
     }
@@ -141,7 +147,7 @@ impl PlanDiff {
                 }),
             };
             match kind_refused {
-                Some((kind, refused)) => diff.push(kind, refused),
+                Some((kind, refused)) => diff.push_change(kind, refused),
                 None => diff.unchanged += 1,
             }
         }
@@ -156,7 +162,7 @@ impl PlanDiff {
                 deps: task.spec.deps.clone(),
                 discards: discards(&task.status),
             };
-            diff.push(kind, refused);
+            diff.push_change(kind, refused);
         }
         let graph: Vec<(&TaskId, &[TaskId])> = proposed
             .iter()
@@ -166,7 +172,8 @@ impl PlanDiff {
         diff
     }
 
-    fn push(&mut self, kind: ChangeKind, refused: Option<String>) {
+    /// Appends a change (numbered next).
+    pub fn push_change(&mut self, kind: ChangeKind, refused: Option<String>) {
         let id = ChangeId(self.changes.len());
         self.changes.push(Change { id, kind, refused });
     }
@@ -198,9 +205,18 @@ impl PlanDiff {
                 ChangeKind::Add { .. } => n.0 += 1,
                 ChangeKind::Drop { .. } => n.1 += 1,
                 ChangeKind::Edit { .. } => n.2 += 1,
+                ChangeKind::Action { .. } => {}
             }
         }
         n
+    }
+
+    /// How many changes are actions (retry, restart, nudge, ask).
+    pub fn actions(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::Action { .. }))
+            .count()
     }
 
     /// The enabled changes (refused ones never are) as one batch: adds
@@ -217,6 +233,7 @@ impl PlanDiff {
         let mut specs: Vec<&TaskSpec> = Vec::new();
         let mut edits = Vec::new();
         let mut drops: Vec<(&TaskId, &[TaskId])> = Vec::new();
+        let mut actions = Vec::new();
         for c in self.changes.iter().filter(|c| on(c)) {
             match &c.kind {
                 ChangeKind::Add { spec } => {
@@ -228,6 +245,7 @@ impl PlanDiff {
                     patch: patch.clone(),
                 }),
                 ChangeKind::Drop { task, deps, .. } => drops.push((task, deps)),
+                ChangeKind::Action { action } => actions.push(action_command(action)),
             }
         }
         let mut commands: Vec<Command> = deps_first(&adds)
@@ -247,6 +265,7 @@ impl PlanDiff {
                     task: drops[i].0.clone(),
                 }),
         );
+        commands.append(&mut actions);
         if commands.is_empty() {
             return Err(DiffError::Empty);
         }
@@ -278,6 +297,7 @@ impl PlanDiff {
         }
         for by in self.changes.iter().filter(|c| on(c)) {
             let needs: Vec<(&Change, String)> = match &by.kind {
+                ChangeKind::Action { .. } => Vec::new(),
                 ChangeKind::Add { spec } => spec
                     .deps
                     .iter()
@@ -319,6 +339,22 @@ impl PlanDiff {
 }
 
 /// The edit from `task`'s spec to `spec`, None when they are the same.
+/// The command that carries out an action (after the plan's changes).
+fn action_command(action: &Action) -> Command {
+    let task = action.task.clone();
+    let message = action.message.clone().unwrap_or_default();
+    match action.kind {
+        ActionKind::Retry => Command::Retry { task },
+        ActionKind::Restart => Command::Restart { task },
+        ActionKind::Nudge => Command::Nudge { task, message },
+        ActionKind::Ask => Command::Ask {
+            task,
+            question: message,
+        },
+        ActionKind::Drop => Command::Drop { task },
+    }
+}
+
 fn edit_of(task: &Task, spec: &TaskSpec) -> Option<ChangeKind> {
     let old = &task.spec;
     let mut patch = TaskPatch::default();

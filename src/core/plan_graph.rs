@@ -54,9 +54,14 @@ fn wrap(text: &str, indent: &str, width: usize) -> Vec<String> {
 /// under it, refusals and cycles in words.
 pub fn render_diff(diff: &PlanDiff, width: usize) -> Vec<String> {
     let (added, dropped, edited) = diff.counts();
+    let actions = match diff.actions() {
+        0 => String::new(),
+        1 => ", 1 action".to_owned(),
+        n => format!(", {n} actions"),
+    };
     let mut lines = vec![cut(
         &format!(
-            "plan diff: {added} added, {edited} changed, {dropped} removed, {} unchanged",
+            "plan diff: {added} added, {edited} changed, {dropped} removed, {} unchanged{actions}",
             diff.unchanged
         ),
         width,
@@ -82,6 +87,16 @@ pub fn render_diff(diff: &PlanDiff, width: usize) -> Vec<String> {
             } => {
                 let note = discards.map_or(String::new(), |d| format!(" ({d})"));
                 lines.push(cut(&format!("- drop {task}: {title}{note}"), width));
+            }
+            ChangeKind::Action { action } => {
+                let what = match &action.message {
+                    Some(m) => format!(": {}", flat(m)),
+                    None => String::new(),
+                };
+                lines.push(cut(
+                    &format!("! {} {}{what}", action.kind.name(), action.task),
+                    width,
+                ));
             }
             ChangeKind::Edit {
                 task,

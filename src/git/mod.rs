@@ -41,6 +41,8 @@
 //!   after a crash ([`finish_pending_checkout`]).
 //! - `gc`: what cleanup may remove of done and dropped tasks, and removing
 //!   it ([`plan_gc`], [`remove_gc`]).
+//! - `scratch`: the supervisor's detached scratch worktree at the target's
+//!   tip (`.fleet/scratch/supervisor`), and the repository facts for its prompt.
 //! - `history`: what git remembers of a fleet without the database: task
 //!   merges on the target, `fleet/*` branches, saved refs ([`scan_fleet`]).
 
@@ -61,6 +63,7 @@ mod merge_tests;
 mod message;
 mod pending;
 mod refs;
+mod scratch;
 #[cfg(test)]
 mod test_repo;
 mod update;
@@ -85,6 +88,10 @@ pub use merge::{MergeOutcome, merge_task, merge_task_at, merge_task_with};
 pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
+pub use scratch::{
+    RepoFacts, SCRATCH_NAME, Scratch, discard_scratch_changes, prepare_scratch, repo_facts,
+    scratch_path,
+};
 pub use update::{
     ConflictFile, TargetChange, UpdateOutcome, files_with_markers, update_task, updated_ref,
 };

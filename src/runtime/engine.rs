@@ -128,8 +128,10 @@ pub struct Snapshot {
     pub budget: crate::core::Budgets,
     /// Seconds of silence after which a profile's running agent counts as stalled.
     pub stall_secs: std::collections::BTreeMap<String, u64>,
-    /// The profile of `[supervisor]`, None when the fleet has no supervisor.
+    /// The supervisor's agent profile (`[supervisor] agent`), if any.
     pub supervisor: Option<String>,
+    /// The supervisor's proposals waiting for the user, oldest first.
+    pub proposals: Vec<crate::core::supervisor::Proposal>,
 }
 
 /// Sends commands to a running engine.
@@ -259,8 +261,8 @@ impl Engine {
                 .iter()
                 .filter_map(|(n, p)| p.stall_secs.map(|s| (n.clone(), s)))
                 .collect(),
-            // Config::supervisor comes with the cfgplan part.
-            supervisor: None,
+            supervisor: self.config.supervisor.as_ref().map(|s| s.agent.clone()),
+            proposals: self.scheduler.pending_proposals().cloned().collect(),
         })
     }
 
@@ -405,6 +407,15 @@ impl Engine {
                     line,
                 });
             }
+            Msg::Supervisor {
+                consult,
+                stream,
+                line,
+            } => self.notify(Notification::Supervisor {
+                consult,
+                stream,
+                line,
+            }),
             Msg::Committed {
                 task,
                 attempt,
@@ -518,6 +529,13 @@ impl Engine {
                 }
                 Effect::StartAgent(request) => self.start_agent(request),
                 Effect::Consult { consult, trigger } => self.consult(consult, trigger),
+                Effect::SaveSupervisor { state } => match serde_json::to_string(&state) {
+                    Ok(json) => {
+                        let r = self.store.set_meta("supervisor", &json);
+                        self.check(r);
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot save the supervisor's state"),
+                },
                 Effect::WakeAt { at_ms } => {
                     self.wake_at = Some(self.wake_at.map_or(at_ms, |w| w.min(at_ms)));
                 }

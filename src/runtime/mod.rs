@@ -18,6 +18,7 @@ mod gate;
 mod jobs;
 mod live_log;
 mod open;
+mod planner_run;
 pub mod process;
 mod repair;
 mod summary;
@@ -60,6 +61,12 @@ pub(crate) enum Msg {
     Line {
         task: TaskId,
         attempt: u32,
+        stream: crate::store::transcript::Stream,
+        line: String,
+    },
+    /// A transcript line of supervisor consultation `consult` (every stream).
+    Supervisor {
+        consult: u64,
         stream: crate::store::transcript::Stream,
         line: String,
     },

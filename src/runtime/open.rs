@@ -61,6 +61,10 @@ impl Engine {
         let paused = held || really_paused;
         let limits = limits_with_saved_budget(&config, &store, options.auto_approve)?;
         let mut scheduler = Scheduler::new(limits, config.agents.keys().cloned(), tasks, paused);
+        if let Some(state) = saved_supervisor(&store, &mut notes)? {
+            scheduler.restore_supervisor(state);
+        }
+        offer_config_edits(&mut scheduler, &config, &store)?;
         scheduler.set_clock(crate::store::now_ms());
         if held && !really_paused {
             scheduler.gate_while_held();
@@ -126,6 +130,50 @@ fn clean_up_after_a_crash(
 
 /// The scheduler's limits: fleet.toml's, except a fleet budget raised in the
 /// cockpit or with `fleetdeck budget`, which wins.
+/// fleet.toml's tasks as the fleet last saw them (meta `config_tasks`):
+/// the edits since are offered as a proposal, then the new ones are kept.
+/// The first open of a fleet only records them.
+fn offer_config_edits(
+    scheduler: &mut Scheduler,
+    config: &Config,
+    store: &Store,
+) -> Result<(), StoreError> {
+    let seen: Option<Vec<crate::core::TaskSpec>> = store
+        .meta("config_tasks")?
+        .and_then(|json| serde_json::from_str(&json).ok());
+    if let Some(seen) = &seen {
+        scheduler.offer_config(&config.tasks, seen);
+    }
+    if seen.as_ref() != Some(&config.tasks) {
+        let json = serde_json::to_string(&config.tasks).unwrap_or_default();
+        store.set_meta("config_tasks", &json)?;
+    }
+    Ok(())
+}
+
+/// The supervisor's saved state; one that cannot be read is kept under
+/// `supervisor.unreadable` (never lost) and the fleet starts without it.
+fn saved_supervisor(
+    store: &Store,
+    notes: &mut Vec<Notification>,
+) -> Result<Option<crate::core::scheduler::SupervisorState>, StoreError> {
+    let Some(json) = store.meta("supervisor")? else {
+        return Ok(None);
+    };
+    match serde_json::from_str(&json) {
+        Ok(state) => Ok(Some(state)),
+        Err(e) => {
+            store.set_meta("supervisor.unreadable", &json)?;
+            notes.push(Notification::Warning {
+                message: format!(
+                    "the supervisor's saved state in .fleet/fleet.db could not be read ({e}); its pending proposals are kept under meta `supervisor.unreadable` and it starts afresh"
+                ),
+            });
+            Ok(None)
+        }
+    }
+}
+
 fn limits_with_saved_budget(
     config: &Config,
     store: &Store,

@@ -173,6 +173,7 @@ pub fn model() -> Model {
         budget: Default::default(),
         stall_secs: Default::default(),
         supervisor: None,
+        proposals: Vec::new(),
     };
     let mut m = Model::new(snapshot);
     let api = TaskId::parse("api").unwrap();
@@ -292,7 +293,8 @@ pub fn plan_view(app: &App, graph: bool) -> crate::ui::app::PlanView {
     if graph {
         view.tab = crate::ui::app::PlanTab::Graph;
     }
-    view.expanded.insert(TaskId::parse("docs").unwrap());
+    view.expanded
+        .insert((TaskId::parse("docs").unwrap(), "edit"));
     view
 }
 
@@ -315,6 +317,15 @@ pub fn supervised(app: &mut App) {
         why: "no file changed for 10m".into(),
     };
     let p = proposal(m);
+    let ended = |consult, message: &str, proposal| Event::ConsultEnded {
+        consult,
+        message: message.into(),
+        proposal,
+        spend: crate::core::Spend {
+            usd: 0.0312,
+            tokens: 5_400,
+        },
+    };
     let events = [
         Event::Consulting {
             consult: 1,
@@ -323,6 +334,7 @@ pub fn supervised(app: &mut App) {
         Event::Proposed {
             proposal: Box::new(crate::core::supervisor::Proposal { id: 1, ..p.clone() }),
         },
+        ended(1, "proposed 5 changes", Some(1)),
         Event::PlanChanged {
             origin: crate::core::supervisor::Origin::Supervisor,
             reason: "goal".into(),
@@ -337,14 +349,14 @@ pub fn supervised(app: &mut App) {
         Event::Proposed {
             proposal: Box::new(p),
         },
+        ended(2, "proposed 5 changes", Some(2)),
         Event::Consulting {
             consult: 3,
             trigger: stalled,
         },
     ];
     for (i, e) in events.iter().enumerate() {
-        m.supervisor
-            .apply_event(e, NOW - 60_000 + i as i64 * 1_000, 5);
+        m.supervisor.apply_event(e, NOW - 60_000 + i as i64 * 1_000);
     }
     for (consult, stream, line) in [
         (

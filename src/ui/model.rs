@@ -218,7 +218,7 @@ pub fn proposal_diff(
     tasks: &[Task],
     proposal: &crate::core::supervisor::Proposal,
 ) -> crate::core::plan_diff::PlanDiff {
-    crate::core::plan_diff::PlanDiff::between(tasks, &proposal.specs)
+    crate::core::supervisor::rules::diff(tasks, proposal)
 }
 
 impl Model {
@@ -244,7 +244,7 @@ impl Model {
             last_output: HashMap::new(),
             revision: 0,
             tasks_revision: 0,
-            supervisor: SupervisorModel::new(snapshot.supervisor),
+            supervisor: SupervisorModel::new(snapshot.supervisor, snapshot.proposals),
         }
     }
 
@@ -368,13 +368,7 @@ impl Model {
     }
 
     fn apply_event(&mut self, event: Event) -> bool {
-        let changes = match &event {
-            Event::Proposed { proposal } => {
-                proposal_diff(self.fleet.tasks(), proposal).changes.len()
-            }
-            _ => 0,
-        };
-        if self.supervisor.apply_event(&event, now_ms(), changes) {
+        if self.supervisor.apply_event(&event, now_ms()) {
             return true;
         }
         match event {

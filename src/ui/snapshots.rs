@@ -131,7 +131,8 @@ fn plan_diff_changes_and_graph() {
         fixture::supervised(&mut app);
         let mut view = fixture::plan_view(&app, false);
         view.selected = 1;
-        view.off.insert(crate::core::TaskId::parse("perf").unwrap());
+        view.off
+            .insert((crate::core::TaskId::parse("perf").unwrap(), "drop"));
         app.overlay = Some(Overlay::PlanDiff(Box::new(view)));
         insta::assert_snapshot!(format!("plan_diff_{w}x{h}"), draw(&app));
         app.overlay = Some(Overlay::PlanDiff(Box::new(fixture::plan_view(&app, true))));

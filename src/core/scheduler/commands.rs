@@ -13,7 +13,15 @@ impl Scheduler {
     /// Applies a user command. On error nothing has changed.
     pub fn command(&mut self, command: Command) -> Result<Vec<Effect>, CommandError> {
         let mut out = Out::default();
+        let record = user_plan_change(&command);
+        let decided = decided_task(&command);
         self.apply(command, &mut out)?;
+        if let Some(event) = record {
+            out.record(Actor::User, event);
+        }
+        if let Some(task) = decided {
+            self.answered(&task, &mut out);
+        }
         self.pump(&mut out);
         Ok(out.fx)
     }
@@ -27,7 +35,11 @@ impl Scheduler {
         result
     }
 
-    fn apply_one(&mut self, command: Command, out: &mut Out) -> Result<(), CommandError> {
+    pub(super) fn apply_one(
+        &mut self,
+        command: Command,
+        out: &mut Out,
+    ) -> Result<(), CommandError> {
         match command {
             Command::Batch { commands } => {
                 let before = self.clone();
@@ -79,6 +91,7 @@ impl Scheduler {
             | Command::ProposalFeedback { .. } => self.supervise_command(command, out)?,
             Command::Nudge { task, message } => self.nudge(&task, message, out)?,
             Command::Restart { task } => self.restart(&task, out)?,
+            Command::Ask { task, question } => self.ask(&task, question, out)?,
             Command::Reassign { task, agent } => self.reassign(&task, agent, out)?,
             Command::Edit { task, patch } => self.edit(&task, patch, out)?,
             Command::Add { spec } => self.add(spec, out)?,
@@ -428,5 +441,43 @@ impl Scheduler {
                 )))
             }
         }
+    }
+}
+
+/// The history entry of a plan change the user made directly (a replan,
+/// add, edit, drop, reassign); None for other commands.
+fn user_plan_change(command: &Command) -> Option<Event> {
+    let changes: Vec<String> = match command {
+        Command::Batch { commands } => commands.iter().map(Command::describe).collect(),
+        Command::Add { .. }
+        | Command::Edit { .. }
+        | Command::Drop { .. }
+        | Command::Reassign { .. } => vec![command.describe()],
+        _ => return None,
+    };
+    let reason = match command {
+        Command::Batch { .. } => "replan".to_owned(),
+        other => other.describe(),
+    };
+    Some(Event::PlanChanged {
+        origin: crate::core::supervisor::Origin::User,
+        reason,
+        proposal: None,
+        auto: false,
+        changes,
+    })
+}
+
+/// The task a user decision is about (it answers the supervisor's question).
+fn decided_task(command: &Command) -> Option<TaskId> {
+    match command {
+        Command::Retry { task }
+        | Command::Approve { task }
+        | Command::RequestChanges { task, .. }
+        | Command::Reject { task }
+        | Command::Edit { task, .. }
+        | Command::Reassign { task, .. }
+        | Command::Drop { task } => Some(task.clone()),
+        _ => None,
     }
 }

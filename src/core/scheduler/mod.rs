@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use budget::Budgets;
 pub use reports::environment_reason;
+pub use supervise::SupervisorState;
 
 use super::feedback::{Feedback, FeedbackKind};
 pub use super::fleet::{AfterStop, Fleet, Task};
@@ -49,6 +50,9 @@ pub struct Limits {
     /// First wait after a rate limit (ms); it doubles after each further one, up to 15 minutes.
     pub backoff_ms: i64,
     pub budget: Budgets,
+    /// `[supervisor] autonomy`, when a supervisor is configured (None: no
+    /// supervisor, nothing is consulted).
+    pub supervisor: Option<crate::core::supervisor::AutonomyTable>,
 }
 
 impl Default for Limits {
@@ -62,6 +66,7 @@ impl Default for Limits {
             auto_update: false,
             backoff_ms: 30_000,
             budget: Budgets::default(),
+            supervisor: None,
         }
     }
 }
@@ -83,6 +88,10 @@ pub struct Scheduler {
     paused_for_budget: bool,
     /// Gates run although the fleet is paused: see [`Scheduler::gate_while_held`].
     gates_while_held: bool,
+    /// The supervisor's consultations and proposals.
+    sup: SupervisorState,
+    /// A fleet.toml proposal to show at start ([`Scheduler::offer_config`]).
+    offer: Option<crate::core::supervisor::Proposal>,
 }
 
 /// Collects effects for one input.
@@ -132,6 +141,8 @@ impl Scheduler {
             now_ms: 0,
             paused_for_budget: false,
             gates_while_held: false,
+            sup: SupervisorState::default(),
+            offer: None,
         }
     }
 
@@ -194,6 +205,7 @@ impl Scheduler {
             );
             self.set_fleet_paused(true, Actor::Engine, reason, &mut out);
         }
+        self.resume_supervisor(&mut out);
         self.pump(&mut out);
         out.fx
     }
@@ -323,9 +335,22 @@ impl Scheduler {
     fn set_status(&mut self, i: usize, to: Status, actor: Actor, out: &mut Out) {
         let task = &mut self.fleet.tasks[i];
         let from = std::mem::replace(&mut task.status, to.clone());
+        if !matches!(to, Status::Running { .. } | Status::Paused { .. }) {
+            task.stalled = None; // the attempt it was about has ended
+        }
         let id = task.spec.id.clone();
         out.fx.push(Effect::SaveTask { task: id.clone() });
-        out.record(actor, Event::Status { task: id, from, to });
+        out.record(
+            actor,
+            Event::Status {
+                task: id.clone(),
+                from,
+                to: to.clone(),
+            },
+        );
+        if let (Status::Failed { reason }, Actor::Engine) = (&to, actor) {
+            self.failed_for_good(&id, reason, out);
+        }
     }
 
     fn set_fleet_paused(&mut self, paused: bool, actor: Actor, reason: String, out: &mut Out) {

@@ -4,6 +4,7 @@
 //! ([`Autonomy`]), and what a replan may change ([`rules`]). The runtime
 //! runs the planning agent; the scheduler owns the pending proposal.
 
+pub mod routing;
 pub mod rules;
 
 use serde::{Deserialize, Serialize};

@@ -7,9 +7,9 @@
 //!    transcript and the parser;
 //! 4. [`verdict`]: how it ended, as the [`AgentResult`] the scheduler gets.
 
-mod launch;
-mod prepare;
-mod supervisor;
+pub(crate) mod launch;
+pub(crate) mod prepare;
+pub(crate) mod supervisor;
 
 pub(crate) use prepare::Reset;
 

@@ -99,7 +99,7 @@ pub(super) fn prepare(
 
 /// The task's own home directory under `.fleet/homes/`, created (from
 /// `template`, copied in, when given) the first time.
-pub(super) fn isolated_home(
+pub(crate) fn isolated_home(
     fleet_dir: &Path,
     task: &str,
     template: Option<&Path>,

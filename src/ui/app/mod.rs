@@ -17,7 +17,9 @@ use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
 pub use forms::task_toml;
-pub use panes::plan_diff::{PlanSource, PlanTab, PlanView, hints as plan_hints};
+pub use panes::plan_diff::{
+    ChangeKey, PlanSource, PlanTab, PlanView, change_key, hints as plan_hints,
+};
 pub use panes::supervisor::SupervisorView;
 
 use super::keymap::{Context, Keymap};

@@ -432,6 +432,7 @@ fn keys_that_mean_nothing_here_do_nothing() {
         budget: Default::default(),
         stall_secs: Default::default(),
         supervisor: None,
+        proposals: Vec::new(),
     });
     assert!(press(&mut empty, &["a", "enter", "down", "e"]).is_empty());
     assert_eq!(empty.toast.as_ref().unwrap().text, "no task selected");

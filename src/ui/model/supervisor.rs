@@ -6,8 +6,8 @@
 
 use super::transcript::Transcript;
 use super::{LineKind, stream_kind};
-use crate::core::Event;
 use crate::core::supervisor::{Proposal, Trigger};
+use crate::core::{Event, Spend};
 use crate::store::transcript::Stream;
 
 /// Consultations kept in memory (the oldest leave first).
@@ -18,12 +18,13 @@ pub const MAX_CONSULTS: usize = 100;
 pub enum ConsultState {
     /// The planner runs.
     Thinking,
-    /// It proposed proposal `proposal` with `changes` changes, waiting for the user.
-    Proposed { proposal: u64, changes: usize },
-    /// It ended without a proposal: no change, refused answers or a failure (the engine's words).
+    /// It made proposal `proposal`, waiting for the user (`message`: the engine's words).
+    Proposed { proposal: u64, message: String },
+    /// It ended without a proposal waiting: no change, applied by itself,
+    /// refused answers or a failure (the engine's words).
     Ended { message: String },
-    /// Its proposal was applied (`auto`: by autonomy, without asking).
-    Applied { proposal: u64, auto: bool },
+    /// Its proposal was applied.
+    Applied { proposal: u64 },
     /// Its proposal was thrown away.
     Discarded { proposal: u64 },
 }
@@ -33,19 +34,11 @@ impl ConsultState {
     pub fn describe(&self) -> String {
         match self {
             ConsultState::Thinking => "thinking…".into(),
-            ConsultState::Proposed { proposal, changes } => {
-                let s = if *changes == 1 { "" } else { "s" };
-                format!("proposal {proposal}: {changes} change{s}, waiting for you")
+            ConsultState::Proposed { proposal, message } => {
+                format!("{message}: proposal {proposal} waits for you")
             }
             ConsultState::Ended { message } => message.clone(),
-            ConsultState::Applied {
-                proposal,
-                auto: false,
-            } => format!("proposal {proposal} applied"),
-            ConsultState::Applied {
-                proposal,
-                auto: true,
-            } => format!("proposal {proposal} applied by itself (autonomy)"),
+            ConsultState::Applied { proposal } => format!("proposal {proposal} applied"),
             ConsultState::Discarded { proposal } => format!("proposal {proposal} discarded"),
         }
     }
@@ -57,6 +50,8 @@ pub struct Consultation {
     pub consult: u64,
     pub trigger: Trigger,
     pub state: ConsultState,
+    /// What it cost (known when it ended).
+    pub spend: Option<Spend>,
     /// Unix milliseconds of its start (as seen by the cockpit).
     pub started_ms: i64,
     /// Its live output (sanitized, bounded like a task's).
@@ -70,15 +65,16 @@ pub struct SupervisorModel {
     pub profile: Option<String>,
     /// Consultations in the order they started.
     pub consults: Vec<Consultation>,
-    /// The proposal waiting to be confirmed, if any.
-    pub pending: Option<Box<Proposal>>,
+    /// The proposals waiting to be confirmed, oldest first.
+    pub pending: Vec<Proposal>,
 }
 
 impl SupervisorModel {
-    pub fn new(profile: Option<String>) -> SupervisorModel {
+    pub fn new(profile: Option<String>, pending: Vec<Proposal>) -> SupervisorModel {
         SupervisorModel {
             profile,
-            ..Default::default()
+            consults: Vec::new(),
+            pending,
         }
     }
 
@@ -94,8 +90,18 @@ impl SupervisorModel {
         self.consults.iter().find(|c| c.consult == consult)
     }
 
-    /// Applies a supervisor event; true when it is one (and something changed).
-    pub fn apply_event(&mut self, event: &Event, now_ms: i64, changes: usize) -> bool {
+    /// The proposal waiting longest, if any (what `Y` shows).
+    pub fn first_pending(&self) -> Option<&Proposal> {
+        self.pending.first()
+    }
+
+    /// True while proposal `id` waits for the user.
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending.iter().any(|p| p.id == id)
+    }
+
+    /// Applies a supervisor event; true when it is one.
+    pub fn apply_event(&mut self, event: &Event, now_ms: i64) -> bool {
         match event {
             Event::Consulting { consult, trigger } => {
                 self.consults.retain(|c| c.consult != *consult);
@@ -103,6 +109,7 @@ impl SupervisorModel {
                     consult: *consult,
                     trigger: trigger.clone(),
                     state: ConsultState::Thinking,
+                    spend: None,
                     started_ms: now_ms,
                     transcript: Transcript::default(),
                 });
@@ -111,57 +118,45 @@ impl SupervisorModel {
                 }
             }
             Event::Proposed { proposal } => {
-                // A proposal answers the oldest consultation still thinking.
-                if let Some(c) = self
-                    .consults
-                    .iter_mut()
-                    .find(|c| c.state == ConsultState::Thinking)
-                {
-                    c.state = ConsultState::Proposed {
-                        proposal: proposal.id,
-                        changes,
-                    };
-                }
-                self.pending = Some(proposal.clone());
+                self.pending.retain(|p| p.id != proposal.id);
+                self.pending.push((**proposal).clone());
             }
-            Event::ConsultEnded { consult, message } => {
+            Event::ConsultEnded {
+                consult,
+                message,
+                proposal,
+                spend,
+            } => {
+                let message = crate::sanitize::sanitize(message).into_owned();
+                let state = match proposal {
+                    Some(p) if self.is_pending(*p) => ConsultState::Proposed {
+                        proposal: *p,
+                        message,
+                    },
+                    _ => ConsultState::Ended { message },
+                };
                 if let Some(c) = self.consults.iter_mut().find(|c| c.consult == *consult) {
-                    c.state = ConsultState::Ended {
-                        message: crate::sanitize::sanitize(message).into_owned(),
-                    };
+                    c.state = state;
+                    c.spend = Some(*spend);
                 }
             }
             Event::PlanChanged {
-                proposal: Some(p),
-                auto,
-                ..
-            } => {
-                self.settle(
-                    *p,
-                    ConsultState::Applied {
-                        proposal: *p,
-                        auto: *auto,
-                    },
-                );
-            }
-            Event::ProposalDiscarded { proposal } => {
-                self.settle(
-                    *proposal,
-                    ConsultState::Discarded {
-                        proposal: *proposal,
-                    },
-                );
-            }
+                proposal: Some(p), ..
+            } => self.settle(*p, ConsultState::Applied { proposal: *p }),
+            Event::ProposalDiscarded { proposal } => self.settle(
+                *proposal,
+                ConsultState::Discarded {
+                    proposal: *proposal,
+                },
+            ),
             _ => return false,
         }
         true
     }
 
-    /// Proposal `proposal` is no longer pending: its consultation says how it ended.
+    /// Proposal `proposal` no longer waits: its consultation says how it ended.
     fn settle(&mut self, proposal: u64, state: ConsultState) {
-        if self.pending.as_ref().is_some_and(|p| p.id == proposal) {
-            self.pending = None;
-        }
+        self.pending.retain(|p| p.id != proposal);
         let of = |c: &&mut Consultation| matches!(c.state, ConsultState::Proposed { proposal: p, .. } if p == proposal);
         if let Some(c) = self.consults.iter_mut().find(of) {
             c.state = state;
@@ -199,9 +194,21 @@ mod tests {
         })
     }
 
+    fn ended(consult: u64, message: &str, proposal: Option<u64>) -> Event {
+        Event::ConsultEnded {
+            consult,
+            message: message.into(),
+            proposal,
+            spend: Spend {
+                usd: 0.25,
+                tokens: 900,
+            },
+        }
+    }
+
     #[test]
     fn a_consultation_goes_from_thinking_to_proposed_to_applied() {
-        let mut m = SupervisorModel::new(Some("claude".into()));
+        let mut m = SupervisorModel::new(Some("claude".into()), vec![]);
         let trigger = Trigger::Goal {
             goal: "Add OAuth".into(),
         };
@@ -210,27 +217,27 @@ mod tests {
                 consult: 1,
                 trigger
             },
-            5,
-            0
+            5
         ));
         assert!(m.thinking());
         assert!(m.push_line(1, Stream::Out, "hello \x1b[31mred\x1b[0m", 6));
         assert!(!m.push_line(9, Stream::Out, "nobody's", 6));
         let t = &m.consult(1).unwrap().transcript;
         assert_eq!(t.get(0).unwrap().text, "hello red");
-        m.apply_event(
-            &Event::Proposed {
-                proposal: proposal(3),
-            },
-            7,
-            4,
-        );
+        let proposed = Event::Proposed {
+            proposal: proposal(3),
+        };
+        m.apply_event(&proposed, 7);
+        assert!(m.thinking(), "thinking until it ends");
+        m.apply_event(&ended(1, "proposed 4 changes", Some(3)), 8);
         assert!(!m.thinking());
-        assert_eq!(m.pending.as_ref().unwrap().id, 3);
+        assert_eq!(m.first_pending().unwrap().id, 3);
+        let c = m.consult(1).unwrap();
         assert_eq!(
-            m.consult(1).unwrap().state.describe(),
-            "proposal 3: 4 changes, waiting for you"
+            c.state.describe(),
+            "proposed 4 changes: proposal 3 waits for you"
         );
+        assert_eq!(c.spend.unwrap().usd, 0.25);
         let changed = Event::PlanChanged {
             origin: Origin::Supervisor,
             reason: "r".into(),
@@ -238,47 +245,37 @@ mod tests {
             auto: false,
             changes: vec![],
         };
-        m.apply_event(&changed, 8, 0);
-        assert!(m.pending.is_none());
+        m.apply_event(&changed, 9);
+        assert!(m.pending.is_empty());
         assert_eq!(m.consult(1).unwrap().state.describe(), "proposal 3 applied");
     }
 
     #[test]
     fn an_ended_or_discarded_consultation_says_so() {
-        let mut m = SupervisorModel::default();
+        let mut m = SupervisorModel::new(None, vec![*proposal(1)]);
         for consult in [1, 2] {
             let trigger = Trigger::Config;
-            m.apply_event(&Event::Consulting { consult, trigger }, 0, 0);
+            m.apply_event(&Event::Consulting { consult, trigger }, 0);
         }
         m.apply_event(
-            &Event::ConsultEnded {
-                consult: 2,
-                message: "failed: the planner exited with 1".into(),
-            },
-            0,
+            &ended(2, "could not plan: the planner exited with 1", None),
             0,
         );
-        m.apply_event(
-            &Event::Proposed {
-                proposal: proposal(1),
-            },
-            0,
-            2,
-        );
-        m.apply_event(&Event::ProposalDiscarded { proposal: 1 }, 0, 0);
+        m.apply_event(&ended(1, "proposed 2 changes", Some(1)), 0);
+        m.apply_event(&Event::ProposalDiscarded { proposal: 1 }, 0);
         let states: Vec<String> = m.consults.iter().map(|c| c.state.describe()).collect();
         assert_eq!(
             states,
-            ["proposal 1 discarded", "failed: the planner exited with 1"]
+            [
+                "proposal 1 discarded",
+                "could not plan: the planner exited with 1"
+            ]
         );
-        assert!(m.pending.is_none());
-        assert!(!m.apply_event(
-            &Event::Nudged {
-                task: crate::core::TaskId::parse("a").unwrap(),
-                message: "m".into(),
-            },
-            0,
-            0
-        ));
+        assert!(m.pending.is_empty());
+        let nudged = Event::Nudged {
+            task: crate::core::TaskId::parse("a").unwrap(),
+            message: "m".into(),
+        };
+        assert!(!m.apply_event(&nudged, 0));
     }
 }

@@ -96,11 +96,21 @@ fn supervisor_alerts(app: &App) -> Vec<(String, ratatui::style::Style)> {
         Some(crate::ui::app::Overlay::PlanDiff(v)) => v.proposal_id(),
         _ => None,
     };
-    if let Some(p) = s.pending.as_ref().filter(|p| Some(p.id) != shown) {
+    let waiting: Vec<u64> = s
+        .pending
+        .iter()
+        .map(|p| p.id)
+        .filter(|id| Some(*id) != shown)
+        .collect();
+    if let Some(first) = waiting.first() {
         let key = app
             .keymap
             .key_label(crate::ui::keymap::Action::ShowProposal);
-        out.push((format!("proposal {} waiting: {key}", p.id), t.review));
+        let more = match waiting.len() {
+            1 => String::new(),
+            n => format!(" (+{})", n - 1),
+        };
+        out.push((format!("proposal {first}{more} waiting: {key}"), t.review));
     }
     if s.thinking() {
         out.push(("supervisor: thinking".to_owned(), t.running));

@@ -170,7 +170,7 @@ fn changes<'a>(app: &App, view: &PlanView, width: usize, room: usize) -> Vec<Lin
                 lines.push(Line::from(Span::styled(format!("      {l}"), t.error)));
             }
         }
-        if view.expanded.contains(c.task()) {
+        if view.expanded.contains(&crate::ui::app::change_key(c)) {
             for l in details(c, width.saturating_sub(6)) {
                 lines.push(Line::from(Span::styled(format!("      {l}"), t.muted)));
             }
@@ -196,6 +196,7 @@ fn kind_style(app: &App, c: &Change) -> (&'static str, Style) {
         (ChangeKind::Add { .. }, None) => ("+", t.added),
         (ChangeKind::Drop { .. }, None) => ("-", t.removed),
         (ChangeKind::Edit { .. }, None) => ("~", t.warning),
+        (ChangeKind::Action { .. }, None) => ("!", t.notice),
     }
 }
 
@@ -232,6 +233,10 @@ fn summary(c: &Change) -> String {
             }
             format!("edit {task}: {}", what.join(", "))
         }
+        ChangeKind::Action { action } => match &action.message {
+            Some(m) => format!("{} {}: {m}", action.kind.name(), action.task),
+            None => format!("{} {}", action.kind.name(), action.task),
+        },
     };
     sanitize(&text).into_owned()
 }
@@ -243,7 +248,15 @@ fn details(c: &Change, width: usize) -> Vec<String> {
     let value = |s: &str, room: usize| cut(&sanitize(s), room.max(4));
     let mut out = Vec::new();
     match &c.kind {
+        ChangeKind::Action { action } => {
+            if let Some(m) = &action.message {
+                out.extend(wrap(&sanitize(m), width));
+            }
+        }
         ChangeKind::Add { spec } => {
+            if let Some(from) = &spec.split_from {
+                out.push(format!("part of: {from} (continues its work)"));
+            }
             out.push(format!("agent: {}", value(&spec.agent, width)));
             if let Some(role) = &spec.role {
                 out.push(format!("role: {}", value(role, width)));

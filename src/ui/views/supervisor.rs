@@ -1,5 +1,5 @@
 //! The supervisor pane: its profile, every consultation seen (number,
-//! trigger, state) and the chosen one's transcript, followed live unless
+//! cost, trigger, state) and the chosen one's transcript, followed live unless
 //! scrolled. Pure: it draws the model and the [`SupervisorView`].
 
 use ratatui::Frame;
@@ -97,9 +97,12 @@ fn row<'a>(app: &App, c: &Consultation, width: usize, selected: bool) -> Line<'a
         ConsultState::Discarded { .. } => t.muted,
     };
     let state = sanitize(&c.state.describe()).into_owned();
+    let cost = c
+        .spend
+        .map_or(String::new(), |s| format!(" · ${:.4}", s.usd));
     let text = fit(
         &format!(
-            "#{} {state} · {}",
+            "#{}{cost} · {state} · {}",
             c.consult,
             sanitize(&c.trigger.describe())
         ),
@@ -121,8 +124,9 @@ fn row<'a>(app: &App, c: &Consultation, width: usize, selected: bool) -> Line<'a
 /// The consultation's trigger, state and transcript (the bottom, unless scrolled).
 fn transcript(frame: &mut Frame, area: Rect, app: &App, c: &Consultation, scroll: Option<usize>) {
     let t = &app.theme;
-    let age = match c.state {
-        ConsultState::Thinking => format!(" · {}", elapsed(app.now_ms - c.started_ms)),
+    let age = match (&c.state, c.spend) {
+        (ConsultState::Thinking, _) => format!(" · {}", elapsed(app.now_ms - c.started_ms)),
+        (_, Some(s)) => format!(" · ${:.4} · {} tokens", s.usd, s.tokens),
         _ => String::new(),
     };
     let block = Block::default()

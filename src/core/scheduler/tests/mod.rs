@@ -5,6 +5,7 @@ mod environment;
 mod money;
 mod plan;
 mod review;
+mod supervise;
 mod update;
 
 use super::*;

@@ -63,7 +63,7 @@ pub(in crate::ui::app) fn hints(task: Option<&Task>) -> Vec<Hint> {
 /// supervisor's first when the fleet has one (else last: they only say so).
 pub(in crate::ui::app) fn fleet_hints(app: &App) -> Vec<Hint> {
     let mut supervisor = Vec::new();
-    if app.model.supervisor.pending.is_some() {
+    if !app.model.supervisor.pending.is_empty() {
         supervisor.push((Action::ShowProposal, "proposal"));
     }
     supervisor.extend([

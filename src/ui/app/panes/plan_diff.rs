@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use super::Hint;
-use crate::core::plan_diff::{ChangeId, PlanDiff};
+use crate::core::plan_diff::{Change, ChangeId, ChangeKind, PlanDiff};
 use crate::core::supervisor::{Origin, Proposal, Trigger};
 use crate::core::{Command, TaskId, TaskSpec};
 use crate::ui::app::{App, EditorKind, Intent, Origin as From, Overlay, Toast};
@@ -32,6 +32,22 @@ pub enum PlanTab {
     Graph,
 }
 
+/// A change as the user's choices remember it: its task and what it does
+/// (a diff has at most one change of each kind per task, so choices survive
+/// the diff being computed again when tasks change).
+pub type ChangeKey = (TaskId, &'static str);
+
+/// The key of `change`.
+pub fn change_key(change: &Change) -> ChangeKey {
+    let what = match &change.kind {
+        ChangeKind::Add { .. } => "add",
+        ChangeKind::Drop { .. } => "drop",
+        ChangeKind::Edit { .. } => "edit",
+        ChangeKind::Action { action } => action.kind.name(),
+    };
+    (change.task().clone(), what)
+}
+
 /// The plan diff overlay.
 #[derive(Debug, Clone)]
 pub struct PlanView {
@@ -39,11 +55,10 @@ pub struct PlanView {
     pub diff: PlanDiff,
     /// The model's task revision the diff was computed at.
     pub computed_at: u64,
-    /// Changes turned off, by their task (a diff has one change per task,
-    /// so the choice survives the diff being computed again).
-    pub off: BTreeSet<TaskId>,
+    /// Changes turned off.
+    pub off: BTreeSet<ChangeKey>,
     /// Changes shown with their fields.
-    pub expanded: BTreeSet<TaskId>,
+    pub expanded: BTreeSet<ChangeKey>,
     /// The selected change (Changes tab).
     pub selected: usize,
     pub tab: PlanTab,
@@ -135,7 +150,7 @@ impl PlanView {
         self.diff
             .changes
             .get(i)
-            .is_some_and(|c| c.refused.is_none() && !self.off.contains(c.task()))
+            .is_some_and(|c| c.refused.is_none() && !self.off.contains(&change_key(c)))
     }
 
     /// The changes turned off, as the diff numbers them.
@@ -143,7 +158,7 @@ impl PlanView {
         self.diff
             .changes
             .iter()
-            .filter(|c| self.off.contains(c.task()))
+            .filter(|c| self.off.contains(&change_key(c)))
             .map(|c| c.id)
             .collect()
     }
@@ -156,20 +171,20 @@ impl PlanView {
             self.error = Some(format!("{} is refused: {why}", c.describe()));
             return;
         }
-        let task = c.task().clone();
-        if !self.off.remove(&task) {
-            self.off.insert(task);
+        let key = change_key(c);
+        if !self.off.remove(&key) {
+            self.off.insert(key);
         }
     }
 
     /// Every change on; when all are on already, every change off.
     fn all(&mut self) {
-        let toggleable: Vec<TaskId> = self
+        let toggleable: Vec<ChangeKey> = self
             .diff
             .changes
             .iter()
             .filter(|c| c.refused.is_none())
-            .map(|c| c.task().clone())
+            .map(change_key)
             .collect();
         if toggleable.iter().any(|t| self.off.contains(t)) {
             self.off.clear();
@@ -194,12 +209,10 @@ impl PlanView {
 impl App {
     /// Opens the plan diff of the waiting proposal (`Y`).
     pub(in crate::ui::app) fn show_proposal(&mut self) -> Vec<Intent> {
-        match self.model.supervisor.pending.clone() {
+        match self.model.supervisor.first_pending().cloned() {
             Some(p) => {
-                self.overlay = Some(Overlay::PlanDiff(Box::new(PlanView::proposal(
-                    p,
-                    &self.model,
-                ))));
+                let view = PlanView::proposal(Box::new(p), &self.model);
+                self.overlay = Some(Overlay::PlanDiff(Box::new(view)));
                 Vec::new()
             }
             None => self.toast("no proposal is waiting"),
@@ -245,14 +258,10 @@ impl App {
                 view.all();
             }
             Some(Action::ExpandChange) => {
-                if let Some(task) = view
-                    .diff
-                    .changes
-                    .get(view.selected)
-                    .map(|c| c.task().clone())
-                    && !view.expanded.remove(&task)
+                if let Some(key) = view.diff.changes.get(view.selected).map(change_key)
+                    && !view.expanded.remove(&key)
                 {
-                    view.expanded.insert(task);
+                    view.expanded.insert(key);
                 }
             }
             Some(Action::ConfirmPlan) => out = confirm(&mut view),
@@ -314,7 +323,7 @@ impl App {
         };
         if let Some(id) = view.proposal_id()
             && !view.pending
-            && self.model.supervisor.pending.as_ref().map(|p| p.id) != Some(id)
+            && !self.model.supervisor.is_pending(id)
         {
             self.overlay = None;
             self.toast = Some(Toast {

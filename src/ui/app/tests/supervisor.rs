@@ -211,7 +211,7 @@ fn f_sends_feedback_and_x_discards() {
 fn tab_shows_the_graph_and_e_the_fields_of_a_change() {
     let mut app = with_proposal();
     press(&mut app, &["down", "e"]);
-    assert!(view(&app).expanded.contains(&id("docs")));
+    assert!(view(&app).expanded.contains(&(id("docs"), "edit")));
     press(&mut app, &["tab", "down", "down"]);
     let v = view(&app);
     assert_eq!((v.tab, v.scroll, v.selected), (PlanTab::Graph, 2, 1));
@@ -280,7 +280,7 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
     assert!(matches!(app.screen, Screen::Supervisor(_)));
     assert_eq!(app.context(), crate::ui::keymap::Context::Supervisor);
     let screen = crate::ui::snapshots::draw_for_tests(&app);
-    assert!(screen.contains("#3 thinking…"), "{screen}");
+    assert!(screen.contains("#3 · thinking…"), "{screen}");
     assert!(screen.contains("Looking at what api did"), "{screen}");
     app.apply(Notification::Supervisor {
         consult: 3,
@@ -292,7 +292,7 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
     press(&mut app, &["up"]);
     let screen = crate::ui::snapshots::draw_for_tests(&app);
     assert!(screen.contains("The lexer and the parser fail"), "{screen}");
-    assert!(screen.contains("proposal 2: 5 changes"), "{screen}");
+    assert!(screen.contains("proposed 5 changes: proposal 2 waits"), "{screen}");
     // Y shows the proposal from here too; task keys do nothing.
     assert!(press(&mut app, &["a", "d"]).is_empty());
     assert!(app.toast.is_none());
@@ -303,6 +303,8 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
     let ended = crate::core::Event::ConsultEnded {
         consult: 3,
         message: "no change: api is making progress".into(),
+        proposal: None,
+        spend: Default::default(),
     };
     app.apply(Notification::Event {
         event: ended,
