@@ -292,7 +292,10 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
     press(&mut app, &["up"]);
     let screen = crate::ui::snapshots::draw_for_tests(&app);
     assert!(screen.contains("The lexer and the parser fail"), "{screen}");
-    assert!(screen.contains("proposed 5 changes: proposal 2 waits"), "{screen}");
+    assert!(
+        screen.contains("proposed 5 changes: proposal 2 waits"),
+        "{screen}"
+    );
     // Y shows the proposal from here too; task keys do nothing.
     assert!(press(&mut app, &["a", "d"]).is_empty());
     assert!(app.toast.is_none());
