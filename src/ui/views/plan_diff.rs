@@ -299,7 +299,8 @@ fn details(c: &Change, width: usize) -> Vec<String> {
 /// The proposed plan's graph from the scroll position.
 fn graph<'a>(app: &App, view: &PlanView, width: usize, room: usize) -> Vec<Line<'a>> {
     let t = &app.theme;
-    let tasks = proposed_tasks(app.model.fleet.tasks(), view.plan());
+    let current = app.model.fleet.tasks();
+    let tasks = proposed_tasks(current, &view.plan(current));
     let changed = view.diff.changed_tasks();
     let all = render_graph(&tasks, &changed, width, tasks.len() * 3 + 16);
     let first = view.scroll.min(all.len().saturating_sub(room));

@@ -137,11 +137,12 @@ impl PlanView {
         }
     }
 
-    /// The tasks of the proposed plan.
-    pub fn plan(&self) -> &[TaskSpec] {
+    /// The whole proposed plan against `current` (a proposal keeps the
+    /// tasks it leaves out that are done, running or in review).
+    pub fn plan(&self, current: &[crate::core::Task]) -> Vec<TaskSpec> {
         match &self.source {
-            PlanSource::Proposal(p) => &p.specs,
-            PlanSource::Replan { plan, .. } => plan,
+            PlanSource::Proposal(p) => crate::core::supervisor::rules::proposed_plan(current, p),
+            PlanSource::Replan { plan, .. } => plan.clone(),
         }
     }
 
@@ -233,7 +234,7 @@ impl App {
             self.overlay = Some(Overlay::PlanDiff(view));
             return Vec::new();
         }
-        let graph_lines = view.plan().len() * 3 + 16;
+        let graph_lines = view.diff.changes.len() + self.model.fleet.tasks().len() * 3 + 16;
         let page = (self.size.1 as isize - 8).max(1);
         let mut out = Vec::new();
         match action {
