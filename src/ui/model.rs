@@ -287,7 +287,8 @@ impl Model {
             .values()
             .flatten()
             .map(|a| a.usage.cost_usd)
-            .sum()
+            // From +0.0: an empty f64 sum is -0.0, drawn "$-0.0000".
+            .fold(0.0, |total, c| total + c)
     }
 
     /// Applies one engine notification; returns whether anything visible changed.
