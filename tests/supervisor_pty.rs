@@ -55,7 +55,7 @@ agent = "planner"
     tty.keys(b"Build an API with tests and docs");
     tty.press(b"\x13", "the plan diff", |s| {
         s.contains("Proposal 1 of the supervisor")
-            && s.contains("[x] + add api-test")
+            && s.contains("[x] + add `api-test`")
             && s.contains("The API first")
     });
     assert_eq!(
@@ -73,10 +73,14 @@ agent = "planner"
     // The graph: api-test one layer below api.
     let graph = tty.press(b"\t", "the graph", |s| s.contains("layer 1 (1 task)"));
     assert!(graph.contains("* api-test"), "{graph}");
-    tty.press(b"\t", "the changes again", |s| s.contains("[x] + add docs"));
+    tty.press(b"\t", "the changes again", |s| {
+        s.contains("[x] + add `docs`")
+    });
 
     // docs off, the rest confirmed.
-    tty.press(b"jj ", "docs turned off", |s| s.contains("[ ] + add docs"));
+    tty.press(b"jj ", "docs turned off", |s| {
+        s.contains("[ ] + add `docs`")
+    });
     tty.press(b"\r", "the tasks on the board", |s| {
         s.contains("api Build the API")
             && s.contains("api-test Test the API")

@@ -225,6 +225,23 @@ pub fn model() -> Model {
     m
 }
 
+/// The snapshot of a fleet with nothing in it.
+pub fn empty_snapshot() -> Snapshot {
+    Snapshot {
+        root: "/r".into(),
+        target: "main".into(),
+        tasks: vec![],
+        fleet_paused: false,
+        agents: vec![],
+        max_parallel: 1,
+        attempts: vec![],
+        budget: Default::default(),
+        stall_secs: Default::default(),
+        supervisor: None,
+        proposals: vec![],
+    }
+}
+
 /// An app over the fixture at `w` x `h`.
 pub fn app(w: u16, h: u16) -> App {
     let mut app = App::new(model(), Keymap::default(), Theme::dark());

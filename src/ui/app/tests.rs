@@ -421,19 +421,7 @@ fn keys_that_mean_nothing_here_do_nothing() {
         empty.board.column = col;
         empty.board.selected[col] = 99;
     }
-    empty.model = crate::ui::model::Model::new(crate::runtime::Snapshot {
-        root: "/r".into(),
-        target: "main".into(),
-        tasks: vec![],
-        fleet_paused: false,
-        agents: vec![],
-        max_parallel: 1,
-        attempts: vec![],
-        budget: Default::default(),
-        stall_secs: Default::default(),
-        supervisor: None,
-        proposals: Vec::new(),
-    });
+    empty.model = crate::ui::model::Model::new(fixture::empty_snapshot());
     assert!(press(&mut empty, &["a", "enter", "down", "e"]).is_empty());
     assert_eq!(empty.toast.as_ref().unwrap().text, "no task selected");
 }

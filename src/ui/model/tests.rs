@@ -598,18 +598,6 @@ fn a_cut_transcript_reads_back_with_its_head_the_cut_and_its_tail() {
 
 #[test]
 fn a_fleet_without_attempts_costs_zero_not_minus_zero() {
-    let m = Model::new(crate::runtime::Snapshot {
-        root: "/r".into(),
-        target: "main".into(),
-        tasks: vec![],
-        fleet_paused: false,
-        agents: vec![],
-        max_parallel: 1,
-        attempts: vec![],
-        budget: Default::default(),
-        stall_secs: Default::default(),
-        supervisor: None,
-        proposals: vec![],
-    });
+    let m = Model::new(crate::ui::fixture::empty_snapshot());
     assert_eq!(format!("${:.4}", m.total_cost()), "$0.0000");
 }

@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::core::plan_diff::{Change, ChangeKind};
 use crate::core::plan_graph::{cut, proposed_tasks, render_graph};
+use crate::core::supervisor::rules::change_line;
 use crate::sanitize::sanitize;
 use crate::ui::app::{App, PlanTab, PlanView};
 
@@ -200,45 +201,17 @@ fn kind_style(app: &App, c: &Change) -> (&'static str, Style) {
     }
 }
 
-/// A change on one line: "add api: Build the API ← db".
+/// A change on one line, in the history's words ([`change_line`]), with
+/// an added task's dependencies and what a drop throws away.
 fn summary(c: &Change) -> String {
-    let text = match &c.kind {
-        ChangeKind::Add { spec } => {
-            let deps = if spec.deps.is_empty() {
-                String::new()
-            } else {
-                format!(" ← {}", ids(&spec.deps))
-            };
-            format!("add {}: {}{deps}", spec.id, spec.title)
-        }
+    let extra = match &c.kind {
+        ChangeKind::Add { spec } if !spec.deps.is_empty() => format!(" ← {}", ids(&spec.deps)),
         ChangeKind::Drop {
-            task,
-            title,
-            discards,
-            ..
-        } => {
-            let note = discards.map_or(String::new(), |d| format!(" ({d})"));
-            format!("drop {task}: {title}{note}")
-        }
-        ChangeKind::Edit {
-            task,
-            fields,
-            deps_added,
-            deps_removed,
-            ..
-        } => {
-            let mut what: Vec<String> = fields.iter().map(|f| f.field.to_owned()).collect();
-            if !deps_added.is_empty() || !deps_removed.is_empty() {
-                what.push("deps".into());
-            }
-            format!("edit {task}: {}", what.join(", "))
-        }
-        ChangeKind::Action { action } => match &action.message {
-            Some(m) => format!("{} {}: {m}", action.kind.name(), action.task),
-            None => format!("{} {}", action.kind.name(), action.task),
-        },
+            discards: Some(d), ..
+        } => format!(" ({d})"),
+        _ => String::new(),
     };
-    sanitize(&text).into_owned()
+    sanitize(&format!("{}{extra}", change_line(c))).into_owned()
 }
 
 /// What an expanded change shows: each field old → new (long values
