@@ -19,6 +19,12 @@ pub struct TaskRow {
     pub column: Column,
     pub agent: String,
     pub attempts: u32,
+    /// Attempts counted against `max_attempts` since the last human decision
+    /// (a nudged, restarted or rate-limited attempt is not counted).
+    pub tries: u32,
+    /// Set while the live attempt is stalled: why (its progress ledger).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stalled: Option<String>,
     pub cost_usd: f64,
     pub tokens: u64,
     /// Why the task is failed, held or blocked (naming the files of a conflict or refused merge).
@@ -126,6 +132,8 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                 column: t.status.column(),
                 agent: t.spec.agent.clone(),
                 attempts: t.attempts,
+                tries: t.tries,
+                stalled: t.stalled.clone(),
                 cost_usd: u.cost_usd,
                 tokens: u.tokens(),
                 reason: scheduler.reason(t),

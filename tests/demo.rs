@@ -1,4 +1,6 @@
-//! `fleetdeck demo --headless`, the README's main command, ends as designed.
+//! `fleetdeck demo --headless`, the README's main command, ends as designed:
+//! the simulated supervisor turns the demo's goal into its plan, the plan
+//! runs, `div` fails twice and is split into two parts that finish it.
 
 mod common;
 
@@ -19,9 +21,33 @@ fn the_headless_demo_runs_to_its_designed_end() {
         stdout.starts_with(&format!("demo repository: {}", repo.display())),
         "{stdout}"
     );
-    assert!(stdout.contains("7 of 8 task(s) done"), "{stdout}");
+    assert!(stdout.contains("9 of 11 task(s) done"), "{stdout}");
+    assert!(
+        stdout.contains("supervisor: consulted (goal: Grow tally into a small calculator"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("add `bench`: A long benchmark run"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("pow                  attempt 1 failed, retrying"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("div                  attempt 1 failed, retrying"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("supervisor: consulted (`div` failed: failed 2 attempt(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("add `div-1`: Division and remainder (part 1 of 2) (part of `div`)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("div-2                merging -> done"),
         "{stdout}"
     );
     assert!(
@@ -41,6 +67,33 @@ fn the_headless_demo_runs_to_its_designed_end() {
         .output()
         .unwrap();
     assert_eq!(text(&sum.stdout), "12\n");
+    for (op, want) in [("div", "3\n"), ("mod", "1\n")] {
+        let got = std::process::Command::new("sh")
+            .args(["tally.sh", op, "7", "2"])
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert_eq!(
+            text(&got.stdout),
+            want,
+            "{op}: the split task's parts both landed"
+        );
+    }
+    // The plan's history says who changed it and why.
+    let history = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .args(["plan", "--history"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let history = text(&history.stdout);
+    assert!(
+        history.contains("supervisor proposal 2, applied by itself: `div` failed"),
+        "{history}"
+    );
+    assert!(
+        history.contains("split into `div-1` and then `div-2`"),
+        "{history}"
+    );
     // A second demo into the same place is refused rather than mixed in.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
         .args(["demo", "--headless", "--dir"])

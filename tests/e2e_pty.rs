@@ -1,6 +1,8 @@
 //! End to end: the real binary in a pseudo-terminal. `fleetdeck demo` opens
-//! the cockpit; we wait for a task in Review, open its diff, approve it, see
-//! it reach Done, and quit cleanly — reading the screen like a user.
+//! the cockpit (with `--autonomy auto`, the supervisor's plan for the demo's
+//! goal applies by itself); we wait for a task in Review, open its diff,
+//! approve it, see it reach Done, and quit cleanly — reading the screen like
+//! a user.
 
 mod common;
 
@@ -27,6 +29,8 @@ fn demo_review_the_diff_approve_and_quit() {
     let mut tty = spawn(
         &[
             "demo",
+            "--autonomy",
+            "auto",
             "--long-secs",
             "120",
             "--dir",
@@ -35,16 +39,15 @@ fn demo_review_the_diff_approve_and_quit() {
         dir.path(),
     );
 
-    // Every column fills: mul waits in Review, pow is blocked behind it, bench runs, add is done.
-    // Every column fills within 30 seconds.
+    // The supervisor's plan arrives and runs: add waits in Review, pow is
+    // queued behind mul, bench runs. Within 30 seconds.
     tty.wait_at_most(
         Duration::from_secs(30),
-        "pow queued, mul in Review, bench running, add done",
+        "pow queued, add in Review, bench running",
         |s| {
             column_of(s, "pow Powers") == Some(0)
-                && column_of(s, "mul Multiply") == Some(2)
+                && column_of(s, "add Add") == Some(2)
                 && column_of(s, "bench A long") == Some(1)
-                && column_of(s, "add Add") == Some(3)
         },
     );
     let header = tty.contents().lines().next().unwrap_or_default().to_owned();
@@ -53,21 +56,21 @@ fn demo_review_the_diff_approve_and_quit() {
         "the demo repository's path is shown: {header}"
     );
 
-    // Go to the Review column, to its top card (mul, first in plan order), open it, switch to its diff.
+    // Go to the Review column, to its top card (add, first in plan order), open it, switch to its diff.
     tty.keys(b"llg");
     tty.wait("the Review column focused", |s| s.contains("a approve"));
     tty.keys(b"\r");
-    tty.wait("the task detail of mul", |s| {
-        s.contains("mul [review]") && s.contains("Transcript")
+    tty.wait("the task detail of add", |s| {
+        s.contains("add [review]") && s.contains("Transcript")
     });
     tty.keys(b"\t");
-    tty.wait("the diff of mul", |s| {
-        s.contains("lib/mul.sh") && s.contains("mul()")
+    tty.wait("the diff of add", |s| {
+        s.contains("lib/add.sh") && s.contains("add()")
     });
 
     // Approve: the task merges and reaches Done.
     tty.keys(b"a");
-    tty.wait("mul merged", |s| s.contains("mul [done]"));
+    tty.wait("add merged", |s| s.contains("add [done]"));
     tty.keys(b"\x1b");
     let board = tty.wait("the board again", |s| {
         s.contains("Done") && s.contains("fleetdeck")
@@ -91,7 +94,7 @@ fn demo_review_the_diff_approve_and_quit() {
     let git = git2::Repository::open(&repo).unwrap();
     let head = git.head().unwrap().peel_to_commit().unwrap();
     assert!(
-        head.message().unwrap().starts_with("Merge fleet/mul"),
+        head.message().unwrap().starts_with("Merge fleet/add"),
         "{:?}",
         head.message()
     );

@@ -382,6 +382,27 @@ fn the_supervisors_budget_stops_the_planner_and_then_refuses_to_run_it() {
 }
 
 #[test]
+fn a_planner_running_past_its_timeout_is_stopped_and_the_consultation_fails() {
+    let f = fleet("", "timeout_secs = 1");
+    f.answer(None, VALID);
+    std::fs::write(f.planner.path().join("sleep"), "60").unwrap();
+    let started = std::time::Instant::now();
+    let (code, doc) = f.dry_run("Build an API");
+    assert_eq!(code, 1, "{doc}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("the planner timed out after 1 s ([supervisor] timeout_secs)"),
+        "{doc}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped, not waited for"
+    );
+}
+
+#[test]
 fn plan_schema_needs_no_repository() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
@@ -444,4 +465,22 @@ fn plan_proposes_then_yes_applies_and_history_lists_it() {
     let first = &json["history"][0]["event"];
     assert_eq!(first["origin"], "supervisor");
     assert_eq!(first["auto"], false);
+}
+
+#[test]
+fn the_simulated_supervisor_plans_a_goal_through_the_same_run() {
+    let toml = format!("{SIM_PROFILE}\n[supervisor]\nagent = \"sim\"\n");
+    let repo = TestRepo::new(&toml, &[("README.md", "# Sim\n")]);
+    let out = repo.fleetdeck(&["plan", "--dry-run", "--json", "Add login"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let specs = doc["proposal"]["specs"].as_array().unwrap();
+    assert!(specs.len() >= 2, "{doc}");
+    assert_eq!(doc["rounds"], 1);
+    let header =
+        std::fs::read_to_string(repo.path().join(".fleet/runs/_supervisor/0.jsonl")).unwrap();
+    assert!(
+        header.lines().next().unwrap().contains("--json-schema"),
+        "Claude's format gets the schema option: {header}"
+    );
 }

@@ -6,6 +6,7 @@ use tokio::sync::mpsc;
 
 use super::logging;
 use crate::config::FILE_NAME;
+use crate::core::Command;
 use crate::runtime::{Engine, EngineOptions};
 use crate::ui::app::App;
 use crate::ui::keymap::Keymap;
@@ -15,6 +16,12 @@ use crate::ui::terminal;
 use crate::ui::theme::Theme;
 
 pub fn main(root: &Path, theme: Option<&str>) -> i32 {
+    main_with(root, theme, None)
+}
+
+/// [`main`], sending `first` to the engine as soon as it has started
+/// (`fleetdeck demo` submits its goal so).
+pub fn main_with(root: &Path, theme: Option<&str>, first: Option<Command>) -> i32 {
     if !root.join(FILE_NAME).exists() {
         eprintln!(
             "fleetdeck: there is no {FILE_NAME} in {}.\n`fleetdeck init` writes one to start from; `fleetdeck demo` shows the cockpit on a scratch repository.",
@@ -23,11 +30,12 @@ pub fn main(root: &Path, theme: Option<&str>) -> i32 {
         return 2;
     }
     logging::init(root);
-    super::block_on(cockpit(root, theme))
+    super::block_on(cockpit(root, theme, first))
 }
 
-/// Opens the fleet and runs the cockpit until the user quits.
-pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
+/// Opens the fleet and runs the cockpit until the user quits; `first` is
+/// sent once the engine has started.
+pub async fn cockpit(root: &Path, theme: Option<&str>, first: Option<Command>) -> i32 {
     let started = std::time::Instant::now();
     let mut engine = match Engine::open(root, EngineOptions::default()) {
         Ok(e) => e,
@@ -78,6 +86,12 @@ pub async fn cockpit(root: &Path, theme: Option<&str>) -> i32 {
     );
     let notes = engine.subscribe();
     engine.start();
+    if let Some(command) = first {
+        let what = command.describe();
+        if let Err(e) = engine.command(command) {
+            tracing::warn!("{what}: {e}");
+        }
+    }
     let snapshot = match engine.snapshot() {
         Ok(s) => s,
         Err(e) => {

@@ -1,15 +1,19 @@
 //! `fleetdeck demo`: a scratch repository with a small real project (a POSIX
-//! shell calculator whose `sh test.sh` is the verify gate) and a plan of
-//! simulated agents with dependencies, a verify failure, a merge conflict and
-//! a long task, run to the end. No API key, no network.
+//! shell calculator whose `sh test.sh` is the verify gate), simulated agents
+//! and a simulated supervisor, and a goal given to the supervisor at start:
+//! its plan (dependencies, a verify failure, a task that fails twice and is
+//! split, a merge conflict, a long task) arrives as a plan diff to confirm
+//! (in the cockpit; headless, `autonomy = "auto"` applies it), and runs to
+//! the end. No API key, no network.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
 
-use super::{RunArgs, logging};
-use crate::core::{MergeBlock, Status};
+use super::logging;
+use crate::core::{Command, MergeBlock, Status};
+use crate::runtime::{Engine, EngineOptions};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -22,9 +26,18 @@ pub struct DemoArgs {
     /// How long the long-running demo task takes, in seconds (default: 6 headless, 60 in the cockpit).
     #[arg(long)]
     pub long_secs: Option<u64>,
+    /// Whether the supervisor's proposals wait for you as a plan diff
+    /// (`confirm`, the cockpit's default) or apply by themselves (`auto`,
+    /// the headless default).
+    #[arg(long, value_parser = ["confirm", "auto"])]
+    pub autonomy: Option<String>,
 }
 
-const FILES: [(&str, &str); 4] = [
+/// The goal the demo gives the supervisor: the first line is what the
+/// cockpit shows, the second names the plan the sim planner answers with.
+pub const GOAL: &str = "Grow tally into a small calculator: operations with tests, docs, greetings and a benchmark\nplan-file plan.json";
+
+const FILES: [(&str, &str); 5] = [
     ("tally.sh", include_str!("../../assets/demo/tally.sh")),
     ("test.sh", include_str!("../../assets/demo/test.sh")),
     ("README.md", include_str!("../../assets/demo/README.md")),
@@ -32,8 +45,9 @@ const FILES: [(&str, &str); 4] = [
         "greeting.txt",
         include_str!("../../assets/demo/greeting.txt"),
     ),
+    ("plan.json", include_str!("../../assets/demo/plan.json")),
 ];
-const PLAN: &str = include_str!("../../assets/demo/fleet.toml");
+const FLEET: &str = include_str!("../../assets/demo/fleet.toml");
 
 pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
     let dir = match args.dir.clone() {
@@ -45,7 +59,12 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
         )),
     };
     let long_secs = args.long_secs.unwrap_or(if args.headless { 6 } else { 60 });
-    if let Err(e) = create(&dir, long_secs) {
+    let autonomy = match &args.autonomy {
+        Some(a) => a.as_str(),
+        None if args.headless => "auto",
+        None => "confirm",
+    };
+    if let Err(e) = create(&dir, long_secs, autonomy) {
         eprintln!(
             "fleetdeck: cannot create the demo repository in {}: {e}",
             dir.display()
@@ -54,7 +73,8 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
     }
     println!("demo repository: {}", dir.display());
     if !args.headless {
-        let code = super::cockpit::main(&dir, theme);
+        let goal = Command::Plan { goal: GOAL.into() };
+        let code = super::cockpit::main_with(&dir, theme, Some(goal));
         println!(
             "demo repository: {} (`fleetdeck -C {}` opens it again)",
             dir.display(),
@@ -63,18 +83,39 @@ pub fn main(args: DemoArgs, theme: Option<&str>) -> i32 {
         return code;
     }
     logging::init(&dir);
-    let run = RunArgs {
-        headless: true,
-        auto_approve: true,
-        resume: false,
-        json: false,
-    };
-    super::block_on(super::run::headless(&dir, run));
+    super::block_on(headless(&dir));
     explain(&dir)
 }
 
-/// Writes the project and the plan and commits them on `main`.
-pub fn create(dir: &Path, long_secs: u64) -> Result<(), String> {
+/// Gives the supervisor the goal and runs the fleet, auto-approving, until
+/// nothing can progress (its proposals apply by themselves: `autonomy = "auto"`).
+async fn headless(dir: &Path) -> i32 {
+    let options = EngineOptions {
+        auto_approve: true,
+        ..EngineOptions::default()
+    };
+    let mut engine = match Engine::open(dir, options) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            return e.exit_code();
+        }
+    };
+    let printer = tokio::spawn(super::run::print(engine.subscribe(), false));
+    engine.start();
+    if let Err(e) = engine.command(Command::Plan { goal: GOAL.into() }) {
+        eprintln!("fleetdeck: {e}");
+    }
+    engine.run(true).await;
+    let code = super::run::finish(&engine, false);
+    drop(engine); // closes the event stream
+    let _ = printer.await;
+    code
+}
+
+/// Writes the project, its fleet.toml (the supervisor's `autonomy` as
+/// given) and the supervisor's plan file, and commits them on `main`.
+pub fn create(dir: &Path, long_secs: u64, autonomy: &str) -> Result<(), String> {
     if dir.exists()
         && std::fs::read_dir(dir)
             .map_err(|e| e.to_string())?
@@ -93,11 +134,13 @@ pub fn create(dir: &Path, long_secs: u64) -> Result<(), String> {
     config
         .set_str("user.email", "demo@fleetdeck.invalid")
         .map_err(|e| e.to_string())?;
+    let long_ms = (long_secs * 500).to_string();
     for (name, text) in FILES {
+        let text = text.replace("{LONG_MS}", &long_ms);
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
-    let plan = PLAN.replace("{LONG_MS}", &(long_secs * 500).to_string());
-    std::fs::write(dir.join(crate::config::FILE_NAME), plan).map_err(|e| e.to_string())?;
+    let fleet = FLEET.replace("{AUTONOMY}", autonomy);
+    std::fs::write(dir.join(crate::config::FILE_NAME), fleet).map_err(|e| e.to_string())?;
     let mut index = repo.index().map_err(|e| e.to_string())?;
     index
         .add_all(["*"], IndexAddOption::DEFAULT, None)
@@ -121,7 +164,8 @@ pub fn create(dir: &Path, long_secs: u64) -> Result<(), String> {
 }
 
 /// Says what the demo showed; 0 when it ended as designed (every task done
-/// except the one that conflicts on purpose).
+/// except the one that conflicts on purpose, and `div`, which the
+/// supervisor split into parts that are done).
 fn explain(dir: &Path) -> i32 {
     let Ok(store) = crate::store::Store::open(&dir.join(".fleet")) else {
         return 1;
@@ -129,14 +173,22 @@ fn explain(dir: &Path) -> i32 {
     let Ok(tasks) = store.load_tasks() else {
         return 1;
     };
-    let as_designed = tasks.iter().all(|t| match &t.status {
-        Status::Done { .. } => true,
-        Status::Review {
-            block: Some(MergeBlock::Conflict { files }),
-            ..
-        } => files == &["greeting.txt".to_owned()],
-        _ => false,
+    let split = tasks.iter().any(|t| {
+        t.spec
+            .split_from
+            .as_ref()
+            .is_some_and(|f| f.as_str() == "div")
     });
+    let as_designed = split
+        && tasks.iter().all(|t| match &t.status {
+            Status::Done { .. } => true,
+            Status::Dropped => t.spec.id.as_str() == "div",
+            Status::Review {
+                block: Some(MergeBlock::Conflict { files }),
+                ..
+            } => files == &["greeting.txt".to_owned()],
+            _ => false,
+        });
     println!();
     println!(
         "The fleet merged its work into `main` of {}:",
@@ -149,6 +201,8 @@ fn explain(dir: &Path) -> i32 {
     println!(
         "One of greet-en / greet-fr conflicts on greeting.txt on purpose and waits in review."
     );
+    println!("div failed twice; the supervisor split it into div-1 and div-2 (its reasoning:");
+    println!("  fleetdeck -C {} plan --history", dir.display());
     println!("  fleetdeck -C {} status", dir.display());
     println!(
         "  fleetdeck -C {} log pow     # attempt 2 got the verify failure of attempt 1",

@@ -74,6 +74,21 @@ command = ["fleetdeck", "sim-agent", "{prompt}"]
 format = "claude"
 "#;
 
+/// The supervisor block `init` writes, commented out: planning is opt-in.
+const SUPERVISOR: &str = r#"
+# The supervisor plans: `fleetdeck plan "Add OAuth login"` asks this profile for
+# a task graph and shows it as a plan diff to confirm; it is consulted again
+# when a task fails for good or stalls. Uncomment to use it.
+# [supervisor]
+# agent = "claude"             # the profile that plans
+# autonomy = "confirm"         # or "auto", or { retry = "auto", split = "confirm" }
+# routing = [{ role = "tester", agent = "codex" }]
+# reask_limit = 2              # answers asked again with the errors
+# budget_usd = 5.0             # the supervisor's own limit over all its runs
+# timeout_secs = 600           # one planner run
+# stall_after_secs = 600       # no progress this long: the task is stalled
+"#;
+
 const EXAMPLE_TASK: &str = r#"
 # The plan: one [[task]] per task. Later edits made in the cockpit live in .fleet/.
 [[task]]
@@ -93,6 +108,7 @@ pub fn template(found: &[&str]) -> String {
             text.push_str(profile);
         }
     }
+    text.push_str(SUPERVISOR);
     text.push_str(EXAMPLE_TASK);
     text
 }

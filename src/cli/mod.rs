@@ -9,6 +9,7 @@ mod log;
 mod logging;
 mod plan;
 mod recover;
+mod report;
 mod run;
 mod status;
 mod task_cmds;
@@ -168,6 +169,25 @@ enum Cmd {
     SimAgent {
         /// The script (usually the task's prompt, through `{prompt}`).
         script: String,
+        /// A JSON Schema for the answer (as Claude's `--json-schema`): a
+        /// planner's `result` line then carries `structured_output`.
+        #[arg(long, value_name = "SCHEMA")]
+        json_schema: Option<String>,
+        /// Continue this session (as Claude's `--resume`).
+        #[arg(long, value_name = "SESSION")]
+        resume: Option<String>,
+    },
+    /// Run by an agent from its worktree: tell the supervisor that the task
+    /// is bigger than planned (complexity) or about work the plan lacks (found).
+    ///
+    /// Needs FLEET_DIR, FLEET_TASK and FLEET_ATTEMPT, which fleetdeck sets for
+    /// every agent it runs; writes one message into .fleet/inbox/, which the
+    /// engine takes at once (or at its next start) into the event log.
+    Report {
+        kind: report::KindArg,
+        /// What the agent found.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
     },
     /// The engine's watchdog (started by the engine, not listed): waits for
     /// end of file on stdin, then kills what the engine's agents left.
@@ -202,18 +222,28 @@ pub struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Some(Cmd::SimAgent { script }) => {
+        Some(Cmd::SimAgent {
+            script,
+            json_schema,
+            resume,
+        }) => {
             let attempt = std::env::var("FLEET_ATTEMPT")
                 .ok()
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(1);
-            crate::sim::run(&script, attempt, &mut std::io::stdout().lock())
+            let opts = crate::sim::Options {
+                json_schema: json_schema.is_some(),
+                resume,
+            };
+            let dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+            crate::sim::run_with(&script, attempt, &opts, &dir, &mut std::io::stdout().lock())
         }
         Some(Cmd::Watchdog {
             fleet_dir: _,
             token,
             cgroup,
         }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
+        Some(Cmd::Report { kind, text }) => report::main(kind, &text.join(" ")),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         Some(Cmd::Plan(args)) if args.schema => plan::schema(),
@@ -252,7 +282,13 @@ pub fn main() -> ExitCode {
                 Some(Cmd::Plan(args)) => plan::main(&root, args),
                 Some(Cmd::Recover { force }) => recover::main(&root, force),
                 Some(Cmd::Gc { yes, verbose }) => gc::main(&root, yes, verbose),
-                Some(Cmd::SimAgent { .. } | Cmd::Watchdog { .. } | Cmd::Demo(_) | Cmd::Doctor) => 2,
+                Some(
+                    Cmd::SimAgent { .. }
+                    | Cmd::Watchdog { .. }
+                    | Cmd::Demo(_)
+                    | Cmd::Doctor
+                    | Cmd::Report { .. },
+                ) => 2,
             },
         },
     };

@@ -24,6 +24,7 @@ pub async fn headless(root: &Path, args: RunArgs) -> i32 {
         root,
         EngineOptions {
             auto_approve: args.auto_approve,
+            ..EngineOptions::default()
         },
     ) {
         Ok(e) => e,
@@ -55,7 +56,7 @@ pub async fn headless(root: &Path, args: RunArgs) -> i32 {
 }
 
 /// Prints the outcome and picks the exit code.
-fn finish(engine: &Engine, json: bool) -> i32 {
+pub(super) fn finish(engine: &Engine, json: bool) -> i32 {
     let attempts = engine.store().all_attempts().unwrap_or_default();
     let rows = summary::rows(engine.scheduler(), &attempts);
     let all_done = rows.iter().all(|r| r.column == Column::Done);
@@ -85,7 +86,7 @@ fn finish(engine: &Engine, json: bool) -> i32 {
     if all_done { 0 } else { 1 }
 }
 
-async fn print(mut events: mpsc::UnboundedReceiver<Notification>, json: bool) {
+pub(super) async fn print(mut events: mpsc::UnboundedReceiver<Notification>, json: bool) {
     let started = Instant::now();
     while let Some(n) = events.recv().await {
         let Notification::Event { actor, event } = n else {
@@ -161,6 +162,17 @@ fn describe(event: &Event, now_ms: i64) -> Option<String> {
         Event::BudgetExceeded { task: None, spent } => format!(
             "the fleet crossed its budget (${:.4}, {} tokens): paused; raise it with `fleetdeck budget --usd N`",
             spent.usd, spent.tokens
+        ),
+        Event::Consulting { trigger, .. } => {
+            format!("supervisor: consulted ({})", trigger.describe())
+        }
+        Event::ConsultEnded { message, .. } => format!("supervisor: {message}"),
+        Event::PlanChanged {
+            origin, changes, ..
+        } => format!(
+            "plan changed by the {}: {}",
+            origin.name(),
+            changes.join("; ")
         ),
         _ => return None,
     })

@@ -97,6 +97,9 @@ fn mark_interrupted(doc: &mut StatusDoc, live: bool) {
     doc.engine_running = live;
     for row in &mut doc.tasks {
         row.interrupted = interrupted(row, live);
+        if row.interrupted {
+            row.stalled = None; // the stall was the interrupted attempt's
+        }
         if row.interrupted
             && let Some(last) = row.history.last_mut()
             && last.detail.is_none()
@@ -144,6 +147,8 @@ fn print_tasks(rows: &[TaskRow], live: bool) {
         let (status, why) = if interrupted(r, live) {
             let why = format!("interrupted (resumes on the next run; it was {})", r.status);
             ("interrupted", why)
+        } else if let Some(stalled) = &r.stalled {
+            (r.status.as_str(), format!("stalled: {stalled}"))
         } else {
             let why = r.reason.as_deref().unwrap_or(&r.title).to_owned();
             (r.status.as_str(), why)
@@ -175,6 +180,8 @@ mod tests {
             column: crate::core::Column::Running,
             agent: "sim".into(),
             attempts: 1,
+            tries: 1,
+            stalled: None,
             cost_usd: 0.0,
             tokens: 0,
             reason: None,

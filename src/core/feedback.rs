@@ -19,6 +19,9 @@ pub enum FeedbackKind {
     Reviewer,
     /// The user moved the task from agent `from` to another one.
     Reassigned { from: String },
+    /// The running attempt was stopped to tell the agent something (a
+    /// nudge): its session is resumed with the text where it can be.
+    Nudged,
     /// Updating the task onto the target tip conflicted in `files`: the
     /// worktree holds them with conflict markers (see [`conflict_text`]).
     Conflict { files: Vec<String> },
@@ -168,6 +171,9 @@ impl Feedback {
             }
             FeedbackKind::Reassigned { from } => format!(
                 "This task was reassigned to you from agent `{from}` (attempt {n}). The worktree holds what it did so far:"
+            ),
+            FeedbackKind::Nudged => format!(
+                "Attempt {n} was stopped to tell you this; the worktree holds what it did so far, carry on from there:"
             ),
             FeedbackKind::Conflict { files } => format!(
                 "The work of attempt {n} was brought onto the target branch's latest commit, and these files conflict: {}. \

@@ -247,6 +247,17 @@ impl Fleet {
             && !self.unusable.contains_key(&task.spec.agent)
             && task.not_before_ms.is_none_or(|t| t <= now_ms)
             && self.pending_deps(task).next().is_none()
+            && self.splitting(task).is_none()
+    }
+
+    /// The task `task` was split from, while that one still has a live
+    /// agent (it is being stopped to be dropped): the part waits, so that it
+    /// inherits all of the split task's work.
+    pub fn splitting<'a>(&'a self, task: &'a Task) -> Option<&'a TaskId> {
+        let from = task.spec.split_from.as_ref()?;
+        self.task(from.as_str())
+            .is_some_and(|t| t.status.has_agent())
+            .then_some(from)
     }
 
     /// Why a task is failed, held or blocked, in words (`now_ms` for times to
@@ -276,6 +287,13 @@ impl Fleet {
                         "waiting for"
                     };
                     Some(format!("{what} {}", pending.join(", ")))
+                } else if let Some(from) = self
+                    .splitting(task)
+                    .filter(|_| matches!(task.status, Status::Queued { .. }))
+                {
+                    Some(format!(
+                        "waiting for `{from}`, which was split, to stop: this task inherits its work"
+                    ))
                 } else if !self.agents.contains(&task.spec.agent) {
                     Some(format!(
                         "agent `{0}` is not defined (add [agents.{0}] to fleet.toml, or reassign the task: r)",

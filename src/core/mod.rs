@@ -4,6 +4,7 @@
 
 pub mod feedback;
 pub mod fleet;
+pub mod handoff;
 pub mod messages;
 pub mod outcome;
 pub mod plan;

@@ -25,6 +25,10 @@ pub enum Verb {
     Update,
     /// Take the user's resolution of an update conflict.
     Resolve,
+    /// Stop a running attempt and resume its session with a message.
+    Nudge,
+    /// Stop a running attempt and start it again in the same worktree.
+    Restart,
 }
 
 /// A rule: how the verb is named, the statuses it needs (in words), and the test.
@@ -73,6 +77,8 @@ impl Verb {
                 is_review(s) || matches!(s, S::Updating { .. })
             }),
             Verb::Resolve => ("take a resolution", "in review", is_review),
+            Verb::Nudge => ("nudge", "running", is_running),
+            Verb::Restart => ("restart", "running", is_running),
         }
     }
 
@@ -85,6 +91,10 @@ impl Verb {
     pub fn allowed_in(self, status: &Status) -> bool {
         (self.rule().2)(status)
     }
+}
+
+fn is_running(s: &Status) -> bool {
+    matches!(s, Status::Running { .. })
 }
 
 fn is_review(s: &Status) -> bool {

@@ -233,7 +233,11 @@ fn stage_all(repo: &Repository) -> Result<Oid, GitError> {
 /// have: untracked ones are skipped (the patterns are in-memory ignore rules
 /// of `repo`), and ones the agent committed by itself are taken out of the
 /// index again. Paths `base` has stay, whatever the patterns.
-fn stage_excluding(repo: &Repository, base: Oid, exclude: &[String]) -> Result<Oid, GitError> {
+pub(super) fn stage_excluding(
+    repo: &Repository,
+    base: Oid,
+    exclude: &[String],
+) -> Result<Oid, GitError> {
     if exclude.is_empty() {
         return stage_all(repo);
     }
@@ -264,7 +268,7 @@ fn stage_excluding(repo: &Repository, base: Oid, exclude: &[String]) -> Result<O
 }
 
 /// The commit HEAD resolves to (attached or detached).
-fn head_commit_id(repo: &Repository) -> Result<Oid, GitError> {
+pub(super) fn head_commit_id(repo: &Repository) -> Result<Oid, GitError> {
     repo.head()
         .and_then(|h| h.peel_to_commit())
         .map(|c| c.id())

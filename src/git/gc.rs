@@ -320,14 +320,7 @@ fn worktree_check(
         wt.add_ignore_rule(&task.exclude.join("\n"))
             .ctx(|| format!("use the exclude patterns {:?}", task.exclude))?;
     }
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = wt
-        .statuses(Some(&mut opts))
-        .ctx(|| format!("read the status of {}", path.display()))?;
-    let paths = statuses.iter().filter(|e| !e.status().is_ignored()).count();
+    let paths = uncommitted_paths(&wt, path)?;
     if paths > 0 {
         return Ok(Err(KeepReason::UncommittedChanges { paths }));
     }
@@ -416,8 +409,31 @@ fn holds_only_merged_work(
     Ok(tree == ours.tree_id())
 }
 
+/// How many paths of the worktree `wt` (at `path`) differ from its HEAD:
+/// untracked files count, ignored ones do not.
+pub(super) fn uncommitted_paths(wt: &Repository, path: &Path) -> Result<usize, GitError> {
+    Ok(uncommitted(wt, path)?.len())
+}
+
+/// The paths of the worktree `wt` (at `path`) that differ from its HEAD:
+/// untracked files included, ignored ones not.
+pub(super) fn uncommitted(wt: &Repository, path: &Path) -> Result<Vec<String>, GitError> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let statuses = wt
+        .statuses(Some(&mut opts))
+        .ctx(|| format!("read the status of {}", path.display()))?;
+    Ok(statuses
+        .iter()
+        .filter(|e| !e.status().is_ignored())
+        .filter_map(|e| e.path().ok().map(str::to_owned))
+        .collect())
+}
+
 /// `refs/fleet/<kind>/<id>/<tip>`: unique per tip, so saving again is a no-op.
-fn saved_ref(kind: &str, id: &str, tip: Oid) -> String {
+pub(super) fn saved_ref(kind: &str, id: &str, tip: Oid) -> String {
     format!("refs/fleet/{kind}/{id}/{}", short(tip))
 }
 

@@ -92,13 +92,15 @@ impl FleetScan {
             .unwrap_or(0)
     }
 
-    /// True when `fleetdeck gc` saved `task`'s branch as a dropped task's
-    /// (`refs/fleet/dropped/<id>/...`).
+    /// True when a dropped task's work or branch was saved for `task`
+    /// (`refs/fleet/dropped/<id>/...`, by the engine or `fleetdeck gc`), or
+    /// its work as a split task's (`refs/fleet/split/<id>`).
     pub fn was_dropped(&self, task: &str) -> bool {
         let prefix = format!("refs/fleet/dropped/{task}/");
+        let split = super::split_ref(task);
         self.saved
             .get(task)
-            .is_some_and(|refs| refs.iter().any(|r| r.starts_with(&prefix)))
+            .is_some_and(|refs| refs.iter().any(|r| r.starts_with(&prefix) || *r == split))
     }
 
     /// What git holds of `task`, in a few words ("merged in 1a2b3c4, branch

@@ -107,6 +107,30 @@ pub(crate) fn squash_message(attr: &Attribution) -> String {
     )
 }
 
+/// Message of the commit that saves a dropped task's work (its branch and
+/// its worktree's uncommitted changes) before its worktree is removed; `why`
+/// is "split" or "dropped". `Fleet-Base` names the commit the work started
+/// from (read back by [`parse_base`]).
+pub(crate) fn dropped_message(attr: &Attribution, base: git2::Oid, why: &str) -> String {
+    format!(
+        "fleet({}): {} ({why})\n\nWork of `{}` up to attempt {} (its branch and its worktree's uncommitted\nchanges), saved before its worktree was removed.\n\nFleet-Base: {base}\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        attr.task,
+        attr.attempt,
+        trailers(attr)
+    )
+}
+
+/// The `Fleet-Base` trailer of a message written by [`dropped_message`].
+pub(crate) fn parse_base(message: &str) -> Option<git2::Oid> {
+    let trailers = git2::message_trailers_strs(message).ok()?;
+    let base = trailers
+        .iter()
+        .find_map(|(key, value)| (key == "Fleet-Base").then(|| value.to_owned()))?;
+    git2::Oid::from_str(&base).ok()
+}
+
 /// Message of the commit that saves an attempt's work before a reset:
 /// `why` is "interrupted" or "rejected".
 pub(crate) fn saved_message(attr: &Attribution, reset_to: git2::Oid, why: &str) -> String {

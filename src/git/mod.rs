@@ -20,7 +20,11 @@
 //!   the branch was moved to start the task afresh.
 //! - `refs/fleet/merged/<id>/<tip>`, `refs/fleet/dropped/<id>/<tip>`: the
 //!   branch tip of a done or dropped task, saved before `fleetdeck gc`
-//!   deleted its branch.
+//!   deleted its branch; `refs/fleet/dropped/<id>/<commit>` also holds a
+//!   dropped task's work (branch and uncommitted changes) saved before its
+//!   worktree was removed ([`save_task_work`]).
+//! - `refs/fleet/split/<id>`: the same for a task that was split, where its
+//!   parts inherit it from ([`hand_over`]).
 //! - `<root>/.fleet/pending-checkout.json`: exists only while a merge updates
 //!   the user's checkout (or after a crash in the middle of it).
 //!
@@ -43,6 +47,8 @@
 //!   it ([`plan_gc`], [`remove_gc`]).
 //! - `scratch`: the supervisor's detached scratch worktree at the target's
 //!   tip (`.fleet/scratch/supervisor`), and the repository facts for its prompt.
+//! - `handoff`: a dropped or split task's work saved before its worktree
+//!   goes, and handed to the parts of a split task.
 //! - `history`: what git remembers of a fleet without the database: task
 //!   merges on the target, `fleet/*` branches, saved refs ([`scan_fleet`]).
 
@@ -54,6 +60,7 @@ mod exclude;
 mod gc;
 #[cfg(test)]
 mod gc_tests;
+mod handoff;
 mod history;
 mod integrity;
 mod locks;
@@ -81,6 +88,7 @@ pub use error::GitError;
 pub use exclude::exclude_patterns;
 pub use gc::{GcPlan, GcTask, GcTaskState, KeepReason, Kept, Removal, Safe, plan_gc, remove_gc};
 pub use git2::Oid;
+pub use handoff::{Handoff, SaveAs, SavedWork, hand_over, save_task_work, split_ref};
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
 pub use locks::{clear_task_locks, sweep_stale_locks};

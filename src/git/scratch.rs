@@ -13,9 +13,9 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use git2::WorktreeAddOptions;
 use git2::build::CheckoutBuilder;
-use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
-use git2::{WorktreeAddOptions, WorktreePruneOptions};
+use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::error::{Context, GitError};
 use super::open;
@@ -48,26 +48,23 @@ pub fn scratch_path(root: &Path) -> PathBuf {
 /// `.fleet/scratch` (0700) first.
 pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
     let _serial = super::worktree::worktree_lock();
+    super::worktree::ensure_excluded(root)?;
     let repo = open(root)?;
     let tip = local_branch_tip(&repo, target)?;
     let path = scratch_path(root);
-    let registered = match repo.find_worktree(SCRATCH_NAME) {
-        Ok(wt) if wt.validate().is_ok() && path.join(".git").exists() => true,
+    let usable = match repo.find_worktree(SCRATCH_NAME) {
         Ok(wt) => {
-            let mut opts = WorktreePruneOptions::new();
-            opts.valid(true).working_tree(true);
-            wt.prune(Some(&mut opts))
-                .ctx(|| "prune the stale scratch worktree registration")?;
-            false
+            wt.validate().is_ok() && same_dir(wt.path(), &path) && path.join(".git").is_file()
         }
-        Err(e) if e.code() == ErrorCode::NotFound => false,
-        Err(_) => {
-            let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
-            fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
-            false
-        }
+        Err(_) => false,
     };
-    if !registered {
+    if !usable {
+        // Only fleetdeck uses this name: a registration that is stale, broken
+        // or copied from another clone is removed, never the directory it names.
+        let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
+        if admin.exists() {
+            fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
+        }
         if path.exists() {
             fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
         }
@@ -75,6 +72,14 @@ pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
     }
     reset_to(&path, tip)?;
     Ok(Scratch { path, tip })
+}
+
+/// True when `a` and `b` name the same directory (symlinks resolved).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn add_detached(repo: &Repository, path: &Path, tip: Oid) -> Result<(), GitError> {
@@ -118,19 +123,7 @@ pub fn discard_scratch_changes(path: &Path, tip: Oid) -> Result<Vec<String>, Git
     if wt.head().ok().and_then(|h| h.target()) != Some(tip) {
         changed.push("HEAD (it made a commit or checked out another one)".to_owned());
     }
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = wt
-        .statuses(Some(&mut opts))
-        .ctx(|| format!("read the status of {}", path.display()))?;
-    changed.extend(
-        statuses
-            .iter()
-            .filter_map(|s| s.path().ok().map(str::to_owned)),
-    );
-    drop(statuses);
+    changed.extend(super::gc::uncommitted(&wt, path)?);
     drop(wt);
     reset_to(path, tip)?;
     Ok(changed)
@@ -249,6 +242,65 @@ fn language_of(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::test_repo::Fixture;
+
+    #[test]
+    fn the_scratch_worktree_follows_the_tip_and_loses_what_was_written_in_it() {
+        let f = Fixture::new();
+        fs::create_dir_all(f.root.join(".fleet/scratch")).unwrap();
+        let s = prepare_scratch(&f.root, "main").unwrap();
+        assert_eq!(s.tip, f.tip("main"));
+        assert_eq!(fs::read_to_string(s.path.join("a.txt")).unwrap(), "alpha\n");
+        let wt = Repository::open(&s.path).unwrap();
+        assert!(wt.head_detached().unwrap());
+        assert!(
+            f.repo()
+                .find_branch(HELPER_BRANCH, git2::BranchType::Local)
+                .is_err()
+        );
+
+        fs::write(s.path.join("a.txt"), "scribbled\n").unwrap();
+        fs::write(s.path.join("new.txt"), "new\n").unwrap();
+        let mut changed = discard_scratch_changes(&s.path, s.tip).unwrap();
+        changed.sort();
+        assert_eq!(changed, ["a.txt", "new.txt"]);
+        assert_eq!(fs::read_to_string(s.path.join("a.txt")).unwrap(), "alpha\n");
+        assert!(!s.path.join("new.txt").exists());
+        assert!(discard_scratch_changes(&s.path, s.tip).unwrap().is_empty());
+
+        let next = f.user_commit("a.txt", "beta\n");
+        fs::write(s.path.join("left.txt"), "x").unwrap();
+        let again = prepare_scratch(&f.root, "main").unwrap();
+        assert_eq!(again.tip, next);
+        assert_eq!(
+            fs::read_to_string(again.path.join("a.txt")).unwrap(),
+            "beta\n"
+        );
+        assert!(!again.path.join("left.txt").exists());
+
+        // A deleted scratch directory is made again.
+        fs::remove_dir_all(&again.path).unwrap();
+        let rebuilt = prepare_scratch(&f.root, "main").unwrap();
+        assert_eq!(
+            fs::read_to_string(rebuilt.path.join("a.txt")).unwrap(),
+            "beta\n"
+        );
+    }
+
+    #[test]
+    fn the_repository_facts_name_the_tree_readme_and_languages() {
+        let f = Fixture::new();
+        fs::create_dir_all(f.root.join("src")).unwrap();
+        fs::write(f.root.join("src/main.rs"), "fn main() {}\n").unwrap();
+        let readme: String = (1..=50).map(|n| format!("line {n}\n")).collect();
+        fs::write(f.root.join("README.md"), readme).unwrap();
+        let tip = crate::git::test_repo::commit_all(&f.repo(), "more");
+        let facts = repo_facts(&f.root, tip).unwrap();
+        assert_eq!(facts.tree, "README.md\na.txt\nshared.txt\nsrc/");
+        assert_eq!(facts.readme_head.lines().count(), 40);
+        assert!(facts.readme_head.ends_with("line 40"));
+        assert_eq!(facts.languages, ["Markdown", "Rust"]);
+    }
 
     #[test]
     fn languages_are_counted_by_extension_and_the_five_commonest_kept() {

@@ -269,7 +269,7 @@ fn refuse_changed_files(repo: &Repository, task: &str) -> Result<(), GitError> {
 }
 
 /// The conflicting paths of an in-memory merge, sorted, each once.
-fn conflict_paths(index: &Index) -> Result<Vec<String>, GitError> {
+pub(super) fn conflict_paths(index: &Index) -> Result<Vec<String>, GitError> {
     let mut files: Vec<String> = Vec::new();
     for c in index.conflicts().ctx(|| "list the merge conflicts")? {
         let c = c.ctx(|| "read a merge conflict")?;

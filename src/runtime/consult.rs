@@ -114,45 +114,23 @@ impl Engine {
         })
     }
 
-    /// What happened, for a consultation that is not for a goal.
+    /// What happened, for a consultation that is not for a goal (a failed
+    /// task's last attempt read from its transcript).
     fn situation(&self, trigger: &Trigger) -> Option<String> {
-        let mut text = match trigger {
-            Trigger::Goal { .. } => return None,
-            other => other.describe(),
+        let last = match trigger {
+            Trigger::Failed { task, .. } => self
+                .store
+                .attempts(task.as_str())
+                .ok()
+                .and_then(|a| a.into_iter().max_by_key(|r| r.n))
+                .map(|rec| LastAttempt {
+                    messages: super::summary::last_messages(&self.fleet_dir.join(&rec.transcript)),
+                    n: rec.n,
+                    agent: rec.agent,
+                }),
+            _ => None,
         };
-        match trigger {
-            Trigger::Failed { task, reason } => {
-                text.push_str(&format!("\n\nWhy it failed:\n{}\n", reason.trim()));
-                let last = self
-                    .store
-                    .attempts(task.as_str())
-                    .ok()
-                    .and_then(|a| a.into_iter().max_by_key(|r| r.n));
-                if let Some(rec) = last {
-                    let messages =
-                        super::summary::last_messages(&self.fleet_dir.join(&rec.transcript));
-                    let tail: Vec<&String> =
-                        messages.iter().rev().take(FAILED_LINES).rev().collect();
-                    if !tail.is_empty() {
-                        text.push_str(&format!(
-                            "\nThe last messages of its attempt {} (agent `{}`):\n",
-                            rec.n, rec.agent
-                        ));
-                        for m in tail {
-                            text.push_str(&format!("> {}\n", m.trim().replace('\n', "\n> ")));
-                        }
-                    }
-                }
-            }
-            Trigger::Feedback { feedback, .. } => {
-                text.push_str(&format!("\n\nThe user's feedback:\n{}\n", feedback.trim()));
-            }
-            Trigger::Reported { text: said, .. } => {
-                text.push_str(&format!("\n\nThe agent wrote:\n{}\n", said.trim()));
-            }
-            _ => {}
-        }
-        Some(text)
+        situation_text(trigger, last.as_ref())
     }
 
     /// What the supervisor spent over all its runs so far.
@@ -185,5 +163,119 @@ impl Engine {
             let r = self.store.set_meta(DRY_RUN_SPEND, &json);
             self.check(r);
         }
+    }
+}
+
+/// A failed task's last attempt, as the planner is told about it.
+struct LastAttempt {
+    n: u32,
+    agent: String,
+    /// Its last messages (bounded by [`super::summary::last_messages`]).
+    messages: Vec<String>,
+}
+
+/// Most characters of a reason, feedback or report quoted to the planner.
+const QUOTE_CHARS: usize = 2000;
+
+fn bounded(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => format!("{} …", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// The `situation` of the planning prompt: the trigger in one line, then
+/// its details (a failure's reason and last messages, the user's feedback,
+/// what the agent reported).
+fn situation_text(trigger: &Trigger, last: Option<&LastAttempt>) -> Option<String> {
+    let mut text = match trigger {
+        Trigger::Goal { .. } => return None,
+        other => other.describe(),
+    };
+    match trigger {
+        Trigger::Failed { reason, .. } => {
+            text.push_str(&format!("\n\nWhy it failed:\n{}\n", bounded(reason)));
+            if let Some(last) = last.filter(|l| !l.messages.is_empty()) {
+                let tail = last.messages.len().saturating_sub(FAILED_LINES);
+                text.push_str(&format!(
+                    "\nThe last messages of its attempt {} (agent `{}`):\n",
+                    last.n, last.agent
+                ));
+                for m in &last.messages[tail..] {
+                    text.push_str(&format!("> {}\n", m.trim().replace('\n', "\n> ")));
+                }
+            }
+        }
+        Trigger::Feedback { feedback, .. } => {
+            text.push_str(&format!(
+                "\n\nThe user's feedback:\n{}\n",
+                bounded(feedback)
+            ));
+        }
+        Trigger::Reported { text: said, .. } => {
+            text.push_str(&format!("\n\nThe agent wrote:\n{}\n", bounded(said)));
+        }
+        Trigger::Goal { .. } | Trigger::Stalled { .. } | Trigger::Config => {}
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::TaskId;
+
+    fn id(s: &str) -> TaskId {
+        TaskId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_failure_is_told_with_its_reason_and_the_last_messages_of_its_attempt() {
+        let trigger = Trigger::Failed {
+            task: id("api"),
+            reason: "verify failed: cargo test\n2 tests failed".into(),
+        };
+        let last = LastAttempt {
+            n: 3,
+            agent: "codex".into(),
+            messages: (1..=5).map(|n| format!("message {n}")).collect(),
+        };
+        let text = situation_text(&trigger, Some(&last)).unwrap();
+        assert!(
+            text.starts_with("`api` failed: verify failed: cargo test\n"),
+            "{text}"
+        );
+        assert!(text.contains("Why it failed:\nverify failed: cargo test\n2 tests failed\n"));
+        assert!(
+            text.contains("attempt 3 (agent `codex`):\n> message 3\n> message 4\n> message 5\n")
+        );
+        assert!(
+            !text.contains("message 2"),
+            "bounded to the last {FAILED_LINES}"
+        );
+    }
+
+    #[test]
+    fn feedback_and_reports_are_quoted_and_a_goal_has_no_situation() {
+        let goal = Trigger::Goal { goal: "g".into() };
+        assert_eq!(situation_text(&goal, None), None);
+        let fb = Trigger::Feedback {
+            on: Box::new(goal),
+            feedback: "smaller tasks please".into(),
+        };
+        let text = situation_text(&fb, None).unwrap();
+        assert!(
+            text.ends_with("The user's feedback:\nsmaller tasks please\n"),
+            "{text}"
+        );
+        let long = Trigger::Reported {
+            task: id("api"),
+            kind: crate::core::supervisor::ReportKind::Found,
+            text: "x".repeat(QUOTE_CHARS + 10),
+        };
+        let text = situation_text(&long, None).unwrap();
+        assert!(text.ends_with(" …\n"), "bounded");
+        assert!(text.len() < 2 * QUOTE_CHARS + 100);
     }
 }

@@ -23,7 +23,17 @@ use crate::store::{AttemptRecord, FleetLock, LockError, Store, StoreError, Usage
 pub struct EngineOptions {
     /// Approve every task that passes its gate.
     pub auto_approve: bool,
+    /// A running attempt without progress for this long is stalled (its
+    /// progress ledger); None: `[supervisor] stall_after_secs`, else
+    /// [`DEFAULT_STALL_AFTER_SECS`] (for tests).
+    pub stall_after_secs: Option<u64>,
+    /// Tell agents about `fleetdeck report` even without a `[supervisor]`
+    /// (for tests; with one they always are).
+    pub supervised: bool,
 }
+
+/// How long a running attempt may go without progress before it is stalled.
+pub const DEFAULT_STALL_AFTER_SECS: u64 = crate::config::DEFAULT_STALL_AFTER_SECS;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +198,9 @@ pub struct Engine {
     /// Set from the first environment fault (a write under `.fleet` failed)
     /// until the fleet is resumed: one warning per episode, not per write.
     pub(super) fault: bool,
+    pub(super) options: EngineOptions,
+    /// Inbox files taken but not removed (never taken twice).
+    pub(super) inbox_taken: super::inbox::Taken,
 }
 
 impl Engine {
@@ -243,6 +256,22 @@ impl Engine {
         &self.root
     }
 
+    /// How long a running attempt may go without progress.
+    pub(super) fn stall_after(&self) -> Duration {
+        Duration::from_secs(
+            self.options
+                .stall_after_secs
+                .or(self.config.supervisor.as_ref().map(|s| s.stall_after_secs))
+                .unwrap_or(DEFAULT_STALL_AFTER_SECS)
+                .max(1),
+        )
+    }
+
+    /// Whether agents are told about `fleetdeck report` (a supervisor listens).
+    pub(super) fn supervised(&self) -> bool {
+        self.options.supervised || self.config.supervisor.is_some()
+    }
+
     /// Everything a viewer needs to start from; later changes arrive as
     /// notifications (subscribe first, then take the snapshot).
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
@@ -284,9 +313,14 @@ impl Engine {
         Ok(())
     }
 
-    /// True when no agent, gate, merge or removal is in flight.
+    /// True when no agent, gate, merge, removal or consultation of the
+    /// supervisor is in flight (nor waiting to start).
     pub fn is_idle(&self) -> bool {
-        self.scheduler.is_idle() && self.removals == 0
+        let sup = self.scheduler.supervisor_state();
+        self.scheduler.is_idle()
+            && self.removals == 0
+            && sup.consulting.is_none()
+            && sup.queue.is_empty()
     }
 
     /// Runs until shut down or, with `until_idle`, until nothing is in flight.
@@ -294,6 +328,9 @@ impl Engine {
     /// interrupted attempt for the next start.
     pub async fn run(&mut self, until_idle: bool) {
         self.start();
+        // Watch first, then take what is there: nothing falls in between.
+        let _watcher = self.watch_inbox();
+        self.take_inbox();
         loop {
             if until_idle && self.is_idle() && self.wake_at.is_none() {
                 break;
@@ -329,6 +366,7 @@ impl Engine {
                 }
             }
         }
+        self.take_inbox(); // what the last agents reported as they ended
         self.stop_everything().await;
     }
 
@@ -432,6 +470,7 @@ impl Engine {
                     tracing::warn!(task = task.as_str(), "could not remove the worktree: {e}");
                 }
             }
+            Msg::Inbox => self.take_inbox(),
             Msg::Shutdown => return false,
         }
         true

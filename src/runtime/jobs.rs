@@ -30,7 +30,11 @@ impl Engine {
         let _ = self.tx.send(Msg::Report(report));
     }
 
-    pub(super) fn start_agent(&mut self, request: StartRequest) {
+    pub(super) fn start_agent(&mut self, mut request: StartRequest) {
+        if self.supervised() {
+            // A resumed session gets only its new instructions instead.
+            request.prompt = crate::core::supervisor::reporting::with_reporting(&request.prompt);
+        }
         let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
             let message = format!(
                 "agent profile `{0}` is not defined in fleet.toml (add [agents.{0}], or reassign the task: r)",
@@ -80,6 +84,7 @@ impl Engine {
         let (control_tx, control) = mpsc::unbounded_channel();
         self.agents.insert(request.task.clone(), control_tx);
         let exclude = profile.excludes();
+        let split = self.split_source(&request.task);
         let run = AgentRun {
             root: self.root.clone(),
             fleet_dir: self.fleet_dir.clone(),
@@ -89,10 +94,13 @@ impl Engine {
             profile,
             reset,
             previous,
+            split,
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
             transcript_max_bytes: self.config.transcript_max_bytes(),
             tx: self.tx.clone(),
             control,
+            stall_after: self.stall_after(),
+            ledger: crate::core::supervisor::ledger::Ledger::new(crate::store::now_ms()),
         };
         let root = self.root.clone();
         self.jobs.spawn(async move {
@@ -322,13 +330,32 @@ impl Engine {
         }
     }
 
+    /// Removes a finished task's worktree; a dropped task's work (its
+    /// branch and uncommitted changes) is saved first, and when that fails
+    /// the worktree stays.
     pub(super) fn remove_worktree(&mut self, task: TaskId) {
         self.removals += 1;
-        let (root, tx) = (self.root.clone(), self.tx.clone());
+        let save = self.dropped_work(&task);
+        let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let t = task.clone();
-            let r =
-                tokio::task::spawn_blocking(move || git::remove_worktree(&root, t.as_str())).await;
+            let r = tokio::task::spawn_blocking(move || {
+                if let Some(save) = &save {
+                    let attr = save.owner.attribution();
+                    let exclude = &save.owner.exclude;
+                    if let Some(saved) =
+                        git::save_task_work(&root, &target, save.save_as, &attr, exclude)?
+                    {
+                        tracing::info!(
+                            task = t.as_str(),
+                            "kept the work of `{t}` under {}",
+                            saved.saved_as
+                        );
+                    }
+                }
+                git::remove_worktree(&root, t.as_str())
+            })
+            .await;
             let error = match r {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e.to_string()),

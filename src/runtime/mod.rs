@@ -15,6 +15,8 @@ pub mod editor;
 mod engine;
 mod faults;
 mod gate;
+mod handoff;
+pub mod inbox;
 mod jobs;
 mod live_log;
 mod open;
@@ -25,7 +27,10 @@ mod summary;
 
 use tokio::sync::oneshot;
 
-pub use engine::{Engine, EngineError, EngineHandle, EngineOptions, Notification, Snapshot};
+pub use engine::{
+    DEFAULT_STALL_AFTER_SECS, Engine, EngineError, EngineHandle, EngineOptions, Notification,
+    Snapshot,
+};
 pub use summary::session_baseline;
 
 use crate::agent::AgentEvent;
@@ -81,6 +86,8 @@ pub(crate) enum Msg {
     EnvironmentFault { message: String },
     /// A worktree removal finished.
     WorktreeRemoved { task: TaskId, error: Option<String> },
+    /// The inbox directory changed: take what arrived.
+    Inbox,
     /// Stop: agents are stopped and will be interrupted attempts on the next start.
     Shutdown,
 }

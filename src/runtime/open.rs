@@ -91,6 +91,8 @@ impl Engine {
             started: false,
             notes,
             fault: false,
+            options,
+            inbox_taken: Default::default(),
         })
     }
 }

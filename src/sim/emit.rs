@@ -60,6 +60,11 @@ impl<'w> Emitter<'w> {
         &self.session
     }
 
+    /// Reports `session` instead (a resumed session keeps its id).
+    pub(super) fn set_session(&mut self, session: &str) {
+        session.clone_into(&mut self.session);
+    }
+
     pub(super) fn add_cost(&mut self, usd: f64) {
         self.cost += usd;
     }
@@ -179,13 +184,23 @@ impl<'w> Emitter<'w> {
 
     /// The final `result` line: `failure` is the message of a failed run.
     pub(super) fn result(&mut self, failure: Option<&str>) -> io::Result<()> {
+        self.result_with(failure, None)
+    }
+
+    /// [`Emitter::result`] carrying `structured` as `structured_output`
+    /// (what Claude prints when run with `--json-schema`).
+    pub(super) fn result_with(
+        &mut self,
+        failure: Option<&str>,
+        structured: Option<Value>,
+    ) -> io::Result<()> {
         let (subtype, text) = match failure {
             Some(message) => ("error_during_execution", message.to_owned()),
             None => ("success", std::mem::take(&mut self.last_text)),
         };
         // Rounded so that sums such as 0.1 + 0.2 print as written.
         let cost = (self.cost * 1e10).round() / 1e10;
-        let value = json!({
+        let mut value = json!({
             "type": "result",
             "subtype": subtype,
             "is_error": failure.is_some(),
@@ -205,6 +220,9 @@ impl<'w> Emitter<'w> {
             "permission_denials": [],
             "uuid": self.next_uuid(),
         });
+        if let (Some(structured), Some(map)) = (structured, value.as_object_mut()) {
+            map.insert("structured_output".into(), structured);
+        }
         self.line(&value)
     }
 }
@@ -228,4 +246,9 @@ fn uuid(seed: u64, n: u64) -> String {
         0x8000 | ((lo >> 48) & 0x3fff),
         lo & 0xffff_ffff_ffff
     )
+}
+
+/// A session id derived from `text` (stable across runs and Rust versions).
+pub(super) fn uuid_for(text: &str) -> String {
+    uuid(fnv1a(text.as_bytes()), 0)
 }

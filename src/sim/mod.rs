@@ -34,10 +34,54 @@
 //! cannot be started) is reported as an error tool result and the script
 //! goes on, as a real agent would see a tool error and carry on. The run
 //! ends with a successful `result` (exit 0) unless `fail` stopped it.
+//!
+//! With `--resume <session>` the run reports that session id (a nudge in
+//! a resumed session is a script like any other).
+//!
+//! ## As a planner (`planner.rs`)
+//!
+//! When the script is a planning prompt (it starts with the first sentence
+//! `core::planner::planning_prompt` writes), or a re-ask
+//! (`core::planner::reask_prompt`) in a session resumed with `--resume`,
+//! the sim answers as the supervisor's planner: one ```json block in its
+//! final message, and with `--json-schema <schema>` also as the `result`
+//! line's `structured_output`. Directives in the goal (at the start of a
+//! line, or after text on it, the rest of the line being the argument):
+//! - `plan-file <path>`: the answer is this JSON file (relative to the
+//!   working directory), as it is when it is not a valid plan document.
+//! - `plan-task <id> | <title> | <deps,comma> | <agent> | <role> | <prompt>`:
+//!   one task (`\n` in the prompt is a line break; an empty agent: the
+//!   implementer's); after the plan file's tasks, if any.
+//! - `plan-notes <text>`: the answer's notes.
+//! - `plan-bad-json`, `plan-unknown-agent`, `plan-cycle`: the first answer
+//!   has that fault (a cut ```json block, the first task's agent
+//!   `no-such-agent`, the first task after the last); the answer to the
+//!   re-ask (a resumed session, or the prompt with the re-ask appended) is
+//!   the valid plan.
+//! - `sim-replan reassign` (in the goal or the failed task's prompt): a
+//!   failed task is given to another listed agent, its failing lines left
+//!   out, with a `retry` action, instead of being split.
+//!
+//! Any other goal gets the default plan: `<slug>-impl`, then `<slug>-tests`
+//! and `<slug>-docs` after it (implementer, tester, documenter; the docs to
+//! a `cost: low` agent), each a script that writes a file named after the
+//! goal and runs the verify commands. Replans (`## What happened`): a
+//! failed task or reported complexity → a split in two parts with
+//! `split_from`; a stall → a `nudge`; new work found → a task after the
+//! reporting one; feedback on a proposal → the same answer with
+//! `drop <id>` applied and the feedback quoted in the notes. Every answer
+//! has `notes` saying why.
 
 mod emit;
+mod planner;
+#[cfg(test)]
+mod planner_tests;
+mod plans;
+mod replan;
 #[cfg(test)]
 mod tests;
+
+pub use planner::Options;
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -59,7 +103,31 @@ pub fn run(script: &str, attempt: u32, out: &mut dyn Write) -> i32 {
 
 /// [`run`] in `dir` instead of the current directory.
 pub fn run_in(script: &str, attempt: u32, dir: &Path, out: &mut dyn Write) -> i32 {
+    run_with(script, attempt, &Options::default(), dir, out)
+}
+
+/// [`run_in`] with the command line's options: a planning prompt or a
+/// re-ask is answered as a planner (see the module doc).
+pub fn run_with(
+    script: &str,
+    attempt: u32,
+    opts: &Options,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> i32 {
     let mut emitter = Emitter::new(out, script, attempt);
+    if planner::is_planner(script) {
+        return match planner::run(script, opts, dir, &mut emitter) {
+            Ok(()) => 0,
+            Err(err) => {
+                eprintln!("sim-agent: cannot write output: {err}");
+                1
+            }
+        };
+    }
+    if let Some(session) = &opts.resume {
+        emitter.set_session(session);
+    }
     match execute(script, attempt, dir, &mut emitter) {
         Ok(Outcome::Completed) => 0,
         Ok(Outcome::Failed) => 1,

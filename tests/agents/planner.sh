@@ -4,7 +4,8 @@
 # arguments one a line in `args-n`, its working directory and environment in
 # `env-n`, and a copy of `marker.txt` of its working directory in `seen-n`;
 # then answers with `answer-n` (else `answer`). With `write` present it also
-# writes planner-was-here.txt and changes README.md in its working directory.
+# writes planner-was-here.txt and changes README.md in its working directory;
+# with `sleep` present it first sleeps that many seconds.
 # With FORMAT=claude (in the env) it prints Claude stream-json: a session id
 # (sess-1 on the first run, then the one it resumed) and the answer, read
 # JSON-encoded from `answer-n.json` (else `answer.json`), as its result.
@@ -22,6 +23,7 @@ done
 printf '%s' "$prompt" > "$dir/prompt-$n"
 printf 'pwd=%s\nFLEET_TASK=%s\nFLEET_CONSULT=%s\n' "$(pwd)" "$FLEET_TASK" "$FLEET_CONSULT" > "$dir/env-$n"
 cat marker.txt > "$dir/seen-$n" 2>/dev/null
+[ -e "$dir/sleep" ] && sleep "$(cat "$dir/sleep")"
 if [ -e "$dir/write" ]; then
   echo "scribble" > planner-was-here.txt
   echo "changed" >> README.md

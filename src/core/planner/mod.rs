@@ -8,6 +8,7 @@
 
 mod answer;
 mod prompt;
+mod read_prompt;
 mod schema;
 mod validate;
 
@@ -15,6 +16,10 @@ use serde::{Deserialize, Serialize};
 
 pub use answer::{AnswerError, ShapeProblem, extract};
 pub use prompt::{AgentProfile, PlanningContext, RepoSummary, planning_prompt, reask_prompt};
+pub use read_prompt::{
+    CurrentTask, PLANNING_OPENING, REASK_OPENING, ReadPrompt, is_planning_prompt, is_reask,
+    read_prompt,
+};
 pub use schema::schema;
 pub use validate::{Action, PlanProblem, Validated, validate};
 

@@ -180,6 +180,7 @@ impl Scheduler {
             task.spent = task.spent + task.live;
             task.live = Default::default();
             task.over_budget = None;
+            task.stalled = None;
             let id = task.spec.id.clone();
             out.record(
                 Actor::Engine,
@@ -501,7 +502,7 @@ impl Scheduler {
                 resume_prompt: None,
             }),
             Some(Feedback {
-                kind: FeedbackKind::Reviewer,
+                kind: FeedbackKind::Reviewer | FeedbackKind::Nudged,
                 attempt,
                 text,
             }) => Some(Continuation {

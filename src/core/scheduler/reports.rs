@@ -53,6 +53,7 @@ impl Scheduler {
         task.spent = task.spent + task.live;
         task.live = Default::default();
         task.over_budget = None;
+        task.stalled = None; // a stall is the live attempt's
         if let Some(after) = self.fleet.tasks[i].after_stop.take() {
             let task = &mut self.fleet.tasks[i];
             task.tries = task.tries.saturating_sub(1);

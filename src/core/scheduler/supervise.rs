@@ -434,8 +434,9 @@ impl Scheduler {
             t.status,
             Status::Running { attempt: a } | Status::Paused { attempt: a } if a == attempt
         );
-        if !live || t.stalled.is_some() {
-            return; // stale, or already said
+        // The ledger says it once per episode; the same words again are not news.
+        if !live || t.stalled.as_deref() == Some(why.as_str()) {
+            return;
         }
         t.stalled = Some(why.clone());
         out.fx.push(Effect::SaveTask { task: task.clone() });

@@ -4,6 +4,8 @@
 //! ([`Autonomy`]), and what a replan may change ([`rules`]). The runtime
 //! runs the planning agent; the scheduler owns the pending proposal.
 
+pub mod ledger;
+pub mod reporting;
 pub mod routing;
 pub mod rules;
 

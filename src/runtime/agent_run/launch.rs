@@ -38,8 +38,11 @@ pub(crate) struct LaunchInput<'a> {
     pub resume: Option<(&'a str, SessionBaseline)>,
     /// The task's isolated home, when the profile has `isolate_home`.
     pub home: Option<&'a Path>,
-    /// This executable: an argv that starts with `fleetdeck` runs it.
+    /// This executable: an argv that starts with `fleetdeck` runs it, and
+    /// its directory comes first on the agent's `PATH`.
     pub exe: Option<&'a Path>,
+    /// The `PATH` fleetdeck inherited.
+    pub path: Option<&'a std::ffi::OsStr>,
 }
 
 impl Launch {
@@ -95,6 +98,9 @@ pub(crate) fn describe(input: &LaunchInput) -> Launch {
     );
     env.push(("FLEET_TASK".into(), input.task.into()));
     env.push(("FLEET_ATTEMPT".into(), input.attempt.to_string().into()));
+    if let Some(path) = agent_path(input) {
+        env.push(("PATH".into(), path));
+    }
     Launch {
         argv,
         cwd: input.worktree.to_path_buf(),
@@ -102,6 +108,22 @@ pub(crate) fn describe(input: &LaunchInput) -> Launch {
         format: profile.format,
         resumed: input.resume.map(|(_, b)| b),
     }
+}
+
+/// The agent's `PATH`: this executable's directory first (so that the
+/// agent can run `fleetdeck report`), then the profile's `PATH` or the
+/// inherited one.
+fn agent_path(input: &LaunchInput) -> Option<OsString> {
+    let dir = input.exe.and_then(Path::parent)?;
+    let rest: Option<OsString> = match input.profile.env.get("PATH") {
+        Some(p) => Some(p.into()),
+        None => input.path.map(ToOwned::to_owned),
+    };
+    let mut dirs = vec![dir.to_path_buf()];
+    if let Some(rest) = &rest {
+        dirs.extend(std::env::split_paths(rest).filter(|d| d != dir));
+    }
+    std::env::join_paths(dirs).ok()
 }
 
 #[cfg(test)]
@@ -124,7 +146,8 @@ mod tests {
             fleet_dir: fleet,
             resume: None,
             home: None,
-            exe: Some(Path::new("/bin/fleetdeck-exe")),
+            exe: Some(Path::new("/opt/fd/bin/fleetdeck-exe")),
+            path: Some(std::ffi::OsStr::new("/usr/bin:/opt/fd/bin:/bin")),
         }
     }
 
@@ -161,10 +184,39 @@ mod tests {
         );
         let (wt, fleet) = (Path::new("/w"), Path::new("/f"));
         let l = describe(&input(&p, wt, fleet));
-        assert_eq!(l.argv[0], "/bin/fleetdeck-exe");
+        assert_eq!(l.argv[0], "/opt/fd/bin/fleetdeck-exe");
         assert_eq!(var(&l, "API").unwrap(), "x");
         assert_eq!(var(&l, "FLEET_TASK").unwrap(), "api");
         assert_eq!(l.format, Format::Claude);
+    }
+
+    #[test]
+    fn fleetdeck_is_first_on_the_agents_path() {
+        let p = profile(r#"command = ["claude"]"#);
+        let (wt, fleet) = (Path::new("/w"), Path::new("/f"));
+        let l = describe(&input(&p, wt, fleet));
+        assert_eq!(var(&l, "PATH").unwrap(), "/opt/fd/bin:/usr/bin:/bin");
+        let own = profile("command = [\"claude\"]\nenv = { PATH = \"/agent/bin\" }");
+        let l = describe(&input(&own, wt, fleet));
+        assert_eq!(
+            var(&l, "PATH").unwrap(),
+            "/opt/fd/bin:/agent/bin",
+            "before the profile's own PATH"
+        );
+        let l = describe(&LaunchInput {
+            path: None,
+            ..input(&p, wt, fleet)
+        });
+        assert_eq!(var(&l, "PATH").unwrap(), "/opt/fd/bin");
+        let l = describe(&LaunchInput {
+            exe: None,
+            ..input(&p, wt, fleet)
+        });
+        assert_eq!(
+            var(&l, "PATH"),
+            None,
+            "unknown executable: PATH inherited as is"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub(crate) mod launch;
 pub(crate) mod prepare;
+mod progress;
 pub(crate) mod supervisor;
 
 pub(crate) use prepare::Reset;
@@ -24,10 +25,12 @@ use super::live_log::LiveLog;
 use super::process;
 use crate::agent::{AgentEvent, FailureClass, OutputParser, SessionBaseline, Verdict};
 use crate::config::AgentProfile;
+use crate::core::supervisor::ledger::Ledger;
 use crate::core::{AgentResult, Report, Signal, StartRequest};
 use crate::git;
 use crate::store::transcript::{self, AGENT_ENDED, Header, Stream};
 use launch::{Launch, LaunchInput};
+use progress::ProgressTimer;
 use supervisor::{Action, Ending, Supervisor};
 
 /// Most stderr kept for the verdict and failure messages.
@@ -46,11 +49,19 @@ pub(crate) struct AgentRun {
     pub reset: Reset,
     /// The earlier attempt this one continues (changes requested, reassigned).
     pub previous: Option<Previous>,
+    /// The task this one was split from: its work is handed over when this
+    /// task starts with none of its own.
+    pub split: Option<super::handoff::SplitSource>,
     pub stop_grace: Duration,
     /// The most bytes its transcript file may hold (head and tail kept).
     pub transcript_max_bytes: u64,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
+    /// No progress for this long (or a loop) is a stall.
+    pub stall_after: Duration,
+    /// What the agent did so far, fed by every parsed event and a coarse
+    /// count of the worktree's changed files.
+    pub ledger: Ledger,
 }
 
 /// The earlier attempt an attempt continues.
@@ -72,6 +83,15 @@ pub(crate) struct Resume {
     pub baseline: crate::store::Usage,
 }
 
+/// A prepared attempt: its worktree, the commit it starts from, the
+/// isolated home, and what it inherited from the task it was split from.
+type Prepared = (
+    PathBuf,
+    String,
+    Option<PathBuf>,
+    Option<crate::core::handoff::Handed>,
+);
+
 /// Where the line reader found a line.
 enum Piece {
     Out(String),
@@ -90,17 +110,13 @@ impl AgentRun {
     }
 
     async fn attempt(&mut self) -> AgentResult {
-        let (worktree, base, home) = match self.prepare().await {
+        let (worktree, base, home, handed) = match self.prepare().await {
             Ok(ready) => ready,
             Err(failed) => return failed,
         };
-        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
-        match &resume {
-            // The agent keeps its context: it gets only the new instructions.
-            Some(r) => self.request.prompt = r.prompt.clone(),
-            None => self.add_previous_summary().await,
-        }
+        let (resume, note) = self.compose_prompt(handed).await;
         let exe = std::env::current_exe().ok();
+        let path = std::env::var_os("PATH");
         let launch = launch::describe(&LaunchInput {
             profile: &self.profile,
             task: self.request.task.as_str(),
@@ -117,6 +133,7 @@ impl AgentRun {
             }),
             home: home.as_deref(),
             exe: exe.as_deref(),
+            path: path.as_deref(),
         });
         let rel = transcript::relative_path(self.request.task.as_str(), self.request.attempt);
         let mut log = match self.open_transcript(&launch, &rel) {
@@ -124,6 +141,9 @@ impl AgentRun {
             // Not the agent's fault: the machine refuses the write.
             Err(message) => return failed(FailureClass::Environment, message),
         };
+        if let Some(note) = &note {
+            log.line(Stream::Fleet, note);
+        }
         // The engine records the attempt (with its base) before the agent may change anything.
         if !self.record_attempt(base, &rel).await {
             return AgentResult::Stopped; // the engine is gone
@@ -178,19 +198,27 @@ impl AgentRun {
     /// Step one, off the async threads: the worktree and the commit the
     /// attempt starts from, and the isolated home when the profile has one.
     /// A worktree the disk refuses is an environment fault, not the agent's.
-    async fn prepare(&self) -> Result<(PathBuf, String, Option<PathBuf>), AgentResult> {
+    /// When the task was split from another and has no work of its own yet,
+    /// the split task's work is handed over too (what became of it returned).
+    async fn prepare(&self) -> Result<Prepared, AgentResult> {
         let req = self.request.clone();
-        let (root, target, rollback, title) = (
+        let (root, target, rollback, title, split) = (
             self.root.clone(),
             self.target.clone(),
             self.reset.clone(),
             self.title.clone(),
+            self.split.clone(),
         );
         let prepared = tokio::task::spawn_blocking(move || {
-            prepare::prepare(&root, &req, &title, &target, &rollback)
+            let ready = prepare::prepare(&root, &req, &title, &target, &rollback)?;
+            let handed = match &split {
+                Some(from) => super::handoff::hand_over(&root, req.task.as_str(), &target, from)?,
+                None => None,
+            };
+            Ok::<_, git::GitError>((ready, handed))
         })
         .await;
-        let (worktree, base) = match prepared {
+        let ((worktree, base), handed) = match prepared {
             Ok(Ok(v)) => v,
             Ok(Err(e)) if e.is_environment(&self.root) => {
                 let message = format!("could not prepare the worktree: {e}");
@@ -200,15 +228,37 @@ impl AgentRun {
             Err(e) => return Err(crash(format!("could not prepare the worktree: {e}"))),
         };
         if !self.profile.isolate_home {
-            return Ok((worktree, base, None));
+            return Ok((worktree, base, None, handed));
         }
         let task = self.request.task.as_str();
         match prepare::isolated_home(&self.fleet_dir, task, self.profile.home_template.as_deref()) {
-            Ok(home) => Ok((worktree, base, Some(home))),
+            Ok(home) => Ok((worktree, base, Some(home), handed)),
             Err(e) => Err(crash(format!(
                 "cannot prepare the isolated home of `{task}`: {e}"
             ))),
         }
+    }
+
+    /// The attempt's prompt: a resumed session gets only the new
+    /// instructions; otherwise the agent is told what the earlier attempt
+    /// did. A part of a split task is told what it inherited (`handed`);
+    /// returns the session to resume and the transcript note of the handoff.
+    async fn compose_prompt(
+        &mut self,
+        handed: Option<crate::core::handoff::Handed>,
+    ) -> (Option<Resume>, Option<String>) {
+        let resume = self.previous.as_mut().and_then(|p| p.resume.take());
+        match &resume {
+            Some(r) => self.request.prompt = r.prompt.clone(),
+            None => self.add_previous_summary().await,
+        }
+        let mut note = None;
+        if let (Some(from), Some(handed)) = (&self.split, handed) {
+            note = Some(crate::core::handoff::handed_note(&from.owner.task, &handed));
+            let text = super::handoff::inherited_prompt(from, handed);
+            self.request.prompt.push_str(&text);
+        }
+        (resume, note)
     }
 
     /// Without a session to resume, the agent is told what the earlier attempt did.
@@ -316,17 +366,10 @@ impl AgentRun {
         let mut sup = Supervisor::new(timeout, self.stop_grace);
         let mut stderr_tail = String::new();
         let (mut control_open, mut lines_open) = (true, true);
+        self.ledger = Ledger::new(crate::store::now_ms());
+        let mut progress = ProgressTimer::new(self.stall_after, paused);
         let status = loop {
-            let next = sup.next_timer();
-            let timer = async {
-                match next {
-                    Some((at, timer)) => {
-                        tokio::time::sleep_until(spawned + at).await;
-                        timer
-                    }
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = supervisor::due(sup.next_timer(), spawned);
             let action = tokio::select! {
                 piece = lines.recv(), if lines_open => {
                     match piece {
@@ -336,12 +379,26 @@ impl AgentRun {
                     None
                 }
                 signal = self.control.recv(), if control_open => match signal {
-                    Some(signal) => sup.signal(signal, spawned.elapsed()),
+                    Some(signal) => {
+                        progress.signal(signal, &mut self.ledger);
+                        sup.signal(signal, spawned.elapsed())
+                    }
                     None => {
                         control_open = false;
                         None
                     }
                 },
+                () = tokio::time::sleep_until(progress.next), if progress.idle() => {
+                    progress.start(self.changed_files());
+                    None
+                }
+                count = progress.counted(), if progress.counting() => {
+                    if let Some(count) = count {
+                        self.ledger.files_changed(count, crate::store::now_ms());
+                    }
+                    self.check_progress(progress.paused);
+                    None
+                }
                 timer = timer => sup.fire(timer, spawned.elapsed()),
                 status = child.wait() => break status,
             };
@@ -363,8 +420,39 @@ impl AgentRun {
         (sup.ending(), status, stderr_tail)
     }
 
+    /// Counts the worktree's changed files off the async threads (None
+    /// when git cannot tell).
+    fn changed_files(&self) -> tokio::task::JoinHandle<Option<usize>> {
+        let (root, target, id) = (
+            self.root.clone(),
+            self.target.clone(),
+            self.request.task.to_string(),
+        );
+        tokio::task::spawn_blocking(move || {
+            git::worktree_changed_paths(&root, &id, &target)
+                .ok()
+                .map(|p| p.len())
+        })
+    }
+
+    /// Asks the ledger whether the attempt is stuck; a stall goes to the
+    /// scheduler. A paused agent is not stuck.
+    fn check_progress(&mut self, paused: bool) {
+        if paused {
+            return;
+        }
+        let stall_ms = i64::try_from(self.stall_after.as_millis()).unwrap_or(i64::MAX);
+        if let Some(why) = self.ledger.check(crate::store::now_ms(), stall_ms) {
+            let _ = self.tx.send(Msg::Report(Report::Stalled {
+                task: self.request.task.clone(),
+                attempt: self.request.attempt,
+                why,
+            }));
+        }
+    }
+
     fn take_line(
-        &self,
+        &mut self,
         piece: Piece,
         log: &mut LiveLog,
         parser: &mut dyn OutputParser,
@@ -392,7 +480,14 @@ impl AgentRun {
         }
     }
 
-    fn emit(&self, event: AgentEvent) {
+    fn emit(&mut self, event: AgentEvent) {
+        self.ledger.observe(&event, crate::store::now_ms());
+        if matches!(
+            event,
+            AgentEvent::ToolCall { .. } | AgentEvent::ToolResult { .. } | AgentEvent::Error { .. }
+        ) {
+            self.check_progress(false); // loops show at once
+        }
         // A CLI that reports tokens but no cost: estimate it from the profile's prices.
         let event = match (event, self.profile.price) {
             (

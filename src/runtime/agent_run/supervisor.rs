@@ -119,6 +119,18 @@ impl Supervisor {
     }
 }
 
+/// Sleeps until the timer `next` is due (its time counted from `spawned`);
+/// forever when there is none. The shell's only clock.
+pub(crate) async fn due(next: Option<(Duration, Timer)>, spawned: tokio::time::Instant) -> Timer {
+    match next {
+        Some((at, timer)) => {
+            tokio::time::sleep_until(spawned + at).await;
+            timer
+        }
+        None => std::future::pending().await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 mod attempts;
 mod environment;
 mod money;
+mod nudge;
 mod plan;
 mod review;
 mod supervise;

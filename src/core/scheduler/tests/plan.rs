@@ -478,3 +478,37 @@ fn edits_that_break_the_plan_or_touch_a_running_task_are_refused() {
         "unchanged after refusals"
     );
 }
+
+#[test]
+fn the_parts_of_a_running_task_that_is_split_wait_until_it_has_stopped() {
+    let (mut s, _) = sched_with(vec![spec("api", &[], "sim")], limits(3));
+    assert_eq!(status(&s, "api"), Status::Running { attempt: 1 });
+    let part = |name: &str| TaskSpec {
+        split_from: Some(id("api")),
+        ..spec(name, &[], "sim")
+    };
+    let fx = s
+        .command(Command::Batch {
+            commands: vec![
+                Command::Drop { task: id("api") },
+                Command::Add {
+                    spec: part("api-a"),
+                },
+                Command::Add {
+                    spec: part("api-b"),
+                },
+            ],
+        })
+        .unwrap();
+    assert_eq!(signals(&fx), [("api".into(), Signal::Stop)]);
+    assert_eq!(starts(&fx), []);
+    let waiting = s.reason(s.task("api-a").unwrap());
+    assert_eq!(
+        waiting.as_deref(),
+        Some("waiting for `api`, which was split, to stop: this task inherits its work")
+    );
+    let fx = exited(&mut s, "api", 1, AgentResult::Stopped);
+    assert_eq!(status(&s, "api"), Status::Dropped);
+    assert!(fx.contains(&Effect::RemoveWorktree { task: id("api") }));
+    assert_eq!(starts(&fx), [("api-a".into(), 1), ("api-b".into(), 1)]);
+}

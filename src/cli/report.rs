@@ -1,0 +1,186 @@
+//! `fleetdeck report complexity|found "TEXT"`: run by an agent from its
+//! worktree to tell the supervisor that its task is bigger than planned or
+//! that it found work the plan lacks. Reads `FLEET_DIR`, `FLEET_TASK` and
+//! `FLEET_ATTEMPT` (set for every agent fleetdeck runs) and writes one
+//! message into the fleet's inbox (see [`crate::runtime::inbox`]); the
+//! engine takes it at once, or at its next start.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::core::TaskId;
+use crate::core::supervisor::ReportKind;
+use crate::runtime::inbox::{self, Entry, TEXT_MAX};
+
+/// What an agent reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// The task is bigger or harder than planned.
+    Complexity,
+    /// New work the plan does not have.
+    Found,
+}
+
+impl From<KindArg> for ReportKind {
+    fn from(k: KindArg) -> ReportKind {
+        match k {
+            KindArg::Complexity => ReportKind::Complexity,
+            KindArg::Found => ReportKind::Found,
+        }
+    }
+}
+
+/// Where the agent is: its fleet, task and attempt, from the environment.
+#[derive(Debug, PartialEq)]
+struct Agent {
+    fleet_dir: PathBuf,
+    task: TaskId,
+    attempt: u32,
+}
+
+const OUTSIDE: &str = "this is not a fleet agent: FLEET_DIR, FLEET_TASK and FLEET_ATTEMPT are \
+     set for the agents fleetdeck runs; `fleetdeck report` is run by an agent from its worktree";
+
+fn agent_from(var: impl Fn(&str) -> Option<String>) -> Result<Agent, String> {
+    let (Some(dir), Some(task), Some(attempt)) =
+        (var("FLEET_DIR"), var("FLEET_TASK"), var("FLEET_ATTEMPT"))
+    else {
+        return Err(OUTSIDE.into());
+    };
+    let fleet_dir = PathBuf::from(&dir);
+    if !fleet_dir.is_dir() {
+        return Err(format!(
+            "FLEET_DIR={dir} is not a directory (the fleet's .fleet directory)"
+        ));
+    }
+    let task = TaskId::parse(&task).map_err(|e| format!("FLEET_TASK={task}: {e}"))?;
+    let attempt = attempt
+        .parse()
+        .map_err(|_| format!("FLEET_ATTEMPT={attempt} is not an attempt number"))?;
+    Ok(Agent {
+        fleet_dir,
+        task,
+        attempt,
+    })
+}
+
+/// Runs the command; its exit code (2 outside an agent or without text).
+pub fn main(kind: KindArg, text: &str) -> i32 {
+    match report(kind.into(), text, |k| std::env::var(k).ok()) {
+        Ok(path) => {
+            println!(
+                "reported to the supervisor ({})",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+            );
+            0
+        }
+        Err((code, message)) => {
+            eprintln!("fleetdeck report: {message}");
+            code
+        }
+    }
+}
+
+fn report(
+    kind: ReportKind,
+    text: &str,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<PathBuf, (i32, String)> {
+    let agent = agent_from(var).map_err(|m| (2, m))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err((2, "say what you found: the text is empty".into()));
+    }
+    if text.chars().count() > TEXT_MAX {
+        return Err((
+            2,
+            format!(
+                "the text has {} characters; at most {TEXT_MAX}",
+                text.chars().count()
+            ),
+        ));
+    }
+    let entry = Entry {
+        kind: inbox::report_kind_name(kind),
+        task: agent.task.to_string(),
+        attempt: agent.attempt,
+        text: text.to_owned(),
+        time_ms: crate::store::now_ms(),
+    };
+    inbox::write(&agent.fleet_dir, &entry).map_err(|e| {
+        let dir = inbox::dir(&agent.fleet_dir);
+        (1, format!("cannot write into {}: {e}", dir.display()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn outside_an_agent_it_refuses_and_says_why() {
+        let (code, message) = report(ReportKind::Found, "x", env(&[])).unwrap_err();
+        assert_eq!((code, message.as_str()), (2, OUTSIDE));
+        let fleet = tempfile::tempdir().unwrap();
+        let dir = fleet.path().to_str().unwrap();
+        let bad = [
+            ("FLEET_DIR", dir),
+            ("FLEET_TASK", "api"),
+            ("FLEET_ATTEMPT", "x"),
+        ];
+        assert_eq!(
+            report(ReportKind::Found, "x", env(&bad)).unwrap_err().1,
+            "FLEET_ATTEMPT=x is not an attempt number"
+        );
+        let gone = [
+            ("FLEET_DIR", "/nonexistent/.fleet"),
+            ("FLEET_TASK", "api"),
+            ("FLEET_ATTEMPT", "1"),
+        ];
+        assert!(
+            report(ReportKind::Found, "x", env(&gone))
+                .unwrap_err()
+                .1
+                .contains("is not a directory")
+        );
+    }
+
+    #[test]
+    fn a_report_is_one_message_in_the_inbox() {
+        let fleet = tempfile::tempdir().unwrap();
+        let dir = fleet.path().to_str().unwrap();
+        let vars = [
+            ("FLEET_DIR", dir),
+            ("FLEET_TASK", "api"),
+            ("FLEET_ATTEMPT", "3"),
+        ];
+        assert!(
+            report(ReportKind::Found, "  ", env(&vars)).is_err(),
+            "empty"
+        );
+        let path = report(ReportKind::Complexity, " two modules, not one ", env(&vars)).unwrap();
+        assert_eq!(
+            inbox::pending(&inbox::dir(fleet.path())),
+            vec![path.clone()]
+        );
+        let entry: Entry = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(
+            (
+                entry.kind.as_str(),
+                entry.task.as_str(),
+                entry.attempt,
+                entry.text.as_str()
+            ),
+            ("report.complexity", "api", 3, "two modules, not one")
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! The simulated planner's replans, pure: from the prompt's `## What
+//! happened` (written from `Trigger::describe`) and `## Current plan`, the
+//! plan again with the smallest change: a failed task split in two (or
+//! reassigned with a `retry` when the goal or its prompt says `sim-replan
+//! reassign`), a nudge for a stalled one, a split for reported complexity,
+//! a new task for reported new work, and the user's feedback applied
+//! (`drop <id>` drops a task; the notes quote it). Tasks the planner knows
+//! (from the goal's plan or an earlier answer) keep their prompts; a task
+//! that is done or dropped is left out, as one that is running and unknown
+//! (the rules keep those).
+
+use std::collections::BTreeMap;
+
+use super::plans::verify_lines;
+use super::{Directive, parse};
+use crate::core::planner::{
+    ActionKind, CurrentTask, PlanAnswer, PlannedAction, PlannedTask, ReadPrompt,
+};
+
+/// Why the planner is asked again, read from the situation's first line.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Why {
+    Failed(String),
+    Stalled(String, String),
+    Complexity(String, String),
+    Found(String, String),
+    Other,
+}
+
+/// The situation's trigger and, for feedback on a proposal, the feedback line.
+pub(super) fn why(situation: &str) -> (Why, Option<String>) {
+    let first = situation.lines().next().unwrap_or("").trim();
+    let (inner, feedback) = match first.strip_prefix("feedback on ") {
+        Some(inner) => (inner, Some(first.to_owned())),
+        None => (first, None),
+    };
+    let why = (|| {
+        let rest = inner.strip_prefix('`')?;
+        let (task, rest) = rest.split_once('`')?;
+        let task = task.to_owned();
+        let text = |prefix: &str| rest.strip_prefix(prefix).map(|t| t.trim().to_owned());
+        if text(" failed:").is_some() {
+            Some(Why::Failed(task))
+        } else if let Some(t) = text(" stalled:") {
+            Some(Why::Stalled(task, t))
+        } else if let Some(t) = text(" reported complexity:") {
+            Some(Why::Complexity(task, t))
+        } else {
+            text(" reported found:").map(|t| Why::Found(task, t))
+        }
+    })();
+    (why.unwrap_or(Why::Other), feedback)
+}
+
+fn active(state: &str) -> bool {
+    !matches!(state, "queued" | "failed" | "done" | "dropped")
+}
+
+/// The plan again for a replan: the current tasks that are not done or
+/// dropped, as known (`known`: id → the task as last planned) with the
+/// current line's title, agent, role and deps, then the change for
+/// `situation`. `reassign`: the goal says `sim-replan reassign`.
+pub(super) fn replan(
+    prompt: &ReadPrompt,
+    situation: &str,
+    known: &BTreeMap<String, PlannedTask>,
+    reassign: bool,
+) -> PlanAnswer {
+    let mut tasks = kept(&prompt.current, known);
+    let mut actions = Vec::new();
+    let (why, feedback) = why(situation);
+    let current = |id: &str| prompt.current.iter().find(|t| t.id == id);
+    let mut notes = match &why {
+        Why::Failed(id) => match current(id) {
+            Some(cur) => {
+                let prompt_says = known
+                    .get(id)
+                    .is_some_and(|t| t.prompt.contains("sim-replan reassign"));
+                let other = prompt.agents.iter().find(|a| a.name != cur.agent);
+                match other.filter(|_| reassign || prompt_says) {
+                    Some(other) => {
+                        let task = task_of(cur, known);
+                        let to = other.name.clone();
+                        tasks.retain(|t| t.id != *id);
+                        tasks.push(reassigned(task, &cur.agent, &to));
+                        actions.push(action(ActionKind::Retry, id, None));
+                        format!(
+                            "`{id}` failed with `{}`: giving it to `{to}` with the failing steps \
+                             left out of its prompt, and retrying it.",
+                            cur.agent
+                        )
+                    }
+                    None => split(prompt, &mut tasks, cur, known, "failed"),
+                }
+            }
+            None => format!("`{id}` is not in the current plan: nothing to change."),
+        },
+        Why::Stalled(id, stalled) => {
+            actions.push(action(
+                ActionKind::Nudge,
+                id,
+                Some(format!(
+                    "You seem stuck ({stalled}). Stop repeating the same step: read the last error, \
+                     try another way, and finish the task."
+                )),
+            ));
+            format!("`{id}` stalled ({stalled}): a nudge in its session is the smallest change.")
+        }
+        Why::Complexity(id, text) => match current(id) {
+            Some(cur) => {
+                let why = format!("reported complexity (\"{text}\")");
+                split(prompt, &mut tasks, cur, known, &why)
+            }
+            None => format!("`{id}` is not in the current plan: nothing to change."),
+        },
+        Why::Found(id, text) => {
+            let agent = current(id).map(|c| c.agent.clone()).unwrap_or_default();
+            let new = found_task(prompt, &tasks, id, &agent, text);
+            let note = format!(
+                "`{id}` found new work (\"{text}\"): `{}` does it after `{id}`.",
+                new.id
+            );
+            tasks.push(new);
+            note
+        }
+        Why::Other => "Nothing in the situation calls for a change: the plan as it is.".into(),
+    };
+    if let Some(feedback) = &feedback {
+        notes.push_str(&apply_feedback(prompt, situation, &mut tasks, &mut actions));
+        notes.push_str(&format!(" Feedback applied: \"{feedback}\"."));
+    }
+    if tasks.is_empty()
+        && let Some(t) = why_task(&why).and_then(current)
+    {
+        tasks.push(task_of(t, known));
+    }
+    PlanAnswer {
+        tasks,
+        notes: Some(notes),
+        actions,
+    }
+}
+
+fn why_task(why: &Why) -> Option<&str> {
+    match why {
+        Why::Failed(id) | Why::Stalled(id, _) | Why::Complexity(id, _) | Why::Found(id, _) => {
+            Some(id)
+        }
+        Why::Other => None,
+    }
+}
+
+fn action(kind: ActionKind, task: &str, message: Option<String>) -> PlannedAction {
+    PlannedAction {
+        kind,
+        task: task.to_owned(),
+        message,
+    }
+}
+
+/// The current tasks to list again: not done or dropped, and not running
+/// unless known (the rules keep a running task the answer leaves out).
+fn kept(current: &[CurrentTask], known: &BTreeMap<String, PlannedTask>) -> Vec<PlannedTask> {
+    current
+        .iter()
+        .filter(|c| !matches!(c.state.as_str(), "done" | "dropped"))
+        .filter(|c| !active(&c.state) || known.contains_key(&c.id))
+        .map(|c| task_of(c, known))
+        .collect()
+}
+
+/// A current task as a planned one: what is known of it, with the line's
+/// title, agent, role and deps (the plan may have been edited since).
+fn task_of(cur: &CurrentTask, known: &BTreeMap<String, PlannedTask>) -> PlannedTask {
+    let mut task = known.get(&cur.id).cloned().unwrap_or_else(|| PlannedTask {
+        id: cur.id.clone(),
+        title: cur.title.clone(),
+        prompt: format!("say {}", cur.title),
+        deps: Vec::new(),
+        agent: String::new(),
+        role: None,
+        files: Vec::new(),
+        acceptance: Vec::new(),
+        verify: None,
+        split_from: None,
+    });
+    task.title.clone_from(&cur.title);
+    task.agent.clone_from(&cur.agent);
+    task.role.clone_from(&cur.role);
+    task.deps.clone_from(&cur.deps);
+    task.split_from = None;
+    task
+}
+
+/// Whether a prompt line fails the run on some attempt.
+fn fails(line: &str) -> bool {
+    let mut d = parse(line);
+    while let Directive::IfAttempt(_, inner) = d {
+        d = parse(inner);
+    }
+    matches!(d, Directive::Fail(_))
+}
+
+/// The prompt without its failing lines.
+fn without_failures(prompt: &str) -> Vec<&str> {
+    prompt
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !fails(l))
+        .collect()
+}
+
+fn reassigned(mut task: PlannedTask, from: &str, to: &str) -> PlannedTask {
+    let mut prompt = format!("say Reassigned from `{from}` to `{to}` by the supervisor.\n");
+    for line in without_failures(&task.prompt) {
+        prompt.push_str(line);
+        prompt.push('\n');
+    }
+    task.prompt = prompt;
+    task.agent = to.to_owned();
+    task
+}
+
+/// An id not used by `taken`, from `base`.
+fn free_id(base: &str, taken: &dyn Fn(&str) -> bool) -> String {
+    let base: String = base.chars().take(60).collect();
+    let base = base.trim_end_matches('-');
+    if !taken(base) {
+        return base.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or_default()
+}
+
+/// Replaces `cur` by two parts with `split_from` (the second after the
+/// first; the first half of its work lines each, failing lines left out);
+/// tasks after it come after the second part. Returns the note.
+fn split(
+    prompt: &ReadPrompt,
+    tasks: &mut Vec<PlannedTask>,
+    cur: &CurrentTask,
+    known: &BTreeMap<String, PlannedTask>,
+    why: &str,
+) -> String {
+    let original = task_of(cur, known);
+    tasks.retain(|t| t.id != cur.id);
+    let lines = without_failures(&original.prompt);
+    let (talk, work): (Vec<&str>, Vec<&str>) = lines
+        .iter()
+        .partition(|l| matches!(parse(l), Directive::Say(_) | Directive::Echo(_)));
+    let half = work.len().div_ceil(2);
+    let verify = verify_lines(prompt);
+    let taken =
+        |id: &str| prompt.current.iter().any(|t| t.id == id) || tasks.iter().any(|t| t.id == id);
+    let first_id = free_id(&format!("{}-1", cur.id), &taken);
+    let taken2 = |id: &str| taken(id) || id == first_id;
+    let second_id = free_id(&format!("{}-2", cur.id), &taken2);
+    let mut parts = Vec::new();
+    for (n, (id, work)) in [(&first_id, &work[..half]), (&second_id, &work[half..])]
+        .into_iter()
+        .enumerate()
+    {
+        let mut script = format!(
+            "say Part {} of 2 of `{}`, split by the supervisor.\n",
+            n + 1,
+            cur.id
+        );
+        for line in talk.iter().chain(work) {
+            script.push_str(line);
+            script.push('\n');
+        }
+        if work.is_empty() {
+            script.push_str(&verify);
+        }
+        let mut part = original.clone();
+        part.id = id.clone();
+        part.title = format!("{} (part {} of 2)", original.title, n + 1);
+        part.prompt = script;
+        part.split_from = Some(cur.id.clone());
+        if n == 1 {
+            part.deps = vec![first_id.clone()];
+        }
+        parts.push(part);
+    }
+    for t in tasks.iter_mut() {
+        for d in t.deps.iter_mut().filter(|d| **d == cur.id) {
+            d.clone_from(&second_id);
+        }
+    }
+    // A split drops the task it replaces, running or not (no `drop` action needed).
+    tasks.extend(parts);
+    format!(
+        "`{}` {why}: it is split into `{first_id}` and then `{second_id}`, each with half of \
+         its work and without the steps that failed; its work so far goes to both.",
+        cur.id
+    )
+}
+
+fn found_task(
+    prompt: &ReadPrompt,
+    tasks: &[PlannedTask],
+    after: &str,
+    agent: &str,
+    text: &str,
+) -> PlannedTask {
+    let taken =
+        |id: &str| prompt.current.iter().any(|t| t.id == id) || tasks.iter().any(|t| t.id == id);
+    let id = free_id(&format!("{after}-found"), &taken);
+    let line = text.replace('\\', "\\\\");
+    let summary: String = text.chars().take(60).collect();
+    PlannedTask {
+        id: id.clone(),
+        title: format!("Found by {after}: {summary}"),
+        prompt: format!(
+            "say Following up on what `{after}` found: {line}\nwrite {id}.txt {line}\\n\n{}say Done.\n",
+            verify_lines(prompt)
+        ),
+        deps: vec![after.to_owned()],
+        agent: agent.to_owned(),
+        role: Some("implementer".into()),
+        files: vec![format!("{id}.txt")],
+        acceptance: vec![format!("{id}.txt says what was found")],
+        verify: None,
+        split_from: None,
+    }
+}
+
+/// `drop <id>` in the feedback: the task left out (a drop action when it
+/// is running); returns what the notes say about it.
+fn apply_feedback(
+    prompt: &ReadPrompt,
+    situation: &str,
+    tasks: &mut Vec<PlannedTask>,
+    actions: &mut Vec<PlannedAction>,
+) -> String {
+    let words: Vec<&str> = situation
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '`' || c == '"')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut dropped = Vec::new();
+    for pair in words.windows(2) {
+        if !pair[0].eq_ignore_ascii_case("drop") {
+            continue;
+        }
+        let id = pair[1].trim_end_matches('.');
+        let cur = prompt.current.iter().find(|t| t.id == id);
+        if cur.is_some_and(|c| c.state == "done") || dropped.iter().any(|d| d == id) {
+            continue;
+        }
+        if cur.is_none() && !tasks.iter().any(|t| t.id == id) {
+            continue;
+        }
+        tasks.retain(|t| t.id != id);
+        for t in tasks.iter_mut() {
+            t.deps.retain(|d| d != id);
+        }
+        if cur.is_some_and(|c| active(&c.state)) {
+            actions.push(action(ActionKind::Drop, id, None));
+        }
+        dropped.push(id.to_owned());
+    }
+    if dropped.is_empty() {
+        String::new()
+    } else {
+        format!(" Dropped as asked: `{}`.", dropped.join("`, `"))
+    }
+}
+
+/// A new goal on a plan that exists: the current tasks kept, and the
+/// goal's tasks whose ids are new added.
+pub(super) fn scope_change(
+    prompt: &ReadPrompt,
+    goal_plan: &PlanAnswer,
+    known: &BTreeMap<String, PlannedTask>,
+) -> PlanAnswer {
+    let mut tasks = kept(&prompt.current, known);
+    let mut added = Vec::new();
+    for t in &goal_plan.tasks {
+        if !prompt.current.iter().any(|c| c.id == t.id) {
+            added.push(t.id.clone());
+            tasks.push(t.clone());
+        }
+    }
+    let notes = if added.is_empty() {
+        "The goal's tasks are already in the plan: nothing to add.".to_owned()
+    } else {
+        format!(
+            "A new goal on the current plan: done and running work is kept; added `{}`.",
+            added.join("`, `")
+        )
+    };
+    PlanAnswer {
+        tasks,
+        notes: Some(notes),
+        actions: Vec::new(),
+    }
+}
