@@ -225,10 +225,190 @@ pub fn model() -> Model {
     m
 }
 
+/// The snapshot of a fleet with nothing in it.
+pub fn empty_snapshot() -> Snapshot {
+    Snapshot {
+        root: "/r".into(),
+        target: "main".into(),
+        tasks: vec![],
+        fleet_paused: false,
+        agents: vec![],
+        max_parallel: 1,
+        attempts: vec![],
+        budget: Default::default(),
+        stall_secs: Default::default(),
+        supervisor: None,
+        proposals: vec![],
+    }
+}
+
 /// An app over the fixture at `w` x `h`.
 pub fn app(w: u16, h: u16) -> App {
     let mut app = App::new(model(), Keymap::default(), Theme::dark());
     app.size = (w, h);
     app.now_ms = NOW;
     app
+}
+
+/// The supervisor's proposal 2 for the fixture: after `perf` failed, split
+/// it in two, retitle `docs`, rewrite the prompt of the running `api`
+/// (refused: it runs), with reasoning and a warning.
+pub fn proposal(model: &Model) -> crate::core::supervisor::Proposal {
+    use crate::core::supervisor::{Origin, Proposal, Trigger};
+    let mut specs: Vec<TaskSpec> = model
+        .fleet
+        .tasks()
+        .iter()
+        .filter(|t| !matches!(t.status, Status::Dropped) && t.id().as_str() != "perf")
+        .map(|t| t.spec.clone())
+        .collect();
+    for s in &mut specs {
+        match s.id.as_str() {
+            "docs" => s.title = "Document the API and the login".into(),
+            "api" => s.prompt = "Build the REST API, without the admin routes.".into(),
+            _ => {}
+        }
+    }
+    specs.push(spec(
+        "perf-lexer",
+        "Speed up the lexer",
+        &["schema"],
+        "codex",
+    ));
+    specs.push(spec(
+        "perf-parser",
+        "Speed up the parser's hot loop",
+        &["perf-lexer"],
+        "claude",
+    ));
+    Proposal {
+        id: 2,
+        origin: Origin::Supervisor,
+        trigger: Trigger::Failed {
+            task: TaskId::parse("perf").unwrap(),
+            reason: "verify failed 3 times".into(),
+        },
+        reasoning: Some(
+            "perf failed three times on the same benchmark: the lexer and the parser are two \
+             separate problems. Split it so that each attempt has one measurable goal, and give \
+             the lexer to codex, which is cheaper for mechanical work."
+                .into(),
+        ),
+        specs,
+        actions: vec![],
+        warnings: vec![
+            "`perf-lexer` and `perf-parser` both expect src/parse.rs without a dependency between them"
+                .into(),
+        ],
+    }
+}
+
+/// The plan diff of [`proposal`] as the overlay holds it (on its graph tab
+/// when `graph`), with `perf-parser` expanded.
+pub fn plan_view(app: &App, graph: bool) -> crate::ui::app::PlanView {
+    let mut view = crate::ui::app::PlanView::proposal(Box::new(proposal(&app.model)), &app.model);
+    if graph {
+        view.tab = crate::ui::app::PlanTab::Graph;
+    }
+    view.expanded
+        .insert((TaskId::parse("docs").unwrap(), "edit"));
+    view
+}
+
+/// The fixture with a supervisor: consultations (one applied, one that
+/// proposed [`proposal`], one thinking), live lines, a stalled card and a
+/// question.
+pub fn supervised(app: &mut App) {
+    use crate::core::Event;
+    use crate::core::supervisor::Trigger;
+    use crate::store::transcript::Stream;
+    let m = &mut app.model;
+    m.supervisor.profile = Some("claude".into());
+    let goal = Trigger::Goal {
+        goal: "Add a login page".into(),
+    };
+    let perf = proposal(m).trigger;
+    let stalled = Trigger::Stalled {
+        task: TaskId::parse("api").unwrap(),
+        attempt: 2,
+        why: "no file changed for 10m".into(),
+    };
+    let p = proposal(m);
+    let ended = |consult, message: &str, proposal| Event::ConsultEnded {
+        consult,
+        message: message.into(),
+        proposal,
+        spend: crate::core::Spend {
+            usd: 0.0312,
+            tokens: 5_400,
+        },
+    };
+    let events = [
+        Event::Consulting {
+            consult: 1,
+            trigger: goal,
+        },
+        Event::Proposed {
+            proposal: Box::new(crate::core::supervisor::Proposal { id: 1, ..p.clone() }),
+        },
+        ended(1, "proposed 5 changes", Some(1)),
+        Event::PlanChanged {
+            origin: crate::core::supervisor::Origin::Supervisor,
+            reason: "goal".into(),
+            proposal: Some(1),
+            auto: false,
+            changes: vec![],
+        },
+        Event::Consulting {
+            consult: 2,
+            trigger: perf,
+        },
+        Event::Proposed {
+            proposal: Box::new(p),
+        },
+        ended(2, "proposed 5 changes", Some(2)),
+        Event::Consulting {
+            consult: 3,
+            trigger: stalled,
+        },
+    ];
+    for (i, e) in events.iter().enumerate() {
+        m.supervisor.apply_event(e, NOW - 60_000 + i as i64 * 1_000);
+    }
+    for (consult, stream, line) in [
+        (
+            2,
+            Stream::Fleet,
+            "supervisor: claude in a read-only worktree at main",
+        ),
+        (2, Stream::Out, "Reading the failed attempts of perf."),
+        (
+            2,
+            Stream::Out,
+            "The lexer and the parser fail separately: splitting.",
+        ),
+        (2, Stream::Err, "warning: \u{1b}[31mslow\u{1b}[0m network"),
+        (
+            3,
+            Stream::Out,
+            "Looking at what api did in the last 10 minutes…",
+        ),
+    ] {
+        m.supervisor.push_line(consult, stream, line, NOW - 30_000);
+    }
+    for (id, stalled, question) in [
+        ("api", Some("no file changed for 10m"), None),
+        (
+            "perf",
+            None,
+            Some(
+                "Should the parser keep the old grammar?\nThe new one is faster but breaks two tests.",
+            ),
+        ),
+    ] {
+        let mut t = m.task(id).unwrap().clone();
+        t.stalled = stalled.map(String::from);
+        t.question = question.map(String::from);
+        m.fleet.upsert(t);
+    }
 }

@@ -27,9 +27,34 @@ pub enum Context {
     Editor,
     /// A yes/no question.
     Confirm,
+    /// The plan diff: a proposal or a replan to confirm. Moving, scrolling
+    /// and tabs use the board's keys ([`Context::borrows`]).
+    Plan,
+    /// The supervisor pane: consultations and their transcripts. Moving,
+    /// scrolling and help use the board's keys.
+    Supervisor,
 }
 
 impl Context {
+    /// The context whose keys `self` uses for `action`: the plan diff and
+    /// the supervisor pane move, scroll and switch tabs with the board's
+    /// keys and close with the transcript's (so that `[ui.keys]` overrides
+    /// apply there too, and the help lists them once).
+    pub fn borrows(self, action: Action) -> Option<Context> {
+        use Action::*;
+        let moves = matches!(action, Up | Down | PageUp | PageDown | Top | Bottom);
+        let from_board = match self {
+            Plan => moves || matches!(action, NextTab | PrevTab),
+            Supervisor => moves || matches!(action, Help | ShowProposal),
+            _ => false,
+        };
+        match (self, action) {
+            (Plan | Supervisor, Back) => Some(Transcript),
+            _ if from_board => Some(Board),
+            _ => None,
+        }
+    }
+
     /// How the help screen and warnings name the context.
     pub fn label(self) -> &'static str {
         match self {
@@ -39,6 +64,8 @@ impl Context {
             Info => "info",
             Editor => "editor",
             Confirm => "yes/no question",
+            Plan => "plan diff",
+            Supervisor => "supervisor pane",
         }
     }
 }
@@ -96,6 +123,15 @@ pub enum Action {
     Save,
     Yes,
     No,
+    Goal,
+    ShowProposal,
+    SupervisorPane,
+    ToggleChange,
+    AllChanges,
+    ExpandChange,
+    ConfirmPlan,
+    PlanFeedback,
+    DiscardProposal,
 }
 
 impl Action {
@@ -464,10 +500,13 @@ impl Keymap {
             return None;
         }
         let key = Key::from_event(key);
-        self.bindings
-            .iter()
-            .find(|b| b.has(key, ctx))
-            .map(|b| b.action)
+        let own = self.bindings.iter().find(|b| b.has(key, ctx));
+        let borrowed = || {
+            self.bindings
+                .iter()
+                .find(|b| ctx.borrows(b.action).is_some_and(|from| b.has(key, from)))
+        };
+        own.or_else(borrowed).map(|b| b.action)
     }
 
     /// The first key bound to `action`, for hints ("a approve"); `—` when none.
@@ -481,6 +520,7 @@ impl Keymap {
 
     /// The keys that trigger `action` in `ctx` (empty where it does not apply).
     pub fn keys_in(&self, action: Action, ctx: Context) -> Vec<Key> {
+        let ctx = ctx.borrows(action).unwrap_or(ctx);
         self.bindings
             .iter()
             .filter(|b| b.action == action)

@@ -10,6 +10,7 @@ mod file;
 #[cfg(test)]
 mod fold_tests;
 mod folds;
+mod supervisor;
 #[cfg(test)]
 mod tests;
 mod transcript;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 
 pub use file::{load_transcript, read_lines, search_lines};
 pub use folds::{Fold, Folds};
+pub use supervisor::{ConsultState, Consultation, MAX_CONSULTS, SupervisorModel};
 pub use transcript::{
     Hits, LinesRequest, MIN_TAIL_LINES, SearchRequest, Step, TAIL_BYTES, TAIL_LINES, Transcript,
     WINDOW_BYTES, WINDOW_LINES, Window,
@@ -204,6 +206,19 @@ pub struct Model {
     pub last_output: HashMap<TaskId, i64>,
     /// Bumped on every change, so views can tell when cached work is stale.
     pub revision: u64,
+    /// Bumped when a task changes (a plan diff on screen is computed again).
+    pub tasks_revision: u64,
+    /// The supervisor's consultations and the pending proposal.
+    pub supervisor: SupervisorModel,
+}
+
+/// The plan diff of a proposal against the tasks as they are now (the one
+/// place the cockpit computes it).
+pub fn proposal_diff(
+    tasks: &[Task],
+    proposal: &crate::core::supervisor::Proposal,
+) -> crate::core::plan_diff::PlanDiff {
+    crate::core::supervisor::rules::diff(tasks, proposal)
 }
 
 impl Model {
@@ -228,6 +243,8 @@ impl Model {
             stall_secs: snapshot.stall_secs,
             last_output: HashMap::new(),
             revision: 0,
+            tasks_revision: 0,
+            supervisor: SupervisorModel::new(snapshot.supervisor, snapshot.proposals),
         }
     }
 
@@ -270,7 +287,8 @@ impl Model {
             .values()
             .flatten()
             .map(|a| a.usage.cost_usd)
-            .sum()
+            // From +0.0: an empty f64 sum is -0.0, drawn "$-0.0000".
+            .fold(0.0, |total, c| total + c)
     }
 
     /// Applies one engine notification; returns whether anything visible changed.
@@ -278,6 +296,7 @@ impl Model {
         let changed = match n {
             Notification::Task { task } => {
                 self.fleet.upsert(*task);
+                self.tasks_revision += 1;
                 true
             }
             Notification::Fleet { paused } => {
@@ -337,8 +356,11 @@ impl Model {
                 self.warning = Some(message);
                 true
             }
-            // Shown by the supervisor pane (not built yet).
-            Notification::Supervisor { .. } => false,
+            Notification::Supervisor {
+                consult,
+                stream,
+                line,
+            } => self.supervisor.push_line(consult, stream, &line, now_ms()),
         };
         if changed {
             self.revision += 1;
@@ -347,6 +369,9 @@ impl Model {
     }
 
     fn apply_event(&mut self, event: Event) -> bool {
+        if self.supervisor.apply_event(&event, now_ms()) {
+            return true;
+        }
         match event {
             Event::AgentStarted {
                 task,

@@ -3,13 +3,14 @@
 use ratatui::Frame;
 
 use super::app::{App, Overlay, Screen};
-use super::views::{board, detail, dialogs, help};
+use super::views::{board, detail, dialogs, help, plan_diff, supervisor};
 
 pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     match &app.screen {
         Screen::Board => board::render(frame, area, app),
         Screen::Detail(d) => detail::render(frame, area, app, d),
+        Screen::Supervisor(v) => supervisor::render(frame, area, app, v),
     }
     match &app.overlay {
         None => {}
@@ -19,9 +20,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Some(Overlay::Confirm { question, .. }) => dialogs::confirm(frame, area, app, question),
         Some(Overlay::Editor(ed)) => dialogs::editor(frame, area, app, ed),
         Some(Overlay::Picker(p)) => dialogs::picker(frame, area, app, p),
-        Some(Overlay::Replan {
-            changes, scroll, ..
-        }) => dialogs::replan(frame, area, app, changes, *scroll),
+        Some(Overlay::PlanDiff(view)) => plan_diff::render(frame, area, app, view),
         Some(Overlay::Search(input)) => dialogs::search(frame, area, app, input),
         Some(Overlay::Discard(ed)) => {
             dialogs::editor(frame, area, app, ed);

@@ -8,6 +8,11 @@ use crate::ui::app::{App, Detail, Editor, EditorKind, Overlay, Picker, Screen, T
 use crate::ui::fixture;
 use crate::ui::render::render;
 
+/// The screen as text (for app tests that look at what is drawn).
+pub(crate) fn draw_for_tests(app: &App) -> String {
+    draw(app)
+}
+
 fn draw(app: &App) -> String {
     let (w, h) = app.size;
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -117,29 +122,63 @@ fn editor() {
     }
 }
 
+/// The supervisor's proposal as a plan diff: reasoning, a warning, a
+/// refused change, an expanded edit; then its graph.
 #[test]
-fn replan_confirmation() {
-    use crate::ui::app::ReplanChange;
+fn plan_diff_changes_and_graph() {
     for (w, h) in SIZES {
         let mut app = fixture::app(w, h);
-        let id = |s: &str| crate::core::TaskId::parse(s).unwrap();
-        app.overlay = Some(Overlay::Replan {
-            changes: vec![
-                ReplanChange::Add {
-                    id: id("cache"),
-                    title: "Add a cache".into(),
-                },
-                ReplanChange::Edit {
-                    id: id("ui"),
-                    fields: vec!["title", "deps"],
-                },
-                ReplanChange::Drop { id: id("docs") },
-            ],
-            command: crate::core::Command::Batch { commands: vec![] },
-            text: String::new(),
-            scroll: 0,
+        fixture::supervised(&mut app);
+        let mut view = fixture::plan_view(&app, false);
+        view.selected = 1;
+        view.off
+            .insert((crate::core::TaskId::parse("perf").unwrap(), "drop"));
+        app.overlay = Some(Overlay::PlanDiff(Box::new(view)));
+        insta::assert_snapshot!(format!("plan_diff_{w}x{h}"), draw(&app));
+        app.overlay = Some(Overlay::PlanDiff(Box::new(fixture::plan_view(&app, true))));
+        insta::assert_snapshot!(format!("plan_graph_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn plan_diff_with_an_error() {
+    let mut app = fixture::app(80, 24);
+    let mut view = fixture::plan_view(&app, false);
+    view.error = Some(
+        "change 3 (add `perf-lexer`) is turned off, but change 4 (add `perf-parser`) needs it (it depends on `perf-lexer`); turn both off or keep both".into(),
+    );
+    app.overlay = Some(Overlay::PlanDiff(Box::new(view)));
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn supervisor_pane() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        fixture::supervised(&mut app);
+        app.screen = Screen::Supervisor(crate::ui::app::SupervisorView {
+            selected: Some(1),
+            scroll: None,
         });
-        insta::assert_snapshot!(format!("replan_{w}x{h}"), draw(&app));
+        insta::assert_snapshot!(format!("supervisor_{w}x{h}"), draw(&app));
+    }
+}
+
+#[test]
+fn goal_editor() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        fixture::supervised(&mut app);
+        let mut area = ratatui_textarea::TextArea::default();
+        area.set_placeholder_text("What should the fleet build?");
+        app.overlay = Some(Overlay::Editor(Editor {
+            kind: EditorKind::Goal,
+            area,
+            error: Some("write the goal first: what should the fleet build?".into()),
+            pending: false,
+            initial: String::new(),
+        }));
+        insta::assert_snapshot!(format!("goal_editor_{w}x{h}"), draw(&app));
     }
 }
 
@@ -164,6 +203,9 @@ fn picker_and_confirm() {
 fn tiny_terminals_never_panic() {
     for (w, h) in [(1, 1), (2, 1), (1, 3), (5, 2), (12, 4), (30, 6), (99, 10)] {
         let mut app = fixture::app(w, h);
+        fixture::supervised(&mut app);
+        draw(&app);
+        app.screen = Screen::Supervisor(Default::default());
         draw(&app);
         for tab in Tab::ALL {
             detail(&mut app, "api", tab);
@@ -189,12 +231,8 @@ fn tiny_terminals_never_panic() {
                     agents: vec!["a".into()],
                     selected: 0,
                 }),
-                Overlay::Replan {
-                    changes: vec![],
-                    command: crate::core::Command::Batch { commands: vec![] },
-                    text: String::new(),
-                    scroll: 0,
-                },
+                Overlay::PlanDiff(Box::new(fixture::plan_view(&app, false))),
+                Overlay::PlanDiff(Box::new(fixture::plan_view(&app, true))),
                 Overlay::Search(Default::default()),
             ]
         };

@@ -2,11 +2,9 @@
 //! not-yet-done plan as TOML for `R`, and turning edited text back into
 //! engine commands, with errors that say where.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
-use crate::core::{Command, Fleet, MergeStyle, Refusal, Task, TaskId, TaskPatch, TaskSpec, Verb};
+use crate::core::{Command, Fleet, MergeStyle, Status, Task, TaskId, TaskPatch, TaskSpec};
 
 /// A TOML string: a literal multi-line string when it spans lines (easy to
 /// edit), else a basic string with escapes.
@@ -216,46 +214,6 @@ pub fn parse_new(text: &str) -> Result<Command, String> {
     })
 }
 
-/// One change a replan makes, for the confirmation list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplanChange {
-    Add {
-        id: TaskId,
-        title: String,
-    },
-    Drop {
-        id: TaskId,
-    },
-    /// `fields` names what changed: title, prompt, deps, agent...
-    Edit {
-        id: TaskId,
-        fields: Vec<&'static str>,
-    },
-    /// A change the scheduler would refuse (the task's status does not
-    /// allow it): shown with the reason, and not in the command.
-    Refused {
-        refusal: Refusal,
-    },
-}
-
-impl ReplanChange {
-    /// True when the change is part of the command the confirmation sends.
-    pub fn applies(&self) -> bool {
-        !matches!(self, ReplanChange::Refused { .. })
-    }
-}
-
-impl std::fmt::Display for ReplanChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReplanChange::Add { id, title } => write!(f, "+ add   {id}: {title}"),
-            ReplanChange::Drop { id } => write!(f, "- drop  {id}"),
-            ReplanChange::Edit { id, fields } => write!(f, "~ edit  {id}: {}", fields.join(", ")),
-            ReplanChange::Refused { refusal } => write!(f, "✗ refused: {refusal}"),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Plan {
@@ -263,10 +221,11 @@ struct Plan {
     task: Vec<Fields>,
 }
 
-/// Compares the edited plan with the fleet: the changes, and one Batch
-/// command doing them (adds, then edits, then drops). No change is an error
-/// (there is nothing to confirm).
-pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Command), String> {
+/// The plan the edited text proposes: the done tasks as they are, then
+/// the edited tasks in their order (what the plan diff compares with the
+/// fleet). Errors name the task and line; an id of a done or dropped task
+/// is refused (ids stay stable: a new task needs a new id).
+pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<Vec<TaskSpec>, String> {
     let plan: Plan = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
     let mut edited: Vec<TaskSpec> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
@@ -282,121 +241,26 @@ pub fn parse_replan(fleet: &Fleet, text: &str) -> Result<(Vec<ReplanChange>, Com
         if edited.iter().any(|s| s.id == spec.id) {
             return Err(format!("task `{}` appears twice", spec.id));
         }
+        if fleet
+            .task(spec.id.as_str())
+            .is_some_and(|t| t.status.is_final())
+        {
+            return Err(format!(
+                "task `{}` is already done or dropped; give the new task another id",
+                spec.id
+            ));
+        }
         edited.push(spec);
     }
-    let open: HashMap<&TaskId, &Task> = fleet
+    let mut plan: Vec<TaskSpec> = fleet
         .tasks()
         .iter()
-        .filter(|t| !t.status.is_final())
-        .map(|t| (t.id(), t))
+        .filter(|t| matches!(t.status, Status::Done { .. }))
+        .map(|t| t.spec.clone())
         .collect();
-    let (mut changes, mut adds, mut edits, mut drops) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for spec in &edited {
-        match open.get(&spec.id) {
-            None if fleet.task(spec.id.as_str()).is_some() => {
-                return Err(format!(
-                    "task `{}` is already done or dropped; give the new task another id",
-                    spec.id
-                ));
-            }
-            None => {
-                changes.push(ReplanChange::Add {
-                    id: spec.id.clone(),
-                    title: spec.title.clone(),
-                });
-                adds.push(Command::Add { spec: spec.clone() });
-            }
-            Some(task) => {
-                let old = &task.spec;
-                let mut fields = Vec::new();
-                let mut patch = TaskPatch::default();
-                if old.title != spec.title {
-                    fields.push("title");
-                    patch.title = Some(spec.title.clone());
-                }
-                if old.prompt.trim_end() != spec.prompt.trim_end() {
-                    fields.push("prompt");
-                    patch.prompt = Some(spec.prompt.clone());
-                }
-                if old.deps != spec.deps {
-                    fields.push("deps");
-                    patch.deps = Some(spec.deps.clone());
-                }
-                if old.agent != spec.agent {
-                    fields.push("agent");
-                    patch.agent = Some(spec.agent.clone());
-                }
-                if old.role != spec.role {
-                    fields.push("role");
-                    patch.role = Some(spec.role.clone());
-                }
-                if old.verify != spec.verify {
-                    fields.push("verify");
-                    patch.verify = Some(spec.verify.clone());
-                }
-                if old.priority != spec.priority {
-                    fields.push("priority");
-                    patch.priority = Some(spec.priority);
-                }
-                if old.auto_approve != spec.auto_approve {
-                    fields.push("auto_approve");
-                    patch.auto_approve = Some(spec.auto_approve);
-                }
-                if old.budget_usd != spec.budget_usd || old.budget_tokens != spec.budget_tokens {
-                    fields.push("budget");
-                    patch.budget_usd = Some(spec.budget_usd);
-                    patch.budget_tokens = Some(spec.budget_tokens);
-                }
-                if old.merge_style != spec.merge_style {
-                    fields.push("merge_style");
-                    patch.merge_style = Some(spec.merge_style);
-                }
-                if fields.is_empty() {
-                    continue;
-                }
-                if let Err(refusal) = task.allows(Verb::Edit) {
-                    changes.push(ReplanChange::Refused { refusal });
-                } else {
-                    changes.push(ReplanChange::Edit {
-                        id: spec.id.clone(),
-                        fields,
-                    });
-                    edits.push(Command::Edit {
-                        task: spec.id.clone(),
-                        patch,
-                    });
-                }
-            }
-        }
-    }
-    for t in fleet.tasks().iter().filter(|t| !t.status.is_final()) {
-        if !edited.iter().any(|s| &s.id == t.id()) {
-            if let Err(refusal) = t.allows(Verb::Drop) {
-                changes.push(ReplanChange::Refused { refusal });
-                continue;
-            }
-            changes.push(ReplanChange::Drop { id: t.id().clone() });
-            drops.push(Command::Drop {
-                task: t.id().clone(),
-            });
-        }
-    }
-    if changes.is_empty() {
-        return Err("nothing changed".into());
-    }
-    if !changes.iter().any(ReplanChange::applies) {
-        let why: Vec<String> = changes.iter().map(ToString::to_string).collect();
-        return Err(format!("no change can be applied: {}", why.join("; ")));
-    }
-    let mut commands = adds;
-    commands.append(&mut edits);
-    commands.append(&mut drops);
-    Ok((changes, Command::Batch { commands }))
+    plan.extend(edited);
+    Ok(plan)
 }
-
-#[cfg(test)]
-mod tests;
 
 /// The text of the budget editor of a task (`task`) or of the fleet.
 pub fn budget_text(

@@ -27,6 +27,7 @@ impl App {
         let focused = match &self.screen {
             Screen::Board => panes::board::handle(self, action),
             Screen::Detail(_) => self.detail_action(action),
+            Screen::Supervisor(_) => panes::supervisor::handle(self, action),
         };
         focused
             .or_else(|| panes::task::handle(self, action))

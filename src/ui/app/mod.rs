@@ -16,7 +16,11 @@ use std::time::Duration;
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
-pub use forms::{ReplanChange, task_toml};
+pub use forms::task_toml;
+pub use panes::plan_diff::{
+    ChangeKey, PlanSource, PlanTab, PlanView, change_key, hints as plan_hints,
+};
+pub use panes::supervisor::SupervisorView;
 
 use super::keymap::{Context, Keymap};
 use super::model::{LinesRequest, Model, SearchRequest};
@@ -69,6 +73,8 @@ pub enum Origin {
 pub enum Screen {
     Board,
     Detail(Detail),
+    /// The supervisor pane.
+    Supervisor(SupervisorView),
 }
 
 /// The tabs of the task detail.
@@ -129,13 +135,8 @@ pub enum Overlay {
     },
     Editor(Editor),
     Picker(Picker),
-    /// The changes of a replan, to confirm before they apply.
-    Replan {
-        changes: Vec<ReplanChange>,
-        command: Command,
-        text: String,
-        scroll: usize,
-    },
+    /// A plan diff to confirm: a supervisor's proposal or the user's replan.
+    PlanDiff(Box<PlanView>),
     /// The transcript search input.
     Search(TextArea<'static>),
     /// Esc or ctrl-c in an editor with unsaved text: discard it? (y/n)
@@ -157,6 +158,10 @@ pub enum EditorKind {
     Replan,
     /// A task's budget, or the fleet's (None).
     Budget(Option<TaskId>),
+    /// A goal for the supervisor to plan.
+    Goal,
+    /// Feedback on proposal N, for the supervisor's next round.
+    ProposalFeedback(u64),
 }
 
 /// A text editor with a validation error shown in place.
@@ -291,6 +296,7 @@ impl App {
                 let tasks = self.column_tasks(COLUMNS[self.board.column]);
                 tasks.get(self.selected_index(self.board.column)).copied()
             }
+            Screen::Supervisor(_) => None,
         }
     }
 
@@ -319,15 +325,10 @@ impl App {
     pub fn context(&self) -> Context {
         match (&self.overlay, &self.screen) {
             (Some(Overlay::Editor(_) | Overlay::Search(_)), _) => Context::Editor,
-            (
-                Some(
-                    Overlay::Confirm { .. }
-                    | Overlay::Replan { .. }
-                    | Overlay::Discard(_)
-                    | Overlay::Restore { .. },
-                ),
-                _,
-            ) => Context::Confirm,
+            (Some(Overlay::Confirm { .. } | Overlay::Discard(_) | Overlay::Restore { .. }), _) => {
+                Context::Confirm
+            }
+            (Some(Overlay::PlanDiff(_)), _) => Context::Plan,
             (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
             (None, _) => self.screen_context(),
         }
@@ -342,6 +343,7 @@ impl App {
                 Tab::Diff => Context::Diff,
                 Tab::Info => Context::Info,
             },
+            Screen::Supervisor(_) => Context::Supervisor,
         }
     }
 
@@ -349,7 +351,19 @@ impl App {
     /// The selection seen before the change stays on its task.
     pub fn apply(&mut self, n: Notification) -> bool {
         if !matches!(n, Notification::Task { .. }) {
-            return self.model.apply(n); // only task changes move cards
+            let proposed = matches!(
+                &n,
+                Notification::Event {
+                    event: crate::core::Event::Proposed { .. },
+                    ..
+                }
+            );
+            let changed = self.model.apply(n); // only task changes move cards
+            if proposed {
+                self.proposal_arrived();
+            }
+            self.refresh_plan();
+            return changed;
         }
         // The card the focused column shows selected, before the change.
         let focused = self
@@ -378,7 +392,17 @@ impl App {
             self.board.pinned[col] = pinned;
         }
         self.follow_acted(focused.as_ref());
+        self.refresh_plan();
         changed
+    }
+
+    /// A new proposal opens its plan diff, unless the user is busy in an
+    /// editor, a question or another plan diff: then the header says it
+    /// waits (and `Y` shows it).
+    fn proposal_arrived(&mut self) {
+        if matches!(self.overlay, None | Some(Overlay::Help { .. })) {
+            self.show_proposal();
+        }
     }
 
     /// When the task the user acted on left the focused column, the focus
@@ -466,10 +490,9 @@ impl App {
     pub fn command_done(&mut self, what: String, origin: Origin, result: Result<(), CommandError>) {
         match (origin, result) {
             (Origin::Editor, Ok(())) => {
-                if matches!(
-                    self.overlay,
-                    Some(Overlay::Editor(_) | Overlay::Replan { .. })
-                ) {
+                if matches!(self.overlay, Some(Overlay::Editor(_)))
+                    || matches!(&self.overlay, Some(Overlay::PlanDiff(v)) if v.pending)
+                {
                     self.overlay = None;
                 }
                 self.toast = Some(Toast {
@@ -483,12 +506,11 @@ impl App {
                     ed.error = Some(e.to_string());
                     self.overlay = Some(Overlay::Editor(ed));
                 }
-                // A replan the engine refused goes back to its editor, with the reason.
-                Some(Overlay::Replan { text, .. }) => {
-                    self.open_editor(EditorKind::Replan, &text);
-                    if let Some(Overlay::Editor(ed)) = &mut self.overlay {
-                        ed.error = Some(e.to_string());
-                    }
+                // A plan diff the engine refused stays open, with the reason.
+                Some(Overlay::PlanDiff(mut view)) => {
+                    view.pending = false;
+                    view.error = Some(e.to_string());
+                    self.overlay = Some(Overlay::PlanDiff(view));
                 }
                 other => {
                     self.overlay = other;

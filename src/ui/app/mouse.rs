@@ -20,7 +20,18 @@ impl App {
         match self.screen {
             Screen::Board => self.board_mouse(ev.kind, pos),
             Screen::Detail(_) => self.detail_mouse(ev.kind, pos),
+            // The wheel scrolls its transcript, like page keys do.
+            Screen::Supervisor(_) => match ev.kind {
+                MouseEventKind::ScrollUp => self.keyless(crate::ui::keymap::Action::PageUp),
+                MouseEventKind::ScrollDown => self.keyless(crate::ui::keymap::Action::PageDown),
+                _ => Vec::new(),
+            },
         }
+    }
+
+    /// An action as if its key was pressed on the supervisor pane.
+    fn keyless(&mut self, action: crate::ui::keymap::Action) -> Vec<Intent> {
+        super::panes::supervisor::handle(self, action).unwrap_or_default()
     }
 
     fn board_mouse(&mut self, kind: MouseEventKind, pos: Position) -> Vec<Intent> {

@@ -334,23 +334,24 @@ fn replan_shows_the_changes_before_applying_them() {
         + &text[text.find("[[task]]  # review\nid = \"tests\"").unwrap()..];
     ed.area = ratatui_textarea::TextArea::new(text.lines().map(String::from).collect());
     assert!(press(&mut app, &["ctrl-s"]).is_empty());
-    let Some(Overlay::Replan { changes, .. }) = &app.overlay else {
+    let Some(Overlay::PlanDiff(view)) = &app.overlay else {
         panic!("{:?}", app.overlay)
     };
-    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
-    assert_eq!(shown, ["~ edit  ui: title", "- drop  docs"]);
-    // n goes back to the editor with the text kept.
-    press(&mut app, &["n"]);
+    let shown: Vec<String> = view.diff.changes.iter().map(|c| c.describe()).collect();
+    assert_eq!(shown, ["change 1 (edit `ui`)", "change 2 (drop `docs`)"]);
+    assert_eq!(view.origin(), crate::core::supervisor::Origin::User);
+    // esc goes back to the editor with the text kept.
+    press(&mut app, &["esc"]);
     assert!(
         matches!(&app.overlay, Some(Overlay::Editor(e)) if e.area.lines().join("\n").contains("Web UI"))
     );
     press(&mut app, &["ctrl-s"]);
-    let cmds = commands(&press(&mut app, &["y"]));
+    let cmds = commands(&press(&mut app, &["enter"]));
     let [Command::Batch { commands }] = &cmds[..] else {
         panic!("{cmds:?}")
     };
     assert_eq!(commands.len(), 2);
-    // If the engine refuses, the editor comes back with the reason.
+    // If the engine refuses, the plan diff stays open with the reason.
     app.command_done(
         "2 changes".into(),
         Origin::Editor,
@@ -359,8 +360,12 @@ fn replan_shows_the_changes_before_applying_them() {
         )),
     );
     assert!(
-        matches!(&app.overlay, Some(Overlay::Editor(e)) if e.error.as_deref() == Some("change 2 (drop `docs`): no"))
+        matches!(&app.overlay, Some(Overlay::PlanDiff(v)) if v.error.as_deref() == Some("change 2 (drop `docs`): no") && !v.pending)
     );
+    // A success closes it.
+    press(&mut app, &["enter"]);
+    app.command_done("2 changes".into(), Origin::Editor, Ok(()));
+    assert!(app.overlay.is_none());
 }
 
 #[test]
@@ -416,19 +421,7 @@ fn keys_that_mean_nothing_here_do_nothing() {
         empty.board.column = col;
         empty.board.selected[col] = 99;
     }
-    empty.model = crate::ui::model::Model::new(crate::runtime::Snapshot {
-        root: "/r".into(),
-        target: "main".into(),
-        tasks: vec![],
-        fleet_paused: false,
-        agents: vec![],
-        max_parallel: 1,
-        attempts: vec![],
-        budget: Default::default(),
-        stall_secs: Default::default(),
-        supervisor: None,
-        proposals: Vec::new(),
-    });
+    empty.model = crate::ui::model::Model::new(fixture::empty_snapshot());
     assert!(press(&mut empty, &["a", "enter", "down", "e"]).is_empty());
     assert_eq!(empty.toast.as_ref().unwrap().text, "no task selected");
 }
@@ -575,4 +568,5 @@ fn narrow_tabs_can_be_clicked() {
 }
 
 mod review;
+mod supervisor;
 mod update;

@@ -157,4 +157,48 @@ pub const DEFAULTS: &[(Action, &[&str], &[Context], &str)] = &[
     (Save, &["ctrl-s"], &[Editor], "Save the editor"),
     (Yes, &["y", "enter"], &[Confirm], "Yes"),
     (No, &["n"], &[Confirm], "No"),
+    (Goal, &["o"], &[Board], "Plan a goal with the supervisor"),
+    (
+        ShowProposal,
+        &["Y"],
+        &[Board],
+        "Show the supervisor's waiting proposal (its plan diff)",
+    ),
+    (
+        SupervisorPane,
+        &["S"],
+        &[Board],
+        "The supervisor pane: its consultations and transcripts",
+    ),
+    (
+        ToggleChange,
+        &["space"],
+        &[Plan],
+        "Turn the selected change on or off",
+    ),
+    (
+        AllChanges,
+        &["a"],
+        &[Plan],
+        "Turn every change on (or, when all are on, off)",
+    ),
+    (
+        ExpandChange,
+        &["e", "right"],
+        &[Plan],
+        "Show or hide the change's fields and dependencies",
+    ),
+    (
+        ConfirmPlan,
+        &["enter"],
+        &[Plan],
+        "Apply the changes that are on",
+    ),
+    (
+        PlanFeedback,
+        &["f"],
+        &[Plan],
+        "Write feedback: the supervisor plans another round",
+    ),
+    (DiscardProposal, &["x"], &[Plan], "Discard the proposal"),
 ];

@@ -595,3 +595,9 @@ fn a_cut_transcript_reads_back_with_its_head_the_cut_and_its_tail() {
     );
     assert_eq!(lines[n - 1].text, "agent ended: exit code 0");
 }
+
+#[test]
+fn a_fleet_without_attempts_costs_zero_not_minus_zero() {
+    let m = Model::new(crate::ui::fixture::empty_snapshot());
+    assert_eq!(format!("${:.4}", m.total_cost()), "$0.0000");
+}

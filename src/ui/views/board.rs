@@ -224,6 +224,16 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
     {
         out.push(("needs input".to_owned(), t.warning));
     }
+    // The supervisor's view of the task: its progress ledger says it
+    // stalled, or it asks the user something (Enter / Info shows it all).
+    if let Some(why) = &task.stalled {
+        let why = crate::sanitize::sanitize(why).replace('\n', " ");
+        out.push((format!("stalled: {why}"), t.warning));
+    }
+    if let Some(q) = &task.question {
+        let q = crate::sanitize::sanitize(q).replace('\n', " ");
+        out.push((format!("question: {q}"), t.warning));
+    }
     // A running agent silent for longer than its profile's stall_secs.
     if let (Status::Running { .. }, Some(stall), Some(last)) = (
         &task.status,

@@ -29,6 +29,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(w) = &m.warning {
         alerts.push((crate::sanitize::sanitize(w).into_owned(), t.warning));
     }
+    alerts.extend(supervisor_alerts(app));
     let width = |spans: &[Span]| {
         spans
             .iter()
@@ -83,6 +84,38 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         spans.extend(place);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
+}
+
+/// What the supervisor does: "proposal 3 waiting: Y" while a proposal is
+/// not on screen (first: it needs the user), "supervisor: thinking" while
+/// it is consulted.
+fn supervisor_alerts(app: &App) -> Vec<(String, ratatui::style::Style)> {
+    let (t, s) = (&app.theme, &app.model.supervisor);
+    let mut out = Vec::new();
+    let shown = match &app.overlay {
+        Some(crate::ui::app::Overlay::PlanDiff(v)) => v.proposal_id(),
+        _ => None,
+    };
+    let waiting: Vec<u64> = s
+        .pending
+        .iter()
+        .map(|p| p.id)
+        .filter(|id| Some(*id) != shown)
+        .collect();
+    if let Some(first) = waiting.first() {
+        let key = app
+            .keymap
+            .key_label(crate::ui::keymap::Action::ShowProposal);
+        let more = match waiting.len() {
+            1 => String::new(),
+            n => format!(" (+{})", n - 1),
+        };
+        out.push((format!("proposal {first}{more} waiting: {key}"), t.review));
+    }
+    if s.thinking() {
+        out.push(("supervisor: thinking".to_owned(), t.running));
+    }
+    out
 }
 
 /// Room an alert needs to be read (with its separator).

@@ -1,12 +1,12 @@
 //! Overlays: the editors (feedback, task, new task, replan), the agent
-//! picker, yes/no questions, the replan confirmation and the search input.
+//! picker, yes/no questions and the search input.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::ui::app::{App, Editor, EditorKind, Picker, ReplanChange};
+use crate::ui::app::{App, Editor, EditorKind, Picker};
 use crate::ui::keymap::Action;
 use crate::ui::layout::{self, centered};
 
@@ -39,6 +39,8 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
         EditorKind::Replan => "Replan".to_owned(),
         EditorKind::Budget(Some(id)) => format!("Budget of `{id}`"),
         EditorKind::Budget(None) => "Budget of the fleet".to_owned(),
+        EditorKind::Goal => "Goal for the supervisor".to_owned(),
+        EditorKind::ProposalFeedback(n) => format!("Feedback on proposal {n}"),
     };
     let rect = centered(
         area,
@@ -75,10 +77,11 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
     } else if ed.pending {
         Line::from(Span::styled("sending…", app.theme.muted))
     } else {
-        let save = if ed.kind == EditorKind::Replan {
-            "review the changes"
-        } else {
-            "save"
+        let save = match ed.kind {
+            EditorKind::Replan => "review the changes",
+            EditorKind::Goal => "send to the supervisor",
+            EditorKind::ProposalFeedback(_) => "send: another round",
+            _ => "save",
         };
         hints(app, &[(Action::Save, save), (Action::Back, "cancel")])
     };
@@ -131,50 +134,6 @@ pub fn confirm(frame: &mut Frame, area: Rect, app: &App, question: &str) {
         hints(app, &[(Action::Yes, "yes"), (Action::No, "no")]),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-pub fn replan(frame: &mut Frame, area: Rect, app: &App, changes: &[ReplanChange], scroll: usize) {
-    let rect = centered(
-        area,
-        90.min(area.width),
-        (changes.len() as u16).saturating_add(6),
-    );
-    frame.render_widget(Clear, rect);
-    let applies = changes.iter().filter(|c| c.applies()).count();
-    let refused = changes.len() - applies;
-    let title = match refused {
-        0 => format!("Apply {applies} change(s)?"),
-        _ => format!("Apply {applies} change(s)? ({refused} refused, not sent)"),
-    };
-    let block = frame_box(app, title);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    let t = &app.theme;
-    let mut lines: Vec<Line> = changes
-        .iter()
-        .skip(scroll)
-        .map(|c| {
-            let style = match c {
-                ReplanChange::Add { .. } => t.added,
-                ReplanChange::Drop { .. } => t.removed,
-                ReplanChange::Edit { .. } => t.warning,
-                ReplanChange::Refused { .. } => t.error,
-            };
-            Line::from(Span::styled(
-                crate::sanitize::sanitize(&c.to_string()).into_owned(),
-                style,
-            ))
-        })
-        .collect();
-    lines.push(Line::default());
-    lines.push(hints(
-        app,
-        &[
-            (Action::Yes, "apply all"),
-            (Action::No, "back to the editor"),
-        ],
-    ));
-    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn search(

@@ -18,6 +18,10 @@ const GROUPS: &[(&str, &[Context])] = &[
         "Task detail: transcript, diff, info",
         &[Context::Transcript, Context::Diff, Context::Info],
     ),
+    (
+        "Plan diff (moves and closes like the views)",
+        &[Context::Plan],
+    ),
     ("Editors and dialogs", &[Context::Editor, Context::Confirm]),
 ];
 

@@ -60,6 +60,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         ]),
         field("agent", agent_line(app, task)),
     ];
+    // The supervisor's question in full (the card shows its start), and a stall.
+    if let Some(q) = &task.question {
+        for (i, l) in clean(q).lines().enumerate() {
+            let name = if i == 0 { "question" } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name:<11}"), t.muted),
+                Span::styled(l.to_owned(), t.warning),
+            ]));
+        }
+    }
+    if let Some(why) = &task.stalled {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<11}", "stalled"), t.muted),
+            Span::styled(clean(why), t.warning),
+        ]));
+    }
     if let Some(role) = &task.spec.role {
         lines.push(field("role", clean(role)));
     }

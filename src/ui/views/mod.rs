@@ -7,4 +7,6 @@ pub mod dialogs;
 pub mod diff;
 pub mod help;
 pub mod info;
+pub mod plan_diff;
+pub mod supervisor;
 pub mod transcript;

@@ -378,7 +378,7 @@ impl Row<'_> {
     }
 }
 
-fn kind_style(kind: LineKind, t: &Theme) -> Style {
+pub(crate) fn kind_style(kind: LineKind, t: &Theme) -> Style {
     match kind {
         LineKind::Message => t.text,
         LineKind::Tool => t.tool,

@@ -61,6 +61,12 @@ fn edit_errors_point_at_the_line() {
     assert_eq!(patch.title.as_deref(), Some("Title a"));
 }
 
+/// The replan's plan diff against the fleet.
+fn replan_diff(f: &Fleet, text: &str) -> crate::core::plan_diff::PlanDiff {
+    let plan = parse_replan(f, text).unwrap();
+    crate::core::plan_diff::PlanDiff::between(f.tasks(), &plan)
+}
+
 #[test]
 fn an_unchanged_replan_is_nothing_to_confirm() {
     let f = fleet();
@@ -69,7 +75,9 @@ fn an_unchanged_replan_is_nothing_to_confirm() {
         !text.contains("id = \"done\""),
         "done tasks are not part of a replan"
     );
-    assert_eq!(parse_replan(&f, &text).unwrap_err(), "nothing changed");
+    let diff = replan_diff(&f, &text);
+    assert!(diff.is_empty(), "{:?}", diff.changes);
+    assert_eq!(diff.unchanged, f.tasks().len());
 }
 
 #[test]
@@ -77,15 +85,14 @@ fn a_replan_lists_adds_edits_and_drops_and_batches_them_in_order() {
     let f = fleet();
     let text = replan_text(&f)
         .replace("deps = [\"a\"]", "deps = [\"c\"]")
-        .replace("[[task]]  # queued\nid = \"a\"", "[[task]]\nid = \"c\"")
-        + "";
-    let (changes, command) = parse_replan(&f, &text).unwrap();
-    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        .replace("[[task]]  # queued\nid = \"a\"", "[[task]]\nid = \"c\"");
+    let diff = replan_diff(&f, &text);
+    let shown: Vec<String> = diff.changes.iter().map(|c| c.describe()).collect();
     assert_eq!(
         shown,
-        ["+ add   c: Title a", "~ edit  b: deps", "- drop  a"]
+        ["change 1 (add `c`)", "change 2 (edit `b`)", "change 3 (drop `a`)"]
     );
-    let Command::Batch { commands } = command else {
+    let Ok(Command::Batch { commands }) = diff.without(&[]) else {
         panic!()
     };
     let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
@@ -101,26 +108,28 @@ fn a_replan_shows_what_the_scheduler_would_refuse_and_sends_nothing_for_it() {
     let text = replan_text(&f).replace("title = \"Title a\"", "title = \"A again\"");
     // b is running: its prompt cannot be edited; a's title can.
     let text = text.replace("simple\nprompt", "other\nprompt");
-    let (changes, command) = parse_replan(&f, &text).unwrap();
-    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    let diff = replan_diff(&f, &text);
+    let refused: Vec<Option<String>> = diff.changes.iter().map(|c| c.refused.clone()).collect();
     assert_eq!(
-        shown,
+        refused,
         [
-            "~ edit  a: title",
-            "✗ refused: task `b` is running: edit needs a task that is queued or failed (not running)"
+            None,
+            Some(
+                "task `b` is running: edit needs a task that is queued or failed (not running)"
+                    .into()
+            )
         ]
     );
-    let Command::Batch { commands } = command else {
+    let Ok(Command::Batch { commands }) = diff.without(&[]) else {
         panic!()
     };
     let kinds: Vec<String> = commands.iter().map(Command::describe).collect();
     assert_eq!(kinds, ["edit `a`"], "nothing is sent for b");
-    // Only refused changes: nothing to confirm, the reason in the editor.
+    // Only refused changes: nothing to apply.
     let only_b = replan_text(&f).replace("simple\nprompt", "other\nprompt");
-    let err = parse_replan(&f, &only_b).unwrap_err();
-    assert!(
-        err.starts_with("no change can be applied: ✗ refused: task `b` is running"),
-        "{err}"
+    assert_eq!(
+        replan_diff(&f, &only_b).without(&[]),
+        Err(crate::core::plan_diff::DiffError::Empty)
     );
 }
 

@@ -2,7 +2,8 @@
 //! The view is `src/ui/views/board.rs`.
 
 use super::{Handled, Hint};
-use crate::ui::app::{App, COLUMNS};
+use crate::core::{Status, Task};
+use crate::ui::app::{App, COLUMNS, EditorKind, Screen, SupervisorView};
 use crate::ui::keymap::Action;
 use crate::ui::layout;
 
@@ -22,23 +23,66 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
         Action::Left | Action::PrevTab => app.board.column = col.saturating_sub(1),
         Action::Right | Action::NextTab => app.board.column = (col + 1).min(COLUMNS.len() - 1),
         Action::Open => return Some(app.open_detail()),
+        Action::Goal => return Some(open_goal(app)),
+        Action::ShowProposal => return Some(app.show_proposal()),
+        Action::SupervisorPane => app.screen = Screen::Supervisor(SupervisorView::default()),
         _ => return None,
     }
     super::done()
 }
 
-/// The board's own hints (before the selected task's).
-pub(in crate::ui::app) fn hints() -> Vec<Hint> {
-    vec![(Action::Open, "open")]
+/// `o`: the goal editor, or why there is no supervisor to plan it.
+fn open_goal(app: &mut App) -> Vec<crate::ui::app::Intent> {
+    if app.model.supervisor.profile.is_none() {
+        return app.toast(
+            "no supervisor: add [supervisor] with agent = \"<profile>\" to fleet.toml to plan goals",
+        );
+    }
+    app.open_editor(EditorKind::Goal, "")
 }
 
-/// The fleet-wide hints the board shows after the task's.
-pub(in crate::ui::app) fn fleet_hints() -> Vec<Hint> {
-    vec![
+/// The board's own hints (before the selected task's): a task the
+/// supervisor asks about is answered with request changes (in review) or
+/// by editing its prompt and retrying (failed); enter shows the question.
+pub(in crate::ui::app) fn hints(task: Option<&Task>) -> Vec<Hint> {
+    match task.filter(|t| t.question.is_some()).map(|t| &t.status) {
+        Some(Status::Review { .. }) => vec![
+            (Action::Open, "read the question"),
+            (Action::RequestChanges, "answer"),
+        ],
+        Some(_) => vec![
+            (Action::Open, "read the question"),
+            (Action::Edit, "answer in the prompt"),
+            (Action::Retry, "retry"),
+        ],
+        None => vec![(Action::Open, "open")],
+    }
+}
+
+/// The fleet-wide hints the board shows after the task's; the
+/// supervisor's first when the fleet has one (else last: they only say so).
+pub(in crate::ui::app) fn fleet_hints(app: &App) -> Vec<Hint> {
+    let mut supervisor = Vec::new();
+    if !app.model.supervisor.pending.is_empty() {
+        supervisor.push((Action::ShowProposal, "proposal"));
+    }
+    supervisor.extend([
+        (Action::Goal, "goal"),
+        (Action::SupervisorPane, "supervisor"),
+    ]);
+    let fleet = [
         (Action::NewTask, "new"),
         (Action::Replan, "replan"),
         (Action::PauseFleet, "fleet"),
         (Action::Help, "help"),
         (Action::Quit, "quit"),
-    ]
+    ];
+    if app.model.supervisor.profile.is_some() {
+        supervisor.extend(fleet);
+        supervisor
+    } else {
+        let mut hints = fleet.to_vec();
+        hints.extend(supervisor);
+        hints
+    }
 }

@@ -12,6 +12,8 @@ pub(super) mod board;
 pub(super) mod diff;
 pub(super) mod info;
 pub(super) mod overlays;
+pub(super) mod plan_diff;
+pub(super) mod supervisor;
 pub(super) mod task;
 pub(super) mod transcript;
 
@@ -33,9 +35,11 @@ pub(super) fn done() -> Handled {
 /// The hints of what has the focus, then the selected task's, then the
 /// fleet-wide ones; the footer shows each key once (see [`App::footer_hints`]).
 pub(super) fn focused_hints(app: &App) -> Vec<Hint> {
-    let status = app.selected_task().map(|t| &t.status);
+    let task = app.selected_task();
+    let status = task.map(|t| &t.status);
     let mut hints = match &app.screen {
-        Screen::Board => board::hints(),
+        Screen::Board => board::hints(task),
+        Screen::Supervisor(_) => supervisor::hints(),
         Screen::Detail(d) => {
             let mut h = vec![(Action::Back, "back"), (Action::NextTab, "tab")];
             h.extend(match d.tab {
@@ -48,7 +52,7 @@ pub(super) fn focused_hints(app: &App) -> Vec<Hint> {
     };
     hints.extend(task::hints(status));
     if matches!(app.screen, Screen::Board) {
-        hints.extend(board::fleet_hints());
+        hints.extend(board::fleet_hints(app));
     } else {
         hints.push((Action::Help, "help"));
     }

@@ -1,5 +1,6 @@
 //! The overlays' keys: help, yes/no questions, the agent picker, the
-//! transcript search input, the replan confirmation and the editors. An
+//! transcript search input and the editors (the plan diff's are in
+//! `plan_diff.rs`). An
 //! overlay takes every key while it is open; each `*_key` function puts
 //! the overlay back unless the key closed it.
 
@@ -8,9 +9,7 @@ use ratatui_textarea::TextArea;
 
 use crate::core::{Command, Verb};
 use crate::ui::app::forms::{parse_budget, parse_edit, parse_new, parse_replan};
-use crate::ui::app::{
-    App, Editor, EditorKind, Intent, Origin, Overlay, Picker, ReplanChange, Screen,
-};
+use crate::ui::app::{App, Editor, EditorKind, Intent, Origin, Overlay, Picker, PlanView, Screen};
 use crate::ui::keymap::{Action, Context};
 
 impl App {
@@ -23,6 +22,7 @@ impl App {
         let nav = self.keymap.action(Context::Board, &key);
         let ctx = match overlay {
             Overlay::Editor(_) | Overlay::Search(_) => Context::Editor,
+            Overlay::PlanDiff(_) => Context::Plan,
             _ => Context::Confirm,
         };
         let action = self.keymap.action(ctx, &key);
@@ -38,12 +38,7 @@ impl App {
             },
             Overlay::Picker(p) => self.picker_key(p, nav, key),
             Overlay::Search(area) => self.search_key(area, action, key),
-            Overlay::Replan {
-                changes,
-                command,
-                text,
-                scroll,
-            } => self.replan_key(changes, command, text, scroll, action),
+            Overlay::PlanDiff(view) => self.plan_key(view, action),
             Overlay::Discard(ed) => {
                 match action {
                     Some(Action::Yes) => {
@@ -155,31 +150,6 @@ impl App {
         Vec::new()
     }
 
-    fn replan_key(
-        &mut self,
-        changes: Vec<ReplanChange>,
-        command: Command,
-        text: String,
-        scroll: usize,
-        action: Option<Action>,
-    ) -> Vec<Intent> {
-        let intents = match action {
-            Some(Action::Yes) => vec![Intent::Command {
-                command: command.clone(),
-                origin: Origin::Editor,
-            }],
-            Some(Action::No | Action::Back) => return self.open_editor(EditorKind::Replan, &text),
-            _ => Vec::new(),
-        };
-        self.overlay = Some(Overlay::Replan {
-            changes,
-            command,
-            text,
-            scroll,
-        });
-        intents
-    }
-
     pub(in crate::ui::app) fn open_editor(&mut self, kind: EditorKind, text: &str) -> Vec<Intent> {
         let lines = if text.is_empty() {
             vec![String::new()]
@@ -187,8 +157,20 @@ impl App {
             text.lines().map(str::to_owned).collect()
         };
         let mut area = TextArea::new(lines);
-        if matches!(kind, EditorKind::Feedback(_)) {
-            area.set_placeholder_text("What should the agent change? ctrl-s sends, esc cancels.");
+        let prose = match kind {
+            EditorKind::Feedback(_) => {
+                Some("What should the agent change? ctrl-s sends, esc cancels.")
+            }
+            EditorKind::Goal => Some(
+                "What should the fleet build? The supervisor turns it into tasks. ctrl-s sends, esc cancels.",
+            ),
+            EditorKind::ProposalFeedback(_) => {
+                Some("What should the supervisor change in its plan? ctrl-s sends, esc cancels.")
+            }
+            _ => None,
+        };
+        if let Some(placeholder) = prose {
+            area.set_placeholder_text(placeholder);
         } else {
             // TOML: numbered lines, which its errors cite.
             area.set_line_number_style(self.theme.line_number);
@@ -244,16 +226,29 @@ impl App {
             EditorKind::NewTask => parse_new(&text),
             EditorKind::Budget(task) => parse_budget(task.clone(), &text),
             EditorKind::Replan => match parse_replan(&self.model.fleet, &text) {
-                Ok((changes, command)) => {
-                    self.overlay = Some(Overlay::Replan {
-                        changes,
-                        command,
-                        text,
-                        scroll: 0,
-                    });
-                    return Vec::new();
+                Ok(plan) => {
+                    let view = PlanView::replan(text, plan, &self.model);
+                    if view.diff.is_empty() {
+                        Err("nothing changed".to_owned())
+                    } else {
+                        self.overlay = Some(Overlay::PlanDiff(Box::new(view)));
+                        return Vec::new();
+                    }
                 }
                 Err(e) => Err(e),
+            },
+            EditorKind::Goal => match text.trim() {
+                "" => Err("write the goal first: what should the fleet build?".to_owned()),
+                goal => Ok(Command::Plan {
+                    goal: goal.to_owned(),
+                }),
+            },
+            EditorKind::ProposalFeedback(proposal) => match text.trim() {
+                "" => Err("write what the supervisor should change first".to_owned()),
+                feedback => Ok(Command::ProposalFeedback {
+                    proposal: *proposal,
+                    feedback: feedback.to_owned(),
+                }),
             },
         };
         match parsed {
@@ -289,6 +284,8 @@ fn reopen_action(draft: &Option<Editor>) -> Action {
         Some(EditorKind::Replan) => Action::Replan,
         Some(EditorKind::Budget(Some(_))) => Action::Budget,
         Some(EditorKind::Budget(None)) => Action::FleetBudget,
+        Some(EditorKind::Goal) => Action::Goal,
+        Some(EditorKind::ProposalFeedback(_)) => Action::ShowProposal,
         Some(EditorKind::NewTask) | None => Action::NewTask,
     }
 }
