@@ -29,8 +29,6 @@ fn demo_review_the_diff_approve_and_quit() {
     let mut tty = spawn(
         &[
             "demo",
-            "--autonomy",
-            "auto",
             "--long-secs",
             "120",
             "--dir",
@@ -39,14 +37,21 @@ fn demo_review_the_diff_approve_and_quit() {
         dir.path(),
     );
 
-    // The supervisor's plan arrives and runs: add waits in Review, pow is
-    // queued behind mul, bench runs. Within 30 seconds.
+    // The demo starts from a goal: the supervisor's plan arrives as a plan
+    // diff, and Enter applies it.
+    tty.wait_at_most(Duration::from_secs(30), "the plan diff", |s| {
+        s.contains("Proposal 1 of the supervisor") && s.contains("enter apply")
+    });
+    tty.keys(b"\r");
+
+    // The plan runs: mul waits in Review (add, which it needs, merged by
+    // itself), pow is queued behind mul, bench runs. Within 30 seconds.
     tty.wait_at_most(
         Duration::from_secs(30),
-        "pow queued, add in Review, bench running",
+        "pow queued, mul in Review, bench running",
         |s| {
             column_of(s, "pow Powers") == Some(0)
-                && column_of(s, "add Add") == Some(2)
+                && column_of(s, "mul Multiply") == Some(2)
                 && column_of(s, "bench A long") == Some(1)
         },
     );
@@ -56,26 +61,42 @@ fn demo_review_the_diff_approve_and_quit() {
         "the demo repository's path is shown: {header}"
     );
 
-    // Go to the Review column, to its top card (add, first in plan order), open it, switch to its diff.
+    // Go to the Review column, to its top card (mul, first in plan order), open it, switch to its diff.
     tty.keys(b"llg");
     tty.wait("the Review column focused", |s| s.contains("a approve"));
     tty.keys(b"\r");
-    tty.wait("the task detail of add", |s| {
-        s.contains("add [review]") && s.contains("Transcript")
+    tty.wait("the task detail of mul", |s| {
+        s.contains("mul [review]") && s.contains("Transcript")
     });
     tty.keys(b"\t");
-    tty.wait("the diff of add", |s| {
-        s.contains("lib/add.sh") && s.contains("add()")
+    tty.wait("the diff of mul", |s| {
+        s.contains("lib/mul.sh") && s.contains("mul()")
     });
 
     // Approve: the task merges and reaches Done.
     tty.keys(b"a");
-    tty.wait("add merged", |s| s.contains("add [done]"));
+    tty.wait("mul merged", |s| s.contains("mul [done]"));
     tty.keys(b"\x1b");
-    let board = tty.wait("the board again", |s| {
+    tty.wait("the board again", |s| {
         s.contains("Done") && s.contains("fleetdeck")
     });
-    assert!(board.contains("pow"), "{board}");
+
+    // div fails twice; the supervisor proposes to split it, and one key
+    // (Enter) confirms the split.
+    let split = tty.wait_at_most(Duration::from_secs(60), "the split proposal", |s| {
+        s.contains("Proposal 2 of the supervisor") || s.contains("proposal 2 waiting")
+    });
+    if !split.contains("Proposal 2 of the supervisor") {
+        tty.keys(b"Y");
+    }
+    let split = tty.wait("the split's plan diff", |s| {
+        s.contains("Proposal 2 of the supervisor") && s.contains("part of `div`")
+    });
+    assert!(split.contains("drop `div`"), "{split}");
+    tty.keys(b"\r");
+    tty.wait_at_most(Duration::from_secs(30), "div's parts on the board", |s| {
+        s.contains("div-1") && !s.contains("Proposal 2 of the supervisor")
+    });
 
     // Quit: bench is still running, so it asks first.
     tty.keys(b"q");
@@ -90,14 +111,21 @@ fn demo_review_the_diff_approve_and_quit() {
     });
     assert!(after.contains("demo repository:"), "{after}");
 
-    // The merge is really in the repository.
+    // The approved merge is really in the repository, and div is split.
     let git = git2::Repository::open(&repo).unwrap();
-    let head = git.head().unwrap().peel_to_commit().unwrap();
-    assert!(
-        head.message().unwrap().starts_with("Merge fleet/add"),
-        "{:?}",
-        head.message()
-    );
+    let mut walk = git.revwalk().unwrap();
+    walk.push_head().unwrap();
+    let merged = walk
+        .filter_map(Result::ok)
+        .filter_map(|oid| git.find_commit(oid).ok())
+        .any(|c| c.message().is_ok_and(|m| m.starts_with("Merge fleet/mul")));
+    assert!(merged, "mul's merge is on the target");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .args(["-C", repo.to_str().unwrap(), "status", "--json"])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(status.contains("\"div-1\""), "{status}");
 }
 
 /// Every attempt can be read: a task whose first attempt fails its verify

@@ -121,6 +121,7 @@ fn plan_task(rest: &str) -> Option<PlannedTask> {
         acceptance: Vec::new(),
         verify: None,
         split_from: None,
+        auto_approve: false,
     })
 }
 
@@ -253,6 +254,7 @@ pub(super) fn default_plan(prompt: &ReadPrompt, goal: &str) -> PlanAnswer {
         acceptance: Vec::new(),
         verify: None,
         split_from: None,
+        auto_approve: false,
     };
     let mut implement = task(
         "impl",

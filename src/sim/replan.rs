@@ -247,6 +247,7 @@ fn task_of(cur: &CurrentTask, known: &BTreeMap<String, PlannedTask>) -> PlannedT
         acceptance: Vec::new(),
         verify: None,
         split_from: None,
+        auto_approve: false,
     });
     task.title.clone_from(&cur.title);
     task.agent.clone_from(&cur.agent);
@@ -411,6 +412,7 @@ fn found_task(
         acceptance: vec![format!("{id}.txt says what was found")],
         verify: None,
         split_from: None,
+        auto_approve: false,
     }
 }
 

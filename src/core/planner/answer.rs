@@ -365,6 +365,13 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
             ("id" | "title" | "prompt" | "agent", Value::String(_)) => {}
             ("role" | "split_from", Value::String(_) | Value::Null) => {}
             ("verify", Value::Null) => {}
+            ("auto_approve", Value::Bool(_) | Value::Null) => {}
+            ("auto_approve", other) => {
+                at(
+                    here,
+                    format!("expected true or false, found {}", kind(other)),
+                );
+            }
             ("id" | "title" | "prompt" | "agent" | "role" | "split_from", other) => {
                 at(here, format!("expected a string, found {}", kind(other)));
             }

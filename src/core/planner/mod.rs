@@ -117,6 +117,10 @@ pub struct PlannedTask {
     /// left out of the plan; its work so far is handed to its parts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_from: Option<String>,
+    /// Merge without waiting for review once its verify gate passes (for
+    /// low-risk work); shown in the plan diff for the user to confirm.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_approve: bool,
 }
 
 /// The fields of [`PlanAnswer`], in schema order.
@@ -124,7 +128,7 @@ pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
 /// The fields of [`PlannedAction`], in schema order.
 pub const ACTION_FIELDS: [&str; 3] = ["kind", "task", "message"];
 /// The fields of [`PlannedTask`], in schema order.
-pub const TASK_FIELDS: [&str; 10] = [
+pub const TASK_FIELDS: [&str; 11] = [
     "id",
     "title",
     "prompt",
@@ -135,6 +139,7 @@ pub const TASK_FIELDS: [&str; 10] = [
     "acceptance",
     "verify",
     "split_from",
+    "auto_approve",
 ];
 /// The fields a task must have.
 pub const REQUIRED_TASK_FIELDS: [&str; 4] = ["id", "title", "prompt", "agent"];

@@ -50,7 +50,8 @@ pub fn schema() -> Value {
                     "files": strings("Repository-relative paths the task expects to touch."),
                     "acceptance": strings("Acceptance criteria, one per entry."),
                     "verify": strings("Verify commands for this task instead of the fleet's."),
-                    "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." }
+                    "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." },
+                    "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." }
                 }
             },
             "action": {
@@ -127,6 +128,7 @@ mod tests {
             acceptance: vec![],
             verify: Some(vec![]),
             split_from: Some("b".into()),
+            auto_approve: true,
         };
         let v = serde_json::to_value(&task).unwrap();
         let mut got = keys(&v);

@@ -482,7 +482,7 @@ fn to_spec(task: &PlannedTask, id: TaskId, deps: Vec<TaskId>, old: Option<&&Task
         role: task.role.clone(),
         verify: task.verify.clone(),
         priority: old.map_or(0, |s| s.priority),
-        auto_approve: old.is_some_and(|s| s.auto_approve),
+        auto_approve: task.auto_approve || old.is_some_and(|s| s.auto_approve),
         budget_usd: old.and_then(|s| s.budget_usd),
         budget_tokens: old.and_then(|s| s.budget_tokens),
         merge_style: old.and_then(|s| s.merge_style),

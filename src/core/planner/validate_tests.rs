@@ -15,6 +15,7 @@ fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
         acceptance: vec![],
         verify: None,
         split_from: None,
+        auto_approve: false,
     }
 }
 
