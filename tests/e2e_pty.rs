@@ -40,7 +40,7 @@ fn demo_review_the_diff_approve_and_quit() {
     // The demo starts from a goal: the supervisor's plan arrives as a plan
     // diff, and Enter applies it.
     tty.wait_at_most(Duration::from_secs(30), "the plan diff", |s| {
-        s.contains("Proposal 1 of the supervisor") && s.contains("enter apply")
+        s.contains("Proposal 1 from the supervisor") && s.contains("enter apply")
     });
     tty.keys(b"\r");
 
@@ -84,18 +84,18 @@ fn demo_review_the_diff_approve_and_quit() {
     // div fails twice; the supervisor proposes to split it, and one key
     // (Enter) confirms the split.
     let split = tty.wait_at_most(Duration::from_secs(60), "the split proposal", |s| {
-        s.contains("Proposal 2 of the supervisor") || s.contains("proposal 2 waiting")
+        s.contains("Proposal 2 from the supervisor") || s.contains("proposal 2 waiting")
     });
-    if !split.contains("Proposal 2 of the supervisor") {
+    if !split.contains("Proposal 2 from the supervisor") {
         tty.keys(b"Y");
     }
     let split = tty.wait("the split's plan diff", |s| {
-        s.contains("Proposal 2 of the supervisor") && s.contains("part of `div`")
+        s.contains("Proposal 2 from the supervisor") && s.contains("part of `div`")
     });
     assert!(split.contains("drop `div`"), "{split}");
     tty.keys(b"\r");
     tty.wait_at_most(Duration::from_secs(30), "div's parts on the board", |s| {
-        s.contains("div-1") && !s.contains("Proposal 2 of the supervisor")
+        s.contains("div-1") && !s.contains("Proposal 2 from the supervisor")
     });
 
     // Quit: bench is still running, so it asks first.

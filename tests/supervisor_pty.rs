@@ -54,7 +54,7 @@ agent = "planner"
     });
     tty.keys(b"Build an API with tests and docs");
     tty.press(b"\x13", "the plan diff", |s| {
-        s.contains("Proposal 1 of the supervisor")
+        s.contains("Proposal 1 from the supervisor")
             && s.contains("[x] + add `api-test`")
             && s.contains("The API first")
     });

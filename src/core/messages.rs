@@ -165,12 +165,20 @@ impl Command {
     }
 }
 
+/// A status name as said after "is": "in review", else the name itself.
+fn in_words(status: &str) -> String {
+    match status {
+        "review" => "in review".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 /// Why a command was refused; the scheduler state is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     #[error("there is no task `{0}`")]
     UnknownTask(String),
-    #[error("task `{task}` is {status}: {action} needs a task that is {needs}")]
+    #[error("task `{task}` is {}: {action} needs a task that is {needs}", in_words(.status))]
     WrongStatus {
         task: TaskId,
         status: &'static str,

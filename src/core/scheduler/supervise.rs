@@ -108,9 +108,27 @@ impl Scheduler {
         self.offer = Some(p);
     }
 
+    /// Drops the waiting proposals that no longer change anything (the plan
+    /// became what they propose), saying so.
+    fn prune_pending(&mut self, out: &mut Out) {
+        let tasks = &self.fleet.tasks;
+        let (empty, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.sup.pending)
+            .into_iter()
+            .partition(|(p, _)| rules::diff(tasks, p).is_empty());
+        self.sup.pending = keep;
+        for (p, _) in &empty {
+            out.record(Actor::Engine, Event::ProposalDiscarded { proposal: p.id });
+        }
+        if !empty.is_empty() {
+            self.save_supervisor(out);
+        }
+    }
+
     /// At start: a consultation that was in flight when the engine stopped
-    /// is asked again; a fleet.toml proposal is shown.
+    /// is asked again; a fleet.toml proposal is shown; proposals the plan
+    /// has caught up with are dropped.
     pub(super) fn resume_supervisor(&mut self, out: &mut Out) {
+        self.prune_pending(out);
         if let Some(p) = self.offer.take() {
             out.record(
                 Actor::Engine,
@@ -259,6 +277,7 @@ impl Scheduler {
         let off: Vec<ChangeId> = off.iter().map(|n| ChangeId(n.saturating_sub(1))).collect();
         self.apply_diff(&p, &diff, &off, Actor::User, false, out)?;
         self.sup.pending.remove(at);
+        self.prune_pending(out);
         self.save_supervisor(out);
         Ok(())
     }

@@ -64,7 +64,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &PlanView) {
 fn title(view: &PlanView) -> String {
     let (added, dropped, edited) = view.diff.counts();
     let what = match view.proposal_id() {
-        Some(id) => format!("Proposal {id} of the {}", view.origin().name()),
+        Some(id) => format!("Proposal {id} from the {}", view.origin().name()),
         None => "Your replan".to_owned(),
     };
     format!("{what}: +{added} ~{edited} -{dropped}")

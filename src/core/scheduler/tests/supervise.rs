@@ -430,3 +430,36 @@ fn an_edit_of_fleet_toml_is_offered_as_a_proposal_that_undoes_nothing_else() {
             .any(|e| matches!(e, Event::Proposed { .. }))
     );
 }
+
+#[test]
+fn a_waiting_proposal_the_plan_caught_up_with_is_dropped() {
+    let (mut s, _) = supervised(vec![], AutonomyTable::default());
+    s.command(Command::Plan { goal: "one".into() }).unwrap();
+    let fx = s.report(Report::Proposed {
+        consult: 1,
+        result: answer(vec![spec("a", &[], "sim")], vec![]),
+    });
+    let first = proposed_id(&fx);
+    s.command(Command::Plan {
+        goal: "again".into(),
+    })
+    .unwrap();
+    let fx = s.report(Report::Proposed {
+        consult: 2,
+        result: answer(vec![spec("a", &[], "sim")], vec![]),
+    });
+    let second = proposed_id(&fx);
+    let fx = s
+        .command(Command::ConfirmProposal {
+            proposal: second,
+            off: vec![],
+        })
+        .unwrap();
+    assert!(
+        events(&fx)
+            .iter()
+            .any(|e| matches!(e, Event::ProposalDiscarded { proposal } if *proposal == first)),
+        "{fx:#?}"
+    );
+    assert_eq!(s.pending_proposals().count(), 0);
+}
