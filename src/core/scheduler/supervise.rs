@@ -429,10 +429,7 @@ impl Scheduler {
                 proposal: Box::new(p),
             },
         );
-        (
-            format!("proposed {n} change(s): proposal {id} waits for you{note}"),
-            Some(id),
-        )
+        (format!("proposed {n} change(s){note}"), Some(id))
     }
 
     /// A task became Failed by the engine: the supervisor may rethink it.

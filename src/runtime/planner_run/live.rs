@@ -175,22 +175,29 @@ impl PlannerRun {
         stderr: &mut String,
     ) {
         let _ = log.line(stream, line);
-        let _ = self.tx.send(Msg::Supervisor {
-            consult: self.consult,
-            stream,
-            line: line.to_owned(),
-        });
+        let send = |text: String| {
+            let _ = self.tx.send(Msg::Supervisor {
+                consult: self.consult,
+                stream,
+                line: text,
+            });
+        };
         match stream {
             Stream::Out => {
                 if round.stdout.len() + line.len() < STDOUT_CAP {
                     round.stdout.push_str(line);
                     round.stdout.push('\n');
                 }
+                // Observers get what the planner said and did, not its wire format.
                 for event in parser.line(line) {
+                    if let Some(text) = readable(&event) {
+                        send(text);
+                    }
                     take_event(event, round, self.profile.price);
                 }
             }
             _ => {
+                send(line.to_owned());
                 if stderr.len() < 8 * 1024 {
                     stderr.push_str(line);
                     stderr.push('\n');
@@ -265,5 +272,49 @@ fn failure(
                 Some(format!("the planner failed: {message}"))
             }
         },
+    }
+}
+
+/// One line for the supervisor pane from a parsed event of the planner's
+/// output; None for what a reader does not need (usage, session, the final
+/// report that repeats the last message).
+fn readable(event: &crate::agent::AgentEvent) -> Option<String> {
+    use crate::agent::AgentEvent as E;
+    match event {
+        E::Message { text } => Some(text.clone()),
+        E::ToolCall { name, arg, .. } => Some(format!("→ {name} {arg}")),
+        E::ToolResult {
+            ok: false, preview, ..
+        } => Some(format!("✗ {preview}")),
+        E::Error { text } => Some(format!("error: {text}")),
+        E::Notice { text } => Some(text.clone()),
+        E::PermissionDenied { tool, detail } => Some(format!("denied: {tool} {detail}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+    use crate::agent::AgentEvent;
+
+    #[test]
+    fn the_pane_gets_what_the_planner_said_and_did_not_its_wire_format() {
+        let said = AgentEvent::Message {
+            text: "Here is the plan.".into(),
+        };
+        assert_eq!(readable(&said).as_deref(), Some("Here is the plan."));
+        let call = AgentEvent::ToolCall {
+            id: None,
+            name: "Read".into(),
+            arg: "README.md".into(),
+        };
+        assert_eq!(readable(&call).as_deref(), Some("→ Read README.md"));
+        let usage = AgentEvent::Usage {
+            input_tokens: 1,
+            output_tokens: 2,
+            cost_usd: None,
+        };
+        assert_eq!(readable(&usage), None);
     }
 }
