@@ -1,4 +1,3 @@
-use std::time::Instant;
 
 use super::*;
 use crate::core::planner::{ActionKind, PlannedAction, extract};
@@ -223,7 +222,8 @@ fn answer_errors_become_problems() {
 }
 
 #[test]
-fn a_500_task_plan_is_accepted_fast() {
+fn a_500_task_plan_with_prose_around_it_is_accepted() {
+    // (Its speed is measured by `cargo bench --bench planner`, not here.)
     // 50 layers of 10; each task depends on two of the layer before. A
     // column (i % 10) shares a file along its dependency chain (no warning);
     // two neighbours of a layer (2k, 2k+1) share one and are unordered.
@@ -247,10 +247,8 @@ fn a_500_task_plan_is_accepted_fast() {
         .collect();
     let json = serde_json::to_string(&answer(tasks)).unwrap();
     let text = format!("Here you go:\n```json\n{json}\n```");
-    let start = Instant::now();
     let plan = extract(&text).unwrap();
     let ok = validate(&plan, &agents(), &[], &[]).unwrap();
-    let took = start.elapsed();
     assert_eq!(ok.specs.len(), 500);
     // 250 unordered pairs: 200 listed, the rest counted.
     assert_eq!(ok.warnings.len(), 201);
@@ -261,7 +259,6 @@ fn a_500_task_plan_is_accepted_fast() {
         ok.warnings[200],
         "50 more cases of unordered tasks expecting the same file are not listed"
     );
-    assert!(took.as_millis() < 500, "took {took:?}");
 }
 
 #[test]
