@@ -105,6 +105,8 @@ fn model(root: PathBuf) -> Model {
         stall_secs: Default::default(),
         supervisor: None,
         proposals: Vec::new(),
+        supervisor_history: Vec::new(),
+        supervisor_lines: Vec::new(),
     })
 }
 

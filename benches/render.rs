@@ -84,6 +84,8 @@ fn app(tasks: usize) -> App {
         stall_secs: Default::default(),
         supervisor: None,
         proposals: Vec::new(),
+        supervisor_history: Vec::new(),
+        supervisor_lines: Vec::new(),
     };
     let mut app = App::new(Model::new(snapshot), Keymap::default(), Theme::dark());
     app.size = (160, 48);

@@ -137,3 +137,32 @@ fn a_stalled_agent_is_nudged_by_the_supervisor_and_finishes() {
         "{prompts:?}"
     );
 }
+
+#[test]
+fn a_new_viewer_gets_the_past_consultations_and_what_the_planner_said() {
+    let repo = fleet("");
+    repo.expect(&["plan", "Add a greeting", "--yes"], 0);
+    let engine = fleetdeck::runtime::Engine::open(repo.path(), Default::default()).unwrap();
+    let snap = engine.snapshot().unwrap();
+    let kinds: Vec<&str> = snap
+        .supervisor_history
+        .iter()
+        .map(|(_, e)| e.kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["consulting", "proposed", "consult_ended", "plan_changed"],
+        "{:#?}",
+        snap.supervisor_history
+    );
+    let [(1, lines)] = &snap.supervisor_lines[..] else {
+        panic!("{:#?}", snap.supervisor_lines)
+    };
+    assert!(
+        lines
+            .iter()
+            .any(|(_, l)| l.starts_with("Here is the plan.")),
+        "parsed, not stream-json: {lines:#?}"
+    );
+    assert!(lines.iter().all(|(_, l)| !l.starts_with('{')), "{lines:#?}");
+}

@@ -13,7 +13,8 @@ use super::Msg;
 use super::engine::Engine;
 use super::planner_run::PlannerRun;
 use crate::core::supervisor::Trigger;
-use crate::core::{ConsultResult, Report, Spend};
+use crate::core::{ConsultResult, Event, Report, Spend};
+use crate::store::transcript;
 
 /// The goal of consultations that are not for a goal, when none was ever given.
 const NO_GOAL: &str = "Keep the plan working";
@@ -170,6 +171,120 @@ impl Engine {
             let r = self.store.set_meta(DRY_RUN_SPEND, &json);
             self.check(r);
         }
+    }
+}
+
+/// Consultations a new viewer is told about, at most.
+const HISTORY_CONSULTS: usize = 20;
+/// Lines of each of them read back from its transcript, at most (the last).
+const HISTORY_LINES: usize = 300;
+
+/// The supervisor's events as a viewer replays them.
+const HISTORY_KINDS: [&str; 5] = [
+    "consulting",
+    "proposed",
+    "consult_ended",
+    "plan_changed",
+    "proposal_discarded",
+];
+
+type History = (
+    Vec<(i64, Event)>,
+    Vec<(u64, Vec<(transcript::Stream, String)>)>,
+);
+
+impl Engine {
+    /// The supervisor's recent events and what its planners said (read from
+    /// the transcripts, parsed like live output), for a new viewer.
+    pub(super) fn supervisor_history(&self) -> Result<History, crate::store::StoreError> {
+        let mut events: Vec<(i64, Event)> = self
+            .store
+            .events(None)?
+            .into_iter()
+            .filter(|r| HISTORY_KINDS.contains(&r.kind.as_str()))
+            .filter_map(|r| Some((r.ts_ms, serde_json::from_value(r.detail).ok()?)))
+            .collect();
+        let consults: Vec<u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Consulting { consult, .. } => Some(*consult),
+                _ => None,
+            })
+            .collect();
+        let recent = &consults[consults.len().saturating_sub(HISTORY_CONSULTS)..];
+        if let Some(first) = recent.first() {
+            // Events before the first recent consultation's start are not replayed.
+            let start = events.iter().position(
+                |(_, e)| matches!(e, Event::Consulting { consult, .. } if consult == first),
+            );
+            events.drain(..start.unwrap_or(0));
+        }
+        // A consultation a stop cut short (not the one in flight) ended then.
+        let in_flight = self
+            .scheduler
+            .supervisor_state()
+            .consulting
+            .as_ref()
+            .map(|(n, _)| *n);
+        let ended: Vec<u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::ConsultEnded { consult, .. } => Some(*consult),
+                _ => None,
+            })
+            .collect();
+        let cut: Vec<(i64, Event)> = events
+            .iter()
+            .filter_map(|(ts, e)| match e {
+                Event::Consulting { consult, .. }
+                    if !ended.contains(consult) && Some(*consult) != in_flight =>
+                {
+                    let message =
+                        "interrupted: fleetdeck stopped while it ran (asked again)".into();
+                    Some((
+                        *ts,
+                        Event::ConsultEnded {
+                            consult: *consult,
+                            message,
+                            proposal: None,
+                            spend: Spend::default(),
+                        },
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
+        events.extend(cut);
+        let lines = recent.iter().map(|&n| (n, self.consult_lines(n))).collect();
+        Ok((events, lines))
+    }
+
+    /// The readable lines of consultation `consult`'s transcript (its last
+    /// [`HISTORY_LINES`]); none when it cannot be read.
+    fn consult_lines(&self, consult: u64) -> Vec<(transcript::Stream, String)> {
+        let Ok(t) = transcript::read(&self.fleet_dir.join(transcript::supervisor_path(consult)))
+        else {
+            return Vec::new();
+        };
+        let mut parser = t
+            .header
+            .as_ref()
+            .map(|h| crate::agent::parser_for(h.format));
+        let mut out = Vec::new();
+        for line in &t.lines {
+            match (line.s, parser.as_mut()) {
+                (transcript::Stream::Out, Some(p)) => out.extend(
+                    p.line(&line.l)
+                        .iter()
+                        .filter_map(super::planner_run::readable)
+                        .map(|text| (line.s, text)),
+                ),
+                (transcript::Stream::Out, None) => {}
+                (s, _) => out.push((s, line.l.clone())),
+            }
+        }
+        let cut = out.len().saturating_sub(HISTORY_LINES);
+        out.split_off(cut)
     }
 }
 

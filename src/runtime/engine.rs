@@ -137,6 +137,11 @@ pub struct Snapshot {
     pub supervisor: Option<String>,
     /// The supervisor's proposals waiting for the user, oldest first.
     pub proposals: Vec<crate::core::supervisor::Proposal>,
+    /// The supervisor's recent events (consultations, proposals, their
+    /// ends), oldest first, with their time (Unix ms).
+    pub supervisor_history: Vec<(i64, Event)>,
+    /// What those consultations' planners said, from their transcripts.
+    pub supervisor_lines: Vec<(u64, Vec<(crate::store::transcript::Stream, String)>)>,
 }
 
 /// Sends commands to a running engine.
@@ -258,6 +263,7 @@ impl Engine {
     /// Everything a viewer needs to start from; later changes arrive as
     /// notifications (subscribe first, then take the snapshot).
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let (supervisor_history, supervisor_lines) = self.supervisor_history()?;
         Ok(Snapshot {
             root: self.root.clone(),
             target: self.target.clone(),
@@ -275,6 +281,8 @@ impl Engine {
                 .collect(),
             supervisor: self.config.supervisor.as_ref().map(|s| s.agent.clone()),
             proposals: self.scheduler.pending_proposals().cloned().collect(),
+            supervisor_history,
+            supervisor_lines,
         })
     }
 

@@ -174,6 +174,8 @@ pub fn model() -> Model {
         stall_secs: Default::default(),
         supervisor: None,
         proposals: Vec::new(),
+        supervisor_history: Vec::new(),
+        supervisor_lines: Vec::new(),
     };
     let mut m = Model::new(snapshot);
     let api = TaskId::parse("api").unwrap();
@@ -239,6 +241,8 @@ pub fn empty_snapshot() -> Snapshot {
         stall_secs: Default::default(),
         supervisor: None,
         proposals: vec![],
+        supervisor_history: vec![],
+        supervisor_lines: vec![],
     }
 }
 

@@ -244,7 +244,12 @@ impl Model {
             last_output: HashMap::new(),
             revision: 0,
             tasks_revision: 0,
-            supervisor: SupervisorModel::new(snapshot.supervisor, snapshot.proposals),
+            supervisor: SupervisorModel::replayed(
+                snapshot.supervisor,
+                snapshot.proposals,
+                &snapshot.supervisor_history,
+                &snapshot.supervisor_lines,
+            ),
         }
     }
 

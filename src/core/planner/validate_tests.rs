@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::core::planner::{ActionKind, PlannedAction, extract};
 

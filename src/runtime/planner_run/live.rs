@@ -278,7 +278,7 @@ fn failure(
 /// One line for the supervisor pane from a parsed event of the planner's
 /// output; None for what a reader does not need (usage, session, the final
 /// report that repeats the last message).
-fn readable(event: &crate::agent::AgentEvent) -> Option<String> {
+pub(crate) fn readable(event: &crate::agent::AgentEvent) -> Option<String> {
     use crate::agent::AgentEvent as E;
     match event {
         E::Message { text } => Some(text.clone()),

@@ -12,6 +12,8 @@
 mod answer;
 mod live;
 
+pub(crate) use live::readable;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -163,6 +163,30 @@ impl SupervisorModel {
         }
     }
 
+    /// The model of a viewer that starts now: the recent supervisor events
+    /// replayed (consultations with their states and costs), each with what
+    /// its planner said, then the proposals that wait.
+    pub fn replayed(
+        profile: Option<String>,
+        pending: Vec<Proposal>,
+        history: &[(i64, Event)],
+        lines: &[(u64, Vec<(Stream, String)>)],
+    ) -> SupervisorModel {
+        let mut model = SupervisorModel::new(profile, Vec::new());
+        for (ts, event) in history {
+            model.apply_event(event, *ts);
+        }
+        for (consult, said) in lines {
+            let at = model.consult(*consult).map_or(0, |c| c.started_ms);
+            for (stream, line) in said {
+                model.push_line(*consult, *stream, line, at);
+            }
+        }
+        // What waits now is what the engine says, whatever the replay left.
+        model.pending = pending;
+        model
+    }
+
     /// A live line of consultation `consult` (sanitized by the transcript).
     pub fn push_line(&mut self, consult: u64, stream: Stream, line: &str, now_ms: i64) -> bool {
         let Some(c) = self.consults.iter_mut().find(|c| c.consult == consult) else {
@@ -277,5 +301,43 @@ mod tests {
             message: "m".into(),
         };
         assert!(!m.apply_event(&nudged, 0));
+    }
+
+    #[test]
+    fn a_viewer_that_starts_later_replays_the_history_with_what_was_said() {
+        let history = vec![
+            (
+                10,
+                Event::Consulting {
+                    consult: 1,
+                    trigger: Trigger::Goal { goal: "g".into() },
+                },
+            ),
+            (
+                11,
+                Event::Proposed {
+                    proposal: proposal(1),
+                },
+            ),
+            (12, ended(1, "proposed 2 change(s)", Some(1))),
+            (
+                20,
+                Event::Consulting {
+                    consult: 2,
+                    trigger: Trigger::Goal { goal: "h".into() },
+                },
+            ),
+        ];
+        let lines = vec![(1, vec![(Stream::Out, "Here is the plan.".to_owned())])];
+        let m = SupervisorModel::replayed(Some("p".into()), vec![*proposal(1)], &history, &lines);
+        let first = m.consult(1).unwrap();
+        assert!(matches!(
+            first.state,
+            ConsultState::Proposed { proposal: 1, .. }
+        ));
+        assert_eq!(first.spend.unwrap().tokens, 900);
+        assert_eq!(first.transcript.get(0).unwrap().text, "Here is the plan.");
+        assert!(m.thinking(), "consultation 2 has not ended");
+        assert_eq!(m.pending.len(), 1);
     }
 }
