@@ -358,9 +358,30 @@ impl App {
                     ..
                 }
             );
+            // A consultation that ends without a proposal to look at says how.
+            let ended = match &n {
+                Notification::Event {
+                    event:
+                        crate::core::Event::ConsultEnded {
+                            message,
+                            proposal: None,
+                            ..
+                        },
+                    ..
+                } => Some(crate::sanitize::sanitize(message).into_owned()),
+                _ => None,
+            };
             let changed = self.model.apply(n); // only task changes move cards
             if proposed {
                 self.proposal_arrived();
+            }
+            if let Some(message) = ended {
+                let error = message.starts_with("the supervisor's plan was refused")
+                    || message.starts_with("the supervisor could not plan");
+                self.toast = Some(Toast {
+                    text: format!("{message} (S: the supervisor pane)"),
+                    error,
+                });
             }
             self.refresh_plan();
             return changed;

@@ -316,6 +316,26 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
     assert!(!app.model.supervisor.thinking());
     let trigger = &app.model.supervisor.consult(3).unwrap().trigger;
     assert!(matches!(trigger, Trigger::Stalled { .. }));
+    // An ending without a proposal to look at says so where the user is.
+    assert_eq!(
+        toast(&app),
+        "no change: api is making progress (S: the supervisor pane)"
+    );
+    assert!(!app.toast.as_ref().unwrap().error);
+    let refused = crate::core::Event::ConsultEnded {
+        consult: 3,
+        message:
+            "the supervisor's plan was refused after 3 answer(s): tasks[0]: missing field `agent`"
+                .into(),
+        proposal: None,
+        spend: Default::default(),
+    };
+    app.apply(Notification::Event {
+        event: refused,
+        actor: crate::core::Actor::Engine,
+    });
+    assert!(app.toast.as_ref().unwrap().error);
+    assert!(toast(&app).contains("missing field `agent`"));
 }
 
 #[test]
