@@ -51,7 +51,7 @@ impl PlannerRun {
             }
         }
         if n > 1 {
-            self.note(log, &format!("round {n}: {}", l.argv.join(" ")));
+            self.note(log, &format!("round {n}: {}", short_argv(&l.argv)));
         }
         if *self.shutdown.borrow() {
             round.failure = Some("the planner was stopped with the engine".into());
@@ -275,6 +275,24 @@ fn failure(
     }
 }
 
+/// Most characters of one argument in the round's note.
+const ARG_CHARS: usize = 60;
+
+/// The command line of a round on one line, each argument (the prompt is
+/// one) flattened and cut to [`ARG_CHARS`].
+fn short_argv(argv: &[String]) -> String {
+    let one = |a: &String| {
+        let flat = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        if flat.chars().count() > ARG_CHARS {
+            let cut: String = flat.chars().take(ARG_CHARS).collect();
+            format!("{cut}…")
+        } else {
+            flat
+        }
+    };
+    argv.iter().map(one).collect::<Vec<_>>().join(" ")
+}
+
 /// One line for the supervisor pane from a parsed event of the planner's
 /// output; None for what a reader does not need (usage, session, the final
 /// report that repeats the last message).
@@ -297,6 +315,18 @@ pub(crate) fn readable(event: &crate::agent::AgentEvent) -> Option<String> {
 mod tests {
     use super::readable;
     use crate::agent::AgentEvent;
+
+    #[test]
+    fn a_rounds_note_is_one_short_line_whatever_the_prompt() {
+        let prompt = format!("You are the planner.\n\n## Goal\n\n{}", "x".repeat(500));
+        let line = super::short_argv(&["claude".into(), "-p".into(), prompt]);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("claude -p You are the planner. ## Goal"),
+            "{line}"
+        );
+        assert!(line.chars().count() < 80, "{line}");
+    }
 
     #[test]
     fn the_pane_gets_what_the_planner_said_and_did_not_its_wire_format() {
