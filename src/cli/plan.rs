@@ -433,7 +433,7 @@ fn history(root: &Path, as_json: bool) -> i32 {
             return 1;
         }
     };
-    let events = match store.events(None) {
+    let events = match store.events_of(&["plan_changed"]) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("fleetdeck: {e}");
@@ -441,7 +441,7 @@ fn history(root: &Path, as_json: bool) -> i32 {
         }
     };
     let mut rows = Vec::new();
-    for rec in events.into_iter().filter(|e| e.kind == "plan_changed") {
+    for rec in events {
         if let Ok(event @ Event::PlanChanged { .. }) = serde_json::from_value(rec.detail.clone()) {
             rows.push((rec.ts_ms, event));
         }

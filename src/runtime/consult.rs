@@ -199,9 +199,8 @@ impl Engine {
     pub(super) fn supervisor_history(&self) -> Result<History, crate::store::StoreError> {
         let mut events: Vec<(i64, Event)> = self
             .store
-            .events(None)?
+            .events_of(&HISTORY_KINDS)?
             .into_iter()
-            .filter(|r| HISTORY_KINDS.contains(&r.kind.as_str()))
             .filter_map(|r| Some((r.ts_ms, serde_json::from_value(r.detail).ok()?)))
             .collect();
         let consults: Vec<u64> = events
@@ -248,6 +247,7 @@ impl Engine {
                             message,
                             proposal: None,
                             spend: Spend::default(),
+                            failed: true,
                         },
                     ))
                 }

@@ -357,11 +357,32 @@ impl Store {
 
     /// The event log in order, optionally only one task's events.
     pub fn events(&self, task: Option<&str>) -> Result<Vec<EventRecord>> {
+        self.events_where("?1 IS NULL OR task = ?1", task)
+    }
+
+    /// The events of these kinds (`plan_changed`...), in order: read without
+    /// the rest of the log.
+    pub fn events_of(&self, kinds: &[&str]) -> Result<Vec<EventRecord>> {
+        let list = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".into());
+        self.events_where("kind IN (SELECT value FROM json_each(?1))", Some(&list))
+    }
+
+    fn events_where(&self, filter: &str, arg: Option<&str>) -> Result<Vec<EventRecord>> {
+        let query = format!(
+            "SELECT id, ts_ms, task, actor, kind, detail FROM events WHERE {filter} ORDER BY id"
+        );
         let rows: Vec<(i64, i64, Option<String>, String, String, String)> = self.sql(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, ts_ms, task, actor, kind, detail FROM events WHERE ?1 IS NULL OR task = ?1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([task], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+            let mut stmt = c.prepare(&query)?;
+            let rows = stmt.query_map([arg], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?;
             rows.collect()
         })?;
         rows.into_iter()

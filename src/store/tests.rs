@@ -74,6 +74,13 @@ fn events_and_attempts_are_kept_in_order() {
     assert_eq!(events[1].actor, "user");
     assert_eq!(events[0].detail["agent"], "sim");
     assert_eq!(store.events(Some("a")).unwrap().len(), 1);
+    let only: Vec<String> = store
+        .events_of(&["fleet_resumed", "no_such_kind"])
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(only, ["fleet_resumed"]);
 
     store
         .begin_attempt(&AttemptStart {
