@@ -41,25 +41,21 @@ pub fn add(root: &Path, args: AddArgs) -> i32 {
     let spec = (|| -> Result<Command, String> {
         Ok(Command::Add {
             spec: TaskSpec {
-                id: parse(&args.id)?,
-                title: args.title.clone().unwrap_or_else(|| args.id.clone()),
-                prompt: args.prompt.clone(),
                 deps: args
                     .deps
                     .iter()
                     .map(|d| parse(d))
                     .collect::<Result<_, _>>()?,
-                agent: String::new(),
                 role: args.role.clone(),
-                verify: None,
                 priority: args.priority,
                 auto_approve: args.auto_approve,
-                budget_usd: None,
-                budget_tokens: None,
-                merge_style: None,
-                files: Vec::new(),
-                acceptance: Vec::new(),
-                split_from: None,
+                // The agent is filled in below (the fleet's default).
+                ..TaskSpec::new(
+                    parse(&args.id)?,
+                    args.title.clone().unwrap_or_else(|| args.id.clone()),
+                    args.prompt.clone(),
+                    String::new(),
+                )
             },
         })
     })();
