@@ -212,15 +212,6 @@ pub struct Model {
     pub supervisor: SupervisorModel,
 }
 
-/// The plan diff of a proposal against the tasks as they are now (the one
-/// place the cockpit computes it).
-pub fn proposal_diff(
-    tasks: &[Task],
-    proposal: &crate::core::supervisor::Proposal,
-) -> crate::core::plan_diff::PlanDiff {
-    crate::core::supervisor::rules::diff(tasks, proposal)
-}
-
 impl Model {
     pub fn new(snapshot: Snapshot) -> Model {
         let mut attempts: HashMap<TaskId, Vec<AttemptInfo>> = HashMap::new();

@@ -14,7 +14,7 @@ use crate::core::supervisor::{Origin, Proposal, Trigger};
 use crate::core::{Command, TaskId, TaskSpec};
 use crate::ui::app::{App, EditorKind, Intent, Origin as From, Overlay, Toast};
 use crate::ui::keymap::Action;
-use crate::ui::model::{Model, proposal_diff};
+use crate::ui::model::Model;
 
 /// What the diff shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +99,7 @@ impl PlanView {
     fn compute(&mut self, model: &Model) {
         let tasks = model.fleet.tasks();
         self.diff = match &self.source {
-            PlanSource::Proposal(p) => proposal_diff(tasks, p),
+            PlanSource::Proposal(p) => crate::core::supervisor::rules::diff(tasks, p),
             PlanSource::Replan { plan, .. } => PlanDiff::between(tasks, plan),
         };
         self.computed_at = model.tasks_revision;
