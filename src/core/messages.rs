@@ -534,6 +534,10 @@ pub enum Event {
         proposal: Option<u64>,
         #[serde(default)]
         spend: Spend,
+        /// It came to nothing usable: the answers were refused, or the
+        /// planner could not run.
+        #[serde(default)]
+        failed: bool,
     },
     /// The plan changed: who proposed it, why, and each change in words.
     /// `fleetdeck plan --history` lists these.

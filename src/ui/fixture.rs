@@ -346,6 +346,7 @@ pub fn supervised(app: &mut App) {
             usd: 0.0312,
             tokens: 5_400,
         },
+        failed: false,
     };
     let events = [
         Event::Consulting {

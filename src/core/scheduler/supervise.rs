@@ -330,6 +330,7 @@ impl Scheduler {
             _ => return, // stale: not the consultation in flight
         };
         self.sup.consulting = None;
+        let failed = !matches!(result, ConsultResult::Answer { .. });
         let (message, proposal, spend) = match result {
             ConsultResult::Answer {
                 reasoning,
@@ -376,6 +377,7 @@ impl Scheduler {
             message,
             proposal,
             spend,
+            failed,
         };
         out.record(Actor::Engine, event);
         self.next_consult(out);

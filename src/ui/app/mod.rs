@@ -365,19 +365,18 @@ impl App {
                         crate::core::Event::ConsultEnded {
                             message,
                             proposal: None,
+                            failed,
                             ..
                         },
                     ..
-                } => Some(crate::sanitize::sanitize(message).into_owned()),
+                } => Some((crate::sanitize::sanitize(message).into_owned(), *failed)),
                 _ => None,
             };
             let changed = self.model.apply(n); // only task changes move cards
             if proposed {
                 self.proposal_arrived();
             }
-            if let Some(message) = ended {
-                let error = message.starts_with("the supervisor's plan was refused")
-                    || message.starts_with("the supervisor could not plan");
+            if let Some((message, error)) = ended {
                 self.toast = Some(Toast {
                     text: format!("{message} (S: the supervisor pane)"),
                     error,

@@ -126,6 +126,7 @@ impl SupervisorModel {
                 message,
                 proposal,
                 spend,
+                ..
             } => {
                 let message = crate::sanitize::sanitize(message).into_owned();
                 let state = match proposal {
@@ -227,6 +228,7 @@ mod tests {
                 usd: 0.25,
                 tokens: 900,
             },
+            failed: false,
         }
     }
 

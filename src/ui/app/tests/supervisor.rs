@@ -308,6 +308,7 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
         message: "no change: api is making progress".into(),
         proposal: None,
         spend: Default::default(),
+        failed: false,
     };
     app.apply(Notification::Event {
         event: ended,
@@ -329,6 +330,7 @@ fn the_supervisor_pane_lists_consultations_and_follows_the_live_one() {
                 .into(),
         proposal: None,
         spend: Default::default(),
+        failed: true,
     };
     app.apply(Notification::Event {
         event: refused,
