@@ -107,6 +107,8 @@ fn model(root: PathBuf) -> Model {
         proposals: Vec::new(),
         supervisor_history: Vec::new(),
         supervisor_lines: Vec::new(),
+        messages: Vec::new(),
+        context: Vec::new(),
     })
 }
 

@@ -86,6 +86,8 @@ fn app(tasks: usize) -> App {
         proposals: Vec::new(),
         supervisor_history: Vec::new(),
         supervisor_lines: Vec::new(),
+        messages: Vec::new(),
+        context: Vec::new(),
     };
     let mut app = App::new(Model::new(snapshot), Keymap::default(), Theme::dark());
     app.size = (160, 48);

@@ -526,6 +526,9 @@ impl Config {
                 files: Vec::new(),
                 acceptance: Vec::new(),
                 split_from: None,
+                fanout: Vec::new(),
+                candidate_of: None,
+                group: None,
             });
         }
         // An empty agent was reported above.

@@ -101,6 +101,22 @@ pub struct Task {
     /// input); cleared by the user's next decision on the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
+    /// An agent's open blocker message (`fleetdeck msg blocker`): marks the
+    /// card; cleared by the user's next decision on the task or its next attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocker: Option<String>,
+    /// The reviewer agent's latest verdict on the task's work (shown beside
+    /// its diff); cleared when a new attempt's work is gated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::core::team::ReviewVerdict>,
+    /// Review rounds the reviewer agent sent back to the agent since the
+    /// last human decision (bounded by `[review] rounds`).
+    #[serde(default)]
+    pub review_rounds: u32,
+    /// Files this running task changed that another running task of its
+    /// group changed too (live, from the worktree watcher).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlaps: Vec<crate::core::team::group::Overlap>,
 }
 
 /// Work of a task that passed its verify gate (see [`Task::verified`]).
@@ -134,6 +150,10 @@ impl Task {
             auto_updates: 0,
             stalled: None,
             question: None,
+            blocker: None,
+            review: None,
+            review_rounds: 0,
+            overlaps: Vec::new(),
         }
     }
 

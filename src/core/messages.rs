@@ -11,6 +11,7 @@ use super::planner::Action;
 use super::status::Status;
 use super::supervisor::{Origin, Proposal, ReportKind, Trigger};
 use super::task::{TaskId, TaskPatch, TaskSpec};
+use super::team::{ContextEntry, ContextKind, Message, MessageKind, ReviewVerdict, Scope};
 use crate::agent::FailureClass;
 
 /// A request from the user (cockpit key, CLI subcommand).
@@ -126,6 +127,40 @@ pub enum Command {
         task: TaskId,
         question: String,
     },
+    /// Add an entry to the shared context store (the user's, from the
+    /// cockpit or `fleetdeck context --add`); `supersedes` retires that entry.
+    AddContext {
+        kind: ContextKind,
+        text: String,
+        #[serde(default)]
+        scope: Scope,
+        #[serde(default)]
+        supersedes: Option<u64>,
+    },
+    /// Change the text and scope of a context entry that is not retired.
+    EditContext {
+        id: u64,
+        text: String,
+        #[serde(default)]
+        scope: Scope,
+    },
+    /// Retire a context entry: kept for history, never in a prompt again.
+    RetireContext {
+        id: u64,
+    },
+    /// Run a queued task once per profile in `agents` (at least two), each
+    /// candidate a task of its own; the user picks one in review.
+    FanOut {
+        task: TaskId,
+        agents: Vec<String>,
+    },
+    /// Pick `candidate` of the fan-out task `task` (comparing): it is
+    /// approved and lands as the task's work; the other candidates' work
+    /// is saved under `refs/fleet/discarded/<task>/...` and dropped.
+    Pick {
+        task: TaskId,
+        candidate: TaskId,
+    },
 }
 
 impl Command {
@@ -161,6 +196,13 @@ impl Command {
             Command::Nudge { task, .. } => format!("nudge `{task}`"),
             Command::Restart { task } => format!("restart `{task}`"),
             Command::Ask { task, .. } => format!("ask about `{task}`"),
+            Command::AddContext { kind, .. } => format!("add a {kind} to the context"),
+            Command::EditContext { id, .. } => format!("edit context entry {id}"),
+            Command::RetireContext { id } => format!("retire context entry {id}"),
+            Command::FanOut { task, agents } => {
+                format!("fan `{task}` out to {}", agents.join(", "))
+            }
+            Command::Pick { task, candidate } => format!("pick `{candidate}` for `{task}`"),
         }
     }
 }
@@ -298,6 +340,86 @@ pub enum Report {
         attempt: u32,
         kind: ReportKind,
         text: String,
+    },
+    /// A typed message an agent sent (`fleetdeck msg KIND "TEXT"`), taken
+    /// from the inbox: checked, not yet numbered.
+    Message {
+        task: TaskId,
+        attempt: u32,
+        kind: MessageKind,
+        text: String,
+        #[serde(default)]
+        paths: Vec<String>,
+        time_ms: i64,
+    },
+    /// The reviewer agent finished reviewing `attempt` of `task`.
+    Reviewed {
+        task: TaskId,
+        attempt: u32,
+        round: u32,
+        result: ReviewResult,
+    },
+    /// The group's members were merged onto its integration branch and
+    /// the group's gate ran there.
+    Integrated {
+        group: String,
+        result: IntegrationResult,
+    },
+    /// A group's integration branch landed on the target (or did not).
+    GroupMerged {
+        group: String,
+        result: MergeResult,
+    },
+    /// The worktree watcher saw `task` change `file`, which `other` (a
+    /// running task of the same group) changed too.
+    Overlap {
+        task: TaskId,
+        other: TaskId,
+        file: String,
+    },
+}
+
+/// What a review run gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ReviewResult {
+    /// The reviewer answered with a valid verdict.
+    Verdict {
+        verdict: ReviewVerdict,
+        #[serde(default)]
+        spend: Spend,
+    },
+    /// The reviewer could not be run or gave no valid verdict: the task
+    /// goes to the human with this message.
+    Failed {
+        message: String,
+        #[serde(default)]
+        spend: Spend,
+    },
+}
+
+/// What integrating a group gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum IntegrationResult {
+    /// Every member merged and the group's gate passed on the result.
+    Passed {
+        commit: String,
+    },
+    /// Members' work conflicts: the files, and the members that changed them.
+    Conflict {
+        files: Vec<String>,
+        members: Vec<TaskId>,
+    },
+    /// The group's gate failed on the integration branch; `changed` is
+    /// what each member changed (for deciding whose failure it is).
+    VerifyFailed {
+        command: String,
+        output: String,
+        changed: Vec<(TaskId, Vec<String>)>,
+    },
+    Error {
+        message: String,
     },
 }
 
@@ -576,6 +698,67 @@ pub enum Event {
         task: TaskId,
         message: String,
     },
+    /// An agent's message, as taken and numbered.
+    Message {
+        message: Message,
+    },
+    /// A context entry was added (by an agent's message or the user).
+    ContextAdded {
+        entry: ContextEntry,
+    },
+    /// A context entry's text or scope changed.
+    ContextEdited {
+        entry: ContextEntry,
+    },
+    ContextRetired {
+        id: u64,
+    },
+    /// Running agents were told of new context entries (`resumed`: into
+    /// their session; otherwise at their next attempt).
+    ContextTold {
+        task: TaskId,
+        entries: Vec<u64>,
+        resumed: bool,
+    },
+    /// The reviewer agent's verdict.
+    Reviewed {
+        task: TaskId,
+        verdict: ReviewVerdict,
+    },
+    /// The reviewer agent could not give a verdict.
+    ReviewFailed {
+        task: TaskId,
+        attempt: u32,
+        message: String,
+    },
+    /// A task was fanned out to candidates.
+    FannedOut {
+        task: TaskId,
+        candidates: Vec<TaskId>,
+    },
+    /// The user picked a candidate; the others were discarded.
+    Picked {
+        task: TaskId,
+        candidate: TaskId,
+        discarded: Vec<TaskId>,
+    },
+    /// A group's integration ran.
+    GroupIntegrated {
+        group: String,
+        passed: bool,
+        message: String,
+    },
+    /// A group landed on the target as one change.
+    GroupLanded {
+        group: String,
+        commit: String,
+    },
+    /// Two running tasks changed the same file.
+    Overlap {
+        task: TaskId,
+        other: TaskId,
+        file: String,
+    },
 }
 
 impl Event {
@@ -596,7 +779,14 @@ impl Event {
             | Event::Stalled { task, .. }
             | Event::AgentReported { task, .. }
             | Event::Question { task, .. }
-            | Event::Nudged { task, .. } => Some(task),
+            | Event::Nudged { task, .. }
+            | Event::ContextTold { task, .. }
+            | Event::Reviewed { task, .. }
+            | Event::ReviewFailed { task, .. }
+            | Event::FannedOut { task, .. }
+            | Event::Picked { task, .. }
+            | Event::Overlap { task, .. } => Some(task),
+            Event::Message { message } => Some(&message.task),
             Event::RateLimited { task, .. } => Some(task),
             Event::BudgetExceeded { task, .. } | Event::BudgetChanged { task, .. } => task.as_ref(),
             Event::FleetPaused { .. }
@@ -607,7 +797,12 @@ impl Event {
             | Event::Proposed { .. }
             | Event::ConsultEnded { .. }
             | Event::PlanChanged { .. }
-            | Event::ProposalDiscarded { .. } => None,
+            | Event::ProposalDiscarded { .. }
+            | Event::ContextAdded { .. }
+            | Event::ContextEdited { .. }
+            | Event::ContextRetired { .. }
+            | Event::GroupIntegrated { .. }
+            | Event::GroupLanded { .. } => None,
         }
     }
 
@@ -641,6 +836,18 @@ impl Event {
             Event::AgentReported { .. } => "agent_reported",
             Event::Question { .. } => "question",
             Event::Nudged { .. } => "nudged",
+            Event::Message { .. } => "message",
+            Event::ContextAdded { .. } => "context_added",
+            Event::ContextEdited { .. } => "context_edited",
+            Event::ContextRetired { .. } => "context_retired",
+            Event::ContextTold { .. } => "context_told",
+            Event::Reviewed { .. } => "reviewed",
+            Event::ReviewFailed { .. } => "review_failed",
+            Event::FannedOut { .. } => "fanned_out",
+            Event::Picked { .. } => "picked",
+            Event::GroupIntegrated { .. } => "group_integrated",
+            Event::GroupLanded { .. } => "group_landed",
+            Event::Overlap { .. } => "overlap",
         }
     }
 }
@@ -681,5 +888,27 @@ pub enum Effect {
     /// Persist the supervisor's state (consultations, pending proposals).
     SaveSupervisor {
         state: Box<crate::core::scheduler::SupervisorState>,
+    },
+    /// Write this context entry (new or changed) to the store.
+    SaveContext { entry: ContextEntry },
+    /// Run the reviewer agent on `attempt` of `task` (its gated commit).
+    Review {
+        task: TaskId,
+        attempt: u32,
+        round: u32,
+    },
+    /// Save a candidate's work under `refs/fleet/discarded/<parent>/<task>/<n>`
+    /// (then its worktree is removed).
+    DiscardCandidate { task: TaskId, parent: TaskId },
+    /// Merge the members' gated commits onto the group's integration
+    /// branch from the target's tip and run the group's gate there.
+    Integrate {
+        group: String,
+        members: Vec<(TaskId, u32)>,
+    },
+    /// Land the group's integration branch on the target as one change.
+    MergeGroup {
+        group: String,
+        members: Vec<(TaskId, u32)>,
     },
 }

@@ -15,6 +15,7 @@ pub mod scheduler;
 pub mod status;
 pub mod supervisor;
 pub mod task;
+pub mod team;
 pub mod verbs;
 pub mod worktree_paths;
 
@@ -22,7 +23,8 @@ pub use feedback::{ConflictChange, ConflictFile, Feedback, FeedbackKind};
 pub use fleet::{AfterStop, Fleet, Task, Verified};
 pub use messages::{
     Actor, AgentResult, Command, CommandError, ConsultResult, Continuation, Effect, Event,
-    GateResult, MergeResult, Report, Signal, Spend, StartRequest, UpdateResult, Workspace,
+    GateResult, IntegrationResult, MergeResult, Report, ReviewResult, Signal, Spend, StartRequest,
+    UpdateResult, Workspace,
 };
 pub use outcome::AttemptOutcome;
 pub use scheduler::{Budgets, Limits, Scheduler};

@@ -32,6 +32,17 @@ pub enum Status {
     },
     /// Approved and in the merge queue (merges run one at a time, in dependency order).
     Merging { attempt: u32 },
+    /// The reviewer agent (`[review] agent`) checks the attempt's gated
+    /// work, read-only, before the human sees it.
+    Reviewing { attempt: u32 },
+    /// A fan-out task: its candidates (tasks whose `candidate_of` is this
+    /// one) run, one per profile.
+    FannedOut,
+    /// A fan-out task whose candidates have all finished: the user picks one.
+    Comparing,
+    /// A group member whose attempt passed its own gate: it waits for the
+    /// rest of its group, then the group's gate on the integration branch.
+    Grouped { attempt: u32 },
     /// Needs a human decision: retry, reassign, edit or drop.
     Failed { reason: String },
     /// Merged into the target by `commit`.
@@ -74,10 +85,14 @@ impl Status {
             Status::Running { .. }
             | Status::Paused { .. }
             | Status::Verifying { .. }
-            | Status::Updating { .. } => Column::Running,
-            Status::Review { .. } | Status::Failed { .. } | Status::Merging { .. } => {
-                Column::Review
-            }
+            | Status::Updating { .. }
+            | Status::Reviewing { .. }
+            | Status::FannedOut
+            | Status::Grouped { .. } => Column::Running,
+            Status::Review { .. }
+            | Status::Failed { .. }
+            | Status::Merging { .. }
+            | Status::Comparing => Column::Review,
             Status::Done { .. } | Status::Dropped => Column::Done,
         }
     }
@@ -92,6 +107,10 @@ impl Status {
             Status::Updating { .. } => "updating",
             Status::Review { .. } => "review",
             Status::Merging { .. } => "merging",
+            Status::Reviewing { .. } => "reviewing",
+            Status::FannedOut => "fanned out",
+            Status::Comparing => "comparing",
+            Status::Grouped { .. } => "grouped",
             Status::Failed { .. } => "failed",
             Status::Done { .. } => "done",
             Status::Dropped => "dropped",

@@ -123,6 +123,17 @@ pub struct TaskSpec {
     /// where this task starts, and its prompt says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_from: Option<TaskId>,
+    /// Run this task once per profile named here (fan-out): each candidate
+    /// is a task of its own, compared in review, one picked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fanout: Vec<String>,
+    /// The fan-out task this one is a candidate of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_of: Option<TaskId>,
+    /// The task group this task belongs to (`[groups.NAME]`): members run
+    /// at once and land together as one change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl TaskSpec {
@@ -151,6 +162,9 @@ impl TaskSpec {
             files: Vec::new(),
             acceptance: Vec::new(),
             split_from: None,
+            fanout: Vec::new(),
+            candidate_of: None,
+            group: None,
         }
     }
 }

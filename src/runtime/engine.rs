@@ -142,6 +142,11 @@ pub struct Snapshot {
     pub supervisor_history: Vec<(i64, Event)>,
     /// What those consultations' planners said, from their transcripts.
     pub supervisor_lines: Vec<(u64, Vec<(crate::store::transcript::Stream, String)>)>,
+    /// The agents' recent messages (at most 500), oldest first, with the
+    /// time they were taken (Unix ms).
+    pub messages: Vec<(i64, crate::core::team::Message)>,
+    /// The shared context store, every entry (retired ones too), in id order.
+    pub context: Vec<crate::core::team::ContextEntry>,
 }
 
 /// Sends commands to a running engine.
@@ -283,6 +288,8 @@ impl Engine {
             proposals: self.scheduler.pending_proposals().cloned().collect(),
             supervisor_history,
             supervisor_lines,
+            messages: Vec::new(),
+            context: Vec::new(),
         })
     }
 
@@ -593,6 +600,13 @@ impl Engine {
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
+                Effect::SaveContext { .. }
+                | Effect::Review { .. }
+                | Effect::DiscardCandidate { .. }
+                | Effect::Integrate { .. }
+                | Effect::MergeGroup { .. } => {
+                    tracing::warn!(?effect, "not built yet");
+                }
             }
         }
     }

@@ -176,6 +176,8 @@ pub fn model() -> Model {
         proposals: Vec::new(),
         supervisor_history: Vec::new(),
         supervisor_lines: Vec::new(),
+        messages: Vec::new(),
+        context: Vec::new(),
     };
     let mut m = Model::new(snapshot);
     let api = TaskId::parse("api").unwrap();
@@ -243,6 +245,8 @@ pub fn empty_snapshot() -> Snapshot {
         proposals: vec![],
         supervisor_history: vec![],
         supervisor_lines: vec![],
+        messages: vec![],
+        context: vec![],
     }
 }
 

@@ -492,6 +492,9 @@ fn to_spec(task: &PlannedTask, id: TaskId, deps: Vec<TaskId>, old: Option<&&Task
             .split_from
             .as_deref()
             .and_then(|f| TaskId::parse(f).ok()),
+        fanout: Vec::new(),
+        candidate_of: None,
+        group: None,
     }
 }
 

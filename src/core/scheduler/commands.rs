@@ -41,6 +41,16 @@ impl Scheduler {
         out: &mut Out,
     ) -> Result<(), CommandError> {
         match command {
+            Command::AddContext { .. }
+            | Command::EditContext { .. }
+            | Command::RetireContext { .. }
+            | Command::FanOut { .. }
+            | Command::Pick { .. } => {
+                return Err(CommandError::Invalid(format!(
+                    "{}: not built yet",
+                    command.describe()
+                )));
+            }
             Command::Batch { commands } => {
                 let before = self.clone();
                 for (i, command) in commands.into_iter().enumerate() {

@@ -216,6 +216,11 @@ impl Scheduler {
     pub fn report(&mut self, report: Report) -> Vec<Effect> {
         let mut out = Out::default();
         match report {
+            Report::Message { .. }
+            | Report::Reviewed { .. }
+            | Report::Integrated { .. }
+            | Report::GroupMerged { .. }
+            | Report::Overlap { .. } => {}
             Report::AgentExited {
                 task,
                 attempt,

@@ -203,6 +203,9 @@ fn spec_from(f: Fields, where_: &str, table: &str, first: usize) -> Result<TaskS
         files: Vec::new(),
         acceptance: Vec::new(),
         split_from: None,
+        fanout: Vec::new(),
+        candidate_of: None,
+        group: None,
     })
 }
 

@@ -274,10 +274,15 @@ pub fn ticks(status: &Status) -> bool {
 pub fn status_style(status: &Status, t: &Theme) -> Style {
     match status {
         Status::Queued { .. } => t.queued,
-        Status::Running { .. } | Status::Verifying { .. } | Status::Updating { .. } => t.running,
+        Status::Running { .. }
+        | Status::Verifying { .. }
+        | Status::Updating { .. }
+        | Status::Reviewing { .. }
+        | Status::FannedOut
+        | Status::Grouped { .. } => t.running,
         Status::Paused { .. } => t.paused,
         Status::Review { block: Some(_), .. } => t.conflict,
-        Status::Review { .. } | Status::Merging { .. } => t.review,
+        Status::Review { .. } | Status::Merging { .. } | Status::Comparing => t.review,
         Status::Failed { .. } => t.failed,
         Status::Done { .. } => t.done,
         Status::Dropped => t.muted,
