@@ -127,3 +127,91 @@ pub struct ContextEntry {
 pub struct ContextStore {
     pub entries: Vec<ContextEntry>,
 }
+
+/// The heading of the context section in an agent's prompt.
+pub const HEADING: &str = "## Team context";
+
+impl ContextStore {
+    /// Entries that are not retired, in id order.
+    pub fn active(&self) -> impl Iterator<Item = &ContextEntry> {
+        self.entries.iter().filter(|e| !e.retired)
+    }
+
+    pub fn get(&self, id: u64) -> Option<&ContextEntry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// Active entries whose scope includes `spec` (its id, its role, or one
+    /// of its expected files under a scoped path), newest first.
+    pub fn in_scope(&self, spec: &crate::core::TaskSpec) -> Vec<&ContextEntry> {
+        let mut out: Vec<&ContextEntry> =
+            self.active().filter(|e| e.scope.includes(spec)).collect();
+        out.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(b.id.cmp(&a.id)));
+        out
+    }
+}
+
+impl Scope {
+    /// Whether a task with `spec` is in this scope.
+    pub fn includes(&self, spec: &crate::core::TaskSpec) -> bool {
+        if self.is_everyone() {
+            return true;
+        }
+        let by_task = self.tasks.contains(&spec.id);
+        let by_role = spec
+            .role
+            .as_deref()
+            .is_some_and(|r| self.roles.iter().any(|s| s == r));
+        let by_path = self.paths.iter().any(|p| {
+            let dir = p.trim_end_matches('/');
+            spec.files
+                .iter()
+                .any(|f| f == dir || f.starts_with(&format!("{dir}/")))
+        });
+        by_task || by_role || by_path
+    }
+}
+
+/// The context section of a prompt: `entries` (newest first) as long as
+/// they fit in `bound` characters, whole entries only, with a note of how
+/// many were left out. None when there is nothing to say (no entries, or
+/// a bound of 0).
+pub fn prompt_section(entries: &[&ContextEntry], bound: usize) -> Option<String> {
+    if entries.is_empty() || bound == 0 {
+        return None;
+    }
+    let mut out = format!(
+        "{HEADING}\nWhat the team has decided and agreed so far (newest first); follow it:\n"
+    );
+    let mut used = 0;
+    let mut shown = 0;
+    for e in entries {
+        let line = format!("- [{}] {} ({})\n", e.kind, e.text.trim(), e.author.short());
+        if used + line.chars().count() > bound {
+            break;
+        }
+        used += line.chars().count();
+        out.push_str(&line);
+        shown += 1;
+    }
+    if shown == 0 {
+        return None;
+    }
+    let left = entries.len() - shown;
+    if left > 0 {
+        out.push_str(&format!(
+            "({left} older entries left out: run `fleetdeck context` to read them)\n"
+        ));
+    }
+    Some(out)
+}
+
+impl Author {
+    /// "the user" or "task `api` (claude)".
+    pub fn short(&self) -> String {
+        match self {
+            Author::User => "the user".into(),
+            Author::Task { task, agent, .. } => format!("task `{task}`, {agent}"),
+        }
+    }
+}
