@@ -11,6 +11,9 @@ use crate::ui::keymap::Keymap;
 use crate::ui::model::{LineKind, Model, Transcript};
 use crate::ui::theme::Theme;
 
+mod team;
+pub use team::teamed;
+
 /// The fixed "now" of the fixture, in Unix milliseconds.
 pub const NOW: i64 = 1_800_000_000_000;
 

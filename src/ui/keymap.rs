@@ -33,6 +33,12 @@ pub enum Context {
     /// The supervisor pane: consultations and their transcripts. Moving,
     /// scrolling and help use the board's keys.
     Supervisor,
+    /// The messages pane: the agents' typed messages. Moves like the board.
+    Messages,
+    /// The context pane: the shared context store. Moves like the board.
+    ContextPane,
+    /// The compare view of a fan-out task's candidates. Moves like the board.
+    Compare,
 }
 
 impl Context {
@@ -46,10 +52,12 @@ impl Context {
         let from_board = match self {
             Plan => moves || matches!(action, NextTab | PrevTab),
             Supervisor => moves || matches!(action, Help | ShowProposal),
+            Messages | ContextPane => moves || matches!(action, Help),
+            Compare => moves || matches!(action, Help | Left | Right),
             _ => false,
         };
         match (self, action) {
-            (Plan | Supervisor, Back) => Some(Transcript),
+            (Plan | Supervisor | Messages | ContextPane | Compare, Back) => Some(Transcript),
             _ if from_board => Some(Board),
             _ => None,
         }
@@ -66,6 +74,9 @@ impl Context {
             Confirm => "yes/no question",
             Plan => "plan diff",
             Supervisor => "supervisor pane",
+            Messages => "messages pane",
+            ContextPane => "context pane",
+            Compare => "compare view",
         }
     }
 }
@@ -132,6 +143,19 @@ pub enum Action {
     ConfirmPlan,
     PlanFeedback,
     DiscardProposal,
+    MessagesPane,
+    TeamContext,
+    FilterTask,
+    Expand,
+    ShowRetired,
+    AddContext,
+    EditContext,
+    RetireContext,
+    FanOut,
+    Pick,
+    CandidateDiff,
+    NextComment,
+    PrevComment,
 }
 
 impl Action {

@@ -11,6 +11,7 @@ mod file;
 mod fold_tests;
 mod folds;
 mod supervisor;
+mod team;
 #[cfg(test)]
 mod tests;
 mod transcript;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 pub use file::{load_transcript, read_lines, search_lines};
 pub use folds::{Fold, Folds};
 pub use supervisor::{ConsultState, Consultation, MAX_CONSULTS, SupervisorModel};
+pub use team::{MAX_MESSAGES, TeamModel, candidates, group_members, matches};
 pub use transcript::{
     Hits, LinesRequest, MIN_TAIL_LINES, SearchRequest, Step, TAIL_BYTES, TAIL_LINES, Transcript,
     WINDOW_BYTES, WINDOW_LINES, Window,
@@ -210,6 +212,8 @@ pub struct Model {
     pub tasks_revision: u64,
     /// The supervisor's consultations and the pending proposal.
     pub supervisor: SupervisorModel,
+    /// The agents' messages and the shared context store.
+    pub team: TeamModel,
 }
 
 impl Model {
@@ -241,6 +245,7 @@ impl Model {
                 &snapshot.supervisor_history,
                 &snapshot.supervisor_lines,
             ),
+            team: TeamModel::new(snapshot.messages, snapshot.context),
         }
     }
 
@@ -365,7 +370,7 @@ impl Model {
     }
 
     fn apply_event(&mut self, event: Event) -> bool {
-        if self.supervisor.apply_event(&event, now_ms()) {
+        if self.supervisor.apply_event(&event, now_ms()) || self.team.apply_event(&event) {
             return true;
         }
         match event {

@@ -198,6 +198,105 @@ fn picker_and_confirm() {
     insta::assert_snapshot!("confirm_80x24", draw(&app));
 }
 
+fn team_screens() -> Vec<Screen> {
+    use crate::ui::app::{CompareView, ContextView, MessagesView};
+    vec![
+        Screen::Messages(MessagesView {
+            selected: Some(4),
+            expanded: true,
+            ..Default::default()
+        }),
+        Screen::Context(ContextView {
+            retired: true,
+            expanded: true,
+            ..Default::default()
+        }),
+        Screen::Compare(CompareView {
+            task: crate::core::TaskId::parse("search").unwrap(),
+            focus: 1,
+        }),
+    ]
+}
+
+fn fanout() -> crate::ui::app::FanOutPicker {
+    crate::ui::app::FanOutPicker {
+        task: crate::core::TaskId::parse("ui").unwrap(),
+        agents: ["aider", "claude", "codex"].map(String::from).to_vec(),
+        chosen: vec![false, true, true],
+        selected: 2,
+    }
+}
+
+/// The team panes (issue 10): messages (the blocker selected and read in
+/// full), the context store with a retired entry shown, the compare view.
+#[test]
+fn team_panes() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        fixture::teamed(&mut app);
+        for (name, screen) in ["messages", "context", "compare"]
+            .into_iter()
+            .zip(team_screens())
+        {
+            app.screen = screen;
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app));
+        }
+    }
+}
+
+/// The add editor of the context pane refusing a bad scope line, and the
+/// kind picker and fan-out picker before it.
+#[test]
+fn team_editor_and_pickers() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        fixture::teamed(&mut app);
+        app.screen = Screen::Context(Default::default());
+        app.overlay = Some(Overlay::KindPicker(crate::ui::app::KindPicker {
+            selected: 1,
+        }));
+        insta::assert_snapshot!(format!("kind_picker_{w}x{h}"), draw(&app));
+        let mut area = ratatui_textarea::TextArea::new(vec![
+            "Errors are JSON {code, message}".into(),
+            "scope: teams=api".into(),
+        ]);
+        area.set_cursor_line_style(ratatui::style::Style::default());
+        app.overlay = Some(Overlay::Editor(Editor {
+            kind: EditorKind::Context {
+                kind: crate::core::team::ContextKind::Contract,
+                id: None,
+            },
+            area,
+            error: Some(
+                "line 2: scope: unknown scope `teams` (expected tasks, paths or roles)".into(),
+            ),
+            pending: false,
+            initial: String::new(),
+        }));
+        insta::assert_snapshot!(format!("context_editor_{w}x{h}"), draw(&app));
+    }
+    let mut app = fixture::app(80, 24);
+    app.overlay = Some(Overlay::FanOut(fanout()));
+    insta::assert_snapshot!("fanout_picker_80x24", draw(&app));
+}
+
+/// Cards with the team's markers: role badges, a blocker, an overlap, a
+/// group, a fan-out task and its candidates; and the Info tab's review.
+#[test]
+fn team_cards_and_info() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app(w, h);
+        fixture::teamed(&mut app);
+        app.board.column = 1;
+        app.board.selected[1] = 1;
+        insta::assert_snapshot!(format!("team_board_{w}x{h}"), draw(&app));
+        app.board.column = 2;
+        insta::assert_snapshot!(format!("team_review_column_{w}x{h}"), draw(&app));
+        detail(&mut app, "tests", Tab::Info);
+        insta::assert_snapshot!(format!("team_info_{w}x{h}"), draw(&app));
+    }
+}
+
 /// Every screen and overlay at sizes from 1x1 up: never a panic.
 #[test]
 fn tiny_terminals_never_panic() {
@@ -207,6 +306,11 @@ fn tiny_terminals_never_panic() {
         draw(&app);
         app.screen = Screen::Supervisor(Default::default());
         draw(&app);
+        fixture::teamed(&mut app);
+        for screen in team_screens() {
+            app.screen = screen;
+            draw(&app);
+        }
         for tab in Tab::ALL {
             detail(&mut app, "api", tab);
             draw(&app);
@@ -234,6 +338,8 @@ fn tiny_terminals_never_panic() {
                 Overlay::PlanDiff(Box::new(fixture::plan_view(&app, false))),
                 Overlay::PlanDiff(Box::new(fixture::plan_view(&app, true))),
                 Overlay::Search(Default::default()),
+                Overlay::KindPicker(crate::ui::app::KindPicker { selected: 4 }),
+                Overlay::FanOut(fanout()),
             ]
         };
         for o in overlays() {

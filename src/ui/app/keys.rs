@@ -28,6 +28,9 @@ impl App {
             Screen::Board => panes::board::handle(self, action),
             Screen::Detail(_) => self.detail_action(action),
             Screen::Supervisor(_) => panes::supervisor::handle(self, action),
+            Screen::Messages(_) => panes::messages::handle(self, action),
+            Screen::Context(_) => panes::context::handle(self, action),
+            Screen::Compare(_) => panes::compare::handle(self, action),
         };
         focused
             .or_else(|| panes::task::handle(self, action))

@@ -17,6 +17,9 @@ use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
 pub use forms::task_toml;
+pub use panes::compare::{CompareView, FanOutPicker};
+pub use panes::context::{ContextView, KindPicker, parse_context, scope_text};
+pub use panes::messages::MessagesView;
 pub use panes::plan_diff::{
     ChangeKey, PlanSource, PlanTab, PlanView, change_key, hints as plan_hints,
 };
@@ -29,6 +32,9 @@ use crate::core::{Column, Command, CommandError, Task, TaskId};
 use crate::runtime::Notification;
 
 /// Something the app wants done outside itself.
+// `Command` grew past clippy's size limit with the team layer's TaskSpec
+// fields (at 120e84b already); a few intents per key, so no box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
     /// Send a command to the engine; its result comes back through [`App::command_done`].
@@ -75,6 +81,12 @@ pub enum Screen {
     Detail(Detail),
     /// The supervisor pane.
     Supervisor(SupervisorView),
+    /// The agents' messages.
+    Messages(MessagesView),
+    /// The shared context store.
+    Context(ContextView),
+    /// A fan-out task's candidates side by side.
+    Compare(CompareView),
 }
 
 /// The tabs of the task detail.
@@ -141,6 +153,10 @@ pub enum Overlay {
     Search(TextArea<'static>),
     /// Esc or ctrl-c in an editor with unsaved text: discard it? (y/n)
     Discard(Editor),
+    /// The kind of a new context entry (then its editor).
+    KindPicker(KindPicker),
+    /// The profiles to fan a queued task out to.
+    FanOut(FanOutPicker),
     /// Opening the kind of editor whose draft was discarded: restore the
     /// draft (y) or start from `fresh` (n).
     Restore {
@@ -162,6 +178,11 @@ pub enum EditorKind {
     Goal,
     /// Feedback on proposal N, for the supervisor's next round.
     ProposalFeedback(u64),
+    /// A context entry of `kind`: a new one, or entry `id` edited.
+    Context {
+        kind: crate::core::team::ContextKind,
+        id: Option<u64>,
+    },
 }
 
 /// A text editor with a validation error shown in place.
@@ -296,7 +317,10 @@ impl App {
                 let tasks = self.column_tasks(COLUMNS[self.board.column]);
                 tasks.get(self.selected_index(self.board.column)).copied()
             }
-            Screen::Supervisor(_) => None,
+            Screen::Supervisor(_)
+            | Screen::Messages(_)
+            | Screen::Context(_)
+            | Screen::Compare(_) => None,
         }
     }
 
@@ -329,7 +353,15 @@ impl App {
                 Context::Confirm
             }
             (Some(Overlay::PlanDiff(_)), _) => Context::Plan,
-            (Some(Overlay::Help { .. } | Overlay::Picker(_)), _) => Context::Board,
+            (
+                Some(
+                    Overlay::Help { .. }
+                    | Overlay::Picker(_)
+                    | Overlay::KindPicker(_)
+                    | Overlay::FanOut(_),
+                ),
+                _,
+            ) => Context::Board,
             (None, _) => self.screen_context(),
         }
     }
@@ -344,6 +376,9 @@ impl App {
                 Tab::Info => Context::Info,
             },
             Screen::Supervisor(_) => Context::Supervisor,
+            Screen::Messages(_) => Context::Messages,
+            Screen::Context(_) => Context::ContextPane,
+            Screen::Compare(_) => Context::Compare,
         }
     }
 

@@ -21,6 +21,7 @@ impl App {
             Screen::Board => self.board_mouse(ev.kind, pos),
             Screen::Detail(_) => self.detail_mouse(ev.kind, pos),
             // The wheel scrolls its transcript, like page keys do.
+            Screen::Messages(_) | Screen::Context(_) | Screen::Compare(_) => Vec::new(),
             Screen::Supervisor(_) => match ev.kind {
                 MouseEventKind::ScrollUp => self.keyless(crate::ui::keymap::Action::PageUp),
                 MouseEventKind::ScrollDown => self.keyless(crate::ui::keymap::Action::PageDown),

@@ -569,4 +569,5 @@ fn narrow_tabs_can_be_clicked() {
 
 mod review;
 mod supervisor;
+mod team;
 mod update;

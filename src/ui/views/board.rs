@@ -93,13 +93,18 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
     let id = task.id().as_str();
     let title = crate::sanitize::sanitize(&task.spec.title).replace('\n', " ");
     let status_style = status_style(&task.status, t);
+    let badge = super::team::card_badge(task);
     let rest = width.saturating_sub(id.chars().count() + 1);
+    let badge = fit(&badge, rest.saturating_sub(4));
+    let rest = rest.saturating_sub(badge.chars().count());
     let mut first = vec![
         Span::styled(fit(id, width), status_style.patch(t.title)),
         Span::raw(" "),
+        Span::styled(badge, t.muted),
         Span::styled(fit(&title, rest), t.text),
     ];
     let mut meta = task.spec.agent.clone();
+    meta.push_str(&super::team::card_group(task));
     let attempts = app.model.attempts_of(task.id());
     if let Some(a) = attempts.last() {
         // The attempt is not over while its agent runs or its gate verifies it.
@@ -214,6 +219,7 @@ fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
         Status::Dropped => out.push(("dropped".to_owned(), t.muted)),
         _ => {}
     }
+    out.extend(super::team::markers(task, app));
     if let Some(tool) = app.model.needs_input.get(task.id())
         && task.status.has_agent()
     {

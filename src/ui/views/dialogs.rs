@@ -10,7 +10,7 @@ use crate::ui::app::{App, Editor, EditorKind, Picker};
 use crate::ui::keymap::Action;
 use crate::ui::layout::{self, centered};
 
-fn frame_box<'a>(app: &App, title: String) -> Block<'a> {
+pub(super) fn frame_box<'a>(app: &App, title: String) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(app.theme.border_focus)
@@ -19,7 +19,7 @@ fn frame_box<'a>(app: &App, title: String) -> Block<'a> {
 }
 
 /// The hint line at the bottom of a dialog: `key label · key label`.
-fn hints<'a>(app: &App, items: &[(Action, &str)]) -> Line<'a> {
+pub(super) fn hints<'a>(app: &App, items: &[(Action, &str)]) -> Line<'a> {
     let mut spans = Vec::new();
     for (i, (action, label)) in items.iter().enumerate() {
         if i > 0 {
@@ -41,6 +41,8 @@ pub fn editor(frame: &mut Frame, area: Rect, app: &App, ed: &Editor) {
         EditorKind::Budget(None) => "Budget of the fleet".to_owned(),
         EditorKind::Goal => "Goal for the supervisor".to_owned(),
         EditorKind::ProposalFeedback(n) => format!("Feedback on proposal {n}"),
+        EditorKind::Context { kind, id: None } => format!("New {kind} for the team context"),
+        EditorKind::Context { kind, id: Some(id) } => format!("Edit context entry {id} ({kind})"),
     };
     let rect = centered(
         area,

@@ -22,6 +22,10 @@ const GROUPS: &[(&str, &[Context])] = &[
         "Plan diff (moves and closes like the views)",
         &[Context::Plan],
     ),
+    (
+        "Team: messages, context, compare (move and close like the views)",
+        &[Context::Messages, Context::ContextPane, Context::Compare],
+    ),
     ("Editors and dialogs", &[Context::Editor, Context::Confirm]),
 ];
 

@@ -79,6 +79,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     if let Some(role) = &task.spec.role {
         lines.push(field("role", clean(role)));
     }
+    super::team::info_lines(app, task, &mut lines);
     let deps: Vec<String> = task
         .spec
         .deps

@@ -2,11 +2,15 @@
 
 pub mod board;
 pub mod chrome;
+pub mod compare;
+pub mod context;
 pub mod detail;
 pub mod dialogs;
 pub mod diff;
 pub mod help;
 pub mod info;
+pub mod messages;
 pub mod plan_diff;
 pub mod supervisor;
+pub mod team;
 pub mod transcript;

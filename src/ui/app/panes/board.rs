@@ -3,7 +3,7 @@
 
 use super::{Handled, Hint};
 use crate::core::{Status, Task};
-use crate::ui::app::{App, COLUMNS, EditorKind, Screen, SupervisorView};
+use crate::ui::app::{App, COLUMNS, ContextView, EditorKind, MessagesView, Screen, SupervisorView};
 use crate::ui::keymap::Action;
 use crate::ui::layout;
 
@@ -22,10 +22,19 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
         Action::Bottom => app.select(col, len.saturating_sub(1)),
         Action::Left | Action::PrevTab => app.board.column = col.saturating_sub(1),
         Action::Right | Action::NextTab => app.board.column = (col + 1).min(COLUMNS.len() - 1),
-        Action::Open => return Some(app.open_detail()),
+        Action::Open => return Some(super::compare::open(app)),
         Action::Goal => return Some(open_goal(app)),
         Action::ShowProposal => return Some(app.show_proposal()),
         Action::SupervisorPane => app.screen = Screen::Supervisor(SupervisorView::default()),
+        Action::MessagesPane => {
+            // From a task with an open blocker: its blocker selected.
+            let view = match app.selected_task().filter(|t| t.blocker.is_some()) {
+                Some(t) => MessagesView::on_blocker(&app.model.team, t.id()),
+                None => MessagesView::default(),
+            };
+            app.screen = Screen::Messages(view);
+        }
+        Action::TeamContext => app.screen = Screen::Context(ContextView::default()),
         _ => return None,
     }
     super::done()
@@ -74,6 +83,8 @@ pub(in crate::ui::app) fn fleet_hints(app: &App) -> Vec<Hint> {
         (Action::NewTask, "new"),
         (Action::Replan, "replan"),
         (Action::PauseFleet, "fleet"),
+        (Action::MessagesPane, "messages"),
+        (Action::TeamContext, "context"),
         (Action::Help, "help"),
         (Action::Quit, "quit"),
     ];

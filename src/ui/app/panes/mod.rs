@@ -9,8 +9,11 @@
 //! [`focused_hints`]/the dispatch in `keys.rs`.
 
 pub(super) mod board;
+pub(super) mod compare;
+pub(super) mod context;
 pub(super) mod diff;
 pub(super) mod info;
+pub(super) mod messages;
 pub(super) mod overlays;
 pub(super) mod plan_diff;
 pub(super) mod supervisor;
@@ -40,6 +43,9 @@ pub(super) fn focused_hints(app: &App) -> Vec<Hint> {
     let mut hints = match &app.screen {
         Screen::Board => board::hints(task),
         Screen::Supervisor(_) => supervisor::hints(),
+        Screen::Messages(v) => messages::hints(v),
+        Screen::Context(v) => context::hints(v),
+        Screen::Compare(_) => compare::hints(),
         Screen::Detail(d) => {
             let mut h = vec![(Action::Back, "back"), (Action::NextTab, "tab")];
             h.extend(match d.tab {

@@ -37,6 +37,8 @@ impl App {
                 }
             },
             Overlay::Picker(p) => self.picker_key(p, nav, key),
+            Overlay::KindPicker(p) => self.kind_picker_key(p, nav, key),
+            Overlay::FanOut(p) => self.fanout_key(p, nav, key),
             Overlay::Search(area) => self.search_key(area, action, key),
             Overlay::PlanDiff(view) => self.plan_key(view, action),
             Overlay::Discard(ed) => {
@@ -136,8 +138,19 @@ impl App {
             (Some(Action::Back), _) => return Vec::new(),
             (_, KeyCode::Enter) => {
                 let query = area.lines().join(" ").trim().to_owned();
-                if let Screen::Detail(d) = &mut self.screen {
-                    d.search = (!query.is_empty()).then_some(query);
+                let query = (!query.is_empty()).then_some(query);
+                match &mut self.screen {
+                    Screen::Detail(d) => d.search = query,
+                    // The team panes filter by it (their selection stays when shown).
+                    Screen::Messages(v) => {
+                        v.query = query;
+                        return Vec::new();
+                    }
+                    Screen::Context(v) => {
+                        v.query = query;
+                        return Vec::new();
+                    }
+                    _ => {}
                 }
                 self.search_hit = None;
                 return self.find(true);
@@ -167,6 +180,9 @@ impl App {
             EditorKind::ProposalFeedback(_) => {
                 Some("What should the supervisor change in its plan? ctrl-s sends, esc cancels.")
             }
+            EditorKind::Context { .. } => Some(
+                "The entry's text. An optional line `scope: tasks=a,b paths=src/api roles=tester` limits who gets it (none: everyone). ctrl-s saves, esc cancels.",
+            ),
             _ => None,
         };
         if let Some(placeholder) = prose {
@@ -243,6 +259,7 @@ impl App {
                     goal: goal.to_owned(),
                 }),
             },
+            EditorKind::Context { kind, id } => super::context::parse_context(*kind, *id, &text),
             EditorKind::ProposalFeedback(proposal) => match text.trim() {
                 "" => Err("write what the supervisor should change first".to_owned()),
                 feedback => Ok(Command::ProposalFeedback {
@@ -286,6 +303,8 @@ fn reopen_action(draft: &Option<Editor>) -> Action {
         Some(EditorKind::Budget(None)) => Action::FleetBudget,
         Some(EditorKind::Goal) => Action::Goal,
         Some(EditorKind::ProposalFeedback(_)) => Action::ShowProposal,
+        Some(EditorKind::Context { id: Some(_), .. }) => Action::EditContext,
+        Some(EditorKind::Context { id: None, .. }) => Action::AddContext,
         Some(EditorKind::NewTask) | None => Action::NewTask,
     }
 }

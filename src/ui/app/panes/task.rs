@@ -102,6 +102,7 @@ pub(in crate::ui::app) fn handle(app: &mut App, action: Action) -> Handled {
             Some(app.open_editor(EditorKind::Task(id), &text))
         }
         Action::RequestChanges => Some(app.open_editor(EditorKind::Feedback(id), "")),
+        Action::FanOut => super::compare::open_fanout(app, id, &status),
         Action::Reject => {
             app.overlay = Some(Overlay::Confirm {
                 question: format!(
@@ -138,6 +139,7 @@ fn is_task_action(action: Action) -> bool {
             | Action::Resolve
             | Action::ResolveShell
             | Action::Budget
+            | Action::FanOut
     )
 }
 
@@ -181,9 +183,11 @@ pub fn hints(status: Option<&Status>) -> Vec<Hint> {
         Some(Status::Queued { held: true }) => {
             hints.extend([(Action::Pause, "release"), (Action::Edit, "edit")])
         }
-        Some(Status::Queued { .. }) => {
-            hints.extend([(Action::Edit, "edit"), (Action::Pause, "hold")])
-        }
+        Some(Status::Queued { .. }) => hints.extend([
+            (Action::Edit, "edit"),
+            (Action::Pause, "hold"),
+            (Action::FanOut, "fan out"),
+        ]),
         _ => {}
     }
     if status.is_some_and(|s| !s.is_final()) {
