@@ -12,7 +12,7 @@ use crate::ui::model::{LineKind, Model, Transcript};
 use crate::ui::theme::Theme;
 
 mod team;
-pub use team::teamed;
+pub use team::{reviewed_diff, teamed};
 
 /// The fixed "now" of the fixture, in Unix milliseconds.
 pub const NOW: i64 = 1_800_000_000_000;

@@ -297,6 +297,30 @@ fn team_cards_and_info() {
     }
 }
 
+/// The reviewer's verdict above the diff, its comments under the lines
+/// they name (unified and side by side), the ones off the diff listed.
+#[test]
+fn diff_with_review_comments() {
+    for (w, h) in SIZES {
+        for (mode, split) in [("unified", false), ("split", true)] {
+            let mut app = fixture::app(w, h);
+            fixture::teamed(&mut app);
+            detail(&mut app, "tests", Tab::Diff);
+            fixture::reviewed_diff(&mut app, split);
+            let screen = draw(&app);
+            for part in [
+                "changes requested",
+                "▎ review: use the agreed error shape here",
+                "▎ review: line 400: this line is not in the diff",
+                "▎ README.md document the new endpoint",
+            ] {
+                assert!(screen.contains(part), "{part} in\n{screen}");
+            }
+            insta::assert_snapshot!(format!("review_diff_{mode}_{w}x{h}"), screen);
+        }
+    }
+}
+
 /// Every screen and overlay at sizes from 1x1 up: never a panic.
 #[test]
 fn tiny_terminals_never_panic() {
@@ -313,6 +337,12 @@ fn tiny_terminals_never_panic() {
         }
         for tab in Tab::ALL {
             detail(&mut app, "api", tab);
+            draw(&app);
+        }
+        detail(&mut app, "tests", Tab::Diff);
+        fixture::teamed(&mut app);
+        for split in [false, true] {
+            fixture::reviewed_diff(&mut app, split);
             draw(&app);
         }
         app.screen = Screen::Board;

@@ -54,7 +54,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
         Tab::Transcript => transcript::render(frame, l.body, app, d),
         Tab::Diff => match &app.diff {
             Some(loaded) if loaded.task == d.task => match &loaded.result {
-                Ok(model) => crate::ui::views::diff::render(frame, l.body, model, &loaded.view, t),
+                Ok(model) => crate::ui::views::diff::render_reviewed(
+                    frame,
+                    l.body,
+                    model,
+                    &loaded.view,
+                    t,
+                    task.and_then(|t| t.review.as_ref()),
+                ),
                 Err(message) => frame.render_widget(
                     Paragraph::new(Span::styled(format!(" {message}"), t.muted)),
                     l.body,

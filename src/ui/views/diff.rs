@@ -15,7 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
 
-use crate::ui::diff::{DiffModel, display_line, draw_diff, draw_file_list};
+use crate::ui::diff::{DiffModel, display_line, draw_file_list};
 use crate::ui::keymap::Action;
 use crate::ui::theme::Theme;
 
@@ -264,11 +264,32 @@ impl DiffView {
 /// on the left and the diff on the right; narrower, the diff alone with the
 /// current file named in its title. Pure: `view` is read, never changed.
 pub fn render(frame: &mut Frame, area: Rect, model: &DiffModel, view: &DiffView, theme: &Theme) {
+    render_reviewed(frame, area, model, view, theme, None);
+}
+
+/// [`render`] with the reviewer's verdict above the diff and its comments
+/// under the lines they name (see [`super::review`]).
+pub fn render_reviewed(
+    frame: &mut Frame,
+    area: Rect,
+    model: &DiffModel,
+    view: &DiffView,
+    theme: &Theme,
+    review: Option<&crate::core::team::ReviewVerdict>,
+) {
     let buf = frame.buffer_mut();
-    let area = area.intersection(buf.area);
+    let mut area = area.intersection(buf.area);
     if area.is_empty() {
         return;
     }
+    let notes = review.map(|r| super::review::Notes::place(model, view.split, r));
+    if let (Some(r), Some(n)) = (review, &notes) {
+        let h = super::review::box_height(r, n.elsewhere.len(), area.height);
+        super::review::verdict_box(buf, Rect { height: h, ..area }, r, n, theme);
+        area.y += h;
+        area.height -= h;
+    }
+    let notes = notes.unwrap_or_default();
     let wide = area.width >= WIDE;
     let (list_area, diff_area) = if wide {
         let list_w = (area.width / 4).clamp(24, 40);
@@ -315,7 +336,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &DiffModel, view: &DiffView,
         .title(title);
     let inner = block.inner(diff_area);
     block.render(diff_area, buf);
-    draw_diff(buf, inner, model, view.split, top, view.left, theme);
+    super::review::draw_with_notes(buf, inner, model, view.split, top, view.left, &notes, theme);
 }
 
 /// ` [2/5] src/lib.rs · unified `: the file index and name. While the

@@ -11,6 +11,7 @@ pub mod help;
 pub mod info;
 pub mod messages;
 pub mod plan_diff;
+pub mod review;
 pub mod supervisor;
 pub mod team;
 pub mod transcript;

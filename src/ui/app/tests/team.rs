@@ -304,3 +304,21 @@ fn team_events_reach_the_panes() {
     assert_eq!(selected_message(&app), Some(9), "the newest is followed");
     assert!(crate::ui::snapshots::draw_for_tests(&app).contains("stuck"));
 }
+
+#[test]
+fn dot_and_comma_jump_between_review_comments_in_the_diff() {
+    let mut app = teamed_on("tests");
+    press(&mut app, &["enter", "tab"]);
+    fixture::reviewed_diff(&mut app, false);
+    let scroll = |app: &App| app.diff.as_ref().map(|d| d.view.scroll);
+    assert_eq!(press(&mut app, &["."]), []);
+    assert_eq!(scroll(&app), Some(4), "the comment on new line 2");
+    press(&mut app, &["."]);
+    assert_eq!(scroll(&app), Some(4), "the last stays");
+    press(&mut app, &[","]);
+    assert_eq!(
+        scroll(&app),
+        Some(0),
+        "the file's header holds the one off the diff"
+    );
+}
