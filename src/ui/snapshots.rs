@@ -488,6 +488,14 @@ fn the_16_colour_palette_leaves_no_rgb_or_indexed_colour_in_any_view() {
     screens.push(Box::new(|app: &mut App| {
         app.overlay = Some(Overlay::Help { scroll: 0 })
     }));
+    fixture::teamed(&mut app);
+    for screen in team_screens() {
+        screens.push(Box::new(move |app: &mut App| app.screen = screen.clone()));
+    }
+    screens.push(Box::new(|app: &mut App| {
+        detail(app, "tests", Tab::Diff);
+        fixture::reviewed_diff(app, true);
+    }));
     for (i, set) in screens.iter().enumerate() {
         app.screen = Screen::Board;
         app.overlay = None;
