@@ -22,7 +22,7 @@ use std::path::PathBuf;
 pub use file::{load_transcript, read_lines, search_lines};
 pub use folds::{Fold, Folds};
 pub use supervisor::{ConsultState, Consultation, MAX_CONSULTS, SupervisorModel};
-pub use team::{MAX_MESSAGES, TeamModel, candidates, group_members, matches};
+pub use team::{MAX_MESSAGES, TeamModel, candidates, cursor, group_members, matches};
 pub use transcript::{
     Hits, LinesRequest, MIN_TAIL_LINES, SearchRequest, Step, TAIL_BYTES, TAIL_LINES, Transcript,
     WINDOW_BYTES, WINDOW_LINES, Window,

@@ -105,6 +105,19 @@ pub fn group_members<'a>(fleet: &'a Fleet, name: &str) -> Vec<&'a Task> {
         .collect()
 }
 
+/// The index of the item numbered `selected` among `ids`, or of the last
+/// one (the newest) when none is selected or it is not shown.
+pub fn cursor(ids: impl Iterator<Item = u64>, selected: Option<u64>) -> Option<usize> {
+    let mut last = None;
+    for (i, id) in ids.enumerate() {
+        if Some(id) == selected {
+            return Some(i);
+        }
+        last = Some(i);
+    }
+    last
+}
+
 /// Whether `query` (any case) is in `text`: how the panes' `/` filters.
 pub fn matches(text: &str, query: &str) -> bool {
     query.is_empty() || text.to_lowercase().contains(&query.to_lowercase())

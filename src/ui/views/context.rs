@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::chrome::fit;
-use super::messages::{block, frame};
+use super::messages::{List, block, frame, list_pane};
 use crate::core::team::{Author, ContextEntry, ContextKind};
 use crate::sanitize::sanitize;
 use crate::ui::app::{App, ContextView, KindPicker, scope_text};
@@ -59,7 +59,6 @@ pub fn render(frame_: &mut Frame, area: Rect, app: &App, view: &ContextView) {
     let Some(body) = frame(frame_, area, app) else {
         return;
     };
-    let t = &app.theme;
     let shown = view.shown(&app.model.team);
     let at = view.cursor(&shown);
     let active = app.model.team.context.iter().filter(|e| !e.retired).count();
@@ -72,47 +71,29 @@ pub fn render(frame_: &mut Frame, area: Rect, app: &App, view: &ContextView) {
         title.push_str(&format!(" · /{}", sanitize(q)));
     }
     title.push_str(") ");
-    let detail = at
-        .and_then(|i| shown.get(i))
-        .filter(|_| view.expanded && body.height >= 8);
-    let list_h = if detail.is_some() {
-        body.height / 2
+    let empty = if app.model.team.context.is_empty() {
+        "no entry yet: a adds a decision, contract, constraint or convention"
     } else {
-        body.height
+        "no entry matches: / with nothing shows them all, h the retired ones"
     };
-    let list = Rect {
-        height: list_h,
-        ..body
+    let list = List {
+        title,
+        len: shown.len(),
+        at,
+        empty,
+        expanded: view.expanded,
     };
-    let b = block(app, &title, list.width);
-    let inner = b.inner(list);
-    frame_.render_widget(b, list);
-    let (width, rows) = (inner.width as usize, inner.height as usize);
-    let lines: Vec<Line> = if shown.is_empty() {
-        let why = if app.model.team.context.is_empty() {
-            "no entry yet: a adds a decision, contract, constraint or convention"
-        } else {
-            "no entry matches: / with nothing shows them all, h the retired ones"
-        };
-        vec![Line::from(Span::styled(fit(why, width), t.muted))]
-    } else {
-        let at = at.unwrap_or(0);
-        let first = (at + 1).saturating_sub(rows);
+    let rows = |first: usize, count: usize, width: usize| {
         shown
             .iter()
             .enumerate()
             .skip(first)
-            .take(rows)
-            .map(|(i, e)| row(app, e, width, i == at))
+            .take(count)
+            .map(|(i, e)| row(app, e, width, Some(i) == at))
             .collect()
     };
-    frame_.render_widget(Paragraph::new(lines), inner);
-    if let Some(e) = detail {
-        let rest = Rect {
-            y: list.bottom(),
-            height: body.height - list_h,
-            ..body
-        };
+    let rest = list_pane(frame_, body, app, list, rows);
+    if let (Some(rest), Some(e)) = (rest, at.and_then(|i| shown.get(i))) {
         full(frame_, rest, app, e);
     }
 }

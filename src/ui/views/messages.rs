@@ -92,11 +92,56 @@ fn row<'a>(app: &App, m: &Message, task_w: usize, width: usize, selected: bool) 
     Line::from(spans)
 }
 
+/// What a team pane's list shows: its title, how many items, the
+/// selected one, what to say when empty, whether the selected one is read
+/// in full below.
+pub(super) struct List<'a> {
+    pub title: String,
+    pub len: usize,
+    pub at: Option<usize>,
+    pub empty: &'a str,
+    pub expanded: bool,
+}
+
+/// Draws a team pane's list into `body`: the rows around the selected one
+/// (`rows(first, count, width)` draws them), or `empty`. Returns the area
+/// below it for the selected item in full, when expanded and there is room.
+pub(super) fn list_pane(
+    frame_: &mut Frame,
+    body: Rect,
+    app: &App,
+    list: List<'_>,
+    rows: impl Fn(usize, usize, usize) -> Vec<Line<'static>>,
+) -> Option<Rect> {
+    let detail = list.at.is_some() && list.expanded && body.height >= 8;
+    let list_h = if detail { body.height / 2 } else { body.height };
+    let top = Rect {
+        height: list_h,
+        ..body
+    };
+    let b = block(app, &list.title, top.width);
+    let inner = b.inner(top);
+    frame_.render_widget(b, top);
+    let (width, count) = (inner.width as usize, inner.height as usize);
+    let lines = match list.at {
+        Some(at) if list.len > 0 => rows((at + 1).saturating_sub(count), count, width),
+        _ => vec![Line::from(Span::styled(
+            fit(list.empty, width),
+            app.theme.muted,
+        ))],
+    };
+    frame_.render_widget(Paragraph::new(lines), inner);
+    detail.then(|| Rect {
+        y: top.bottom(),
+        height: body.height - list_h,
+        ..body
+    })
+}
+
 pub fn render(frame_: &mut Frame, area: Rect, app: &App, view: &MessagesView) {
     let Some(body) = frame(frame_, area, app) else {
         return;
     };
-    let t = &app.theme;
     let shown = view.shown(&app.model.team);
     let at = view.cursor(&shown);
     let mut title = format!(" Messages ({}", shown.len());
@@ -107,55 +152,31 @@ pub fn render(frame_: &mut Frame, area: Rect, app: &App, view: &MessagesView) {
         title.push_str(&format!(" · /{}", sanitize(q)));
     }
     title.push_str(") ");
-    let detail = at
-        .and_then(|i| shown.get(i))
-        .filter(|_| view.expanded && body.height >= 8);
-    let list_h = if detail.is_some() {
-        body.height / 2
+    let empty = if app.model.team.messages.is_empty() {
+        "no message yet: agents send them with `fleetdeck msg KIND \"text\"`"
     } else {
-        body.height
+        "no message matches: / with nothing shows them all, t every task"
     };
-    let list = Rect {
-        height: list_h,
-        ..body
+    let list = List {
+        title,
+        len: shown.len(),
+        at,
+        empty,
+        expanded: view.expanded,
     };
-    let b = block(app, &title, list.width);
-    let inner = b.inner(list);
-    frame_.render_widget(b, list);
-    let (width, rows) = (inner.width as usize, inner.height as usize);
-    let lines: Vec<Line> = if shown.is_empty() {
-        let why = if app.model.team.messages.is_empty() {
-            "no message yet: agents send them with `fleetdeck msg KIND \"text\"`"
-        } else {
-            "no message matches: / with nothing shows them all, t every task"
-        };
-        vec![Line::from(Span::styled(fit(why, width), t.muted))]
-    } else {
-        let at = at.unwrap_or(0);
-        let first = (at + 1).saturating_sub(rows);
-        let task_w = shown
-            .iter()
-            .skip(first)
-            .take(rows)
-            .map(|m| m.task.as_str().chars().count())
+    let rows = |first: usize, count: usize, width: usize| {
+        let window = || shown.iter().enumerate().skip(first).take(count);
+        let task_w = window()
+            .map(|(_, m)| m.task.as_str().chars().count())
             .max()
             .unwrap_or(0)
             .min(16);
-        shown
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(rows)
-            .map(|(i, m)| row(app, m, task_w, width, i == at))
+        window()
+            .map(|(i, m)| row(app, m, task_w, width, Some(i) == at))
             .collect()
     };
-    frame_.render_widget(Paragraph::new(lines), inner);
-    if let Some(m) = detail {
-        let rest = Rect {
-            y: list.bottom(),
-            height: body.height - list_h,
-            ..body
-        };
+    let rest = list_pane(frame_, body, app, list, rows);
+    if let (Some(rest), Some(m)) = (rest, at.and_then(|i| shown.get(i))) {
         full(frame_, rest, app, m);
     }
 }

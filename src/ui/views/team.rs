@@ -9,7 +9,7 @@ use crate::core::team::{ReviewVerdict, Verdict};
 use crate::core::{Status, Task};
 use crate::sanitize::sanitize;
 use crate::ui::app::App;
-use crate::ui::model::candidates;
+use crate::ui::model::{candidates, group_members};
 use crate::ui::theme::Theme;
 
 /// The short badge of a role: `impl`, `test`, `docs`, `rev`, `plan`, or
@@ -131,7 +131,12 @@ pub fn info_lines<'a>(app: &App, task: &Task, lines: &mut Vec<Line<'a>>) {
         ])
     };
     if let Some(g) = &task.spec.group {
-        lines.push(field("group", one_line(g), t.text));
+        let members: Vec<&str> = group_members(&app.model.fleet, g)
+            .iter()
+            .map(|m| m.id().as_str())
+            .collect();
+        let value = format!("{} ({})", one_line(g), members.join(", "));
+        lines.push(field("group", value, t.text));
     }
     if !task.spec.fanout.is_empty() {
         lines.push(field("fan-out", task.spec.fanout.join(", "), t.text));

@@ -13,7 +13,7 @@ use crate::core::team::{ContextEntry, ContextKind, Scope};
 use crate::core::{Command, TaskId};
 use crate::ui::app::{App, EditorKind, Intent, Origin, Overlay, Screen};
 use crate::ui::keymap::Action;
-use crate::ui::model::{TeamModel, matches};
+use crate::ui::model::{TeamModel, cursor, matches};
 
 /// Where the user is in the context pane.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,12 +46,7 @@ impl ContextView {
 
     /// The index of the selected entry among `shown`.
     pub fn cursor(&self, shown: &[&ContextEntry]) -> Option<usize> {
-        let last = shown.len().checked_sub(1)?;
-        Some(
-            self.selected
-                .and_then(|id| shown.iter().position(|e| e.id == id))
-                .unwrap_or(last),
-        )
+        cursor(shown.iter().map(|e| e.id), self.selected)
     }
 }
 

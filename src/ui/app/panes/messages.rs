@@ -10,7 +10,7 @@ use crate::core::TaskId;
 use crate::core::team::Message;
 use crate::ui::app::{App, Overlay, Screen};
 use crate::ui::keymap::Action;
-use crate::ui::model::{TeamModel, matches};
+use crate::ui::model::{TeamModel, cursor, matches};
 
 /// Where the user is in the messages pane.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,12 +48,7 @@ impl MessagesView {
 
     /// The index of the selected message among `shown`.
     pub fn cursor(&self, shown: &[&Message]) -> Option<usize> {
-        let last = shown.len().checked_sub(1)?;
-        Some(
-            self.selected
-                .and_then(|id| shown.iter().position(|m| m.id == id))
-                .unwrap_or(last),
-        )
+        cursor(shown.iter().map(|m| m.id), self.selected)
     }
 }
 
