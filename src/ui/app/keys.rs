@@ -106,7 +106,9 @@ impl App {
         };
         match action {
             Action::Back => {
-                self.screen = Screen::Board;
+                // A candidate's diff opened from the compare view goes back there.
+                let task = d.task.clone();
+                self.screen = panes::compare::back_from(self, &task).unwrap_or(Screen::Board);
                 panes::done()
             }
             Action::NextTab | Action::PrevTab => {

@@ -93,16 +93,26 @@ fn card<'a>(task: &Task, app: &App, width: usize, highlight: bool) -> [Line<'a>;
     let id = task.id().as_str();
     let title = crate::sanitize::sanitize(&task.spec.title).replace('\n', " ");
     let status_style = status_style(&task.status, t);
-    let badge = super::team::card_badge(task);
     let rest = width.saturating_sub(id.chars().count() + 1);
-    let badge = fit(&badge, rest.saturating_sub(4));
-    let rest = rest.saturating_sub(badge.chars().count());
+    // The role's badge at the right end, when it leaves the title some room.
+    let badge = super::team::card_badge(task);
+    let badge_w = badge.chars().count();
+    let badge = if rest >= badge_w + 8 {
+        badge
+    } else {
+        String::new()
+    };
+    let title = fit(&title, rest.saturating_sub(badge.chars().count()));
+    let gap = rest.saturating_sub(title.chars().count() + badge.chars().count());
     let mut first = vec![
         Span::styled(fit(id, width), status_style.patch(t.title)),
         Span::raw(" "),
-        Span::styled(badge, t.muted),
-        Span::styled(fit(&title, rest), t.text),
+        Span::styled(title, t.text),
     ];
+    if !badge.is_empty() {
+        first.push(Span::raw(" ".repeat(gap)));
+        first.push(Span::styled(badge, t.muted));
+    }
     let mut meta = task.spec.agent.clone();
     meta.push_str(&super::team::card_group(task));
     let attempts = app.model.attempts_of(task.id());

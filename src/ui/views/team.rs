@@ -76,12 +76,13 @@ pub fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
     out
 }
 
-/// `impl `: the role badge after a card's id (empty without a role).
+/// ` impl`: the role badge at the end of a card's first line (empty
+/// without a role).
 pub fn card_badge(task: &Task) -> String {
     task.spec
         .role
         .as_deref()
-        .map(|r| format!("{} ", role_badge(r)))
+        .map(|r| format!(" {}", role_badge(r)))
         .unwrap_or_default()
 }
 

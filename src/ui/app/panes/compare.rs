@@ -53,6 +53,22 @@ pub(in crate::ui::app) fn open(app: &mut App) -> Vec<Intent> {
     }
 }
 
+/// The compare view a candidate's detail goes back to: its parent's, while
+/// the parent compares its candidates (focused on this one).
+pub(in crate::ui::app) fn back_from(app: &App, task: &TaskId) -> Option<Screen> {
+    let parent = app.model.task(task.as_str())?.spec.candidate_of.clone()?;
+    if app.model.task(parent.as_str())?.status != Status::Comparing {
+        return None;
+    }
+    let focus = candidates(&app.model.fleet, &parent)
+        .iter()
+        .position(|t| t.id() == task)?;
+    Some(Screen::Compare(CompareView {
+        task: parent,
+        focus,
+    }))
+}
+
 /// `F`: the profile picker for a queued task.
 pub(in crate::ui::app) fn open_fanout(app: &mut App, task: TaskId, status: &Status) -> Handled {
     if !matches!(status, Status::Queued { .. }) {

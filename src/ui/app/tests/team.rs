@@ -250,6 +250,11 @@ fn enter_on_a_comparing_task_opens_the_compare_view_and_pick_asks_first() {
     assert!(
         matches!(&app.screen, Screen::Detail(d) if d.task.as_str() == "search-claude" && d.tab == Tab::Diff)
     );
+    press(&mut app, &["esc"]);
+    assert!(
+        matches!(&app.screen, Screen::Compare(v) if v.focus == 0),
+        "back to the comparison"
+    );
 }
 
 #[test]
