@@ -21,7 +21,20 @@ impl App {
             Screen::Board => self.board_mouse(ev.kind, pos),
             Screen::Detail(_) => self.detail_mouse(ev.kind, pos),
             // The wheel scrolls its transcript, like page keys do.
-            Screen::Messages(_) | Screen::Context(_) | Screen::Compare(_) => Vec::new(),
+            // The wheel moves the selection of the team panes.
+            Screen::Messages(_) | Screen::Context(_) => {
+                let action = match ev.kind {
+                    MouseEventKind::ScrollUp => crate::ui::keymap::Action::Up,
+                    MouseEventKind::ScrollDown => crate::ui::keymap::Action::Down,
+                    _ => return Vec::new(),
+                };
+                let handled = match self.screen {
+                    Screen::Messages(_) => super::panes::messages::handle(self, action),
+                    _ => super::panes::context::handle(self, action),
+                };
+                handled.unwrap_or_default()
+            }
+            Screen::Compare(_) => Vec::new(),
             Screen::Supervisor(_) => match ev.kind {
                 MouseEventKind::ScrollUp => self.keyless(crate::ui::keymap::Action::PageUp),
                 MouseEventKind::ScrollDown => self.keyless(crate::ui::keymap::Action::PageDown),

@@ -30,6 +30,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         alerts.push((crate::sanitize::sanitize(w).into_owned(), t.warning));
     }
     alerts.extend(supervisor_alerts(app));
+    alerts.extend(super::team::alerts(app));
     let width = |spans: &[Span]| {
         spans
             .iter()

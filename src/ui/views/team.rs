@@ -76,6 +76,29 @@ pub fn markers(task: &Task, app: &App) -> Vec<(String, Style)> {
     out
 }
 
+/// The header's team alert: the agents' open blockers (they need the
+/// user), with the key of the messages pane.
+pub fn alerts(app: &App) -> Vec<(String, Style)> {
+    let blocked: Vec<&str> = app
+        .model
+        .fleet
+        .tasks()
+        .iter()
+        .filter(|t| t.blocker.is_some() && !t.status.is_final())
+        .map(|t| t.id().as_str())
+        .collect();
+    if blocked.is_empty() {
+        return Vec::new();
+    }
+    let key = app
+        .keymap
+        .key_label(crate::ui::keymap::Action::MessagesPane);
+    vec![(
+        format!("blocker: {} ({key})", blocked.join(", ")),
+        app.theme.warning,
+    )]
+}
+
 /// ` impl`: the role badge at the end of a card's first line (empty
 /// without a role).
 pub fn card_badge(task: &Task) -> String {

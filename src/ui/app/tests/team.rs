@@ -290,6 +290,20 @@ fn f_fans_a_queued_task_out_to_two_profiles_or_more() {
 }
 
 #[test]
+fn the_wheel_moves_through_messages_and_the_slash_input_shows() {
+    let mut app = teamed_on("api");
+    press(&mut app, &["M"]);
+    wheel(&mut app, false, 10, 5);
+    assert_eq!(selected_message(&app), Some(6));
+    wheel(&mut app, true, 10, 5);
+    assert_eq!(selected_message(&app), Some(7));
+    press(&mut app, &["/"]);
+    typed(&mut app, "shape");
+    let screen = crate::ui::snapshots::draw_for_tests(&app);
+    assert!(screen.contains("/ shape"), "{screen}");
+}
+
+#[test]
 fn team_events_reach_the_panes() {
     let mut app = fixture::app(80, 24);
     press(&mut app, &["M"]);
