@@ -7,6 +7,7 @@ mod nudge;
 mod plan;
 mod review;
 mod supervise;
+mod team;
 mod update;
 
 use super::*;
