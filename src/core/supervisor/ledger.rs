@@ -130,6 +130,17 @@ impl Ledger {
         changed
     }
 
+    /// The agent said how far it is (`fleetdeck msg progress`): progress
+    /// when the text is new. True when it was.
+    pub fn reported(&mut self, text: &str, now_ms: i64) -> bool {
+        let text = text.trim();
+        let new = !text.is_empty() && self.messages.insert(format!("progress: {text}"));
+        if new {
+            self.progressed(now_ms);
+        }
+        new
+    }
+
     /// The agent was paused (at the user's request) until `now_ms`: the
     /// pause is not time without progress.
     pub fn resumed(&mut self, now_ms: i64) {
