@@ -133,17 +133,27 @@ impl Engine {
             tracing::warn!("{message}");
             self.notify(Notification::Warning { message });
         }
-        let sent = self.team.runs.get(&m.task).is_some_and(|(attempt, tx)| {
-            let progress = (m.kind.route().ledger && m.attempt == *attempt).then(|| m.text.clone());
+        let progress = (m.kind.route().ledger).then(|| (m.attempt, m.text.clone()));
+        self.note(&m.task, &line, progress);
+    }
+
+    /// A note line in the task's current transcript: through its running
+    /// attempt's log (with the attempt's own progress message for its
+    /// ledger), else appended to its last transcript.
+    pub(super) fn note(&mut self, task: &TaskId, line: &str, progress: Option<(u32, String)>) {
+        let sent = self.team.runs.get(task).is_some_and(|(attempt, tx)| {
+            let progress = progress
+                .filter(|(a, _)| a == attempt)
+                .map(|(_, text)| text);
             tx.send(RunNote {
-                line: line.clone(),
+                line: line.to_owned(),
                 progress,
             })
             .is_ok()
         });
         if !sent {
-            self.team.runs.remove(&m.task);
-            self.append_note(&m.task, &line);
+            self.team.runs.remove(task);
+            self.append_note(task, line);
         }
     }
 
