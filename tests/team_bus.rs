@@ -108,7 +108,7 @@ fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_i
 fn a_blocker_marks_the_card_until_the_users_next_decision() {
     let tasks = [task("a", &[], "msg blocker need the API's error shape\nwrite a.txt a\\n")];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
-    repo.expect(&["run", "--headless"], 0);
+    repo.expect(&["run", "--headless"], 1); // a waits in review
     let row = repo.task("a");
     assert_eq!(row["status"], "review", "{row}");
     assert_eq!(row["blocker"], "need the API's error shape", "{row}");
@@ -162,7 +162,7 @@ fn a_malformed_message_is_set_aside_with_its_reason_and_the_agent_hears_of_it() 
     assert_eq!(std::fs::read_to_string(bad.join(&name)).unwrap(), original, "nothing lost");
     let why = std::fs::read_to_string(bad.join(format!("{name}.why.told"))).unwrap();
     assert!(why.contains("unknown kind `shout`"), "{why}");
-    let log = text(&repo.expect(&["log", "a"], 0).stdout);
+    let log = text(&repo.expect(&["log", "a", "--raw"], 0).stdout);
     assert!(
         log.contains(&format!("your earlier message {name} was refused: unknown kind `shout`")),
         "{log}"
@@ -175,14 +175,15 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     let dir = tempfile::tempdir().unwrap();
     let flag = dir.path().join("writers-done");
     let wait = format!(
-        "run for i in $(seq 1200); do test -f {} && exit 0; sleep 0.05; done; exit 1",
+        "run for i in $(seq 1200); do test -f {} && exit 0; sleep 0.05; done; exit 1\nwrite a.txt a\\n",
         flag.display()
     );
     let tasks = [task("a", &[], &wait)];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
-    let mut engine = repo
+    let engine = repo
         .command(&["run", "--headless", "--auto-approve"])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -214,7 +215,8 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
         w.join().unwrap();
     }
     std::fs::write(&flag, "").unwrap();
-    assert!(engine.wait().unwrap().success());
+    let out = engine.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
     let texts: Vec<String> = messages(&repo)
         .iter()
         .map(|m| m["text"].as_str().unwrap().to_owned())

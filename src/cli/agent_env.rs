@@ -65,9 +65,10 @@ pub(crate) fn checked_text(text: &str, empty: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// Prints (to stderr) the refusals of the agent's earlier messages not yet told.
+/// Prints the refusals of the agent's earlier messages not yet told
+/// (first, on stdout: what the agent reads of a command).
 pub(crate) fn tell_refusals(agent: &Agent) {
     for (name, why) in crate::runtime::inbox::take_refusals(&agent.fleet_dir, &agent.task) {
-        eprintln!("fleetdeck: your earlier message {name} was refused: {why}");
+        println!("your earlier message {name} was refused: {why}");
     }
 }

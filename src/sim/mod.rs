@@ -361,7 +361,6 @@ fn write_file(path: &Path, content: &str, append: bool) -> io::Result<()> {
     file.write_all(content.as_bytes())
 }
 
-/// Runs `sh -c command` in `dir`; returns the tool result text and whether it is an error.
 /// A shell command as a `Bash` tool call and its result.
 fn run_directive(em: &mut Emitter<'_>, command: &str, dir: &Path) -> io::Result<Outcome> {
     let id = em.tool_use("Bash", json!({"command": command}))?;
@@ -375,6 +374,7 @@ fn sh_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
+/// Runs `sh -c command` in `dir`; returns the tool result text and whether it is an error.
 fn run_command(command: &str, dir: &Path) -> (String, bool) {
     let output = Command::new("sh")
         .arg("-c")
