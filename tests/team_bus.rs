@@ -230,3 +230,39 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     assert!(!inbox::dir(&fleet).join("bad").exists(), "none refused");
     assert_eq!(repo.merged_tasks(), vec!["a"]);
 }
+
+#[test]
+fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
+    let tasks = [task(
+        "a",
+        &[],
+        "if-attempt 1 run for i in $(seq 1200); do sleep 0.05; done\nwrite a.txt a\\n",
+    )];
+    let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
+    let engine = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while repo.try_task("a").is_none_or(|t| t["status"] != "running") {
+        assert!(Instant::now() < deadline, "a never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    repo.expect(&["context", "--add", "decision", "listen on port 8080"], 0);
+    let out = engine.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let prompts = repo.prompts("a");
+    assert_eq!(prompts.len(), 2, "stopped and continued: {prompts:?}");
+    assert!(prompts[1].contains("New team context arrived while you work"), "{}", prompts[1]);
+    assert!(prompts[1].contains("- [decision] listen on port 8080 (the user)"), "{}", prompts[1]);
+    let told: Vec<_> = repo
+        .events()
+        .into_iter()
+        .filter(|(kind, ..)| kind == "context_told")
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].2["entries"], serde_json::json!([1]));
+    assert_eq!(repo.merged_tasks(), vec!["a"]);
+}

@@ -313,6 +313,7 @@ impl Engine {
             return;
         }
         let dir = dir(&self.fleet_dir);
+        self.batch_context(true);
         for path in pending(&dir) {
             if self.inbox_taken.0.contains(&path) {
                 continue;
@@ -349,6 +350,7 @@ impl Engine {
                 Err(refused) => self.set_aside(&dir, &path, &refused),
             }
         }
+        self.batch_context(false);
     }
 
     /// Moves a bad file to `bad/` with its `.why`, and says so (a warning,

@@ -38,6 +38,10 @@ pub(crate) struct RunNote {
 #[derive(Default)]
 pub(crate) struct TeamLinks {
     runs: HashMap<TaskId, (u32, mpsc::UnboundedSender<RunNote>)>,
+    /// `.fleet/context.json` is behind the store.
+    context_dirty: bool,
+    /// Taking the inbox: `.fleet/context.json` is written once at the end.
+    batching: bool,
 }
 
 impl TeamLinks {
@@ -74,7 +78,8 @@ pub fn write_context_json(fleet_dir: &Path, store: &ContextStore) -> std::io::Re
             .truncate(true),
     )?;
     file.write_all(&json)?;
-    file.sync_all()?;
+    // Not synced: the database is the store; this is its mirror, whole
+    // or not there (renamed), rewritten after the next change.
     std::fs::rename(&tmp, &path)
 }
 
@@ -183,10 +188,29 @@ impl Engine {
         });
     }
 
-    /// Saves a context entry and mirrors the store in `.fleet/context.json`.
+    /// Saves a context entry and mirrors the store in `.fleet/context.json`
+    /// (once at the end while the inbox is taken).
     pub(super) fn save_context(&mut self, entry: &ContextEntry) {
         let r = self.store.save_context(entry);
         self.check(r);
+        self.team.context_dirty = true;
+        if !self.team.batching {
+            self.flush_context();
+        }
+    }
+
+    /// Starts or ends a batch of inbox messages (see [`Engine::save_context`]).
+    pub(super) fn batch_context(&mut self, on: bool) {
+        self.team.batching = on;
+        if !on {
+            self.flush_context();
+        }
+    }
+
+    fn flush_context(&mut self) {
+        if !std::mem::take(&mut self.team.context_dirty) {
+            return;
+        }
         if let Err(e) = write_context_json(&self.fleet_dir, self.scheduler.context()) {
             let message = format!(
                 "cannot write {} ({e}): `fleetdeck context` reads the database instead",

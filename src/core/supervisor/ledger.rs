@@ -306,6 +306,18 @@ mod tests {
     }
 
     #[test]
+    fn a_new_progress_message_is_progress_and_a_repeated_one_is_not() {
+        let mut l = Ledger::new(0);
+        assert!(l.reported("schema done", MIN - 1));
+        assert_eq!(l.check(MIN + 5, MIN), None, "the message counted");
+        assert!(!l.reported("schema done", MIN + 10), "the same again");
+        assert!(!l.reported("  ", MIN + 10));
+        assert!(l.check(2 * MIN, MIN).is_some());
+        assert!(l.reported("API 60%", 2 * MIN + 1), "new progress ends the episode");
+        assert_eq!(l.check(2 * MIN + 2, MIN), None);
+    }
+
+    #[test]
     fn steady_progress_is_never_reported() {
         let mut l = Ledger::new(0);
         for i in 0..100i64 {

@@ -256,7 +256,8 @@ fn checked_text(text: &str) -> Result<String, ContextError> {
 impl ContextStore {
     /// The id the next entry gets.
     pub fn next_id(&self) -> u64 {
-        self.entries.iter().map(|e| e.id).max().unwrap_or(0) + 1
+        // Entries are kept in id order (`add` appends the next, `put` sorts).
+        self.entries.last().map_or(0, |e| e.id) + 1
     }
 
     fn index_active(&self, id: u64) -> Result<usize, ContextError> {
