@@ -58,7 +58,10 @@ fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_i
     assert_eq!(repo.merged_tasks(), vec!["a", "b"]);
     let m = messages(&repo);
     assert_eq!(m.len(), 1, "{m:?}");
-    assert_eq!((m[0]["kind"].as_str(), m[0]["task"].as_str()), (Some("decision"), Some("a")));
+    assert_eq!(
+        (m[0]["kind"].as_str(), m[0]["task"].as_str()),
+        (Some("decision"), Some("a"))
+    );
     // B's prompt carries the decision; its agent read it with `fleetdeck context`.
     let prompt = &repo.prompts("b")[0];
     assert!(prompt.contains("## Team context"), "{prompt}");
@@ -68,14 +71,23 @@ fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_i
     );
     assert!(prompt.contains("## Messages to the team"), "{prompt}");
     let log_b = text(&repo.expect(&["log", "b"], 0).stdout);
-    assert!(log_b.contains("#1 [decision] errors are JSON objects with a code"), "{log_b}");
+    assert!(
+        log_b.contains("#1 [decision] errors are JSON objects with a code"),
+        "{log_b}"
+    );
     // A's transcript has its message as a note line.
     let log_a = text(&repo.expect(&["log", "a"], 0).stdout);
-    assert!(log_a.contains("message #1 [decision]: errors are JSON"), "{log_a}");
+    assert!(
+        log_a.contains("message #1 [decision]: errors are JSON"),
+        "{log_a}"
+    );
 
     // The user reads the store without an engine: query, JSON, export.
     let out = text(&repo.expect(&["context", "json", "code"], 0).stdout);
-    assert!(out.contains("#1 [decision] errors are JSON objects with a code (task `a`, sim)"), "{out}");
+    assert!(
+        out.contains("#1 [decision] errors are JSON objects with a code (task `a`, sim)"),
+        "{out}"
+    );
     let none = text(&repo.expect(&["context", "nothing-like-this"], 0).stdout);
     assert!(none.contains("no context entry matches"), "{none}");
     let json: serde_json::Value =
@@ -86,19 +98,38 @@ fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_i
     repo.expect(&["context", "--export", md.to_str().unwrap()], 0);
     let md = std::fs::read_to_string(md).unwrap();
     assert!(md.starts_with("# Team context\n"), "{md}");
-    assert!(md.contains("## Decision\n\n- errors are JSON objects with a code (#1, task `a`, sim)"), "{md}");
+    assert!(
+        md.contains("## Decision\n\n- errors are JSON objects with a code (#1, task `a`, sim)"),
+        "{md}"
+    );
 
     // The user's changes go through the inbox; the next start takes them.
-    repo.expect(&["context", "--add", "convention", "snake_case names", "--task", "b"], 0);
+    repo.expect(
+        &[
+            "context",
+            "--add",
+            "convention",
+            "snake_case names",
+            "--task",
+            "b",
+        ],
+        0,
+    );
     repo.expect(&["context", "--retire", "1"], 0);
     let before = text(&repo.expect(&["context"], 0).stdout);
     assert!(!before.contains("snake_case"), "not taken yet: {before}");
     repo.expect(&["run", "--headless"], 0);
     let after = text(&repo.expect(&["context"], 0).stdout);
-    assert!(after.contains("#2 [convention] snake_case names (the user; for tasks b)"), "{after}");
+    assert!(
+        after.contains("#2 [convention] snake_case names (the user; for tasks b)"),
+        "{after}"
+    );
     assert!(!after.contains("#1 "), "retired: {after}");
     let all = text(&repo.expect(&["context", "--all"], 0).stdout);
-    assert!(all.contains("#1 [decision]") && all.contains("retired"), "{all}");
+    assert!(
+        all.contains("#1 [decision]") && all.contains("retired"),
+        "{all}"
+    );
     assert!(inbox::pending(&inbox::dir(&repo.path().join(".fleet"))).is_empty());
     let bad = repo.expect(&["context", "--add", "rumour", "x"], 2);
     assert!(text(&bad.stderr).contains("unknown context kind `rumour`"));
@@ -106,7 +137,11 @@ fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_i
 
 #[test]
 fn a_blocker_marks_the_card_until_the_users_next_decision() {
-    let tasks = [task("a", &[], "msg blocker need the API's error shape\nwrite a.txt a\\n")];
+    let tasks = [task(
+        "a",
+        &[],
+        "msg blocker need the API's error shape\nwrite a.txt a\\n",
+    )];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
     repo.expect(&["run", "--headless"], 1); // a waits in review
     let row = repo.task("a");
@@ -121,7 +156,11 @@ fn a_blocker_marks_the_card_until_the_users_next_decision() {
 fn messages_written_while_no_engine_runs_are_taken_once_at_the_next_start() {
     let tasks = [task("a", &[], "write a.txt a\\n")];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
-    for (kind, text) in [("query", "which port?"), ("decision", "port 8080"), ("progress", "half")] {
+    for (kind, text) in [
+        ("query", "which port?"),
+        ("decision", "port 8080"),
+        ("progress", "half"),
+    ] {
         let out = msg_as(&repo, "a", &[kind, text]);
         assert!(out.status.success(), "{}", common::text(&out.stderr));
     }
@@ -157,14 +196,23 @@ fn a_malformed_message_is_set_aside_with_its_reason_and_the_agent_hears_of_it() 
     let name = written.file_name().unwrap().to_str().unwrap().to_owned();
     let original = std::fs::read_to_string(&written).unwrap();
     let out = repo.expect(&["run", "--headless", "--auto-approve"], 0);
-    assert!(text(&out.stderr).contains("unknown kind `shout`") || text(&out.stdout).contains("unknown kind `shout`"));
+    assert!(
+        text(&out.stderr).contains("unknown kind `shout`")
+            || text(&out.stdout).contains("unknown kind `shout`")
+    );
     let bad = inbox::dir(&fleet).join("bad");
-    assert_eq!(std::fs::read_to_string(bad.join(&name)).unwrap(), original, "nothing lost");
+    assert_eq!(
+        std::fs::read_to_string(bad.join(&name)).unwrap(),
+        original,
+        "nothing lost"
+    );
     let why = std::fs::read_to_string(bad.join(format!("{name}.why.told"))).unwrap();
     assert!(why.contains("unknown kind `shout`"), "{why}");
     let log = text(&repo.expect(&["log", "a", "--raw"], 0).stdout);
     assert!(
-        log.contains(&format!("your earlier message {name} was refused: unknown kind `shout`")),
+        log.contains(&format!(
+            "your earlier message {name} was refused: unknown kind `shout`"
+        )),
         "{log}"
     );
     assert_eq!(messages(&repo).len(), 1, "the good message was taken");
@@ -216,7 +264,12 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     }
     std::fs::write(&flag, "").unwrap();
     let out = engine.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let texts: Vec<String> = messages(&repo)
         .iter()
         .map(|m| m["text"].as_str().unwrap().to_owned())
@@ -224,7 +277,10 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     let unique: BTreeSet<&String> = texts.iter().collect();
     assert_eq!(texts.len(), 2000, "none lost, none twice");
     assert_eq!(unique.len(), 2000);
-    let ids: Vec<i64> = messages(&repo).iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = messages(&repo)
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, (1..=2000).collect::<Vec<i64>>());
     assert!(inbox::pending(&inbox::dir(&fleet)).is_empty());
     assert!(!inbox::dir(&fleet).join("bad").exists(), "none refused");
@@ -252,11 +308,24 @@ fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
     }
     repo.expect(&["context", "--add", "decision", "listen on port 8080"], 0);
     let out = engine.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let prompts = repo.prompts("a");
     assert_eq!(prompts.len(), 2, "stopped and continued: {prompts:?}");
-    assert!(prompts[1].contains("New team context arrived while you work"), "{}", prompts[1]);
-    assert!(prompts[1].contains("- [decision] listen on port 8080 (the user)"), "{}", prompts[1]);
+    assert!(
+        prompts[1].contains("New team context arrived while you work"),
+        "{}",
+        prompts[1]
+    );
+    assert!(
+        prompts[1].contains("- [decision] listen on port 8080 (the user)"),
+        "{}",
+        prompts[1]
+    );
     let told: Vec<_> = repo
         .events()
         .into_iter()

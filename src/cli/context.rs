@@ -147,7 +147,10 @@ fn send(fleet_dir: &Path, command: Command) -> i32 {
             );
             0
         }
-        Err(e) => fail(1, &format!("cannot write into {}: {e}", inbox::dir(fleet_dir).display())),
+        Err(e) => fail(
+            1,
+            &format!("cannot write into {}: {e}", inbox::dir(fleet_dir).display()),
+        ),
     }
 }
 

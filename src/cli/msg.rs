@@ -76,7 +76,11 @@ mod tests {
     fn a_message_is_checked_then_one_file_in_the_inbox() {
         let fleet = tempfile::tempdir().unwrap();
         let dir = fleet.path().to_str().unwrap();
-        let vars = [("FLEET_DIR", dir), ("FLEET_TASK", "api"), ("FLEET_ATTEMPT", "2")];
+        let vars = [
+            ("FLEET_DIR", dir),
+            ("FLEET_TASK", "api"),
+            ("FLEET_ATTEMPT", "2"),
+        ];
         let err = |kind: &str, text: &str, paths: &[&str]| {
             let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
             send(kind, text, &paths, env(&vars)).unwrap_err()
@@ -85,10 +89,17 @@ mod tests {
         assert_eq!(code, 2);
         assert!(m.contains("`shout`") && m.contains("review-request"), "{m}");
         assert!(err("decision", "  ", &[]).1.contains("empty"));
-        assert!(err("decision", &"x".repeat(4001), &[]).1.contains("at most 4000"));
+        assert!(
+            err("decision", &"x".repeat(4001), &[])
+                .1
+                .contains("at most 4000")
+        );
         assert!(err("decision", "x", &["/etc"]).1.contains("absolute"));
         assert!(err("decision", "x", &["a/../../b"]).1.contains("`..`"));
-        assert!(inbox::pending(&inbox::dir(fleet.path())).is_empty(), "nothing written");
+        assert!(
+            inbox::pending(&inbox::dir(fleet.path())).is_empty(),
+            "nothing written"
+        );
         let (outside, _) = send("decision", "x", &[], env(&[])).unwrap_err();
         assert_eq!(outside, 2);
         let paths = vec!["./src/api".to_string()];
@@ -96,7 +107,12 @@ mod tests {
         assert_eq!(kind, MessageKind::Contract);
         let entry: Entry = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(
-            (entry.kind.as_str(), entry.task.as_str(), entry.attempt, entry.text.as_str()),
+            (
+                entry.kind.as_str(),
+                entry.task.as_str(),
+                entry.attempt,
+                entry.text.as_str()
+            ),
             ("contract", "api", 2, "GET /items")
         );
         assert_eq!(entry.paths, vec!["src/api".to_string()]);

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn outside_an_agent_it_refuses_and_says_why() {
         let (code, message) = report(ReportKind::Found, "x", env(&[])).unwrap_err();
-        assert_eq!((code, message), (2, super::super::agent_env::outside("report")));
+        assert_eq!(
+            (code, message),
+            (2, super::super::agent_env::outside("report"))
+        );
         let fleet = tempfile::tempdir().unwrap();
         let dir = fleet.path().to_str().unwrap();
         let bad = [

@@ -69,7 +69,7 @@ pub enum Parsed {
     /// An agent's report or typed message, for the scheduler.
     Report(Report),
     /// The user's context command.
-    Command(Command),
+    Command(Box<Command>),
 }
 
 /// Why a file is refused, and the task it came from when that is known.
@@ -153,10 +153,13 @@ pub fn parse(text: &str, known: impl Fn(&TaskId) -> bool) -> Result<Parsed, Refu
                 c @ (Command::AddContext { .. }
                 | Command::EditContext { .. }
                 | Command::RetireContext { .. }),
-            ) => Ok(Parsed::Command(c)),
+            ) => Ok(Parsed::Command(Box::new(c))),
             Some(c) => Err(Refused {
                 task: None,
-                why: format!("{}: only context commands come through the inbox", c.describe()),
+                why: format!(
+                    "{}: only context commands come through the inbox",
+                    c.describe()
+                ),
             }),
             None => Err(Refused {
                 task: None,
@@ -194,7 +197,9 @@ pub fn parse(text: &str, known: impl Fn(&TaskId) -> bool) -> Result<Parsed, Refu
     }
     let n = text.chars().count();
     if n > TEXT_MAX {
-        return Err(refuse(format!("its text has {n} characters; at most {TEXT_MAX}")));
+        return Err(refuse(format!(
+            "its text has {n} characters; at most {TEXT_MAX}"
+        )));
     }
     let paths = entry
         .paths
@@ -332,7 +337,7 @@ impl Engine {
                 }
                 Parsed::Command(command) => {
                     self.scheduler.set_clock(crate::store::now_ms());
-                    let fx = self.scheduler.command(command).map_err(|e| Refused {
+                    let fx = self.scheduler.command(*command).map_err(|e| Refused {
                         task: None,
                         why: format!("the command was refused: {e}"),
                     })?;
@@ -396,8 +401,14 @@ fn write_why(bad: &Path, name: &Path, refused: &Refused) -> std::io::Result<()> 
     let mut file_name = name.as_os_str().to_owned();
     file_name.push(".why");
     let path = bad.join(file_name);
-    let tmp = bad.join(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
-    let mut file = private::open_private(&tmp, OpenOptions::new().write(true).create(true).truncate(true))?;
+    let tmp = bad.join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let mut file = private::open_private(
+        &tmp,
+        OpenOptions::new().write(true).create(true).truncate(true),
+    )?;
     file.write_all(&serde_json::to_vec(&why).map_err(std::io::Error::other)?)?;
     file.sync_all()?;
     std::fs::rename(&tmp, &path)
@@ -433,7 +444,10 @@ mod tests {
 
     #[test]
     fn a_report_parses_to_its_kind_task_and_sanitized_text() {
-        let parsed = parse(&json(&entry("report.found", "api", " the \x1b[31mparser\x1b[0m ")), known);
+        let parsed = parse(
+            &json(&entry("report.found", "api", " the \x1b[31mparser\x1b[0m ")),
+            known,
+        );
         assert_eq!(
             parsed,
             Ok(Parsed::Report(Report::AgentNote {
@@ -444,18 +458,32 @@ mod tests {
             }))
         );
         let parsed = parse(&json(&entry("report.complexity", "api", "big")), known).unwrap();
-        assert!(matches!(parsed, Parsed::Report(Report::AgentNote { kind: ReportKind::Complexity, .. })));
+        assert!(matches!(
+            parsed,
+            Parsed::Report(Report::AgentNote {
+                kind: ReportKind::Complexity,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn a_typed_message_parses_with_its_checked_paths() {
         let mut e = entry("decision", "api", "errors are JSON");
         e.paths = vec!["./src/api/".into()];
-        let Ok(Parsed::Report(Report::Message { kind, paths, time_ms, .. })) = parse(&json(&e), known)
+        let Ok(Parsed::Report(Report::Message {
+            kind,
+            paths,
+            time_ms,
+            ..
+        })) = parse(&json(&e), known)
         else {
             panic!("not a message");
         };
-        assert_eq!((kind, paths, time_ms), (MessageKind::Decision, vec!["src/api".to_string()], 5));
+        assert_eq!(
+            (kind, paths, time_ms),
+            (MessageKind::Decision, vec!["src/api".to_string()], 5)
+        );
         e.paths = vec!["../x".into()];
         let refused = parse(&json(&e), known).unwrap_err();
         assert_eq!(refused.task.as_ref().map(|t| t.as_str()), Some("api"));
@@ -466,9 +494,18 @@ mod tests {
     fn bad_messages_say_what_is_wrong_and_whose_they_are() {
         assert!(why("{nope").starts_with("not an inbox message"));
         let w = why(&json(&entry("report.shrug", "api", "x")));
-        assert!(w.starts_with("unknown kind `report.shrug` (expected one of: progress, blocker"), "{w}");
-        assert!(w.ends_with("checkpoint, or report.complexity, report.found)"), "{w}");
-        assert_eq!(why(&json(&entry("report.found", "web", "x"))), "there is no task `web` in this fleet");
+        assert!(
+            w.starts_with("unknown kind `report.shrug` (expected one of: progress, blocker"),
+            "{w}"
+        );
+        assert!(
+            w.ends_with("checkpoint, or report.complexity, report.found)"),
+            "{w}"
+        );
+        assert_eq!(
+            why(&json(&entry("report.found", "web", "x"))),
+            "there is no task `web` in this fleet"
+        );
         let refused = parse(&json(&entry("progress", "api", "  ")), known).unwrap_err();
         assert_eq!(refused.why, "its text is empty");
         assert_eq!(refused.task, Some(TaskId::parse("api").unwrap()));
@@ -480,7 +517,10 @@ mod tests {
     fn only_context_commands_come_from_the_user_through_the_inbox() {
         let mut e = entry(USER_COMMAND, "", "");
         e.command = Some(Command::RetireContext { id: 3 });
-        assert_eq!(parse(&json(&e), known), Ok(Parsed::Command(Command::RetireContext { id: 3 })));
+        assert_eq!(
+            parse(&json(&e), known),
+            Ok(Parsed::Command(Box::new(Command::RetireContext { id: 3 })))
+        );
         e.command = Some(Command::PauseFleet);
         assert!(why(&json(&e)).contains("only context commands"));
         e.command = None;
@@ -497,8 +537,18 @@ mod tests {
             task: task.cloned(),
             why: why.into(),
         };
-        write_why(&bad, Path::new("1-a.json"), &refused(Some(&api), "its text is empty")).unwrap();
-        write_why(&bad, Path::new("2-b.json"), &refused(None, "not an inbox message")).unwrap();
+        write_why(
+            &bad,
+            Path::new("1-a.json"),
+            &refused(Some(&api), "its text is empty"),
+        )
+        .unwrap();
+        write_why(
+            &bad,
+            Path::new("2-b.json"),
+            &refused(None, "not an inbox message"),
+        )
+        .unwrap();
         let web = TaskId::parse("web").unwrap();
         assert!(take_refusals(fleet.path(), &web).is_empty());
         assert_eq!(

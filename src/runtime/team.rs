@@ -147,9 +147,7 @@ impl Engine {
     /// ledger), else appended to its last transcript.
     pub(super) fn note(&mut self, task: &TaskId, line: &str, progress: Option<(u32, String)>) {
         let sent = self.team.runs.get(task).is_some_and(|(attempt, tx)| {
-            let progress = progress
-                .filter(|(a, _)| a == attempt)
-                .map(|(_, text)| text);
+            let progress = progress.filter(|(a, _)| a == attempt).map(|(_, text)| text);
             tx.send(RunNote {
                 line: line.to_owned(),
                 progress,
@@ -259,10 +257,12 @@ mod tests {
         // No line of the section may read as a sim directive.
         for line in messages_section().lines() {
             let word = line.split(' ').next().unwrap_or("");
-            assert!(!["msg", "context", "run", "say", "write", "fail"].contains(&word), "{line}");
+            assert!(
+                !["msg", "context", "run", "say", "write", "fail"].contains(&word),
+                "{line}"
+            );
         }
-        let profile: AgentProfile =
-            toml::from_str("command = [\"x\"]\ncontext_chars = 0").unwrap();
+        let profile: AgentProfile = toml::from_str("command = [\"x\"]\ncontext_chars = 0").unwrap();
         let p = team_prompt("do it", &[&e], Some(&profile));
         assert!(!p.contains("## Team context") && p.contains("## Messages to the team"));
     }
@@ -283,9 +283,16 @@ mod tests {
             })
             .unwrap();
         write_context_json(dir.path(), &store).unwrap();
-        let mode = std::fs::metadata(context_json(dir.path())).unwrap().permissions().mode();
+        let mode = std::fs::metadata(context_json(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(read_context_json(dir.path()).unwrap(), store);
-        assert!(read_context_json(&dir.path().join("nope")).unwrap_err().contains("nope"));
+        assert!(
+            read_context_json(&dir.path().join("nope"))
+                .unwrap_err()
+                .contains("nope")
+        );
     }
 }

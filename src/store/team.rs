@@ -4,9 +4,9 @@
 use rusqlite::params;
 
 use super::{Result, Store, now_ms};
+use crate::core::Event;
 use crate::core::scheduler::TeamState;
 use crate::core::team::{ContextEntry, ContextStore, Message};
-use crate::core::Event;
 
 impl Store {
     /// Writes a context entry, new or changed.
@@ -32,7 +32,8 @@ impl Store {
         let entries = rows
             .into_iter()
             .map(|(id, json)| {
-                serde_json::from_str(&json).map_err(|e| self.corrupt(format!("context entry {id}"), e))
+                serde_json::from_str(&json)
+                    .map_err(|e| self.corrupt(format!("context entry {id}"), e))
             })
             .collect::<Result<Vec<ContextEntry>>>()?;
         Ok(ContextStore { entries })
@@ -63,10 +64,7 @@ impl Store {
     /// The team state to restore into the scheduler: the context store and
     /// the number of the last message taken.
     pub fn load_team(&self) -> Result<TeamState> {
-        let last_message = self
-            .recent_messages(1)?
-            .first()
-            .map_or(0, |(_, m)| m.id);
+        let last_message = self.recent_messages(1)?.first().map_or(0, |(_, m)| m.id);
         Ok(TeamState {
             last_message,
             context: self.load_context()?,
@@ -113,7 +111,9 @@ mod tests {
                 paths: vec![],
                 time_ms: 0,
             };
-            store.record(Actor::Engine, &Event::Message { message }).unwrap();
+            store
+                .record(Actor::Engine, &Event::Message { message })
+                .unwrap();
         }
         let team = store.load_team().unwrap();
         assert_eq!(team.last_message, 3);

@@ -44,8 +44,7 @@ impl Scheduler {
             Command::AddContext { .. }
             | Command::EditContext { .. }
             | Command::RetireContext { .. } => self.context_command(command, out)?,
-            Command::FanOut { .. }
-            | Command::Pick { .. } => {
+            Command::FanOut { .. } | Command::Pick { .. } => {
                 return Err(CommandError::Invalid(format!(
                     "{}: not built yet",
                     command.describe()

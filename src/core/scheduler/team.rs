@@ -40,7 +40,8 @@ pub(super) struct Incoming {
 }
 
 /// How the told message starts (a nudge's text, or the next attempt's feedback).
-pub const TOLD_HEADING: &str = "New team context arrived while you work (`fleetdeck context` lists it all); follow it:";
+pub const TOLD_HEADING: &str =
+    "New team context arrived while you work (`fleetdeck context` lists it all); follow it:";
 
 impl Scheduler {
     /// Restores the team state saved by the store (message numbers, the context store).

@@ -313,7 +313,10 @@ mod tests {
         assert!(!l.reported("schema done", MIN + 10), "the same again");
         assert!(!l.reported("  ", MIN + 10));
         assert!(l.check(2 * MIN, MIN).is_some());
-        assert!(l.reported("API 60%", 2 * MIN + 1), "new progress ends the episode");
+        assert!(
+            l.reported("API 60%", 2 * MIN + 1),
+            "new progress ends the episode"
+        );
         assert_eq!(l.check(2 * MIN + 2, MIN), None);
     }
 

@@ -472,8 +472,13 @@ mod tests {
     #[test]
     fn add_numbers_entries_and_superseding_retires_the_old_one() {
         let mut s = ContextStore::default();
-        let a = s.add(new(ContextKind::Decision, " use REST ", task("api"), 1)).unwrap();
-        assert_eq!((a.entry.id, a.entry.text.as_str(), a.retired), (1, "use REST", None));
+        let a = s
+            .add(new(ContextKind::Decision, " use REST ", task("api"), 1))
+            .unwrap();
+        assert_eq!(
+            (a.entry.id, a.entry.text.as_str(), a.retired),
+            (1, "use REST", None)
+        );
         let mut n = new(ContextKind::Decision, "use gRPC", Author::User, 2);
         n.supersedes = Some(1);
         let b = s.add(n.clone()).unwrap();
@@ -491,25 +496,44 @@ mod tests {
     #[test]
     fn edit_and_retire_refuse_unknown_and_retired_entries() {
         let mut s = ContextStore::default();
-        s.add(new(ContextKind::Contract, "GET /items", task("api"), 1)).unwrap();
+        s.add(new(ContextKind::Contract, "GET /items", task("api"), 1))
+            .unwrap();
         let scope = Scope {
             paths: vec!["src/api".into()],
             ..Scope::default()
         };
         let e = s.edit(1, "GET /items?page=N", scope.clone(), 5).unwrap();
-        assert_eq!((e.text.as_str(), &e.scope, e.time_ms), ("GET /items?page=N", &scope, 5));
-        assert_eq!(s.edit(1, " ", Scope::default(), 6).unwrap_err(), ContextError::EmptyText);
-        assert_eq!(s.edit(7, "x", Scope::default(), 6).unwrap_err(), ContextError::Unknown(7));
+        assert_eq!(
+            (e.text.as_str(), &e.scope, e.time_ms),
+            ("GET /items?page=N", &scope, 5)
+        );
+        assert_eq!(
+            s.edit(1, " ", Scope::default(), 6).unwrap_err(),
+            ContextError::EmptyText
+        );
+        assert_eq!(
+            s.edit(7, "x", Scope::default(), 6).unwrap_err(),
+            ContextError::Unknown(7)
+        );
         assert!(s.retire(1).unwrap().retired);
         assert_eq!(s.retire(1).unwrap_err(), ContextError::Retired(1));
-        assert_eq!(s.edit(1, "x", Scope::default(), 6).unwrap_err(), ContextError::Retired(1));
+        assert_eq!(
+            s.edit(1, "x", Scope::default(), 6).unwrap_err(),
+            ContextError::Retired(1)
+        );
         assert_eq!(s.next_id(), 2, "ids are never reused");
     }
 
     #[test]
     fn search_needs_every_word_in_text_kind_author_or_scope() {
         let mut s = ContextStore::default();
-        s.add(new(ContextKind::Decision, "Errors are JSON objects", task("api"), 1)).unwrap();
+        s.add(new(
+            ContextKind::Decision,
+            "Errors are JSON objects",
+            task("api"),
+            1,
+        ))
+        .unwrap();
         let mut scoped = new(ContextKind::Constraint, "no new crates", Author::User, 2);
         scoped.scope.roles = vec!["tester".into()];
         s.add(scoped).unwrap();
@@ -529,16 +553,24 @@ mod tests {
     fn markdown_groups_active_entries_by_kind_and_lists_retired_ones() {
         let mut s = ContextStore::default();
         assert!(s.to_markdown().contains("Nothing yet."));
-        s.add(new(ContextKind::Decision, "use REST", task("api"), 1)).unwrap();
+        s.add(new(ContextKind::Decision, "use REST", task("api"), 1))
+            .unwrap();
         let mut c = new(ContextKind::Convention, "snake_case names", Author::User, 2);
         c.scope.paths = vec!["src".into()];
         s.add(c).unwrap();
-        s.add(new(ContextKind::Decision, "old idea", Author::User, 3)).unwrap();
+        s.add(new(ContextKind::Decision, "old idea", Author::User, 3))
+            .unwrap();
         s.retire(3).unwrap();
         let md = s.to_markdown();
         assert!(md.starts_with("# Team context\n"), "{md}");
-        assert!(md.contains("## Decision\n\n- use REST (#1, task `api`, sim)\n"), "{md}");
-        assert!(md.contains("- snake_case names (#2, the user, for paths src)"), "{md}");
+        assert!(
+            md.contains("## Decision\n\n- use REST (#1, task `api`, sim)\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- snake_case names (#2, the user, for paths src)"),
+            "{md}"
+        );
         let retired = md.find("## Retired").unwrap();
         assert!(md[retired..].contains("old idea (#3"), "{md}");
         assert!(md.find("## Decision").unwrap() < md.find("## Convention").unwrap());

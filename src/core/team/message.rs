@@ -185,10 +185,16 @@ impl MessageKind {
     pub fn help(self) -> &'static str {
         match self {
             MessageKind::Progress => "how far you are (\"schema done, API 60%\")",
-            MessageKind::Blocker => "you cannot go on without something (the user and the supervisor see it)",
+            MessageKind::Blocker => {
+                "you cannot go on without something (the user and the supervisor see it)"
+            }
             MessageKind::Artifact => "something you made that others may use (a file, a URL)",
-            MessageKind::Decision => "a decision the other agents should follow (goes into the team context)",
-            MessageKind::Contract => "an interface others rely on, e.g. an API's shape (team context)",
+            MessageKind::Decision => {
+                "a decision the other agents should follow (goes into the team context)"
+            }
+            MessageKind::Contract => {
+                "an interface others rely on, e.g. an API's shape (team context)"
+            }
             MessageKind::Constraint => "a limit others must respect (team context)",
             MessageKind::Query => "a question to the team (read `fleetdeck context` first)",
             MessageKind::Conflict => "your work clashes with another task's",
@@ -216,9 +222,15 @@ pub fn check_path(path: &str) -> Result<String, String> {
         return Err(format!("path `{p}` leaves the repository (`..`)"));
     }
     if p.chars().any(char::is_control) {
-        return Err(format!("path `{}` has control characters", p.escape_debug()));
+        return Err(format!(
+            "path `{}` has control characters",
+            p.escape_debug()
+        ));
     }
-    let cleaned: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let cleaned: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     if cleaned.is_empty() {
         return Err(format!("path `{p}` names no file or directory"));
     }
@@ -235,7 +247,10 @@ mod tests {
         for k in MessageKind::ALL {
             assert_eq!(MessageKind::parse(k.name()), Ok(k));
         }
-        assert_eq!(MessageKind::parse("REVIEW_REQUEST"), Ok(MessageKind::ReviewRequest));
+        assert_eq!(
+            MessageKind::parse("REVIEW_REQUEST"),
+            Ok(MessageKind::ReviewRequest)
+        );
         let e = MessageKind::parse("shout").unwrap_err();
         assert!(e.contains("`shout`") && e.contains("checkpoint") && e.contains("progress"));
     }
@@ -255,7 +270,10 @@ mod tests {
         }
         let p = MessageKind::Progress.route();
         assert!(p.ledger && p.context == Some(ContextKind::Progress));
-        assert_eq!(MessageKind::Replan.route().supervisor, Some(ReportKind::Complexity));
+        assert_eq!(
+            MessageKind::Replan.route().supervisor,
+            Some(ReportKind::Complexity)
+        );
         assert!(MessageKind::Conflict.route().warn);
         assert_eq!(MessageKind::Query.route(), Route::RECORD);
         assert_eq!(MessageKind::Checkpoint.route(), Route::RECORD);

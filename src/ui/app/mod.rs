@@ -29,6 +29,8 @@ use crate::core::{Column, Command, CommandError, Task, TaskId};
 use crate::runtime::Notification;
 
 /// Something the app wants done outside itself.
+// `Command` outgrew the rest when `TaskSpec` gained the team fields.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
     /// Send a command to the engine; its result comes back through [`App::command_done`].

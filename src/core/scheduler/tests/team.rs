@@ -59,10 +59,7 @@ fn two_running(supervised: bool) -> Scheduler {
         supervisor: supervised.then(AutonomyTable::default),
         ..limits(2)
     };
-    let (s, fx) = sched_with(
-        vec![spec("a", &[], "sim"), spec("b", &[], "sim")],
-        limits,
-    );
+    let (s, fx) = sched_with(vec![spec("a", &[], "sim"), spec("b", &[], "sim")], limits);
     assert_eq!(starts(&fx).len(), 2);
     s
 }
@@ -74,11 +71,17 @@ fn messages_are_numbered_in_order_and_recorded() {
     let Some(Event::Message { message }) = recorded(&fx).into_iter().next().cloned() else {
         panic!("no message event: {fx:?}");
     };
-    assert_eq!((message.id, message.kind, message.text.as_str()), (1, MessageKind::Query, "which port?"));
+    assert_eq!(
+        (message.id, message.kind, message.text.as_str()),
+        (1, MessageKind::Query, "which port?")
+    );
     let fx = msg(&mut s, "b", 1, MessageKind::Artifact, "docs/api.md");
     assert!(matches!(recorded(&fx)[0], Event::Message { message } if message.id == 2));
     assert_eq!(s.team().last_message, 2);
-    assert!(saved_context(&fx).is_empty(), "an artifact is only recorded");
+    assert!(
+        saved_context(&fx).is_empty(),
+        "an artifact is only recorded"
+    );
     let fx = msg(&mut s, "nope", 1, MessageKind::Query, "x");
     assert!(fx.is_empty(), "an unknown task's message is not taken");
 }
@@ -86,12 +89,24 @@ fn messages_are_numbered_in_order_and_recorded() {
 #[test]
 fn a_blocker_marks_the_card_reaches_the_supervisor_and_the_next_decision_clears_it() {
     let mut s = two_running(true);
-    let fx = msg(&mut s, "a", 1, MessageKind::Blocker, "need the API's error shape");
-    assert_eq!(s.task("a").unwrap().blocker.as_deref(), Some("need the API's error shape"));
+    let fx = msg(
+        &mut s,
+        "a",
+        1,
+        MessageKind::Blocker,
+        "need the API's error shape",
+    );
+    assert_eq!(
+        s.task("a").unwrap().blocker.as_deref(),
+        Some("need the API's error shape")
+    );
     assert!(fx.contains(&Effect::SaveTask { task: id("a") }));
     assert!(matches!(
         consults(&fx)[..],
-        [Trigger::Reported { kind: ReportKind::Blocker, .. }]
+        [Trigger::Reported {
+            kind: ReportKind::Blocker,
+            ..
+        }]
     ));
     exited(&mut s, "a", 1, AgentResult::Succeeded);
     gated(&mut s, "a", 1, passed());
@@ -119,7 +134,10 @@ fn replan_reaches_the_supervisor_like_a_complexity_report_and_conflict_is_record
     let fx = msg(&mut s, "a", 1, MessageKind::Replan, "two modules");
     assert!(matches!(
         consults(&fx)[..],
-        [Trigger::Reported { kind: ReportKind::Complexity, .. }]
+        [Trigger::Reported {
+            kind: ReportKind::Complexity,
+            ..
+        }]
     ));
     let mut s = two_running(false);
     let fx = msg(&mut s, "a", 1, MessageKind::Replan, "two modules");
@@ -137,7 +155,11 @@ fn a_decision_becomes_an_entry_and_the_other_running_task_is_told() {
     assert_eq!(e.kind, ContextKind::Decision);
     assert!(matches!(&e.author, Author::Task { task, attempt: 1, .. } if task.as_str() == "a"));
     assert!(e.scope.is_everyone());
-    assert_eq!(signals(&fx), vec![("b".to_string(), Signal::Stop)], "not its author");
+    assert_eq!(
+        signals(&fx),
+        vec![("b".to_string(), Signal::Stop)],
+        "not its author"
+    );
     assert!(recorded(&fx).contains(&&Event::ContextTold {
         task: id("b"),
         entries: vec![1],
@@ -148,21 +170,48 @@ fn a_decision_becomes_an_entry_and_the_other_running_task_is_told() {
     assert!(signals(&fx).is_empty(), "one stop");
     let fx = exited(&mut s, "b", 1, AgentResult::Stopped);
     let req = start_request(&fx, "b");
-    let told = req.continues.as_ref().unwrap().resume_prompt.as_deref().unwrap();
-    assert!(told.contains("errors are JSON") && told.contains("GET /items"), "{told}");
-    assert_eq!(told.matches(crate::core::scheduler::team::TOLD_HEADING).count(), 1);
+    let told = req
+        .continues
+        .as_ref()
+        .unwrap()
+        .resume_prompt
+        .as_deref()
+        .unwrap();
+    assert!(
+        told.contains("errors are JSON") && told.contains("GET /items"),
+        "{told}"
+    );
+    assert_eq!(
+        told.matches(crate::core::scheduler::team::TOLD_HEADING)
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn scoped_entries_reach_only_tasks_in_scope_and_progress_tells_no_one() {
     let mut s = two_running(false);
-    let fx = msg_paths(&mut s, "a", 1, MessageKind::Constraint, "no unsafe", &["src/core"]);
-    assert_eq!(s.context().get(1).unwrap().scope.paths, vec!["src/core".to_string()]);
+    let fx = msg_paths(
+        &mut s,
+        "a",
+        1,
+        MessageKind::Constraint,
+        "no unsafe",
+        &["src/core"],
+    );
+    assert_eq!(
+        s.context().get(1).unwrap().scope.paths,
+        vec!["src/core".to_string()]
+    );
     assert!(signals(&fx).is_empty(), "b touches no file under src/core");
     let fx = msg(&mut s, "a", 1, MessageKind::Progress, "schema done");
     assert!(signals(&fx).is_empty());
     let fx = msg(&mut s, "a", 1, MessageKind::Progress, "API 60%");
-    assert_eq!(saved_context(&fx), vec![(2, true), (3, false)], "the previous progress retired");
+    assert_eq!(
+        saved_context(&fx),
+        vec![(2, true), (3, false)],
+        "the previous progress retired"
+    );
     assert!(recorded(&fx).contains(&&Event::ContextRetired { id: 2 }));
     assert_eq!(s.context().get(3).unwrap().supersedes, Some(2));
 }
@@ -182,19 +231,33 @@ fn the_users_context_commands_change_the_store_with_clear_errors() {
         tasks: vec![id("zzz")],
         ..Scope::default()
     };
-    assert!(s.command(add("x", scope)).unwrap_err().to_string().contains("zzz"));
+    assert!(
+        s.command(add("x", scope))
+            .unwrap_err()
+            .to_string()
+            .contains("zzz")
+    );
     let scope = Scope {
         paths: vec!["../x".into()],
         ..Scope::default()
     };
-    assert!(s.command(add("x", scope)).unwrap_err().to_string().contains("`..`"));
+    assert!(
+        s.command(add("x", scope))
+            .unwrap_err()
+            .to_string()
+            .contains("`..`")
+    );
     let scope = Scope {
         tasks: vec![id("b")],
         ..Scope::default()
     };
     let fx = s.command(add("snake_case", scope)).unwrap();
     assert_eq!(saved_context(&fx), vec![(1, false)]);
-    assert_eq!(signals(&fx), vec![("b".to_string(), Signal::Stop)], "the user's entry tells b");
+    assert_eq!(
+        signals(&fx),
+        vec![("b".to_string(), Signal::Stop)],
+        "the user's entry tells b"
+    );
     let fx = s
         .command(Command::EditContext {
             id: 1,
@@ -202,7 +265,9 @@ fn the_users_context_commands_change_the_store_with_clear_errors() {
             scope: Scope::default(),
         })
         .unwrap();
-    assert!(matches!(recorded(&fx)[0], Event::ContextEdited { entry } if entry.text == "kebab-case"));
+    assert!(
+        matches!(recorded(&fx)[0], Event::ContextEdited { entry } if entry.text == "kebab-case")
+    );
     s.command(Command::RetireContext { id: 1 }).unwrap();
     let err = s.command(Command::RetireContext { id: 1 }).unwrap_err();
     assert!(err.to_string().contains("entry 1 is retired"), "{err}");
