@@ -43,6 +43,22 @@ fn msg_as(repo: &TestRepo, task: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `run --headless --auto-approve` in the background, once task `a` runs.
+fn run_until_a_runs(repo: &TestRepo) -> std::process::Child {
+    let engine = repo
+        .command(&["run", "--headless", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while repo.try_task("a").is_none_or(|t| t["status"] != "running") {
+        assert!(Instant::now() < deadline, "a never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    engine
+}
+
 #[test]
 fn a_decision_of_a_reaches_bs_prompt_and_the_context_command_shows_and_exports_it() {
     let tasks = [
@@ -228,17 +244,7 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     );
     let tasks = [task("a", &[], &wait)];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
-    let engine = repo
-        .command(&["run", "--headless", "--auto-approve"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while repo.try_task("a").is_none_or(|t| t["status"] != "running") {
-        assert!(Instant::now() < deadline, "a never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let engine = run_until_a_runs(&repo);
     let fleet = repo.path().join(".fleet");
     let writers: Vec<_> = (0..50)
         .map(|w| {
@@ -295,17 +301,7 @@ fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
         "if-attempt 1 run for i in $(seq 1200); do sleep 0.05; done\nwrite a.txt a\\n",
     )];
     let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
-    let engine = repo
-        .command(&["run", "--headless", "--auto-approve"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while repo.try_task("a").is_none_or(|t| t["status"] != "running") {
-        assert!(Instant::now() < deadline, "a never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let engine = run_until_a_runs(&repo);
     repo.expect(&["context", "--add", "decision", "listen on port 8080"], 0);
     let out = engine.wait_with_output().unwrap();
     assert!(

@@ -65,6 +65,44 @@ pub(crate) fn checked_text(text: &str, empty: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// Writes `entry` into the agent's inbox: the file's path, or exit code 1
+/// and why.
+pub(crate) fn write_entry(
+    agent: &Agent,
+    entry: &crate::runtime::inbox::Entry,
+) -> Result<PathBuf, (i32, String)> {
+    crate::runtime::inbox::write(&agent.fleet_dir, entry).map_err(|e| {
+        let dir = crate::runtime::inbox::dir(&agent.fleet_dir);
+        (1, format!("cannot write into {}: {e}", dir.display()))
+    })
+}
+
+/// Ends `fleetdeck COMMAND`: `done` and the file's name on stdout (exit
+/// 0), or the error on stderr with its exit code.
+pub(crate) fn finish(command: &str, result: Result<(String, PathBuf), (i32, String)>) -> i32 {
+    match result {
+        Ok((done, path)) => {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            println!("{done} ({name})");
+            0
+        }
+        Err((code, message)) => {
+            eprintln!("fleetdeck {command}: {message}");
+            code
+        }
+    }
+}
+
+/// An environment of `vars` only (tests).
+#[cfg(test)]
+pub(crate) fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 /// Prints the refusals of the agent's earlier messages not yet told
 /// (first, on stdout: what the agent reads of a command).
 pub(crate) fn tell_refusals(agent: &Agent) {

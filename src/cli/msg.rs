@@ -8,25 +8,17 @@
 
 use std::path::PathBuf;
 
-use super::agent_env::{agent_from, checked_text, tell_refusals};
+use super::agent_env::{agent_from, checked_text, finish, tell_refusals, write_entry};
 use crate::core::team::{MessageKind, message::check_path};
-use crate::runtime::inbox::{self, Entry};
+use crate::runtime::inbox::Entry;
 
 /// Runs the command; its exit code (2 outside an agent or on a bad argument).
 pub fn main(kind: &str, text: &str, paths: &[String]) -> i32 {
-    match send(kind, text, paths, |k| std::env::var(k).ok()) {
-        Ok((kind, path)) => {
-            println!(
-                "sent a {kind} message to the team ({})",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("")
-            );
-            0
-        }
-        Err((code, message)) => {
-            eprintln!("fleetdeck msg: {message}");
-            code
-        }
-    }
+    let result = send(kind, text, paths, |k| std::env::var(k).ok());
+    finish(
+        "msg",
+        result.map(|(k, p)| (format!("sent a {k} message to the team"), p)),
+    )
 }
 
 fn send(
@@ -53,10 +45,7 @@ fn send(
         paths,
         command: None,
     };
-    let path = inbox::write(&agent.fleet_dir, &entry).map_err(|e| {
-        let dir = inbox::dir(&agent.fleet_dir);
-        (1, format!("cannot write into {}: {e}", dir.display()))
-    })?;
+    let path = write_entry(&agent, &entry)?;
     Ok((kind, path))
 }
 
@@ -64,13 +53,8 @@ fn send(
 mod tests {
     use super::*;
 
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::cli::agent_env::env_of as env;
+    use crate::runtime::inbox;
 
     #[test]
     fn a_message_is_checked_then_one_file_in_the_inbox() {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::agent_env::{agent_from, checked_text};
+use super::agent_env::{agent_from, checked_text, finish, write_entry};
 use crate::core::supervisor::ReportKind;
 use crate::runtime::inbox::{self, Entry};
 
@@ -33,19 +33,11 @@ impl From<KindArg> for ReportKind {
 
 /// Runs the command; its exit code (2 outside an agent or without text).
 pub fn main(kind: KindArg, text: &str) -> i32 {
-    match report(kind.into(), text, |k| std::env::var(k).ok()) {
-        Ok(path) => {
-            println!(
-                "reported to the supervisor ({})",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("")
-            );
-            0
-        }
-        Err((code, message)) => {
-            eprintln!("fleetdeck report: {message}");
-            code
-        }
-    }
+    let result = report(kind.into(), text, |k| std::env::var(k).ok());
+    finish(
+        "report",
+        result.map(|p| ("reported to the supervisor".to_owned(), p)),
+    )
 }
 
 fn report(
@@ -64,23 +56,14 @@ fn report(
         paths: Vec::new(),
         command: None,
     };
-    inbox::write(&agent.fleet_dir, &entry).map_err(|e| {
-        let dir = inbox::dir(&agent.fleet_dir);
-        (1, format!("cannot write into {}: {e}", dir.display()))
-    })
+    write_entry(&agent, &entry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::cli::agent_env::env_of as env;
 
     #[test]
     fn outside_an_agent_it_refuses_and_says_why() {

@@ -221,24 +221,7 @@ impl Scheduler {
     pub fn report(&mut self, report: Report) -> Vec<Effect> {
         let mut out = Out::default();
         match report {
-            Report::Message {
-                task,
-                attempt,
-                kind,
-                text,
-                paths,
-                time_ms,
-            } => {
-                let m = team::Incoming {
-                    task,
-                    attempt,
-                    kind,
-                    text,
-                    paths,
-                    time_ms,
-                };
-                self.message(m, &mut out)
-            }
+            report @ Report::Message { .. } => self.message(report, &mut out),
             Report::Reviewed { .. }
             | Report::Integrated { .. }
             | Report::GroupMerged { .. }

@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{AfterStop, Out, Scheduler};
 use crate::core::feedback::{Feedback, FeedbackKind};
-use crate::core::messages::{Actor, Command, CommandError, Effect, Event};
+use crate::core::messages::{Actor, Command, CommandError, Effect, Event, Report};
 use crate::core::status::Status;
 use crate::core::supervisor::Trigger;
-use crate::core::task::TaskId;
 use crate::core::team::{
-    Added, Author, ContextEntry, ContextKind, ContextStore, Message, MessageKind, NewEntry, Scope,
+    Added, Author, ContextEntry, ContextKind, ContextStore, Message, NewEntry, Scope,
     message::check_path,
 };
 
@@ -27,16 +26,6 @@ pub struct TeamState {
     pub last_message: u64,
     #[serde(default)]
     pub context: ContextStore,
-}
-
-/// A message as it arrives in a report, not yet numbered.
-pub(super) struct Incoming {
-    pub task: TaskId,
-    pub attempt: u32,
-    pub kind: MessageKind,
-    pub text: String,
-    pub paths: Vec<String>,
-    pub time_ms: i64,
 }
 
 /// How the told message starts (a nudge's text, or the next attempt's feedback).
@@ -58,22 +47,33 @@ impl Scheduler {
         &self.team.context
     }
 
-    /// An agent's message: numbered, recorded, routed.
-    pub(super) fn message(&mut self, m: Incoming, out: &mut Out) {
-        let Ok(i) = self.find(&m.task) else {
+    /// An agent's message (`Report::Message`): numbered, recorded, routed.
+    pub(super) fn message(&mut self, report: Report, out: &mut Out) {
+        let Report::Message {
+            task,
+            attempt,
+            kind,
+            text,
+            paths,
+            time_ms,
+        } = report
+        else {
+            return;
+        };
+        let Ok(i) = self.find(&task) else {
             return; // the inbox checked it; a task dropped since
         };
         self.team.last_message += 1;
-        let message = Message {
+        let m = Message {
             id: self.team.last_message,
-            task: m.task.clone(),
-            attempt: m.attempt,
-            kind: m.kind,
-            text: m.text.clone(),
-            paths: m.paths.clone(),
-            time_ms: m.time_ms,
+            task,
+            attempt,
+            kind,
+            text,
+            paths,
+            time_ms,
         };
-        out.record(Actor::Engine, Event::Message { message });
+        out.record(Actor::Engine, Event::Message { message: m.clone() });
         let route = m.kind.route();
         let latest = m.attempt >= self.fleet.tasks[i].attempts;
         if route.blocker && latest {
@@ -97,7 +97,7 @@ impl Scheduler {
 
     /// A decision, contract, constraint or progress message as a context
     /// entry by its task (a progress entry replaces the task's previous one).
-    fn context_from_message(&mut self, i: usize, m: &Incoming, kind: ContextKind, out: &mut Out) {
+    fn context_from_message(&mut self, i: usize, m: &Message, kind: ContextKind, out: &mut Out) {
         let supersedes = (kind == ContextKind::Progress)
             .then(|| {
                 self.team.context.active().find(|e| {

@@ -135,6 +135,14 @@ impl Route {
         supervisor: None,
         warn: false,
     };
+
+    /// Into the context store as `kind`, nothing else.
+    const fn context(kind: super::ContextKind) -> Route {
+        Route {
+            context: Some(kind),
+            ..Route::RECORD
+        }
+    }
 }
 
 impl MessageKind {
@@ -148,18 +156,9 @@ impl MessageKind {
                 supervisor: Some(R::Blocker),
                 ..Route::RECORD
             },
-            MessageKind::Decision => Route {
-                context: Some(C::Decision),
-                ..Route::RECORD
-            },
-            MessageKind::Contract => Route {
-                context: Some(C::Contract),
-                ..Route::RECORD
-            },
-            MessageKind::Constraint => Route {
-                context: Some(C::Constraint),
-                ..Route::RECORD
-            },
+            MessageKind::Decision => Route::context(C::Decision),
+            MessageKind::Contract => Route::context(C::Contract),
+            MessageKind::Constraint => Route::context(C::Constraint),
             MessageKind::Progress => Route {
                 context: Some(C::Progress),
                 ledger: true,

@@ -32,6 +32,16 @@ pub(super) fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
     }
 }
 
+/// The events recorded by `fx`, in order.
+pub(super) fn recorded(fx: &[Effect]) -> Vec<&Event> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Record { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
 pub(super) fn limits(max_parallel: usize) -> Limits {
     Limits {
         max_parallel,

@@ -27,15 +27,6 @@ fn msg_paths(
     })
 }
 
-fn recorded(fx: &[Effect]) -> Vec<&Event> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Record { event, .. } => Some(event),
-            _ => None,
-        })
-        .collect()
-}
-
 fn saved_context(fx: &[Effect]) -> Vec<(u64, bool)> {
     fx.iter()
         .filter_map(|e| match e {
