@@ -188,6 +188,7 @@ enum Cmd {
     /// context store; a blocker marks the task's card and reaches the
     /// supervisor; progress counts as progress for stall detection.
     Msg {
+        /// What the message is (one of the kinds above).
         kind: String,
         /// The message.
         #[arg(required = true, num_args = 1..)]
