@@ -25,6 +25,10 @@ pub struct TaskRow {
     /// Set while the live attempt is stalled: why (its progress ledger).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stalled: Option<String>,
+    /// An agent's open blocker (`fleetdeck msg blocker`), until the user's
+    /// next decision on the task or its next attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocker: Option<String>,
     pub cost_usd: f64,
     pub tokens: u64,
     /// Why the task is failed, held or blocked (naming the files of a conflict or refused merge).
@@ -134,6 +138,7 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                 attempts: t.attempts,
                 tries: t.tries,
                 stalled: t.stalled.clone(),
+                blocker: t.blocker.clone(),
                 cost_usd: u.cost_usd,
                 tokens: u.tokens(),
                 reason: scheduler.reason(t),

@@ -276,10 +276,16 @@ fn requested_changes_resume_the_agent_session_with_just_the_feedback() {
     );
     repo.expect(&["request-changes", "t", "rename", "it"], 0);
     repo.expect(&["run", "--headless", "--auto-approve"], 0);
-    let runs = lines_of(&log);
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let (first, second) = runs.trim_end().rsplit_once('\n').unwrap();
+    // A new attempt's prompt ends with the team's sections; a resumed
+    // session gets just the feedback.
+    assert!(
+        first.starts_with("-p do the work\n\n## Messages to the team\n"),
+        "{first}"
+    );
     assert_eq!(
-        runs,
-        ["-p do the work", "-p rename it --resume sess-1"],
+        second, "-p rename it --resume sess-1",
         "the second run resumes session sess-1"
     );
     assert_eq!(repo.prompts("t")[1], "rename it");

@@ -169,13 +169,11 @@ async fn a_nudge_resumes_the_stalled_session_with_the_message_and_uses_no_try() 
     assert_eq!(done.attempts, 2, "the nudge continued in a second attempt");
     assert_eq!(done.tries, 1, "the nudged attempt used no try");
     assert_eq!(done.stalled, None);
-    let runs = lines_of(&log);
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let (first, second) = runs.trim_end().rsplit_once('\n').unwrap();
+    assert!(first.starts_with("-p do the work\n\n"), "{first}");
     assert_eq!(
-        runs,
-        [
-            "-p do the work",
-            "-p stop running the tests and write the file --resume sess-1"
-        ],
+        second, "-p stop running the tests and write the file --resume sess-1",
         "the session of attempt 1 is resumed with just the message"
     );
     let nudged = kinds(&repo, "nudged");
@@ -280,8 +278,17 @@ fn a_report_written_while_no_engine_runs_is_taken_at_the_next_start_once() {
     let set_aside: Vec<_> = std::fs::read_dir(inbox.join("bad"))
         .unwrap()
         .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(set_aside.len(), 1, "the bad file is kept");
+    assert_eq!(
+        set_aside.len(),
+        2,
+        "the bad file is kept, with its reason: {set_aside:?}"
+    );
+    assert!(
+        set_aside.iter().any(|n| n.ends_with(".json.why")),
+        "{set_aside:?}"
+    );
     let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(
         said.contains("there is no task `ghost` in this fleet") && said.contains("inbox/bad/"),

@@ -1,12 +1,15 @@
 //! The command line: argument parsing (clap) and one module per subcommand.
 
+mod agent_env;
 mod cockpit;
+mod context;
 mod demo;
 mod doctor;
 mod gc;
 mod init;
 mod log;
 mod logging;
+mod msg;
 mod plan;
 mod recover;
 mod report;
@@ -177,6 +180,25 @@ enum Cmd {
         #[arg(long, value_name = "SESSION")]
         resume: Option<String>,
     },
+    /// Send a typed message to the team (run by an agent from its worktree).
+    ///
+    /// KIND is one of progress, blocker, artifact, decision, contract,
+    /// constraint, query, conflict, review-request, review-result, replan,
+    /// checkpoint. Decisions, contracts and constraints go into the team's
+    /// context store; a blocker marks the task's card and reaches the
+    /// supervisor; progress counts as progress for stall detection.
+    Msg {
+        /// What the message is (one of the kinds above).
+        kind: String,
+        /// The message.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+        /// A file or directory the message is about (relative; repeatable).
+        #[arg(long = "path", value_name = "P")]
+        paths: Vec<String>,
+    },
+    /// The team's shared context: decisions, contracts, constraints, conventions, progress.
+    Context(context::ContextArgs),
     /// Run by an agent from its worktree: tell the supervisor that the task
     /// is bigger than planned (complexity) or about work the plan lacks (found).
     ///
@@ -244,6 +266,8 @@ pub fn main() -> ExitCode {
             cgroup,
         }) => crate::runtime::contain::watchdog::main(&token, cgroup.as_deref()),
         Some(Cmd::Report { kind, text }) => report::main(kind, &text.join(" ")),
+        Some(Cmd::Msg { kind, text, paths }) => msg::main(&kind, &text.join(" "), &paths),
+        Some(Cmd::Context(args)) => context::main(cli.repo.as_deref(), args),
         Some(Cmd::Demo(args)) => demo::main(args, cli.theme.as_deref()),
         Some(Cmd::Doctor) => doctor::main(cli.repo.as_deref()),
         Some(Cmd::Plan(args)) if args.schema => plan::schema(),
@@ -287,7 +311,9 @@ pub fn main() -> ExitCode {
                     | Cmd::Watchdog { .. }
                     | Cmd::Demo(_)
                     | Cmd::Doctor
-                    | Cmd::Report { .. },
+                    | Cmd::Report { .. }
+                    | Cmd::Msg { .. }
+                    | Cmd::Context(_),
                 ) => 2,
             },
         },

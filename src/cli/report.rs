@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use crate::core::TaskId;
+use super::agent_env::{agent_from, checked_text, finish, write_entry};
 use crate::core::supervisor::ReportKind;
-use crate::runtime::inbox::{self, Entry, TEXT_MAX};
+use crate::runtime::inbox::{self, Entry};
 
 /// What an agent reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,55 +31,13 @@ impl From<KindArg> for ReportKind {
     }
 }
 
-/// Where the agent is: its fleet, task and attempt, from the environment.
-#[derive(Debug, PartialEq)]
-struct Agent {
-    fleet_dir: PathBuf,
-    task: TaskId,
-    attempt: u32,
-}
-
-const OUTSIDE: &str = "this is not a fleet agent: FLEET_DIR, FLEET_TASK and FLEET_ATTEMPT are \
-     set for the agents fleetdeck runs; `fleetdeck report` is run by an agent from its worktree";
-
-fn agent_from(var: impl Fn(&str) -> Option<String>) -> Result<Agent, String> {
-    let (Some(dir), Some(task), Some(attempt)) =
-        (var("FLEET_DIR"), var("FLEET_TASK"), var("FLEET_ATTEMPT"))
-    else {
-        return Err(OUTSIDE.into());
-    };
-    let fleet_dir = PathBuf::from(&dir);
-    if !fleet_dir.is_dir() {
-        return Err(format!(
-            "FLEET_DIR={dir} is not a directory (the fleet's .fleet directory)"
-        ));
-    }
-    let task = TaskId::parse(&task).map_err(|e| format!("FLEET_TASK={task}: {e}"))?;
-    let attempt = attempt
-        .parse()
-        .map_err(|_| format!("FLEET_ATTEMPT={attempt} is not an attempt number"))?;
-    Ok(Agent {
-        fleet_dir,
-        task,
-        attempt,
-    })
-}
-
 /// Runs the command; its exit code (2 outside an agent or without text).
 pub fn main(kind: KindArg, text: &str) -> i32 {
-    match report(kind.into(), text, |k| std::env::var(k).ok()) {
-        Ok(path) => {
-            println!(
-                "reported to the supervisor ({})",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("")
-            );
-            0
-        }
-        Err((code, message)) => {
-            eprintln!("fleetdeck report: {message}");
-            code
-        }
-    }
+    let result = report(kind.into(), text, |k| std::env::var(k).ok());
+    finish(
+        "report",
+        result.map(|p| ("reported to the supervisor".to_owned(), p)),
+    )
 }
 
 fn report(
@@ -87,49 +45,33 @@ fn report(
     text: &str,
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<PathBuf, (i32, String)> {
-    let agent = agent_from(var).map_err(|m| (2, m))?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err((2, "say what you found: the text is empty".into()));
-    }
-    if text.chars().count() > TEXT_MAX {
-        return Err((
-            2,
-            format!(
-                "the text has {} characters; at most {TEXT_MAX}",
-                text.chars().count()
-            ),
-        ));
-    }
+    let agent = agent_from("report", var).map_err(|m| (2, m))?;
+    let text = checked_text(text, "say what you found: the text is empty").map_err(|m| (2, m))?;
     let entry = Entry {
         kind: inbox::report_kind_name(kind),
         task: agent.task.to_string(),
         attempt: agent.attempt,
-        text: text.to_owned(),
+        text,
         time_ms: crate::store::now_ms(),
+        paths: Vec::new(),
+        command: None,
     };
-    inbox::write(&agent.fleet_dir, &entry).map_err(|e| {
-        let dir = inbox::dir(&agent.fleet_dir);
-        (1, format!("cannot write into {}: {e}", dir.display()))
-    })
+    write_entry(&agent, &entry)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::cli::agent_env::env_of as env;
 
     #[test]
     fn outside_an_agent_it_refuses_and_says_why() {
         let (code, message) = report(ReportKind::Found, "x", env(&[])).unwrap_err();
-        assert_eq!((code, message.as_str()), (2, OUTSIDE));
+        assert_eq!(
+            (code, message),
+            (2, super::super::agent_env::outside("report"))
+        );
         let fleet = tempfile::tempdir().unwrap();
         let dir = fleet.path().to_str().unwrap();
         let bad = [

@@ -167,6 +167,10 @@ pub struct AgentProfile {
     /// Its relative cost, for the planner ("low", "high", "$3/Mtok").
     #[serde(default)]
     pub cost: Option<String>,
+    /// Most characters of team context (`fleetdeck context`) put into each
+    /// new attempt's prompt; unset: 4000; 0: none.
+    #[serde(default)]
+    pub context_chars: Option<usize>,
 }
 
 /// US dollars per million tokens.

@@ -210,6 +210,8 @@ pub struct Engine {
     pub(super) inbox_taken: super::inbox::Taken,
     /// The progress ledger's summary of each running attempt, as last sent.
     pub(super) progress: HashMap<TaskId, (u32, String)>,
+    /// The team layer's channels to running agents (note lines, progress).
+    pub(super) team: super::team::TeamLinks,
 }
 
 impl Engine {
@@ -288,8 +290,8 @@ impl Engine {
             proposals: self.scheduler.pending_proposals().cloned().collect(),
             supervisor_history,
             supervisor_lines,
-            messages: Vec::new(),
-            context: Vec::new(),
+            messages: self.store.recent_messages(500)?,
+            context: self.scheduler.context().entries.clone(),
         })
     }
 
@@ -570,6 +572,9 @@ impl Engine {
                     }
                     let r = self.store.record(actor, &event);
                     self.check(r);
+                    if let Event::Message { message } = &event {
+                        self.message_taken(message);
+                    }
                     self.notify(Notification::Event { actor, event });
                 }
                 Effect::StartAgent(request) => self.start_agent(request),
@@ -600,8 +605,8 @@ impl Engine {
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
-                Effect::SaveContext { .. }
-                | Effect::Review { .. }
+                Effect::SaveContext { entry } => self.save_context(&entry),
+                Effect::Review { .. }
                 | Effect::DiscardCandidate { .. }
                 | Effect::Integrate { .. }
                 | Effect::MergeGroup { .. } => {

@@ -42,6 +42,7 @@ impl Engine {
             );
             return self.fail_start(&request, message);
         };
+        request.prompt = self.with_team(&request, &profile);
         let reset = match self.reset_for(request.task.as_str(), &request.workspace) {
             Ok(reset) => reset,
             Err(e) => return self.fail_start(&request, e.to_string()),
@@ -83,6 +84,7 @@ impl Engine {
             .unwrap_or_default();
         let (control_tx, control) = mpsc::unbounded_channel();
         self.agents.insert(request.task.clone(), control_tx);
+        let team = self.team.link(&request.task, request.attempt);
         let exclude = profile.excludes();
         let split = self.split_source(&request.task);
         let run = AgentRun {
@@ -99,6 +101,7 @@ impl Engine {
             transcript_max_bytes: self.config.transcript_max_bytes(),
             tx: self.tx.clone(),
             control,
+            team,
             stall_after: self.stall_after(),
             ledger: crate::core::supervisor::ledger::Ledger::new(crate::store::now_ms()),
         };

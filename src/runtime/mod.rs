@@ -24,6 +24,7 @@ mod planner_run;
 pub mod process;
 mod repair;
 mod summary;
+pub mod team;
 
 use tokio::sync::oneshot;
 

@@ -64,6 +64,7 @@ impl Engine {
         if let Some(state) = saved_supervisor(&store, &mut notes)? {
             scheduler.restore_supervisor(state);
         }
+        scheduler.restore_team(store.load_team()?);
         offer_config_edits(&mut scheduler, &config, &store)?;
         scheduler.set_clock(crate::store::now_ms());
         if held && !really_paused {
@@ -95,6 +96,7 @@ impl Engine {
             held,
             inbox_taken: Default::default(),
             progress: HashMap::new(),
+            team: Default::default(),
         })
     }
 }

@@ -16,6 +16,11 @@
 //!   output captured. Shown as a `Bash` tool call; a non-zero exit status
 //!   gives an error tool result (`Exit code N` then the output) and the
 //!   script goes on.
+//! - `msg <kind> <text>`: run `fleetdeck msg <kind> '<text>'` (the real
+//!   `fleetdeck` first on the agent's `PATH`) like `run`: a typed message
+//!   to the team (see `fleetdeck msg --help` for the kinds).
+//! - `context [query]`: run `fleetdeck context [query]` like `run`: what
+//!   the team's context store holds (matching the query).
 //! - `sleep <ms>`: wait.
 //! - `cost <usd>`: add to the run's reported `total_cost_usd`.
 //! - `fail [message]`: stop here with a failed `result` (`is_error: true`,
@@ -164,6 +169,10 @@ enum Directive<'a> {
         text: &'a str,
     },
     Run(&'a str),
+    /// `fleetdeck msg KIND TEXT`, run like `Run`.
+    Msg(&'a str, &'a str),
+    /// `fleetdeck context [QUERY]`, run like `Run`.
+    Context(&'a str),
     Sleep(u64),
     Cost(f64),
     Fail(&'a str),
@@ -186,6 +195,11 @@ fn parse(line: &str) -> Directive<'_> {
         "write" => path_and_text().map(|(path, text)| Directive::Write { path, text }),
         "append" => path_and_text().map(|(path, text)| Directive::Append { path, text }),
         "run" if !rest.trim().is_empty() => Some(Directive::Run(rest)),
+        "msg" => rest
+            .split_once(' ')
+            .filter(|(kind, text)| !kind.is_empty() && !text.trim().is_empty())
+            .map(|(kind, text)| Directive::Msg(kind, text)),
+        "context" => Some(Directive::Context(rest.trim())),
         "sleep" => rest.trim().parse().ok().map(Directive::Sleep),
         "cost" => rest
             .trim()
@@ -303,10 +317,18 @@ fn step(directive: Directive<'_>, dir: &Path, em: &mut Emitter<'_>) -> io::Resul
                 Err(err) => em.tool_result(&id, &format!("Error: {err}"), true)?,
             }
         }
-        Directive::Run(command) => {
-            let id = em.tool_use("Bash", json!({"command": command}))?;
-            let (content, is_error) = run_command(command, dir);
-            em.tool_result(&id, &content, is_error)?;
+        Directive::Run(command) => return run_directive(em, command, dir),
+        Directive::Msg(kind, text) => {
+            let command = format!("fleetdeck msg {} {}", sh_quote(kind), sh_quote(text));
+            return run_directive(em, &command, dir);
+        }
+        Directive::Context(query) => {
+            let command = if query.is_empty() {
+                "fleetdeck context".to_owned()
+            } else {
+                format!("fleetdeck context {}", sh_quote(query))
+            };
+            return run_directive(em, &command, dir);
         }
         Directive::Sleep(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
@@ -337,6 +359,19 @@ fn write_file(path: &Path, content: &str, append: bool) -> io::Result<()> {
         .truncate(!append)
         .open(path)?;
     file.write_all(content.as_bytes())
+}
+
+/// A shell command as a `Bash` tool call and its result.
+fn run_directive(em: &mut Emitter<'_>, command: &str, dir: &Path) -> io::Result<Outcome> {
+    let id = em.tool_use("Bash", json!({"command": command}))?;
+    let (content, is_error) = run_command(command, dir);
+    em.tool_result(&id, &content, is_error)?;
+    Ok(Outcome::Completed)
+}
+
+/// `text` as one word for `sh` (single quotes).
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Runs `sh -c command` in `dir`; returns the tool result text and whether it is an error.

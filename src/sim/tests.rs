@@ -268,6 +268,17 @@ fn directives_parse() {
         }
     );
     assert_eq!(parse("sleep 10"), Directive::Sleep(10));
+    assert_eq!(
+        parse("msg decision errors are JSON"),
+        Directive::Msg("decision", "errors are JSON")
+    );
+    assert_eq!(parse("msg decision"), Directive::Echo("msg decision"));
+    assert_eq!(parse("context"), Directive::Context(""));
+    assert_eq!(
+        parse("context error shape"),
+        Directive::Context("error shape")
+    );
+    assert_eq!(super::sh_quote("it's"), "'it'\\''s'");
     assert_eq!(parse("cost 0.5"), Directive::Cost(0.5));
     assert_eq!(parse("cost -1"), Directive::Echo("cost -1"));
     assert_eq!(parse("fail"), Directive::Fail(""));

@@ -10,6 +10,7 @@ mod attempts;
 mod lock;
 pub mod private;
 mod schema;
+mod team;
 pub mod transcript;
 
 use std::path::{Path, PathBuf};

@@ -41,6 +41,12 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
      );
      CREATE INDEX events_task ON events (task, id);",
+    // 2: the shared context store (issue 10), one row per entry as JSON.
+    "CREATE TABLE context (
+        id INTEGER PRIMARY KEY,
+        entry TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+     );",
 ];
 
 /// Brings the database to the current schema, each step in its own

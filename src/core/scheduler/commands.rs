@@ -43,9 +43,8 @@ impl Scheduler {
         match command {
             Command::AddContext { .. }
             | Command::EditContext { .. }
-            | Command::RetireContext { .. }
-            | Command::FanOut { .. }
-            | Command::Pick { .. } => {
+            | Command::RetireContext { .. } => self.context_command(command, out)?,
+            Command::FanOut { .. } | Command::Pick { .. } => {
                 return Err(CommandError::Invalid(format!(
                     "{}: not built yet",
                     command.describe()

@@ -11,6 +11,7 @@ mod commands;
 mod nudge;
 mod reports;
 mod supervise;
+mod team;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -20,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub use budget::Budgets;
 pub use reports::environment_reason;
 pub use supervise::SupervisorState;
+pub use team::TeamState;
 
 use super::feedback::{Feedback, FeedbackKind};
 pub use super::fleet::{AfterStop, Fleet, Task};
@@ -92,6 +94,8 @@ pub struct Scheduler {
     sup: SupervisorState,
     /// A fleet.toml proposal to show at start ([`Scheduler::offer_config`]).
     offer: Option<crate::core::supervisor::Proposal>,
+    /// The team layer's state: message numbers, the context store.
+    team: TeamState,
 }
 
 /// Collects effects for one input.
@@ -143,6 +147,7 @@ impl Scheduler {
             gates_while_held: false,
             sup: SupervisorState::default(),
             offer: None,
+            team: TeamState::default(),
         }
     }
 
@@ -216,8 +221,8 @@ impl Scheduler {
     pub fn report(&mut self, report: Report) -> Vec<Effect> {
         let mut out = Out::default();
         match report {
-            Report::Message { .. }
-            | Report::Reviewed { .. }
+            report @ Report::Message { .. } => self.message(report, &mut out),
+            Report::Reviewed { .. }
             | Report::Integrated { .. }
             | Report::GroupMerged { .. }
             | Report::Overlap { .. } => {}
@@ -527,6 +532,7 @@ impl Scheduler {
         };
         task.not_before_ms = None;
         task.unusable_agent = None;
+        task.blocker = None; // a new attempt: the old one's blocker is moot
         let request = StartRequest {
             task: task.spec.id.clone(),
             attempt,

@@ -74,7 +74,7 @@ impl Scheduler {
 
     /// Stops task `i`'s agent; when it has exited the task is queued again
     /// with its worktree kept, the stopped attempt not counted as a try.
-    fn stop_to_requeue(&mut self, i: usize, out: &mut Out) {
+    pub(super) fn stop_to_requeue(&mut self, i: usize, out: &mut Out) {
         self.fleet.tasks[i].after_stop = Some(AfterStop::Requeue);
         out.fx.push(crate::core::messages::Effect::SaveTask {
             task: self.fleet.tasks[i].spec.id.clone(),

@@ -526,12 +526,14 @@ impl Scheduler {
         Ok(())
     }
 
-    /// The user decided something about `task`: a question about it is answered.
+    /// The user decided something about `task`: a question about it is
+    /// answered, and an agent's blocker with it.
     pub(super) fn answered(&mut self, task: &TaskId, out: &mut Out) {
-        if let Ok(i) = self.find(task)
-            && self.fleet.tasks[i].question.take().is_some()
-        {
-            out.fx.push(Effect::SaveTask { task: task.clone() });
+        if let Ok(i) = self.find(task) {
+            let t = &mut self.fleet.tasks[i];
+            if t.question.take().is_some() | t.blocker.take().is_some() {
+                out.fx.push(Effect::SaveTask { task: task.clone() });
+            }
         }
     }
 }

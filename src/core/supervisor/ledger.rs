@@ -130,6 +130,17 @@ impl Ledger {
         changed
     }
 
+    /// The agent said how far it is (`fleetdeck msg progress`): progress
+    /// when the text is new. True when it was.
+    pub fn reported(&mut self, text: &str, now_ms: i64) -> bool {
+        let text = text.trim();
+        let new = !text.is_empty() && self.messages.insert(format!("progress: {text}"));
+        if new {
+            self.progressed(now_ms);
+        }
+        new
+    }
+
     /// The agent was paused (at the user's request) until `now_ms`: the
     /// pause is not time without progress.
     pub fn resumed(&mut self, now_ms: i64) {
@@ -292,6 +303,21 @@ mod tests {
             l.check(2 * MIN + 5, MIN)
                 .is_some_and(|w| w.starts_with("no progress for 60 s"))
         );
+    }
+
+    #[test]
+    fn a_new_progress_message_is_progress_and_a_repeated_one_is_not() {
+        let mut l = Ledger::new(0);
+        assert!(l.reported("schema done", MIN - 1));
+        assert_eq!(l.check(MIN + 5, MIN), None, "the message counted");
+        assert!(!l.reported("schema done", MIN + 10), "the same again");
+        assert!(!l.reported("  ", MIN + 10));
+        assert!(l.check(2 * MIN, MIN).is_some());
+        assert!(
+            l.reported("API 60%", 2 * MIN + 1),
+            "new progress ends the episode"
+        );
+        assert_eq!(l.check(2 * MIN + 2, MIN), None);
     }
 
     #[test]

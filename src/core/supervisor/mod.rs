@@ -98,6 +98,8 @@ pub enum ReportKind {
     Complexity,
     /// New work the plan does not have.
     Found,
+    /// The agent cannot go on without something (`fleetdeck msg blocker`).
+    Blocker,
 }
 
 impl ReportKind {
@@ -105,6 +107,7 @@ impl ReportKind {
         match self {
             ReportKind::Complexity => "complexity",
             ReportKind::Found => "found",
+            ReportKind::Blocker => "blocker",
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod message;
 pub mod review;
 pub mod roles;
 
-pub use context::{Author, ContextEntry, ContextKind, ContextStore, Scope};
+pub use context::{
+    Added, Author, ContextEntry, ContextError, ContextKind, ContextStore, NewEntry, Scope,
+};
 pub use message::{Message, MessageKind};
 pub use review::{ReviewComment, ReviewVerdict, Verdict};

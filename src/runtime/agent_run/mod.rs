@@ -57,6 +57,8 @@ pub(crate) struct AgentRun {
     pub transcript_max_bytes: u64,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub control: mpsc::UnboundedReceiver<Signal>,
+    /// Note lines from the engine (agents' messages) for the transcript.
+    pub team: mpsc::UnboundedReceiver<super::team::RunNote>,
     /// No progress for this long (or a loop) is a stall.
     pub stall_after: Duration,
     /// What the agent did so far, fed by every parsed event and a coarse
@@ -183,6 +185,11 @@ impl AgentRun {
         let (ending, status, stderr_tail) = self
             .supervise(child, &contain, paused, parser.as_mut(), &mut log)
             .await;
+        // Notes still on their way go in; later ones are appended by the engine.
+        self.team.close();
+        while let Ok(note) = self.team.try_recv() {
+            self.team_note(note, &mut log);
+        }
         let status = match status {
             Ok(s) => s,
             Err(e) => return crash(format!("lost track of the agent process: {e}")),
@@ -358,7 +365,7 @@ impl AgentRun {
         let timeout = self.profile.timeout_secs.map(Duration::from_secs);
         let mut sup = Supervisor::new(timeout, self.stop_grace);
         let mut stderr_tail = String::new();
-        let (mut control_open, mut lines_open) = (true, true);
+        let (mut control_open, mut lines_open, mut team_open) = (true, true, true);
         self.ledger = Ledger::new(crate::store::now_ms());
         let mut progress = ProgressTimer::new(self.stall_after, paused);
         let status = loop {
@@ -381,6 +388,13 @@ impl AgentRun {
                         None
                     }
                 },
+                note = self.team.recv(), if team_open => {
+                    match note {
+                        Some(note) => self.team_note(note, log),
+                        None => team_open = false,
+                    }
+                    None
+                }
                 () = tokio::time::sleep_until(progress.next), if progress.idle() => {
                     progress.start(self.changed_files());
                     None
@@ -436,6 +450,15 @@ impl AgentRun {
                     stderr_tail.drain(..cut);
                 }
             }
+        }
+    }
+
+    /// A note from the engine: into the transcript; the attempt's own
+    /// progress message counts as progress in its ledger.
+    fn team_note(&mut self, note: super::team::RunNote, log: &mut LiveLog) {
+        log.line(Stream::Fleet, &note.line);
+        if let Some(text) = note.progress {
+            self.ledger.reported(&text, crate::store::now_ms());
         }
     }
 

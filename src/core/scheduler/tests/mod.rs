@@ -7,6 +7,7 @@ mod nudge;
 mod plan;
 mod review;
 mod supervise;
+mod team;
 mod update;
 
 use super::*;
@@ -29,6 +30,16 @@ pub(super) fn spec(name: &str, deps: &[&str], agent: &str) -> TaskSpec {
             agent,
         )
     }
+}
+
+/// The events recorded by `fx`, in order.
+pub(super) fn recorded(fx: &[Effect]) -> Vec<&Event> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Record { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect()
 }
 
 pub(super) fn limits(max_parallel: usize) -> Limits {

@@ -21,15 +21,6 @@ fn nudge(s: &mut Scheduler, message: &str) -> Result<Vec<Effect>, CommandError> 
     })
 }
 
-fn recorded(fx: &[Effect]) -> Vec<&Event> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Record { event, .. } => Some(event),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_nudge_stops_the_attempt_and_resumes_it_with_the_message_without_a_try() {
     let mut s = running();
