@@ -8,6 +8,7 @@
 
 mod budget;
 mod commands;
+mod fanout;
 mod nudge;
 mod reports;
 mod supervise;
@@ -393,6 +394,7 @@ impl Scheduler {
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.
     fn pump(&mut self, out: &mut Out) {
+        self.settle_fan_outs(out);
         // Wake up for the next task parked after a rate limit.
         let next_wake = self
             .fleet
@@ -440,6 +442,7 @@ impl Scheduler {
         if self.fleet.paused {
             return;
         }
+        self.pump_fan_outs(out);
         let reviewing = self
             .fleet
             .tasks
