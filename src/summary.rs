@@ -35,6 +35,9 @@ pub struct TaskRow {
     /// (set by `status`): its attempt was interrupted and is redone on the
     /// next run.
     pub interrupted: bool,
+    /// The fan-out task this one is a candidate of (its row follows the parent's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_of: Option<String>,
 }
 
 /// One attempt of a task as `status --json` prints it.
@@ -112,8 +115,30 @@ pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc 
     }
 }
 
-/// Rows for every task, in plan order, with usage summed over `attempts`.
+/// Rows for every task, in plan order (a fan-out task's candidates right
+/// after it), with usage summed over `attempts`.
 pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
+    let rows = plan_rows(scheduler, attempts);
+    let (candidates, mut rest): (Vec<TaskRow>, Vec<TaskRow>) =
+        rows.into_iter().partition(|r| r.candidate_of.is_some());
+    let mut ordered = Vec::with_capacity(rest.len() + candidates.len());
+    let mut placed = vec![false; candidates.len()];
+    for row in rest.drain(..) {
+        let id = row.id.clone();
+        ordered.push(row);
+        for (k, c) in candidates.iter().enumerate() {
+            if c.candidate_of.as_deref() == Some(id.as_str()) {
+                ordered.push(c.clone());
+                placed[k] = true;
+            }
+        }
+    }
+    let orphans = candidates.into_iter().zip(placed).filter(|(_, p)| !p);
+    ordered.extend(orphans.map(|(c, _)| c));
+    ordered
+}
+
+fn plan_rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
     let mut usage: HashMap<&str, Usage> = HashMap::new();
     let mut history: HashMap<&str, Vec<&AttemptRecord>> = HashMap::new();
     for a in attempts {
@@ -152,6 +177,7 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                     })
                     .collect(),
                 interrupted: false,
+                candidate_of: t.spec.candidate_of.as_ref().map(ToString::to_string),
             }
         })
         .collect()

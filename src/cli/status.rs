@@ -138,7 +138,12 @@ fn print_tasks(rows: &[TaskRow], live: bool) {
         println!("no tasks: add [[task]] tables to fleet.toml or use `fleetdeck add`");
         return;
     }
-    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    // A fan-out task's candidates are indented under it.
+    let id = |r: &TaskRow| match r.candidate_of {
+        Some(_) => format!("  {}", r.id),
+        None => r.id.clone(),
+    };
+    let width = rows.iter().map(|r| id(r).len()).max().unwrap_or(2).max(2);
     println!(
         "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE",
         "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS"
@@ -155,7 +160,7 @@ fn print_tasks(rows: &[TaskRow], live: bool) {
         };
         println!(
             "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  {}",
-            r.id,
+            id(r),
             status,
             r.column.to_string(),
             r.agent,
@@ -187,6 +192,7 @@ mod tests {
             reason: None,
             history: Vec::new(),
             interrupted: false,
+            candidate_of: None,
         };
         for s in ["running", "verifying", "updating"] {
             assert!(interrupted(&row(s), false), "{s}");

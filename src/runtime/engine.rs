@@ -600,9 +600,9 @@ impl Engine {
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
+                Effect::DiscardCandidate { task, parent } => self.discard_candidate(task, parent),
                 Effect::SaveContext { .. }
                 | Effect::Review { .. }
-                | Effect::DiscardCandidate { .. }
                 | Effect::Integrate { .. }
                 | Effect::MergeGroup { .. } => {
                     tracing::warn!(?effect, "not built yet");
