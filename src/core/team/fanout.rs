@@ -131,6 +131,59 @@ pub struct DiffStat {
     pub removed: usize,
 }
 
+impl DiffStat {
+    /// The stat of changed files given as (old text, new text); `None` for
+    /// a side where the file does not exist or is binary (a binary file
+    /// counts as changed, with no lines).
+    pub fn of_texts<'a>(
+        files: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    ) -> Self {
+        let mut stat = DiffStat::default();
+        for (old, new) in files {
+            stat.files += 1;
+            let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new.unwrap_or(""));
+            for change in diff.iter_all_changes() {
+                match change.tag() {
+                    similar::ChangeTag::Insert => stat.added += 1,
+                    similar::ChangeTag::Delete => stat.removed += 1,
+                    similar::ChangeTag::Equal => {}
+                }
+            }
+        }
+        stat
+    }
+
+    /// "2 files +10 -1".
+    pub fn describe(&self) -> String {
+        let files = if self.files == 1 { "file" } else { "files" };
+        format!("{} {files} +{} -{}", self.files, self.added, self.removed)
+    }
+}
+
+impl CandidateRow {
+    /// The row in a few words for listings: "review, gate passed, 3 s, $0.0100, 1 file +1 -0".
+    pub fn describe(&self) -> String {
+        let gate = if self.gate_passed {
+            "gate passed"
+        } else {
+            "gate not passed"
+        };
+        let mut text = format!(
+            "{}, {gate}, {} s, ${:.4}",
+            self.outcome,
+            (self.duration_ms + 999) / 1000,
+            self.cost_usd
+        );
+        if let Some(d) = self.diff {
+            text.push_str(&format!(", {}", d.describe()));
+        }
+        if let Some(rank) = self.rank {
+            text.push_str(&format!(", ranked {rank}"));
+        }
+        text
+    }
+}
+
 /// One candidate as the compare view and `status` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateRow {
@@ -304,6 +357,24 @@ mod tests {
         assert_eq!(rows[0].diff, Some(stat));
         assert_eq!(rows[1].outcome, "failed");
         assert_eq!(rows[1].duration_ms, 700);
+    }
+
+    #[test]
+    fn diff_stats_count_lines_per_file() {
+        let stat = DiffStat::of_texts([
+            (Some("a\nb\n"), Some("a\nc\nd\n")),
+            (None, Some("new\n")),
+            (Some("gone\n"), None),
+        ]);
+        assert_eq!(
+            stat,
+            DiffStat {
+                files: 3,
+                added: 3,
+                removed: 2
+            }
+        );
+        assert_eq!(stat.describe(), "3 files +3 -2");
     }
 
     #[test]
