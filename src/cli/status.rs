@@ -83,10 +83,14 @@ fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
 }
 
 /// Fills the diff stats of fan-out candidates from their branches (a
-/// candidate without a branch yet has none).
+/// candidate without a branch yet has none, nor has the merged one: its
+/// branch is on the target).
 fn diff_stats(root: &Path, target: &str, doc: &mut StatusDoc) {
     for row in &mut doc.tasks {
         for c in &mut row.candidates {
+            if c.status == "done" {
+                continue;
+            }
             if let Ok(changes) = crate::git::task_changes(root, c.task.as_str(), target) {
                 let texts = changes.iter().map(|f| (f.old.as_deref(), f.new.as_deref()));
                 c.diff = Some(DiffStat::of_texts(texts));
