@@ -134,7 +134,11 @@ impl Scheduler {
         fleet_paused: bool,
     ) -> Self {
         Self {
-            fleet: Fleet::new(tasks, agents, fleet_paused),
+            fleet: Fleet::new(
+                crate::core::team::fanout::plan_order(tasks),
+                agents,
+                fleet_paused,
+            ),
             limits,
             merging: None,
             gating: HashSet::new(),

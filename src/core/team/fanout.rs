@@ -78,6 +78,39 @@ pub fn candidate_spec(parent: &TaskSpec, id: TaskId, profile: &str) -> TaskSpec 
     spec
 }
 
+/// `tasks` with every fan-out candidate moved right after its parent (in
+/// their own order), where the scheduler added them: the store keeps tasks
+/// in the order they were first saved, candidates last. A candidate whose
+/// parent is missing stays where it is.
+pub fn plan_order(tasks: Vec<Task>) -> Vec<Task> {
+    let parents: std::collections::HashSet<TaskId> = tasks
+        .iter()
+        .filter(|t| t.spec.candidate_of.is_none())
+        .map(|t| t.id().clone())
+        .collect();
+    let (candidates, rest): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|t| {
+        t.spec
+            .candidate_of
+            .as_ref()
+            .is_some_and(|p| parents.contains(p))
+    });
+    let mut candidates: Vec<Option<Task>> = candidates.into_iter().map(Some).collect();
+    let mut ordered = Vec::with_capacity(rest.len() + candidates.len());
+    for task in rest {
+        let id = task.id().clone();
+        ordered.push(task);
+        for slot in candidates.iter_mut() {
+            if slot
+                .as_ref()
+                .is_some_and(|c| c.spec.candidate_of.as_ref() == Some(&id))
+            {
+                ordered.extend(slot.take());
+            }
+        }
+    }
+    ordered
+}
+
 /// True when a candidate needs nothing more before the user compares:
 /// in review, failed, merging (picked), done or dropped.
 pub fn settled(status: &Status) -> bool {

@@ -228,7 +228,12 @@ fn fan_out_command_checks_the_profiles_and_fans_out_at_once_when_ready() {
 fn a_restart_keeps_the_candidates_and_reruns_the_interrupted_ones() {
     let (mut s, _) = sched_with(vec![fan("t", &[])], one_try());
     to_review(&mut s, "t--sim", 1);
-    let saved: Vec<Task> = s.tasks().to_vec();
+    // Tasks loaded in another order: the candidates come back right after their parent.
+    let mut saved: Vec<Task> = s.tasks().to_vec();
+    let parent = saved.remove(0);
+    saved.push(parent);
+    let order: Vec<&str> = saved.iter().map(|t| t.id().as_str()).collect();
+    assert_eq!(order, ["t--sim", "t--alt", "t"]);
     let mut again = Scheduler::new(
         one_try(),
         ["sim".to_string(), "alt".to_string()],
