@@ -141,3 +141,48 @@ fn a_fanout_naming_one_profile_is_refused_with_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_comparing_task_whose_candidates_all_failed_fans_out_afresh_and_keeps_their_work() {
+    let toml = fleet_toml()
+        .replace("max_parallel = 4", "max_parallel = 4\nmax_attempts = 1")
+        .replace(
+            r#"commands = ["test -s out.txt"]"#,
+            r#"commands = ["grep -q sim-b out.txt"]"#,
+        );
+    let repo = TestRepo::new(&toml, &[("README", "hi\n")]);
+    repo.fleetdeck(&["run", "--headless"]);
+    assert_eq!(repo.task("t")["status"], "comparing");
+    assert_eq!(repo.task("t--sim-a")["status"], "failed");
+    assert_eq!(repo.task("t--sim-b")["status"], "review");
+
+    let out = repo.expect(&["retry", "t"], 1);
+    let err = text(&out.stderr);
+    assert!(err.contains("candidates in review (t--sim-b)"), "{err}");
+    repo.expect(&["reject", "t--sim-b"], 0);
+    assert_eq!(repo.task("t")["status"], "comparing");
+
+    repo.expect(&["retry", "t"], 0);
+    assert_eq!(repo.task("t")["status"], "fanned out");
+    assert_eq!(repo.task("t--sim-a")["status"], "dropped");
+    assert_eq!(repo.task("t--sim-b")["status"], "dropped");
+    assert_eq!(repo.task("t--sim-a-2")["candidate_of"], "t");
+    assert_eq!(repo.task("t--sim-b-2")["agent"], "sim-b");
+    let git = repo.repo();
+    for (candidate, who) in [("t--sim-a", "sim-a\n"), ("t--sim-b", "sim-b\n")] {
+        let name = format!("refs/fleet/discarded/t/{candidate}/1");
+        let saved = git
+            .find_reference(&name)
+            .unwrap_or_else(|_| panic!("no {name}"));
+        let tree = saved.peel_to_commit().unwrap().tree().unwrap();
+        assert_eq!(blob_text(&git, &tree, "out.txt"), who, "{name}");
+        assert!(!worktree(&repo, candidate).exists(), "{candidate}");
+    }
+
+    // The fresh candidates run and are compared again.
+    repo.fleetdeck(&["run", "--headless"]);
+    assert_eq!(repo.task("t")["status"], "comparing");
+    assert_eq!(repo.task("t--sim-a-2")["status"], "failed");
+    assert_eq!(repo.task("t--sim-b-2")["status"], "review");
+    assert!(repo.merged_tasks().is_empty());
+}

@@ -398,6 +398,9 @@ impl Scheduler {
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.
     fn pump(&mut self, out: &mut Out) {
+        // Fanning out starts no agent, so it happens also while the fleet is
+        // paused (a one-shot `fleetdeck fanout` or `retry` shows the candidates).
+        self.pump_fan_outs(out);
         self.settle_fan_outs(out);
         // Wake up for the next task parked after a rate limit.
         let next_wake = self
@@ -446,7 +449,6 @@ impl Scheduler {
         if self.fleet.paused {
             return;
         }
-        self.pump_fan_outs(out);
         let reviewing = self
             .fleet
             .tasks

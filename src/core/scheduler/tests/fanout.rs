@@ -249,3 +249,18 @@ fn a_restart_keeps_the_candidates_and_reruns_the_interrupted_ones() {
     assert_eq!(starts(&fx), [("t--alt".into(), 2)]);
     assert_eq!(ids(&again), ["t", "t--sim", "t--alt"]);
 }
+
+#[test]
+fn a_paused_fleet_fans_out_but_starts_no_candidate() {
+    let tasks = vec![Task::new(fan("t", &[]))];
+    let mut s = Scheduler::new(
+        one_try(),
+        ["sim".to_string(), "alt".to_string()],
+        tasks,
+        true,
+    );
+    let fx = s.start();
+    assert_eq!(status(&s, "t"), Status::FannedOut);
+    assert!(starts(&fx).is_empty());
+    assert_eq!(status(&s, "t--sim"), Status::Queued { held: false });
+}
