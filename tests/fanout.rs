@@ -54,6 +54,7 @@ fn the_picked_candidate_lands_and_the_other_is_saved_but_never_merged() {
     let out = repo.fleetdeck(&["run", "--headless"]);
     let log = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(repo.task("t")["status"], "comparing", "{log}");
+    assert!(log.contains("fanned out to t--sim-a, t--sim-b"), "{log}");
     for c in ["t--sim-a", "t--sim-b"] {
         let row = repo.task(c);
         assert_eq!(row["status"], "review", "{c}: {row}\n{log}");
