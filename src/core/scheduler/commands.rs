@@ -414,6 +414,11 @@ impl Scheduler {
         if !self.fleet.agents.contains(&spec.agent) {
             return Err(CommandError::UnknownAgent(spec.agent.clone()));
         }
+        if !spec.fanout.is_empty() {
+            let known = |a: &str| self.fleet.agents.contains(a);
+            crate::core::team::fanout::check_profiles(&spec.fanout, &known)
+                .map_err(|e| CommandError::Invalid(format!("task `{}`: {e}", spec.id)))?;
+        }
         for dep in &spec.deps {
             if dep == &spec.id {
                 return Err(CommandError::Invalid(format!(

@@ -264,3 +264,21 @@ fn a_paused_fleet_fans_out_but_starts_no_candidate() {
     assert!(starts(&fx).is_empty());
     assert_eq!(status(&s, "t--sim"), Status::Queued { held: false });
 }
+
+#[test]
+fn an_added_task_with_a_bad_fanout_is_refused() {
+    let (mut s, _) = sched_with(vec![], one_try());
+    let mut bad = fan("n", &[]);
+    bad.fanout = vec!["sim".into(), "ghost".into()];
+    let e = s.command(Command::Add { spec: bad }).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("task `n`: fanout names agent `ghost`"),
+        "{e}"
+    );
+    s.command(Command::Add {
+        spec: fan("n", &[]),
+    })
+    .unwrap();
+    assert_eq!(status(&s, "n"), Status::FannedOut);
+}
