@@ -128,6 +128,22 @@ fn the_picked_candidate_lands_and_the_other_is_saved_but_never_merged() {
         .peel_to_commit()
         .unwrap();
     assert_eq!(blob_text(&git, &tip.tree().unwrap(), "seen.txt"), "sim-b\n");
+
+    // A lost database rebuilt from git: the task is done by its picked candidate.
+    for name in ["fleet.db", "fleet.db-wal", "fleet.db-shm"] {
+        let path = repo.path().join(".fleet").join(name);
+        if path.exists() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let out = repo.expect(&["recover"], 0);
+    assert!(
+        text(&out.stdout).contains("t: done"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(repo.task("t")["status"], "done");
+    assert_eq!(repo.task("after")["status"], "done");
 }
 
 #[test]
