@@ -359,7 +359,9 @@ impl Scheduler {
                 to: to.clone(),
             },
         );
-        if let (Status::Failed { reason }, Actor::Engine) = (&to, actor) {
+        // A failed fan-out candidate is the user's to compare, not the supervisor's to replan.
+        let candidate = self.fleet.tasks[i].spec.candidate_of.is_some();
+        if let (Status::Failed { reason }, Actor::Engine, false) = (&to, actor, candidate) {
             self.failed_for_good(&id, reason, out);
         }
     }

@@ -282,3 +282,23 @@ fn an_added_task_with_a_bad_fanout_is_refused() {
     .unwrap();
     assert_eq!(status(&s, "n"), Status::FannedOut);
 }
+
+#[test]
+fn a_failed_candidate_is_compared_not_sent_to_the_supervisor() {
+    let limits = Limits {
+        supervisor: Some(crate::core::supervisor::AutonomyTable::default()),
+        ..one_try()
+    };
+    let (mut s, _) = sched_with(vec![fan("t", &[]), spec("x", &[], "sim")], limits);
+    let fx = exited(&mut s, "t--sim", 1, failed("boom"));
+    assert!(matches!(status(&s, "t--sim"), Status::Failed { .. }));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Consult { .. })),
+        "{fx:#?}"
+    );
+    let fx = exited(&mut s, "x", 1, failed("boom"));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Consult { .. })),
+        "{fx:#?}"
+    );
+}
