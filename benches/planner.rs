@@ -30,6 +30,7 @@ fn answer_text(n: usize) -> String {
             acceptance: vec![format!("part {i} is tested")],
             split_from: None,
             auto_approve: false,
+            fanout: Vec::new(),
             verify: None,
         })
         .collect();

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::core::outcome::{AttemptOutcome, attempt_word};
+use crate::core::team::fanout::{CandidateAttempt, CandidateRow, compare};
 use crate::core::{Column, Scheduler};
 use crate::store::{AttemptRecord, Usage};
 
@@ -39,6 +40,13 @@ pub struct TaskRow {
     /// (set by `status`): its attempt was interrupted and is redone on the
     /// next run.
     pub interrupted: bool,
+    /// The fan-out task this one is a candidate of (its row follows the parent's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_of: Option<String>,
+    /// A fan-out task's candidates compared (`core::team::fanout::compare`;
+    /// their diff stats filled by `status`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateRow>,
 }
 
 /// One attempt of a task as `status --json` prints it.
@@ -116,8 +124,61 @@ pub fn document(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> StatusDoc 
     }
 }
 
-/// Rows for every task, in plan order, with usage summed over `attempts`.
+/// Rows for every task, in plan order (a fan-out task's candidates right
+/// after it), with usage summed over `attempts`.
 pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
+    let rows = plan_rows(scheduler, attempts);
+    let (candidates, mut rest): (Vec<TaskRow>, Vec<TaskRow>) =
+        rows.into_iter().partition(|r| r.candidate_of.is_some());
+    let mut ordered = Vec::with_capacity(rest.len() + candidates.len());
+    let mut placed = vec![false; candidates.len()];
+    for row in rest.drain(..) {
+        let id = row.id.clone();
+        ordered.push(row);
+        for (k, c) in candidates.iter().enumerate() {
+            if c.candidate_of.as_deref() == Some(id.as_str()) {
+                ordered.push(c.clone());
+                placed[k] = true;
+            }
+        }
+    }
+    let orphans = candidates.into_iter().zip(placed).filter(|(_, p)| !p);
+    ordered.extend(orphans.map(|(c, _)| c));
+    ordered
+}
+
+/// The compare rows of `parent`'s candidates (none for other tasks).
+fn candidate_rows(
+    scheduler: &Scheduler,
+    parent: &crate::core::Task,
+    attempts: &[AttemptRecord],
+) -> Vec<CandidateRow> {
+    let candidates: Vec<&crate::core::Task> = scheduler
+        .tasks()
+        .iter()
+        .filter(|t| t.spec.candidate_of.as_ref() == Some(parent.id()))
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let own: Vec<CandidateAttempt> = attempts
+        .iter()
+        .filter(|a| candidates.iter().any(|c| c.id().as_str() == a.task))
+        .filter_map(|a| {
+            Some(CandidateAttempt {
+                task: crate::core::TaskId::parse(&a.task).ok()?,
+                n: a.n,
+                started_ms: a.started_ms,
+                ended_ms: a.ended_ms,
+                outcome: a.outcome.clone(),
+            })
+        })
+        .collect();
+    let now = crate::store::now_ms();
+    compare(parent.id(), &candidates, &own, &Default::default(), now)
+}
+
+fn plan_rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
     let mut usage: HashMap<&str, Usage> = HashMap::new();
     let mut history: HashMap<&str, Vec<&AttemptRecord>> = HashMap::new();
     for a in attempts {
@@ -157,6 +218,8 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                     })
                     .collect(),
                 interrupted: false,
+                candidate_of: t.spec.candidate_of.as_ref().map(ToString::to_string),
+                candidates: candidate_rows(scheduler, t, attempts),
             }
         })
         .collect()

@@ -5,6 +5,7 @@ mod cockpit;
 mod context;
 mod demo;
 mod doctor;
+mod fanout_cmds;
 mod gc;
 mod init;
 mod log;
@@ -79,6 +80,17 @@ enum Cmd {
     Approve { id: String },
     /// Reject a task in review: it becomes Failed; a retry starts over from the target.
     Reject { id: String },
+    /// Pick one candidate of a fan-out task whose candidates have finished:
+    /// it merges as the task's work; the others' work is saved under
+    /// refs/fleet/discarded/<task>/<candidate>/<attempt> and they are dropped.
+    Pick { id: String, candidate: String },
+    /// Run a queued task once per agent profile (at least two), each
+    /// candidate a task of its own; pick one when they have finished.
+    Fanout {
+        id: String,
+        #[arg(required = true, num_args = 2..)]
+        agents: Vec<String>,
+    },
     /// Queue a failed task again, with a fresh allowance of attempts.
     Retry { id: String },
     /// Run a task with another agent profile from now on. A task in review
@@ -294,6 +306,8 @@ pub fn main() -> ExitCode {
                 Some(Cmd::Add(args)) => task_cmds::add(&root, args),
                 Some(Cmd::Approve { id }) => task_cmds::approve(&root, &id),
                 Some(Cmd::Reject { id }) => task_cmds::reject(&root, &id),
+                Some(Cmd::Pick { id, candidate }) => fanout_cmds::pick(&root, &id, &candidate),
+                Some(Cmd::Fanout { id, agents }) => fanout_cmds::fanout(&root, &id, agents),
                 Some(Cmd::Retry { id }) => task_cmds::retry(&root, &id),
                 Some(Cmd::Reassign { id, agent }) => task_cmds::reassign(&root, &id, agent),
                 Some(Cmd::Update { id }) => task_cmds::update(&root, &id),

@@ -141,7 +141,17 @@ fn rebuilt(spec: TaskSpec, scan: &FleetScan, prior: Option<&Task>, on_disk: u32)
         .max(prior.map_or(0, |p| p.attempts))
         .max(on_disk);
     let branch = scan.branches.get(&id).filter(|b| b.ahead);
-    task.status = if let Some(merged) = scan.merged.get(&id) {
+    // A fan-out task's work landed as one of its candidates' (`<id>--...`).
+    let picked = (!task.spec.fanout.is_empty())
+        .then(|| {
+            let prefix = format!("{id}--");
+            scan.merged
+                .iter()
+                .find(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, m)| m)
+        })
+        .flatten();
+    task.status = if let Some(merged) = scan.merged.get(&id).or(picked) {
         Status::Done {
             commit: merged.commit.to_string(),
         }

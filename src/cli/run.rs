@@ -167,6 +167,25 @@ fn describe(event: &Event, now_ms: i64) -> Option<String> {
             format!("supervisor: consulted ({})", trigger.describe())
         }
         Event::ConsultEnded { message, .. } => format!("supervisor: {message}"),
+        Event::FannedOut { task, candidates } => {
+            let names: Vec<&str> = candidates.iter().map(|c| c.as_str()).collect();
+            format!("{task:<20} fanned out to {}", names.join(", "))
+        }
+        Event::Picked {
+            task,
+            candidate,
+            discarded,
+        } => {
+            let names: Vec<&str> = discarded.iter().map(|c| c.as_str()).collect();
+            if names.is_empty() {
+                format!("{task:<20} picked {candidate}")
+            } else {
+                format!(
+                    "{task:<20} picked {candidate}; discarded {} (work kept under refs/fleet/discarded/{task}/)",
+                    names.join(", ")
+                )
+            }
+        }
         Event::PlanChanged {
             origin, changes, ..
         } => format!(

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::config::Config;
+use crate::core::team::fanout::DiffStat;
 use crate::core::{Scheduler, Task};
 use crate::store::{DB_FILE, Store};
 use crate::summary::{self, StatusDoc, TaskRow};
@@ -67,10 +68,35 @@ fn document(root: &Path) -> Result<StatusDoc, (i32, String)> {
     let mut scheduler = Scheduler::new(limits, agents, tasks, paused);
     scheduler.set_clock(crate::store::now_ms());
     let mut doc = summary::document(&scheduler, &attempts);
+    let target = config
+        .as_ref()
+        .ok()
+        .and_then(|c| c.fleet.target.clone())
+        .or_else(|| crate::git::current_branch(root).ok().flatten());
+    if let Some(target) = target {
+        diff_stats(root, &target, &mut doc);
+    }
     if let (Some(paused), Some(why)) = (doc.fleet_paused.as_mut(), why) {
         *paused = why;
     }
     Ok(doc)
+}
+
+/// Fills the diff stats of fan-out candidates from their branches (a
+/// candidate without a branch yet has none, nor has the merged one: its
+/// branch is on the target).
+fn diff_stats(root: &Path, target: &str, doc: &mut StatusDoc) {
+    for row in &mut doc.tasks {
+        for c in &mut row.candidates {
+            if c.status == "done" {
+                continue;
+            }
+            if let Ok(changes) = crate::git::task_changes(root, c.task.as_str(), target) {
+                let texts = changes.iter().map(|f| (f.old.as_deref(), f.new.as_deref()));
+                c.diff = Some(DiffStat::of_texts(texts));
+            }
+        }
+    }
 }
 
 fn no_fleet(e: &crate::config::ConfigError) -> String {
@@ -134,11 +160,23 @@ fn print_table(doc: &StatusDoc, live: bool) {
 }
 
 fn print_tasks(rows: &[TaskRow], live: bool) {
+    // A candidate's row says how it compares (outcome, gate, time, cost, diff).
+    let compared = |r: &TaskRow| {
+        rows.iter()
+            .flat_map(|p| &p.candidates)
+            .find(|c| c.task.as_str() == r.id)
+            .map(|c| c.describe())
+    };
     if rows.is_empty() {
         println!("no tasks: add [[task]] tables to fleet.toml or use `fleetdeck add`");
         return;
     }
-    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    // A fan-out task's candidates are indented under it.
+    let id = |r: &TaskRow| match r.candidate_of {
+        Some(_) => format!("  {}", r.id),
+        None => r.id.clone(),
+    };
+    let width = rows.iter().map(|r| id(r).len()).max().unwrap_or(2).max(2);
     println!(
         "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  WHY / TITLE",
         "ID", "STATUS", "COLUMN", "AGENT", "TRY", "COST", "TOKENS"
@@ -149,13 +187,15 @@ fn print_tasks(rows: &[TaskRow], live: bool) {
             ("interrupted", why)
         } else if let Some(stalled) = &r.stalled {
             (r.status.as_str(), format!("stalled: {stalled}"))
+        } else if let (None, Some(compared)) = (&r.reason, compared(r)) {
+            (r.status.as_str(), compared)
         } else {
             let why = r.reason.as_deref().unwrap_or(&r.title).to_owned();
             (r.status.as_str(), why)
         };
         println!(
             "{:<width$}  {:<11}  {:<7}  {:<10}  {:>3}  {:>8}  {:>8}  {}",
-            r.id,
+            id(r),
             status,
             r.column.to_string(),
             r.agent,
@@ -188,6 +228,8 @@ mod tests {
             reason: None,
             history: Vec::new(),
             interrupted: false,
+            candidate_of: None,
+            candidates: Vec::new(),
         };
         for s in ["running", "verifying", "updating"] {
             assert!(interrupted(&row(s), false), "{s}");

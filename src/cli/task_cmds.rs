@@ -282,7 +282,7 @@ pub fn request_changes(root: &Path, id: &str, feedback: &str) -> i32 {
     })
 }
 
-fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
+pub(super) fn simple(root: &Path, id: &str, make: impl FnOnce(TaskId) -> Command) -> i32 {
     match TaskId::parse(id) {
         Ok(task) => {
             let command = make(task);

@@ -349,6 +349,9 @@ struct RawTask {
     budget_tokens: Option<u64>,
     #[serde(default)]
     merge_style: Option<MergeStyle>,
+    /// Run the task once per profile named here (at least two).
+    #[serde(default)]
+    fanout: Option<Spanned<Vec<String>>>,
 }
 
 impl Config {
@@ -508,7 +511,24 @@ impl Config {
                 ));
                 continue;
             }
-            let agent = t.agent.or_else(|| default_agent.clone()).unwrap_or_else(|| {
+            let fanout = match t.fanout {
+                None => Vec::new(),
+                Some(f) => {
+                    let span = f.span();
+                    let profiles = f.into_inner();
+                    let known = |a: &str| agents.contains_key(a);
+                    if let Err(e) = crate::core::team::fanout::check_profiles(&profiles, &known) {
+                        problems.push(at(Some(span), format!("task `{id}`: {e}")));
+                    }
+                    profiles
+                }
+            };
+            // A fan-out task runs as its candidates: its own agent defaults to the first.
+            let agent = t
+                .agent
+                .or_else(|| default_agent.clone())
+                .or_else(|| fanout.first().cloned());
+            let agent = agent.unwrap_or_else(|| {
                 problems.push(at(Some(span), format!(
                     "task `{id}` names no agent and there is no default: add agent = \"NAME\" or set [fleet] default_agent"
                 )));
@@ -530,7 +550,7 @@ impl Config {
                 files: Vec::new(),
                 acceptance: Vec::new(),
                 split_from: None,
-                fanout: Vec::new(),
+                fanout,
                 candidate_of: None,
                 group: None,
             });

@@ -417,3 +417,30 @@ structured_output = "off"
         assert!(err.contains("unknown field `budget`"), "{err}");
     }
 }
+
+#[test]
+fn fanout_needs_two_distinct_known_profiles_and_says_where() {
+    let base = format!("{AGENTS}\n[agents.alt]\ncommand = [\"alt\"]\n");
+    let ok = parse(&format!(
+        "{base}\n[[task]]\nid = \"t\"\nprompt = \"p\"\nfanout = [\"sim\", \"alt\"]\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.tasks[0].fanout, ["sim", "alt"]);
+    assert_eq!(ok.tasks[0].agent, "sim");
+    let e = error(&format!(
+        "{base}\n[[task]]\nid = \"t\"\nprompt = \"p\"\nfanout = [\"sim\", \"sim\"]\n"
+    ));
+    assert!(
+        e.contains("task `t`: fanout names agent `sim` twice"),
+        "{e}"
+    );
+    assert!(e.contains("fleet.toml:13:10"), "{e}");
+    let e = error(&format!(
+        "{base}\n[[task]]\nid = \"t\"\nprompt = \"p\"\nfanout = [\"sim\", \"nope\"]\n"
+    ));
+    assert!(e.contains("`nope`, which is not defined"), "{e}");
+    let e = error(&format!(
+        "{base}\n[[task]]\nid = \"t\"\nprompt = \"p\"\nfanout = [\"sim\"]\n"
+    ));
+    assert!(e.contains("at least two"), "{e}");
+}

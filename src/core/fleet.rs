@@ -297,6 +297,10 @@ impl Fleet {
             } => Some(block.to_string()),
             Status::Paused { .. } if task.over_budget.is_some() => task.over_budget.clone(),
             Status::Paused { .. } => Some("paused by the user".into()),
+            Status::Comparing => Some(format!(
+                "its candidates have finished: pick one (`fleetdeck pick {} CANDIDATE`, or Enter in the compare view)",
+                task.spec.id
+            )),
             Status::Queued { held: true } => Some("held by the user".into()),
             Status::Queued { held: false } | Status::Merging { .. } => {
                 let pending: Vec<&str> = self.pending_deps(task).map(TaskId::as_str).collect();

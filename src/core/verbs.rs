@@ -29,6 +29,10 @@ pub enum Verb {
     Nudge,
     /// Stop a running attempt and start it again in the same worktree.
     Restart,
+    /// Run a queued task once per profile (fan-out).
+    FanOut,
+    /// Pick one candidate of a fan-out task whose candidates have all finished.
+    Pick,
 }
 
 /// A rule: how the verb is named, the statuses it needs (in words), and the test.
@@ -69,7 +73,10 @@ impl Verb {
                     ) && !s.is_final()
                 },
             ),
-            Verb::Retry => ("retry", "failed", |s| matches!(s, S::Failed { .. })),
+            // A comparing fan-out task is retried when all its candidates failed.
+            Verb::Retry => ("retry", "failed", |s| {
+                matches!(s, S::Failed { .. } | S::Comparing)
+            }),
             Verb::Approve => ("approve", "in review", is_review),
             Verb::RequestChanges => ("request changes", "in review", is_review),
             Verb::Reject => ("reject", "in review", is_review),
@@ -79,6 +86,10 @@ impl Verb {
             Verb::Resolve => ("take a resolution", "in review", is_review),
             Verb::Nudge => ("nudge", "running", is_running),
             Verb::Restart => ("restart", "running", is_running),
+            Verb::FanOut => ("fan out", "queued", |s| matches!(s, S::Queued { .. })),
+            Verb::Pick => ("pick a candidate", "comparing its candidates", |s| {
+                matches!(s, S::Comparing)
+            }),
         }
     }
 
@@ -108,10 +119,19 @@ pub struct Refusal {
     pub task: TaskId,
     pub status: &'static str,
     pub verb: Verb,
+    /// Set when the task is a candidate of this fan-out task, which is
+    /// approved by picking it instead.
+    pub candidate_of: Option<TaskId>,
 }
 
 impl From<Refusal> for CommandError {
     fn from(r: Refusal) -> CommandError {
+        if let Some(parent) = r.candidate_of {
+            return CommandError::Invalid(format!(
+                "`{}` is a candidate of `{parent}`: pick it: `fleetdeck pick {parent} {}` or Enter in the compare view",
+                r.task, r.task
+            ));
+        }
         CommandError::WrongStatus {
             task: r.task,
             status: r.status,
@@ -132,6 +152,14 @@ impl std::error::Error for Refusal {}
 impl Task {
     /// Whether the task's status allows `verb` now; the refusal says why not.
     pub fn allows(&self, verb: Verb) -> Result<(), Refusal> {
+        if let (Verb::Approve, Some(parent)) = (verb, &self.spec.candidate_of) {
+            return Err(Refusal {
+                task: self.spec.id.clone(),
+                status: self.status.name(),
+                verb,
+                candidate_of: Some(parent.clone()),
+            });
+        }
         if verb.allowed_in(&self.status) {
             Ok(())
         } else {
@@ -139,6 +167,7 @@ impl Task {
                 task: self.spec.id.clone(),
                 status: self.status.name(),
                 verb,
+                candidate_of: None,
             })
         }
     }
@@ -189,5 +218,24 @@ mod tests {
                 .allows(Verb::Drop)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_candidate_is_picked_not_approved() {
+        let mut t = task(Status::Review {
+            attempt: 1,
+            block: None,
+        });
+        t.spec.candidate_of = Some(TaskId::parse("t").expect("an id"));
+        let e = t.allows(Verb::Approve).expect_err("a candidate");
+        assert_eq!(
+            e.to_string(),
+            "`a` is a candidate of `t`: pick it: `fleetdeck pick t a` or Enter in the compare view"
+        );
+        assert!(t.allows(Verb::Reject).is_ok());
+        assert!(task(Status::Comparing).allows(Verb::Pick).is_ok());
+        assert!(task(Status::FannedOut).allows(Verb::Pick).is_err());
+        assert!(task(Status::Comparing).allows(Verb::Retry).is_ok());
+        assert!(task(Status::FannedOut).allows(Verb::Drop).is_ok());
     }
 }

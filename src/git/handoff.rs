@@ -96,6 +96,41 @@ pub fn save_task_work(
     attr: &Attribution,
     exclude: &[String],
 ) -> Result<Option<SavedWork>, GitError> {
+    save_work(root, target, save_as, None, attr, exclude)
+}
+
+/// Where a fan-out candidate that was not picked keeps its work:
+/// `refs/fleet/discarded/<parent>/<candidate>/<attempt>`.
+pub fn candidate_ref(parent: &str, candidate: &str, attempt: u32) -> String {
+    format!("refs/fleet/discarded/{parent}/{candidate}/{attempt}")
+}
+
+/// Saves the work of a fan-out candidate that was not picked (`attr`:
+/// the candidate and its last attempt) like a dropped task's — its branch
+/// and its worktree's uncommitted changes as one commit — under
+/// [`candidate_ref`], always (also when the branch holds all of it), before
+/// its worktree is removed. `None` when it has nothing beyond its base.
+pub fn save_candidate_work(
+    root: &Path,
+    target: &str,
+    parent: &str,
+    attr: &Attribution,
+    exclude: &[String],
+) -> Result<Option<SavedWork>, GitError> {
+    validate_task_id(parent)?;
+    let saved_as = candidate_ref(parent, attr.task, attr.attempt);
+    save_work(root, target, SaveAs::Dropped, Some(saved_as), attr, exclude)
+}
+
+/// [`save_task_work`], or under `candidate` (a discarded candidate's ref).
+fn save_work(
+    root: &Path,
+    target: &str,
+    save_as: SaveAs,
+    candidate: Option<String>,
+    attr: &Attribution,
+    exclude: &[String],
+) -> Result<Option<SavedWork>, GitError> {
     validate_task_id(attr.task)?;
     let _serial = worktree_lock();
     let repo = open(root)?;
@@ -128,6 +163,7 @@ pub fn save_task_work(
     // A plain drop whose branch holds everything: the branch is the save
     // (`fleetdeck gc` keeps its tip under refs/fleet/dropped/ before deleting it).
     if save_as == SaveAs::Dropped
+        && candidate.is_none()
         && branch_tip == Some(head)
         && tree == find(&repo, head)?.tree_id()
     {
@@ -146,9 +182,10 @@ pub fn save_task_work(
     if let Some(prev) = previous.filter(|p| p.id() != head) {
         parents.push(prev);
     }
-    let why = match save_as {
-        SaveAs::Split => "split",
-        SaveAs::Dropped => "dropped",
+    let why = match (save_as, &candidate) {
+        (_, Some(_)) => "discarded candidate",
+        (SaveAs::Split, None) => "split",
+        (SaveAs::Dropped, None) => "dropped",
     };
     let tree = repo
         .find_tree(tree)
@@ -164,9 +201,10 @@ pub fn save_task_work(
             &parent_refs,
         )
         .ctx(|| format!("save the work of `{}`", attr.task))?;
-    let saved_as = match save_as {
-        SaveAs::Split => split_ref(attr.task),
-        SaveAs::Dropped => super::gc::saved_ref("dropped", attr.task, commit),
+    let saved_as = match (save_as, candidate) {
+        (_, Some(name)) => name,
+        (SaveAs::Split, None) => split_ref(attr.task),
+        (SaveAs::Dropped, None) => super::gc::saved_ref("dropped", attr.task, commit),
     };
     repo.reference(
         &saved_as,

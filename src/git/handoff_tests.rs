@@ -208,3 +208,30 @@ fn a_part_whose_first_attempt_was_rolled_back_inherits_the_work_again() {
     assert!(matches!(again, Some(Handoff::Applied { .. })), "{again:?}");
     assert_eq!(status_paths(&f, "api-a"), ["a.txt", "api.txt", "new.txt"]);
 }
+
+#[test]
+fn a_discarded_candidate_is_saved_under_its_parent_even_when_its_branch_holds_it() {
+    let f = Fixture::new();
+    f.attempts("t--a", 1);
+    let saved = save_candidate_work(&f.root, "main", "t", &attr("t--a", 1), &[])
+        .unwrap()
+        .expect("committed work is saved");
+    assert_eq!(saved.saved_as, "refs/fleet/discarded/t/t--a/1");
+    assert_eq!(
+        f.repo().refname_to_id(&saved.saved_as).unwrap(),
+        saved.commit
+    );
+    assert_eq!(f.file_at(saved.commit, "t--a.txt").unwrap(), "attempt 1\n");
+    // Uncommitted work goes in too.
+    fs::write(worktree_path(&f.root, "t--a").join("late.txt"), "late\n").unwrap();
+    let saved = save_candidate_work(&f.root, "main", "t", &attr("t--a", 1), &[])
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.file_at(saved.commit, "late.txt").unwrap(), "late\n");
+    // A candidate with nothing beyond its base saves nothing.
+    ensure_worktree(&f.root, "t--b", "main").unwrap();
+    assert_eq!(
+        save_candidate_work(&f.root, "main", "t", &attr("t--b", 1), &[]).unwrap(),
+        None
+    );
+}

@@ -88,7 +88,10 @@ pub use error::GitError;
 pub use exclude::exclude_patterns;
 pub use gc::{GcPlan, GcTask, GcTaskState, KeepReason, Kept, Removal, Safe, plan_gc, remove_gc};
 pub use git2::Oid;
-pub use handoff::{Handoff, SaveAs, SavedWork, hand_over, save_task_work, split_ref};
+pub use handoff::{
+    Handoff, SaveAs, SavedWork, candidate_ref, hand_over, save_candidate_work, save_task_work,
+    split_ref,
+};
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
 pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
 pub use locks::{clear_task_locks, sweep_stale_locks};

@@ -606,8 +606,8 @@ impl Engine {
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
                 Effect::SaveContext { entry } => self.save_context(&entry),
+                Effect::DiscardCandidate { task, parent } => self.discard_candidate(task, parent),
                 Effect::Review { .. }
-                | Effect::DiscardCandidate { .. }
                 | Effect::Integrate { .. }
                 | Effect::MergeGroup { .. } => {
                     tracing::warn!(?effect, "not built yet");

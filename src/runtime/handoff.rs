@@ -54,7 +54,10 @@ pub(crate) struct DroppedWork {
 }
 
 impl Engine {
-    fn owner(&self, task: &TaskId) -> Option<(Owner, Option<crate::store::AttemptRecord>)> {
+    pub(super) fn owner(
+        &self,
+        task: &TaskId,
+    ) -> Option<(Owner, Option<crate::store::AttemptRecord>)> {
         let t = self.scheduler.task(task.as_str())?;
         let last = self
             .store

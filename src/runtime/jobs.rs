@@ -337,24 +337,36 @@ impl Engine {
     /// branch and uncommitted changes) is saved first, and when that fails
     /// the worktree stays.
     pub(super) fn remove_worktree(&mut self, task: TaskId) {
-        self.removals += 1;
         let save = self.dropped_work(&task);
+        self.removal(task, move |root, target| match &save {
+            Some(save) => {
+                let attr = save.owner.attribution();
+                git::save_task_work(root, target, save.save_as, &attr, &save.owner.exclude)
+            }
+            None => Ok(None),
+        });
+    }
+
+    /// Removes `task`'s worktree in a blocking job after `save` kept its
+    /// work (given the root and the target); reports `WorktreeRemoved`.
+    pub(super) fn removal(
+        &mut self,
+        task: TaskId,
+        save: impl FnOnce(&std::path::Path, &str) -> Result<Option<git::SavedWork>, git::GitError>
+        + Send
+        + 'static,
+    ) {
+        self.removals += 1;
         let (root, target, tx) = (self.root.clone(), self.target.clone(), self.tx.clone());
         self.jobs.spawn(async move {
             let t = task.clone();
             let r = tokio::task::spawn_blocking(move || {
-                if let Some(save) = &save {
-                    let attr = save.owner.attribution();
-                    let exclude = &save.owner.exclude;
-                    if let Some(saved) =
-                        git::save_task_work(&root, &target, save.save_as, &attr, exclude)?
-                    {
-                        tracing::info!(
-                            task = t.as_str(),
-                            "kept the work of `{t}` under {}",
-                            saved.saved_as
-                        );
-                    }
+                if let Some(saved) = save(&root, &target)? {
+                    tracing::info!(
+                        task = t.as_str(),
+                        "kept the work of `{t}` under {}",
+                        saved.saved_as
+                    );
                 }
                 git::remove_worktree(&root, t.as_str())
             })

@@ -13,6 +13,7 @@ mod consult;
 pub mod contain;
 pub mod editor;
 mod engine;
+mod fanout;
 mod faults;
 mod gate;
 mod handoff;

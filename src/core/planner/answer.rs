@@ -375,7 +375,7 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
             ("id" | "title" | "prompt" | "agent" | "role" | "split_from", other) => {
                 at(here, format!("expected a string, found {}", kind(other)));
             }
-            ("deps" | "files" | "acceptance" | "verify", Value::Array(items)) => {
+            ("deps" | "files" | "acceptance" | "verify" | "fanout", Value::Array(items)) => {
                 for (j, item) in items.iter().enumerate() {
                     if !item.is_string() {
                         at(

@@ -121,6 +121,10 @@ pub struct PlannedTask {
     /// low-risk work); shown in the plan diff for the user to confirm.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_approve: bool,
+    /// Run the task once per profile named here (at least two), the user
+    /// picking one candidate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fanout: Vec<String>,
 }
 
 /// The fields of [`PlanAnswer`], in schema order.
@@ -128,7 +132,7 @@ pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
 /// The fields of [`PlannedAction`], in schema order.
 pub const ACTION_FIELDS: [&str; 3] = ["kind", "task", "message"];
 /// The fields of [`PlannedTask`], in schema order.
-pub const TASK_FIELDS: [&str; 11] = [
+pub const TASK_FIELDS: [&str; 12] = [
     "id",
     "title",
     "prompt",
@@ -140,6 +144,7 @@ pub const TASK_FIELDS: [&str; 11] = [
     "verify",
     "split_from",
     "auto_approve",
+    "fanout",
 ];
 /// The fields a task must have.
 pub const REQUIRED_TASK_FIELDS: [&str; 4] = ["id", "title", "prompt", "agent"];

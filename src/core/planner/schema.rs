@@ -51,7 +51,8 @@ pub fn schema() -> Value {
                     "acceptance": strings("Acceptance criteria, one per entry."),
                     "verify": strings("Verify commands for this task instead of the fleet's."),
                     "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." },
-                    "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." }
+                    "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." },
+                    "fanout": strings("Two or more agent profiles that each run the task; the user compares their work and picks one (only when the comparison is worth the cost).")
                 }
             },
             "action": {
@@ -129,6 +130,7 @@ mod tests {
             verify: Some(vec![]),
             split_from: Some("b".into()),
             auto_approve: true,
+            fanout: vec!["sim".into(), "alt".into()],
         };
         let v = serde_json::to_value(&task).unwrap();
         let mut got = keys(&v);

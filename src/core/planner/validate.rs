@@ -59,6 +59,8 @@ pub enum PlanProblem {
         agent: String,
         known: Vec<String>,
     },
+    #[error("task `{task}`: {why}")]
+    BadFanout { task: String, why: String },
 }
 
 fn list(names: &[String]) -> String {
@@ -115,6 +117,15 @@ pub fn validate(
                 agent: task.agent.clone(),
                 known: known_agents.to_vec(),
             });
+        }
+        if !task.fanout.is_empty() {
+            let known = |a: &str| known_agents.iter().any(|k| k == a);
+            if let Err(why) = crate::core::team::fanout::check_profiles(&task.fanout, &known) {
+                problems.push(PlanProblem::BadFanout {
+                    task: task.id.clone(),
+                    why,
+                });
+            }
         }
     }
     // The graph: the proposed tasks, then the existing ones they do not redefine.
@@ -492,8 +503,13 @@ fn to_spec(task: &PlannedTask, id: TaskId, deps: Vec<TaskId>, old: Option<&&Task
             .split_from
             .as_deref()
             .and_then(|f| TaskId::parse(f).ok()),
-        fanout: Vec::new(),
-        candidate_of: None,
+        // A replan that says nothing of a fan-out keeps it.
+        fanout: if task.fanout.is_empty() {
+            old.map(|s| s.fanout.clone()).unwrap_or_default()
+        } else {
+            task.fanout.clone()
+        },
+        candidate_of: old.and_then(|s| s.candidate_of.clone()),
         group: None,
     }
 }

@@ -14,6 +14,7 @@ fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
         verify: None,
         split_from: None,
         auto_approve: false,
+        fanout: Vec::new(),
     }
 }
 
@@ -369,4 +370,27 @@ fn an_action_of_an_unknown_kind_is_a_shape_error_with_its_path() {
         err,
         "actions[0].kind: expected one of `retry`, `restart`, `nudge`, `ask`, `drop`, found `explode`; actions[1]: missing field `kind`; actions[1].task: expected a string, found a number"
     );
+}
+
+#[test]
+fn a_planned_fanout_needs_two_known_profiles_and_reaches_the_spec() {
+    let mut t = planned("t", &[], &[]);
+    t.fanout = vec!["sim".into(), "nope".into()];
+    let p = problems(&answer(vec![t.clone()]), &[]);
+    assert_eq!(
+        p,
+        ["task `t`: fanout names agent `nope`, which is not defined (add [agents.nope])"]
+    );
+    t.fanout = vec!["sim".into(), "claude".into()];
+    let v = validate(&answer(vec![t.clone()]), &agents(), &[], &[]).unwrap();
+    assert_eq!(v.specs[0].fanout, ["sim", "claude"]);
+    // A replan that says nothing of the fan-out keeps it.
+    let mut old = existing("t", Status::Queued { held: false });
+    old.spec.fanout = vec!["sim".into(), "claude".into()];
+    t.fanout = Vec::new();
+    let v = validate(&answer(vec![t]), &agents(), &[], &[old]).unwrap();
+    assert_eq!(v.specs[0].fanout, ["sim", "claude"]);
+    let json = r#"{"tasks": [{"id": "t", "title": "T", "prompt": "p", "agent": "sim", "fanout": ["sim", 3]}]}"#;
+    let e = extract(json).unwrap_err().to_string();
+    assert!(e.contains("fanout"), "{e}");
 }

@@ -44,12 +44,6 @@ impl Scheduler {
             Command::AddContext { .. }
             | Command::EditContext { .. }
             | Command::RetireContext { .. } => self.context_command(command, out)?,
-            Command::FanOut { .. } | Command::Pick { .. } => {
-                return Err(CommandError::Invalid(format!(
-                    "{}: not built yet",
-                    command.describe()
-                )));
-            }
             Command::Batch { commands } => {
                 let before = self.clone();
                 for (i, command) in commands.into_iter().enumerate() {
@@ -105,8 +99,13 @@ impl Scheduler {
             Command::Edit { task, patch } => self.edit(&task, patch, out)?,
             Command::Add { spec } => self.add(spec, out)?,
             Command::Drop { task } => self.drop_task(&task, out)?,
+            Command::FanOut { task, agents } => self.fan_out_command(&task, agents, out)?,
+            Command::Pick { task, candidate } => self.pick(&task, &candidate, out)?,
             Command::Retry { task } => {
                 let i = self.require(&task, Verb::Retry)?;
+                if self.fleet.tasks[i].status == Status::Comparing {
+                    return self.retry_fan_out(i, out);
+                }
                 self.fleet.tasks[i].tries = 0;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
             }
@@ -383,20 +382,37 @@ impl Scheduler {
                 dependents.join(", ")
             )));
         }
+        if matches!(
+            self.fleet.tasks[i].status,
+            Status::FannedOut | Status::Comparing
+        ) {
+            self.drop_candidates(task, out)?;
+        }
+        self.drop_now(i, out);
+        Ok(())
+    }
+
+    /// Drops task `i`: a running agent is stopped first.
+    pub(super) fn drop_now(&mut self, i: usize, out: &mut Out) {
         if self.fleet.tasks[i].status.has_agent() {
             self.fleet.tasks[i].after_stop = Some(AfterStop::Drop);
-            out.fx.push(Effect::SaveTask { task: task.clone() });
+            let task = self.fleet.tasks[i].spec.id.clone();
+            out.fx.push(Effect::SaveTask { task });
             self.signal(i, Signal::Stop, out);
         } else {
             self.finish_drop(i, out);
         }
-        Ok(())
     }
 
     /// A spec's references must exist: dependencies (not dropped, not itself) and its agent.
     fn check_spec(&self, spec: &TaskSpec) -> Result<(), CommandError> {
         if !self.fleet.agents.contains(&spec.agent) {
             return Err(CommandError::UnknownAgent(spec.agent.clone()));
+        }
+        if !spec.fanout.is_empty() {
+            let known = |a: &str| self.fleet.agents.contains(a);
+            crate::core::team::fanout::check_profiles(&spec.fanout, &known)
+                .map_err(|e| CommandError::Invalid(format!("task `{}`: {e}", spec.id)))?;
         }
         for dep in &spec.deps {
             if dep == &spec.id {
@@ -486,7 +502,8 @@ fn decided_task(command: &Command) -> Option<TaskId> {
         | Command::Reject { task }
         | Command::Edit { task, .. }
         | Command::Reassign { task, .. }
-        | Command::Drop { task } => Some(task.clone()),
+        | Command::Drop { task }
+        | Command::Pick { task, .. } => Some(task.clone()),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@
 
 mod budget;
 mod commands;
+mod fanout;
 mod nudge;
 mod reports;
 mod supervise;
@@ -137,7 +138,11 @@ impl Scheduler {
         fleet_paused: bool,
     ) -> Self {
         Self {
-            fleet: Fleet::new(tasks, agents, fleet_paused),
+            fleet: Fleet::new(
+                crate::core::team::fanout::plan_order(tasks),
+                agents,
+                fleet_paused,
+            ),
             limits,
             merging: None,
             gating: HashSet::new(),
@@ -359,7 +364,9 @@ impl Scheduler {
                 to: to.clone(),
             },
         );
-        if let (Status::Failed { reason }, Actor::Engine) = (&to, actor) {
+        // A failed fan-out candidate is the user's to compare, not the supervisor's to replan.
+        let candidate = self.fleet.tasks[i].spec.candidate_of.is_some();
+        if let (Status::Failed { reason }, Actor::Engine, false) = (&to, actor, candidate) {
             self.failed_for_good(&id, reason, out);
         }
     }
@@ -398,6 +405,10 @@ impl Scheduler {
 
     /// Starts merges, pending gates and agents, as capacity and policy allow.
     fn pump(&mut self, out: &mut Out) {
+        // Fanning out starts no agent, so it happens also while the fleet is
+        // paused (a one-shot `fleetdeck fanout` or `retry` shows the candidates).
+        self.pump_fan_outs(out);
+        self.settle_fan_outs(out);
         // Wake up for the next task parked after a rate limit.
         let next_wake = self
             .fleet

@@ -239,7 +239,10 @@ impl Scheduler {
             Actor::Engine,
             out,
         );
-        if self.limits.auto_approve || self.fleet.tasks[i].spec.auto_approve {
+        if (self.limits.auto_approve || self.fleet.tasks[i].spec.auto_approve)
+            // A candidate is picked by the user, never approved by itself.
+            && self.fleet.tasks[i].spec.candidate_of.is_none()
+        {
             self.set_status(i, Status::Merging { attempt }, Actor::Engine, out);
         }
     }
