@@ -10,6 +10,7 @@ mod budget;
 mod commands;
 mod nudge;
 mod reports;
+mod review;
 mod supervise;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use budget::Budgets;
 pub use reports::environment_reason;
+pub use review::ReviewPolicy;
 pub use supervise::SupervisorState;
 
 use super::feedback::{Feedback, FeedbackKind};
@@ -53,6 +55,9 @@ pub struct Limits {
     /// `[supervisor] autonomy`, when a supervisor is configured (None: no
     /// supervisor, nothing is consulted).
     pub supervisor: Option<crate::core::supervisor::AutonomyTable>,
+    /// `[review]`, when a reviewer agent is configured (None: the human
+    /// reviews alone).
+    pub review: Option<ReviewPolicy>,
 }
 
 impl Default for Limits {
@@ -67,6 +72,7 @@ impl Default for Limits {
             backoff_ms: 30_000,
             budget: Budgets::default(),
             supervisor: None,
+            review: None,
         }
     }
 }
@@ -207,6 +213,7 @@ impl Scheduler {
             self.set_fleet_paused(true, Actor::Engine, reason, &mut out);
         }
         self.resume_supervisor(&mut out);
+        self.resume_reviews(&mut out);
         self.pump(&mut out);
         out.fx
     }
@@ -216,8 +223,13 @@ impl Scheduler {
     pub fn report(&mut self, report: Report) -> Vec<Effect> {
         let mut out = Out::default();
         match report {
+            Report::Reviewed {
+                task,
+                attempt,
+                round,
+                result,
+            } => self.reviewed(&task, attempt, round, result, &mut out),
             Report::Message { .. }
-            | Report::Reviewed { .. }
             | Report::Integrated { .. }
             | Report::GroupMerged { .. }
             | Report::Overlap { .. } => {}
@@ -298,6 +310,11 @@ impl Scheduler {
         self.merging.is_none()
             && self.gating.is_empty()
             && self.updating.is_empty()
+            && !self
+                .fleet
+                .tasks
+                .iter()
+                .any(|t| matches!(t.status, Status::Reviewing { .. }))
             && (self.fleet.paused
                 || !self
                     .fleet
@@ -507,7 +524,7 @@ impl Scheduler {
                 resume_prompt: None,
             }),
             Some(Feedback {
-                kind: FeedbackKind::Reviewer | FeedbackKind::Nudged,
+                kind: FeedbackKind::Reviewer | FeedbackKind::Review | FeedbackKind::Nudged,
                 attempt,
                 text,
             }) => Some(Continuation {
