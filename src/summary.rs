@@ -35,6 +35,9 @@ pub struct TaskRow {
     /// (set by `status`): its attempt was interrupted and is redone on the
     /// next run.
     pub interrupted: bool,
+    /// The reviewer agent's latest verdict on the task's work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::core::team::ReviewVerdict>,
 }
 
 /// One attempt of a task as `status --json` prints it.
@@ -134,6 +137,7 @@ pub fn rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> {
                 attempts: t.attempts,
                 tries: t.tries,
                 stalled: t.stalled.clone(),
+                review: t.review.clone(),
                 cost_usd: u.cost_usd,
                 tokens: u.tokens(),
                 reason: scheduler.reason(t),

@@ -182,6 +182,7 @@ mod tests {
             attempts: 1,
             tries: 1,
             stalled: None,
+            review: None,
             cost_usd: 0.0,
             tokens: 0,
             reason: None,

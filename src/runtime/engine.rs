@@ -600,8 +600,12 @@ impl Engine {
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
+                Effect::Review {
+                    task,
+                    attempt,
+                    round,
+                } => self.start_review(task, attempt, round),
                 Effect::SaveContext { .. }
-                | Effect::Review { .. }
                 | Effect::DiscardCandidate { .. }
                 | Effect::Integrate { .. }
                 | Effect::MergeGroup { .. } => {

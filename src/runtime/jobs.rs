@@ -35,13 +35,14 @@ impl Engine {
             // A resumed session gets only its new instructions instead.
             request.prompt = crate::core::supervisor::reporting::with_reporting(&request.prompt);
         }
-        let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
+        let Some(mut profile) = self.config.agents.get(&request.agent).cloned() else {
             let message = format!(
                 "agent profile `{0}` is not defined in fleet.toml (add [agents.{0}], or reassign the task: r)",
                 request.agent
             );
             return self.fail_start(&request, message);
         };
+        self.apply_role(&mut request, &mut profile);
         let reset = match self.reset_for(request.task.as_str(), &request.workspace) {
             Ok(reset) => reset,
             Err(e) => return self.fail_start(&request, e.to_string()),

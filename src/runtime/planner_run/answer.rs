@@ -9,14 +9,14 @@ use crate::agent::AgentEvent;
 use crate::core::planner;
 use crate::core::{Spend, Task};
 
-pub(super) fn spend_of(round: &Round) -> Spend {
+pub(crate) fn spend_of(round: &Round) -> Spend {
     Spend {
         usd: round.usd,
         tokens: round.input_tokens + round.output_tokens,
     }
 }
 
-pub(super) fn take_event(
+pub(crate) fn take_event(
     event: AgentEvent,
     round: &mut Round,
     price: Option<crate::config::Price>,

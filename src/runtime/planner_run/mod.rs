@@ -9,8 +9,8 @@
 //! `live.rs` runs one planner process (streamed, stopped on a timeout, the
 //! budget or shutdown); `answer.rs` reads the answer out of its output.
 
-mod answer;
-mod live;
+pub(crate) mod answer;
+pub(crate) mod live;
 
 pub(crate) use live::readable;
 
@@ -59,17 +59,18 @@ pub(crate) struct PlannerRun {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// What one round of the planner came to.
-struct Round {
+/// What one round of a headless run came to.
+#[derive(Default)]
+pub(crate) struct Round {
     /// Why it failed (could not start, error, timeout, budget, stopped).
-    failure: Option<String>,
-    stdout: String,
+    pub(crate) failure: Option<String>,
+    pub(crate) stdout: String,
     /// Its assistant messages and final result, in order.
-    messages: Vec<String>,
-    session: Option<String>,
-    input_tokens: u64,
-    output_tokens: u64,
-    usd: f64,
+    pub(crate) messages: Vec<String>,
+    pub(crate) session: Option<String>,
+    pub(crate) input_tokens: u64,
+    pub(crate) output_tokens: u64,
+    pub(crate) usd: f64,
 }
 
 impl PlannerRun {
