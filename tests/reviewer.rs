@@ -146,3 +146,40 @@ fn an_unknown_role_in_fleet_toml_is_an_error_with_its_position() {
         "{err}"
     );
 }
+
+#[test]
+fn a_read_only_roles_changes_are_saved_not_committed_and_the_outcome_says_why() {
+    let tasks = format!(
+        "{}role = \"auditor\"\n\n[roles.auditor]\npreamble = \"You audit.\"\nmay_change_files = false\n",
+        task("audit", &[], "write src/div.rs oops\\n")
+    );
+    let config = format!("[fleet]\nmax_attempts = 1\n{}", fleet("", &tasks));
+    let repo = TestRepo::new(&config, &[]);
+    repo.expect(&["run", "--headless"], 1);
+    let row = repo.task("audit");
+    assert_eq!(row["status"], "failed", "{row}");
+    let message = row["history"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("role `auditor` may not change files (may_change_files = false): the changes were saved under refs/fleet/discarded/audit/1, not committed"),
+        "{row}"
+    );
+    let git = repo.repo();
+    let saved = git.find_reference("refs/fleet/discarded/audit/1").unwrap();
+    let tree = saved.peel_to_commit().unwrap().tree().unwrap();
+    assert!(tree.get_path(std::path::Path::new("src/div.rs")).is_ok());
+    let branch = git
+        .find_branch("fleet/audit", git2::BranchType::Local)
+        .unwrap();
+    let tip = branch.get().peel_to_commit().unwrap();
+    assert!(
+        tip.tree()
+            .unwrap()
+            .get_path(std::path::Path::new("src/div.rs"))
+            .is_err(),
+        "nothing committed"
+    );
+    assert!(
+        !worktree(&repo, "audit").join("src/div.rs").exists(),
+        "the worktree is back at its base"
+    );
+}

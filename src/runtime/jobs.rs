@@ -193,6 +193,11 @@ impl Engine {
             transcript: self.fleet_dir.join(record.transcript),
             tx: self.tx.clone(),
             shutdown: self.shutdown.subscribe(),
+            read_only: self
+                .config
+                .role(&t.spec)
+                .filter(|r| !r.may_change_files)
+                .map(|r| r.name.clone()),
         };
         self.jobs.spawn(gate.run());
     }
