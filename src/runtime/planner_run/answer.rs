@@ -110,9 +110,9 @@ pub(super) fn cap(text: &str) -> String {
     )
 }
 
-/// The distinct roles of the plan, in plan order.
-pub(super) fn roles_of(tasks: &[Task]) -> Vec<String> {
-    let mut roles: Vec<String> = Vec::new();
+/// The roles of fleet.toml, then any other role of the plan, in plan order.
+pub(super) fn roles_of(configured: &[String], tasks: &[Task]) -> Vec<String> {
+    let mut roles: Vec<String> = configured.to_vec();
     for role in tasks.iter().filter_map(|t| t.spec.role.as_deref()) {
         if !roles.iter().any(|r| r == role) {
             roles.push(role.to_owned());

@@ -49,6 +49,8 @@ pub(crate) struct PlannerRun {
     pub agents: Vec<planner::AgentProfile>,
     /// The plan when the consultation started.
     pub tasks: Vec<Task>,
+    /// The roles of fleet.toml (built-in and `[roles.NAME]`).
+    pub roles: Vec<String>,
     pub goal: String,
     pub situation: Option<String>,
     pub verify: Vec<String>,
@@ -203,7 +205,7 @@ impl PlannerRun {
     fn judge(&self, round: &Round) -> Result<(Judged, Vec<String>), Vec<PlanProblem>> {
         let answer = read_answer(&round.stdout, &round.messages).map_err(|e| vec![e.into()])?;
         let known: Vec<String> = self.agents.iter().map(|a| a.name.clone()).collect();
-        let roles = roles_of(&self.tasks);
+        let roles = roles_of(&self.roles, &self.tasks);
         let validated = planner::validate(&answer, &known, &roles, &self.tasks)?;
         let mut specs = validated.specs;
         let routed = routing::route(&mut specs, &self.section.routing);
@@ -270,7 +272,7 @@ impl PlannerRun {
     }
 
     fn prompt(&self, repo: &RepoSummary) -> String {
-        let roles = roles_of(&self.tasks);
+        let roles = roles_of(&self.roles, &self.tasks);
         planner::planning_prompt(&planner::PlanningContext {
             goal: &self.goal,
             repo,
