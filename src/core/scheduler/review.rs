@@ -141,17 +141,11 @@ impl Scheduler {
                 self.set_status(i, Status::Queued { held: false }, Actor::Engine, out);
             }
             Verdict::Approve if auto_approve => {
-                self.set_status(
-                    i,
-                    Status::Review {
-                        attempt,
-                        block: None,
-                    },
-                    Actor::Engine,
-                    out,
-                );
+                self.human_review(i, attempt, out);
                 // Approved as the user would approve it (the reviewer's word is final).
-                self.set_status(i, Status::Merging { attempt }, Actor::User, out);
+                if matches!(self.fleet.tasks[i].status, Status::Review { .. }) {
+                    self.set_status(i, Status::Merging { attempt }, Actor::User, out);
+                }
             }
             _ => self.human_review(i, attempt, out),
         }

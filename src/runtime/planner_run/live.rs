@@ -138,6 +138,33 @@ impl PlannerRun {
     }
 }
 
+/// The launch of round `n` of `host`'s profile under its name, with the
+/// current executable and PATH (so that `fleetdeck` is callable from it).
+pub(crate) fn describe_launch<H: Host>(
+    host: &H,
+    n: u32,
+    prompt: &str,
+    cwd: &Path,
+    resume: Option<&(String, SessionBaseline)>,
+    home: Option<&Path>,
+) -> launch::Launch {
+    let exe = std::env::current_exe().ok();
+    let path = std::env::var_os("PATH");
+    let name = host.name();
+    launch::describe(&launch::LaunchInput {
+        profile: host.profile(),
+        task: &name,
+        attempt: n,
+        prompt,
+        worktree: cwd,
+        fleet_dir: host.fleet_dir(),
+        resume: resume.map(|(s, b)| (s.as_str(), *b)),
+        home,
+        exe: exe.as_deref(),
+        path: path.as_deref(),
+    })
+}
+
 /// A line from the runner itself: into the transcript and to observers.
 pub(crate) fn note<H: Host>(host: &H, log: &mut Writer, text: &str) {
     let _ = log.line(Stream::Fleet, text);

@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Msg;
-use super::agent_run::launch::{self, LaunchInput};
+use super::agent_run::launch;
 use crate::agent::SessionBaseline;
 use crate::config::{AgentProfile, StructuredOutput, SupervisorSection};
 use crate::core::planner::{self, PlanProblem, RepoSummary};
@@ -306,21 +306,8 @@ impl PlannerRun {
         cwd: &Path,
         resume: Option<&(String, SessionBaseline)>,
     ) -> launch::Launch {
-        let exe = std::env::current_exe().ok();
-        let path = std::env::var_os("PATH");
         let home = self.home();
-        let mut l = launch::describe(&LaunchInput {
-            profile: &self.profile,
-            task: SUPERVISOR_TASK,
-            attempt: round,
-            prompt,
-            worktree: cwd,
-            fleet_dir: &self.fleet_dir,
-            resume: resume.map(|(s, b)| (s.as_str(), *b)),
-            home: home.as_deref(),
-            exe: exe.as_deref(),
-            path: path.as_deref(),
-        });
+        let mut l = live::describe_launch(self, round, prompt, cwd, resume, home.as_deref());
         l.env
             .push(("FLEET_CONSULT".into(), self.consult.to_string().into()));
         if self.section.structured_output == StructuredOutput::Auto {

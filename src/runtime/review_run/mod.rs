@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Msg;
-use super::agent_run::launch::{self, LaunchInput};
+use super::agent_run::launch;
 use super::planner_run::answer::spend_of;
 use super::planner_run::live::{self, Host, note};
 use crate::agent::{Format, SessionBaseline};
@@ -292,21 +292,7 @@ impl Host for ReviewRun {
         cwd: &Path,
         resume: Option<&(String, SessionBaseline)>,
     ) -> launch::Launch {
-        let exe = std::env::current_exe().ok();
-        let path = std::env::var_os("PATH");
-        let name = self.name();
-        let mut l = launch::describe(&LaunchInput {
-            profile: &self.profile,
-            task: &name,
-            attempt: n,
-            prompt,
-            worktree: cwd,
-            fleet_dir: &self.fleet_dir,
-            resume: resume.map(|(s, b)| (s.as_str(), *b)),
-            home: None,
-            exe: exe.as_deref(),
-            path: path.as_deref(),
-        });
+        let mut l = live::describe_launch(self, n, prompt, cwd, resume, None);
         if self.profile.format == Format::Claude {
             l.argv.push("--json-schema".into());
             l.argv.push(review::schema().to_string());
