@@ -90,6 +90,11 @@ fn auto_approve_on_review_merges_an_approved_task() {
     assert_eq!(repo.task("div")["status"], "done");
     assert_eq!(repo.merged_tasks(), ["div"]);
     assert_eq!(repo.task("div")["review"]["verdict"], "approve");
+    assert!(
+        !repo.path().join(".fleet/scratch/review-div").exists(),
+        "the reviewer's worktree goes with the task's"
+    );
+    assert!(!repo.path().join(".git/worktrees/_review-div").exists());
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_p
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
 pub use scratch::{
     RepoFacts, SCRATCH_NAME, Scratch, discard_scratch_changes, prepare_review_scratch,
-    prepare_scratch, repo_facts, review_scratch_path, scratch_path,
+    prepare_scratch, remove_review_scratch, repo_facts, review_scratch_path, scratch_path,
 };
 pub use update::{
     ConflictFile, TargetChange, UpdateOutcome, files_with_markers, update_task, updated_ref,

@@ -75,6 +75,25 @@ pub fn prepare_review_scratch(root: &Path, task: &str, commit: Oid) -> Result<Sc
     )
 }
 
+/// Removes the reviewer's scratch worktree of `task` and its registration
+/// (with the task's own worktree: nothing outlives its task).
+pub fn remove_review_scratch(root: &Path, task: &str) -> Result<(), GitError> {
+    let _serial = super::worktree::worktree_lock();
+    let repo = open(root)?;
+    let path = review_scratch_path(root, task);
+    if path.exists() {
+        fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+    }
+    let admin = repo
+        .commondir()
+        .join("worktrees")
+        .join(format!("_review-{task}"));
+    if admin.exists() {
+        fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
+    }
+    Ok(())
+}
+
 /// A detached worktree registered as `name` at `path`, checked out at `tip`
 /// with nothing else in it.
 fn prepare_detached(

@@ -359,6 +359,12 @@ impl Engine {
                         );
                     }
                 }
+                if let Err(e) = git::remove_review_scratch(&root, t.as_str()) {
+                    tracing::warn!(
+                        task = t.as_str(),
+                        "cannot remove the reviewer's scratch worktree: {e}"
+                    );
+                }
                 git::remove_worktree(&root, t.as_str())
             })
             .await;
