@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 
 const REVIEWER: &str = r#"
@@ -187,4 +189,26 @@ fn a_read_only_roles_changes_are_saved_not_committed_and_the_outcome_says_why() 
         !worktree(&repo, "audit").join("src/div.rs").exists(),
         "the worktree is back at its base"
     );
+}
+
+#[test]
+fn a_task_in_review_when_the_engine_is_killed_is_reviewed_again_at_the_next_start() {
+    let script = "write src/div.rs pub fn div() {}\\n\nsim-review sleep 2000\nsim-review approve";
+    let repo = TestRepo::new(&fleet("", &task("div", &[], script)), &[]);
+    let mut engine = escape::start_headless(&repo, &[]);
+    wait_for(Duration::from_secs(30), "the task to be reviewed", || {
+        repo.try_task("div")
+            .filter(|t| t["status"] == "reviewing")
+            .map(|_| ())
+    });
+    escape::sigkill(engine.id() as i32);
+    let _ = engine.wait();
+    escape::assert_fleet_gone(&repo);
+    assert!(kinds(&repo, "reviewed").is_empty());
+    repo.expect(&["run", "--headless", "--resume"], 1);
+    let row = repo.task("div");
+    assert_eq!(row["status"], "review", "{row}");
+    assert_eq!(row["review"]["verdict"], "approve", "{row}");
+    assert_eq!(kinds(&repo, "reviewed").len(), 1);
+    assert_eq!(repo.prompts("div").len(), 1, "the agent did not run again");
 }

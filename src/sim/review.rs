@@ -8,7 +8,9 @@
 //! - `sim-review approve`: approve;
 //! - `sim-review bad-json`: an answer that is not JSON, every time (also
 //!   to a re-ask that repeats the prompt; a re-ask alone in a resumed
-//!   session, which does not show the task, is approved).
+//!   session, which does not show the task, is approved);
+//! - `sim-review sleep MS`: wait that long before answering (with any of
+//!   the others).
 //!
 //! Without a directive the sim approves.
 
@@ -47,6 +49,7 @@ fn directive(script: &str) -> Directive {
         };
         let mut words = rest.split_whitespace();
         match words.next() {
+            Some("sleep") => continue,
             Some("approve") => return Directive::Approve,
             Some("bad-json") => return Directive::BadJson,
             Some("changes") => {
@@ -84,8 +87,22 @@ fn verdict(script: &str) -> Option<Value> {
     }
 }
 
+/// How long `sim-review sleep MS` asks to wait.
+fn sleep_ms(script: &str) -> Option<u64> {
+    script.lines().find_map(|l| {
+        let rest = l
+            .trim_start_matches('>')
+            .trim()
+            .strip_prefix("sim-review sleep ")?;
+        rest.trim().parse().ok()
+    })
+}
+
 /// Answers a review prompt.
 pub(super) fn run(script: &str, json_schema: bool, em: &mut Emitter<'_>) -> io::Result<()> {
+    if let Some(ms) = sleep_ms(script) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     em.add_cost(0.002);
     match verdict(script) {
         None => {
@@ -131,5 +148,8 @@ mod tests {
             "approve"
         );
         assert!(!is_review("write a.txt hello"));
+        let slow = prompt("sim-review sleep 20\nsim-review changes a.rs 2 x", 1);
+        assert_eq!(sleep_ms(&slow), Some(20));
+        assert_eq!(verdict(&slow).unwrap()["verdict"], "changes");
     }
 }
