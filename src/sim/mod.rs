@@ -77,7 +77,7 @@
 //! A review prompt (`core::team::review_prompt`) is answered with a verdict
 //! from `sim-review approve|changes FILE LINE TEXT|bad-json` in the
 //! reviewed task's prompt (changes in round 1, approve later; default
-//! approve).
+//! approve); `sim-review sleep MS` waits before answering.
 
 mod emit;
 mod planner;
