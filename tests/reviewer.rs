@@ -212,3 +212,24 @@ fn a_task_in_review_when_the_engine_is_killed_is_reviewed_again_at_the_next_star
     assert_eq!(kinds(&repo, "reviewed").len(), 1);
     assert_eq!(repo.prompts("div").len(), 1, "the agent did not run again");
 }
+
+#[test]
+fn what_the_reviewer_changes_in_its_scratch_worktree_is_discarded_with_a_warning() {
+    let script =
+        "write src/div.rs pub fn div() {}\\n\nsim-review scribble notes.md\nsim-review approve";
+    let repo = TestRepo::new(&fleet("", &task("div", &[], script)), &[]);
+    repo.expect(&["run", "--headless"], 1);
+    assert_eq!(repo.task("div")["review"]["verdict"], "approve");
+    let t = std::fs::read_to_string(repo.path().join(".fleet/runs/div/review-1.1.jsonl")).unwrap();
+    assert!(
+        t.contains("the reviewer changed notes.md in its read-only scratch worktree: discarded"),
+        "{t}"
+    );
+    assert!(
+        !repo
+            .path()
+            .join(".fleet/scratch/review-div/notes.md")
+            .exists()
+    );
+    assert!(!worktree(&repo, "div").join("notes.md").exists());
+}

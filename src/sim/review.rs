@@ -10,7 +10,9 @@
 //!   to a re-ask that repeats the prompt; a re-ask alone in a resumed
 //!   session, which does not show the task, is approved);
 //! - `sim-review sleep MS`: wait that long before answering (with any of
-//!   the others).
+//!   the others);
+//! - `sim-review scribble PATH`: write PATH in the reviewer's working
+//!   directory first (a reviewer that does not keep to read-only).
 //!
 //! Without a directive the sim approves.
 
@@ -49,7 +51,7 @@ fn directive(script: &str) -> Directive {
         };
         let mut words = rest.split_whitespace();
         match words.next() {
-            Some("sleep") => continue,
+            Some("sleep" | "scribble") => continue,
             Some("approve") => return Directive::Approve,
             Some("bad-json") => return Directive::BadJson,
             Some("changes") => {
@@ -98,8 +100,24 @@ fn sleep_ms(script: &str) -> Option<u64> {
     })
 }
 
+/// The path `sim-review scribble PATH` writes.
+fn scribble(script: &str) -> Option<&str> {
+    script.lines().find_map(|l| {
+        let rest = l
+            .trim_start_matches('>')
+            .trim()
+            .strip_prefix("sim-review scribble ")?;
+        rest.split_whitespace().next()
+    })
+}
+
 /// Answers a review prompt.
 pub(super) fn run(script: &str, json_schema: bool, em: &mut Emitter<'_>) -> io::Result<()> {
+    if let Some(path) = scribble(script)
+        && let Err(e) = std::fs::write(path, "the reviewer was here\n")
+    {
+        em.text(&format!("cannot write {path}: {e}"))?;
+    }
     if let Some(ms) = sleep_ms(script) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
@@ -151,5 +169,9 @@ mod tests {
         let slow = prompt("sim-review sleep 20\nsim-review changes a.rs 2 x", 1);
         assert_eq!(sleep_ms(&slow), Some(20));
         assert_eq!(verdict(&slow).unwrap()["verdict"], "changes");
+        assert_eq!(
+            scribble(&prompt("sim-review scribble notes.md", 1)),
+            Some("notes.md")
+        );
     }
 }
