@@ -639,21 +639,6 @@ impl Config {
             .or_else(|| self.role(spec).and_then(|r| r.verify.as_deref()))
             .unwrap_or(&self.verify.commands)
     }
-
-    /// The role of a task, when it names one that is defined.
-    pub fn role(&self, spec: &TaskSpec) -> Option<&crate::core::team::roles::Role> {
-        self.roles.get(spec.role.as_deref()?)
-    }
-
-    /// The extra arguments of a task's role for profile `agent`; a role
-    /// whose permission flags the profile's format lacks adds only its
-    /// own `args` (fleet.toml's tasks were checked when it was loaded).
-    pub fn role_args(&self, spec: &TaskSpec, agent: &str) -> Vec<String> {
-        let (Some(role), Some(profile)) = (self.role(spec), self.agents.get(agent)) else {
-            return Vec::new();
-        };
-        role_args(role, profile.format, agent).unwrap_or_else(|_| role.args.clone())
-    }
 }
 
 /// 1-based line and column of byte `offset` in `text`.

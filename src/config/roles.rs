@@ -127,6 +127,23 @@ pub fn role_args(role: &Role, format: Format, profile: &str) -> Result<Vec<Strin
     Ok(out)
 }
 
+impl super::Config {
+    /// The role of a task, when it names one that is defined.
+    pub fn role(&self, spec: &crate::core::TaskSpec) -> Option<&Role> {
+        self.roles.get(spec.role.as_deref()?)
+    }
+
+    /// The extra arguments of a task's role for profile `agent`; a role
+    /// whose permission flags the profile's format lacks adds only its
+    /// own `args` (fleet.toml's tasks were checked when it was loaded).
+    pub fn role_args(&self, spec: &crate::core::TaskSpec, agent: &str) -> Vec<String> {
+        let (Some(role), Some(profile)) = (self.role(spec), self.agents.get(agent)) else {
+            return Vec::new();
+        };
+        role_args(role, profile.format, agent).unwrap_or_else(|_| role.args.clone())
+    }
+}
+
 /// The error for a task naming a role that is not defined.
 pub(super) fn unknown_role(task: &str, role: &str, roles: &BTreeMap<String, Role>) -> String {
     let known: Vec<&str> = roles.keys().map(String::as_str).collect();
