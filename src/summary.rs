@@ -47,6 +47,9 @@ pub struct TaskRow {
     /// their diff stats filled by `status`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<CandidateRow>,
+    /// The reviewer agent's latest verdict on the task's work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::core::team::ReviewVerdict>,
 }
 
 /// One attempt of a task as `status --json` prints it.
@@ -200,6 +203,7 @@ fn plan_rows(scheduler: &Scheduler, attempts: &[AttemptRecord]) -> Vec<TaskRow> 
                 tries: t.tries,
                 stalled: t.stalled.clone(),
                 blocker: t.blocker.clone(),
+                review: t.review.clone(),
                 cost_usd: u.cost_usd,
                 tokens: u.tokens(),
                 reason: scheduler.reason(t),

@@ -89,6 +89,25 @@ const SUPERVISOR: &str = r#"
 # stall_after_secs = 600       # no progress this long: the task is stalled
 "#;
 
+/// The roles and reviewer blocks `init` writes, commented out.
+const ROLES: &str = r#"
+# Roles: a task's `role` (implementer, tester, documenter, reviewer, planner,
+# or your own [roles.NAME] with a preamble) opens its prompt with the role's
+# preamble; any field of a built-in role can be overridden.
+# [roles.tester]
+# agent = "sim"                # the profile for its tasks that name none
+# verify = ["cargo test"]      # its tasks' gate (a task's own verify wins)
+# may_change_files = true      # false: changes are saved aside, never committed
+# permission_mode = "acceptEdits"   # Claude --permission-mode
+# allowed_tools = ["Read", "Edit"]  # Claude --allowedTools
+
+# A reviewer agent checks each task that passed its gate before you do.
+# [review]
+# agent = "sim"                # the reviewer's profile
+# rounds = 1                   # change requests sent back to the agent by themselves
+# auto_approve_on_review = false
+"#;
+
 const EXAMPLE_TASK: &str = r#"
 # The plan: one [[task]] per task. Later edits made in the cockpit live in .fleet/.
 [[task]]
@@ -109,6 +128,7 @@ pub fn template(found: &[&str]) -> String {
         }
     }
     text.push_str(SUPERVISOR);
+    text.push_str(ROLES);
     text.push_str(EXAMPLE_TASK);
     text
 }

@@ -127,7 +127,24 @@ pub fn main(root: &Path, args: LogArgs) -> i32 {
             println!("{:>7.1}s {}", last_t as f64 / 1000.0, rel(text));
         }
     }
+    print_review(&store, &args.id);
     0
+}
+
+/// The reviewer agent's latest verdict on the task, if it has one.
+fn print_review(store: &Store, id: &str) {
+    let tasks = store.load_tasks().unwrap_or_default();
+    let Some(verdict) = tasks
+        .iter()
+        .find(|t| t.id().as_str() == id)
+        .and_then(|t| t.review.as_ref())
+    else {
+        return;
+    };
+    println!("== reviewer");
+    for line in crate::core::team::review::describe(verdict) {
+        println!("{}", sanitize(&line));
+    }
 }
 
 /// The task's worktree, as the agent saw it (the path given and the

@@ -223,6 +223,7 @@ mod tests {
             tries: 1,
             stalled: None,
             blocker: None,
+            review: None,
             cost_usd: 0.0,
             tokens: 0,
             reason: None,

@@ -5,6 +5,8 @@
 
 mod argv;
 mod error;
+mod review;
+mod roles;
 mod supervisor;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +18,8 @@ use toml::Spanned;
 
 pub use argv::{ArgvVars, PLACEHOLDERS, render_argv};
 pub use error::{ConfigError, Problem};
+pub use review::{DEFAULT_REVIEW_TIMEOUT_SECS, ReviewSection};
+pub use roles::role_args;
 pub use supervisor::{
     DEFAULT_PLANNER_TIMEOUT_SECS, DEFAULT_REASK_LIMIT, DEFAULT_STALL_AFTER_SECS, StructuredOutput,
     SupervisorSection,
@@ -39,6 +43,10 @@ pub struct Config {
     pub ui: UiSection,
     /// `[supervisor]`; None without the section.
     pub supervisor: Option<SupervisorSection>,
+    /// The roles: the built-in ones with `[roles.NAME]` overrides, and the file's own.
+    pub roles: BTreeMap<String, crate::core::team::roles::Role>,
+    /// `[review]`; None without the section (the human reviews alone).
+    pub review: Option<ReviewSection>,
     /// The plan as written in the file, in file order (imported into the store once by id).
     pub tasks: Vec<TaskSpec>,
 }
@@ -322,6 +330,10 @@ struct RawConfig {
     task: Vec<Spanned<RawTask>>,
     #[serde(default)]
     supervisor: Option<Spanned<supervisor::RawSupervisor>>,
+    #[serde(default)]
+    roles: BTreeMap<String, Spanned<roles::RawRole>>,
+    #[serde(default)]
+    review: Option<Spanned<review::RawReview>>,
 }
 
 #[derive(Deserialize)]
@@ -495,6 +507,13 @@ impl Config {
             section
         });
 
+        let mut located = Vec::new();
+        let roles = roles::parse(raw.roles, &agents, &mut located);
+        let review = raw
+            .review
+            .map(|r| review::parse(r, &agents, &roles, &mut located));
+        problems.extend(located.into_iter().map(|(span, m)| at(span, m)));
+
         let mut tasks = Vec::new();
         let mut lines: HashMap<TaskId, Range<usize>> = HashMap::new();
         for raw_task in raw.task {
@@ -511,6 +530,17 @@ impl Config {
                 ));
                 continue;
             }
+            let role = match t.role.as_deref().map(|r| (r, roles.get(r))) {
+                Some((name, None)) => {
+                    problems.push(at(
+                        Some(span.clone()),
+                        roles::unknown_role(id.as_str(), name, &roles),
+                    ));
+                    None
+                }
+                Some((_, Some(role))) => Some(role),
+                None => None,
+            };
             let fanout = match t.fanout {
                 None => Vec::new(),
                 Some(f) => {
@@ -524,16 +554,23 @@ impl Config {
                 }
             };
             // A fan-out task runs as its candidates: its own agent defaults to the first.
+            let role_agent = role.and_then(|r| r.agent.clone());
             let agent = t
                 .agent
+                .or(role_agent)
                 .or_else(|| default_agent.clone())
                 .or_else(|| fanout.first().cloned());
             let agent = agent.unwrap_or_else(|| {
-                problems.push(at(Some(span), format!(
+                problems.push(at(Some(span.clone()), format!(
                     "task `{id}` names no agent and there is no default: add agent = \"NAME\" or set [fleet] default_agent"
                 )));
                 String::new()
             });
+            if let (Some(role), Some(profile)) = (role, agents.get(&agent))
+                && let Err(m) = role_args(role, profile.format, &agent)
+            {
+                problems.push(at(Some(span.clone()), format!("task `{id}`: {m}")));
+            }
             tasks.push(TaskSpec {
                 title: t.title.unwrap_or_else(|| id.to_string()),
                 id,
@@ -577,6 +614,8 @@ impl Config {
             agents,
             ui: raw.ui,
             supervisor,
+            roles,
+            review,
             tasks,
         })
     }
@@ -602,6 +641,7 @@ impl Config {
                 task_tokens: self.fleet.task_budget_tokens,
             },
             supervisor: self.supervisor.as_ref().map(|s| s.autonomy),
+            review: self.review.as_ref().map(ReviewSection::policy),
         }
     }
 
@@ -616,9 +656,13 @@ impl Config {
         spec.merge_style.unwrap_or(self.fleet.merge_style)
     }
 
-    /// The verify commands for a task: its own override, else `[verify] commands`.
+    /// The verify commands for a task: its own override, else its role's,
+    /// else `[verify] commands`.
     pub fn verify_commands<'a>(&'a self, spec: &'a TaskSpec) -> &'a [String] {
-        spec.verify.as_deref().unwrap_or(&self.verify.commands)
+        spec.verify
+            .as_deref()
+            .or_else(|| self.role(spec).and_then(|r| r.verify.as_deref()))
+            .unwrap_or(&self.verify.commands)
     }
 }
 
@@ -630,5 +674,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+#[cfg(test)]
+mod role_tests;
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,9 @@ pub enum FeedbackKind {
     GateError,
     /// A reviewer asked for changes.
     Reviewer,
+    /// The reviewer agent (`[review] agent`) asked for changes: one
+    /// `path:line: text` line per comment, then its summary.
+    Review,
     /// The user moved the task from agent `from` to another one.
     Reassigned { from: String },
     /// The running attempt was stopped to tell the agent something (a
@@ -169,6 +172,9 @@ impl Feedback {
             FeedbackKind::Reviewer => {
                 format!("A reviewer looked at the result of attempt {n} and asks for changes:")
             }
+            FeedbackKind::Review => format!(
+                "The reviewer agent looked at the result of attempt {n} and asks for changes (file:line: comment):"
+            ),
             FeedbackKind::Reassigned { from } => format!(
                 "This task was reassigned to you from agent `{from}` (attempt {n}). The worktree holds what it did so far:"
             ),

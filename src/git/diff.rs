@@ -73,6 +73,41 @@ pub fn merged_changes(root: &Path, commit: &str) -> Result<Vec<FileChange>, GitE
 
 /// The files that differ between commits `base` and `tip`, renames
 /// detected, sorted by path; `label` names the range in errors.
+/// A task's work for the reviewer: the unified diff (patch text) of
+/// `commit` against its merge base with `target`, and the paths it
+/// changed. Binary files are named, not shown.
+pub fn review_diff(
+    root: &Path,
+    commit: &str,
+    target: &str,
+) -> Result<(String, Vec<String>), GitError> {
+    let repo = open(root)?;
+    let tip = Oid::from_str(commit).ctx(|| format!("read commit id {commit}"))?;
+    let target_tip = local_branch_tip(&repo, target)?;
+    let base = repo
+        .merge_base(tip, target_tip)
+        .ctx(|| format!("find the merge base of {commit} and {target}"))?;
+    let (base_tree, tip_tree) = (commit_tree(&repo, base)?, commit_tree(&repo, tip)?);
+    let diff = repo
+        .diff_tree_to_tree(Some(&base_tree), Some(&tip_tree), None)
+        .ctx(|| format!("diff {base}..{commit}"))?;
+    let mut text = String::new();
+    diff.print(git2::DiffFormat::Patch, |_, _, line| {
+        if matches!(line.origin(), '+' | '-' | ' ') {
+            text.push(line.origin());
+        }
+        text.push_str(&String::from_utf8_lossy(line.content()));
+        true
+    })
+    .ctx(|| format!("print the diff {base}..{commit}"))?;
+    let paths = diff
+        .deltas()
+        .filter_map(|d| d.new_file().path().or(d.old_file().path()))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    Ok((text, paths))
+}
+
 fn changes_between(
     repo: &Repository,
     base: Oid,

@@ -82,7 +82,7 @@ use git2::Repository;
 
 pub use commit::{CommitOutcome, commit_attempt, commit_attempt_excluding, save_and_reset};
 pub use diff::{
-    FileChange, merged_changes, task_changes, worktree_changed_paths, worktree_changes,
+    FileChange, merged_changes, review_diff, task_changes, worktree_changed_paths, worktree_changes,
 };
 pub use error::GitError;
 pub use exclude::exclude_patterns;
@@ -100,8 +100,8 @@ pub use message::{FleetTrailers, parse_trailers};
 pub use pending::{CRASH_AT_ENV, PENDING_CHECKOUT_FILE, PendingCheckout, finish_pending_checkout};
 pub use refs::{branch_tip, changed_files, current_branch, discover_root, prepare_fleet};
 pub use scratch::{
-    RepoFacts, SCRATCH_NAME, Scratch, discard_scratch_changes, prepare_scratch, repo_facts,
-    scratch_path,
+    RepoFacts, SCRATCH_NAME, Scratch, discard_scratch_changes, prepare_review_scratch,
+    prepare_scratch, remove_review_scratch, repo_facts, review_scratch_path, scratch_path,
 };
 pub use update::{
     ConflictFile, TargetChange, UpdateOutcome, files_with_markers, update_task, updated_ref,

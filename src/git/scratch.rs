@@ -1,5 +1,6 @@
-//! The supervisor's read-only scratch worktree and what the planner is told
-//! about the repository.
+//! The supervisor's read-only scratch worktree (and the reviewer's, one per
+//! reviewed task at its gated commit) and what the planner is told about
+//! the repository.
 //!
 //! The scratch worktree is a detached worktree at the target's tip under
 //! `.fleet/scratch/supervisor`, registered as `_supervisor` (no task id
@@ -47,31 +48,85 @@ pub fn scratch_path(root: &Path) -> PathBuf {
 /// existing one to it (every change in it discarded). The caller creates
 /// `.fleet/scratch` (0700) first.
 pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
+    let tip = {
+        let repo = open(root)?;
+        local_branch_tip(&repo, target)?
+    };
+    prepare_detached(root, SCRATCH_NAME, &scratch_path(root), HELPER_BRANCH, tip)
+}
+
+/// The reviewer's scratch worktree of `task`: `.fleet/scratch/review-<task>`.
+pub fn review_scratch_path(root: &Path, task: &str) -> PathBuf {
+    root.join(".fleet")
+        .join("scratch")
+        .join(format!("review-{task}"))
+}
+
+/// Makes the reviewer's detached scratch worktree of `task` at `commit`
+/// (the gated work), or resets the existing one to it. Registered as
+/// `_review-<task>`. The caller creates `.fleet/scratch` (0700) first.
+pub fn prepare_review_scratch(root: &Path, task: &str, commit: Oid) -> Result<Scratch, GitError> {
+    prepare_detached(
+        root,
+        &format!("_review-{task}"),
+        &review_scratch_path(root, task),
+        &format!("fleetdeck-scratch-review-{task}"),
+        commit,
+    )
+}
+
+/// Removes the reviewer's scratch worktree of `task` and its registration
+/// (with the task's own worktree: nothing outlives its task).
+pub fn remove_review_scratch(root: &Path, task: &str) -> Result<(), GitError> {
+    let _serial = super::worktree::worktree_lock();
+    let repo = open(root)?;
+    let path = review_scratch_path(root, task);
+    if path.exists() {
+        fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+    }
+    let admin = repo
+        .commondir()
+        .join("worktrees")
+        .join(format!("_review-{task}"));
+    if admin.exists() {
+        fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
+    }
+    Ok(())
+}
+
+/// A detached worktree registered as `name` at `path`, checked out at `tip`
+/// with nothing else in it.
+fn prepare_detached(
+    root: &Path,
+    name: &str,
+    path: &Path,
+    helper: &str,
+    tip: Oid,
+) -> Result<Scratch, GitError> {
     let _serial = super::worktree::worktree_lock();
     super::worktree::ensure_excluded(root)?;
     let repo = open(root)?;
-    let tip = local_branch_tip(&repo, target)?;
-    let path = scratch_path(root);
-    let usable = match repo.find_worktree(SCRATCH_NAME) {
-        Ok(wt) => {
-            wt.validate().is_ok() && same_dir(wt.path(), &path) && path.join(".git").is_file()
-        }
+    let usable = match repo.find_worktree(name) {
+        Ok(wt) => wt.validate().is_ok() && same_dir(wt.path(), path) && path.join(".git").is_file(),
         Err(_) => false,
     };
     if !usable {
         // Only fleetdeck uses this name: a registration that is stale, broken
         // or copied from another clone is removed, never the directory it names.
-        let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
+        let admin = repo.commondir().join("worktrees").join(name);
         if admin.exists() {
             fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
         }
         if path.exists() {
-            fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+            fs::remove_dir_all(path).ctx(|| format!("remove {}", path.display()))?;
         }
-        add_detached(&repo, &path, tip)?;
+        add_detached(&repo, name, path, helper, tip)?;
     }
-    reset_to(&path, tip)?;
-    Ok(Scratch { path, tip })
+    reset_to(path, tip)?;
+    Ok(Scratch {
+        path: path.to_owned(),
+        tip,
+    })
 }
 
 /// True when `a` and `b` name the same directory (symlinks resolved).
@@ -82,15 +137,21 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn add_detached(repo: &Repository, path: &Path, tip: Oid) -> Result<(), GitError> {
+fn add_detached(
+    repo: &Repository,
+    name: &str,
+    path: &Path,
+    helper: &str,
+    tip: Oid,
+) -> Result<(), GitError> {
     let commit = repo.find_commit(tip).ctx(|| format!("read commit {tip}"))?;
     let branch = repo
-        .branch(HELPER_BRANCH, &commit, true)
-        .ctx(|| format!("create the helper branch {HELPER_BRANCH}"))?;
+        .branch(helper, &commit, true)
+        .ctx(|| format!("create the helper branch {helper}"))?;
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(branch.get()));
     let added = repo
-        .worktree(SCRATCH_NAME, path, Some(&opts))
+        .worktree(name, path, Some(&opts))
         .ctx(|| format!("add the scratch worktree {}", path.display()));
     let detached = added.and_then(|_| {
         let wt = Repository::open(path).ctx(|| format!("open {}", path.display()))?;
@@ -98,9 +159,9 @@ fn add_detached(repo: &Repository, path: &Path, tip: Oid) -> Result<(), GitError
             .ctx(|| "detach the scratch worktree's HEAD")
     });
     let deleted = repo
-        .find_branch(HELPER_BRANCH, git2::BranchType::Local)
+        .find_branch(helper, git2::BranchType::Local)
         .and_then(|mut b| b.delete())
-        .ctx(|| format!("delete the helper branch {HELPER_BRANCH}"));
+        .ctx(|| format!("delete the helper branch {helper}"));
     detached.and(deleted)
 }
 

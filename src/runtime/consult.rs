@@ -105,6 +105,7 @@ impl Engine {
             profile,
             agents,
             tasks: self.scheduler.tasks().to_vec(),
+            roles: self.config.roles.keys().cloned().collect(),
             goal,
             situation: self.situation(trigger),
             verify: self.config.verify.commands.clone(),

@@ -607,8 +607,12 @@ impl Engine {
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
                 Effect::SaveContext { entry } => self.save_context(&entry),
                 Effect::DiscardCandidate { task, parent } => self.discard_candidate(task, parent),
-                Effect::Review { .. }
-                | Effect::Integrate { .. }
+                Effect::Review {
+                    task,
+                    attempt,
+                    round,
+                } => self.start_review(task, attempt, round),
+                Effect::Integrate { .. }
                 | Effect::MergeGroup { .. } => {
                     tracing::warn!(?effect, "not built yet");
                 }

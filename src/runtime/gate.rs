@@ -33,6 +33,10 @@ pub(crate) struct Gate {
     pub transcript: PathBuf,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub shutdown: watch::Receiver<bool>,
+    /// The task's role when it may not change files (`may_change_files =
+    /// false`): changes are saved under `refs/fleet/discarded/<task>/<n>`,
+    /// never committed.
+    pub read_only: Option<String>,
 }
 
 impl Gate {
@@ -60,6 +64,7 @@ impl Gate {
         );
         let attempt = self.attempt;
         let exclude = self.exclude.clone();
+        let read_only = self.read_only.clone();
         let committed = tokio::task::spawn_blocking(move || {
             let base = git::Oid::from_str(&base).map_err(|source| git::GitError::Git {
                 what: format!("read the base commit `{base}`"),
@@ -75,12 +80,24 @@ impl Gate {
             for lock in git::clear_task_locks(&root, &task)? {
                 tracing::warn!(task, "removed a stale git lock: {}", lock.display());
             }
-            git::commit_attempt_excluding(&root, base, &attr, &exclude)
+            if read_only.is_some() {
+                let save = format!("refs/fleet/discarded/{task}/{attempt}");
+                if git::save_and_reset(&root, base, &save, &attr)?.is_some() {
+                    return Ok(Err(save));
+                }
+            }
+            git::commit_attempt_excluding(&root, base, &attr, &exclude).map(Ok)
         })
         .await;
         let commit = match committed {
-            Ok(Ok(git::CommitOutcome::Committed(oid))) => oid.to_string(),
-            Ok(Ok(git::CommitOutcome::NoChanges)) => return Some(GateResult::NoChanges),
+            Ok(Ok(Err(save))) => {
+                return error(format!(
+                    "role `{}` may not change files (may_change_files = false): the changes were saved under {save}, not committed",
+                    self.read_only.as_deref().unwrap_or_default()
+                ));
+            }
+            Ok(Ok(Ok(git::CommitOutcome::Committed(oid)))) => oid.to_string(),
+            Ok(Ok(Ok(git::CommitOutcome::NoChanges))) => return Some(GateResult::NoChanges),
             Ok(Err(e)) if e.is_environment(&self.root) => {
                 let message = format!("committing the changes of `{}` failed: {e}", self.task);
                 return Some(GateResult::Environment { message });

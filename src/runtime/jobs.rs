@@ -35,7 +35,7 @@ impl Engine {
             // A resumed session gets only its new instructions instead.
             request.prompt = crate::core::supervisor::reporting::with_reporting(&request.prompt);
         }
-        let Some(profile) = self.config.agents.get(&request.agent).cloned() else {
+        let Some(mut profile) = self.config.agents.get(&request.agent).cloned() else {
             let message = format!(
                 "agent profile `{0}` is not defined in fleet.toml (add [agents.{0}], or reassign the task: r)",
                 request.agent
@@ -43,6 +43,7 @@ impl Engine {
             return self.fail_start(&request, message);
         };
         request.prompt = self.with_team(&request, &profile);
+        self.apply_role(&mut request, &mut profile);
         let reset = match self.reset_for(request.task.as_str(), &request.workspace) {
             Ok(reset) => reset,
             Err(e) => return self.fail_start(&request, e.to_string()),
@@ -195,6 +196,11 @@ impl Engine {
             transcript: self.fleet_dir.join(record.transcript),
             tx: self.tx.clone(),
             shutdown: self.shutdown.subscribe(),
+            read_only: self
+                .config
+                .role(&t.spec)
+                .filter(|r| !r.may_change_files)
+                .map(|r| r.name.clone()),
         };
         self.jobs.spawn(gate.run());
     }
@@ -366,6 +372,12 @@ impl Engine {
                         task = t.as_str(),
                         "kept the work of `{t}` under {}",
                         saved.saved_as
+                    );
+                }
+                if let Err(e) = git::remove_review_scratch(&root, t.as_str()) {
+                    tracing::warn!(
+                        task = t.as_str(),
+                        "cannot remove the reviewer's scratch worktree: {e}"
                     );
                 }
                 git::remove_worktree(&root, t.as_str())

@@ -24,6 +24,9 @@ mod open;
 mod planner_run;
 pub mod process;
 mod repair;
+mod review_job;
+mod review_run;
+mod roles;
 mod summary;
 pub mod team;
 

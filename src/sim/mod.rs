@@ -76,6 +76,13 @@
 //! reporting one; feedback on a proposal → the same answer with
 //! `drop <id>` applied and the feedback quoted in the notes. Every answer
 //! has `notes` saying why.
+//!
+//! ## As a reviewer (`review.rs`)
+//!
+//! A review prompt (`core::team::review_prompt`) is answered with a verdict
+//! from `sim-review approve|changes FILE LINE TEXT|bad-json` in the
+//! reviewed task's prompt (changes in round 1, approve later; default
+//! approve); `sim-review sleep MS` waits before answering.
 
 mod emit;
 mod planner;
@@ -83,6 +90,7 @@ mod planner;
 mod planner_tests;
 mod plans;
 mod replan;
+mod review;
 #[cfg(test)]
 mod tests;
 
@@ -121,6 +129,15 @@ pub fn run_with(
     out: &mut dyn Write,
 ) -> i32 {
     let mut emitter = Emitter::new(out, script, attempt);
+    if review::is_review(script) {
+        return match review::run(script, opts.json_schema, &mut emitter) {
+            Ok(()) => 0,
+            Err(err) => {
+                eprintln!("sim-agent: cannot write output: {err}");
+                1
+            }
+        };
+    }
     if planner::is_planner(script) {
         return match planner::run(script, opts, dir, &mut emitter) {
             Ok(()) => 0,

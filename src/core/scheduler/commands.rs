@@ -21,6 +21,7 @@ impl Scheduler {
         }
         if let Some(task) = decided {
             self.answered(&task, &mut out);
+            self.reset_review_rounds(&task, &mut out);
         }
         self.pump(&mut out);
         Ok(out.fx)

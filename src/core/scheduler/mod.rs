@@ -11,6 +11,7 @@ mod commands;
 mod fanout;
 mod nudge;
 mod reports;
+mod review;
 mod supervise;
 mod team;
 #[cfg(test)]
@@ -21,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use budget::Budgets;
 pub use reports::environment_reason;
+pub use review::ReviewPolicy;
 pub use supervise::SupervisorState;
 pub use team::TeamState;
 
@@ -56,6 +58,9 @@ pub struct Limits {
     /// `[supervisor] autonomy`, when a supervisor is configured (None: no
     /// supervisor, nothing is consulted).
     pub supervisor: Option<crate::core::supervisor::AutonomyTable>,
+    /// `[review]`, when a reviewer agent is configured (None: the human
+    /// reviews alone).
+    pub review: Option<ReviewPolicy>,
 }
 
 impl Default for Limits {
@@ -70,6 +75,7 @@ impl Default for Limits {
             backoff_ms: 30_000,
             budget: Budgets::default(),
             supervisor: None,
+            review: None,
         }
     }
 }
@@ -217,6 +223,7 @@ impl Scheduler {
             self.set_fleet_paused(true, Actor::Engine, reason, &mut out);
         }
         self.resume_supervisor(&mut out);
+        self.resume_reviews(&mut out);
         self.pump(&mut out);
         out.fx
     }
@@ -227,8 +234,13 @@ impl Scheduler {
         let mut out = Out::default();
         match report {
             report @ Report::Message { .. } => self.message(report, &mut out),
-            Report::Reviewed { .. }
-            | Report::Integrated { .. }
+            Report::Reviewed {
+                task,
+                attempt,
+                round,
+                result,
+            } => self.reviewed(&task, attempt, round, result, &mut out),
+            Report::Integrated { .. }
             | Report::GroupMerged { .. }
             | Report::Overlap { .. } => {}
             Report::AgentExited {
@@ -308,6 +320,11 @@ impl Scheduler {
         self.merging.is_none()
             && self.gating.is_empty()
             && self.updating.is_empty()
+            && !self
+                .fleet
+                .tasks
+                .iter()
+                .any(|t| matches!(t.status, Status::Reviewing { .. }))
             && (self.fleet.paused
                 || !self
                     .fleet
@@ -523,7 +540,7 @@ impl Scheduler {
                 resume_prompt: None,
             }),
             Some(Feedback {
-                kind: FeedbackKind::Reviewer | FeedbackKind::Nudged,
+                kind: FeedbackKind::Reviewer | FeedbackKind::Review | FeedbackKind::Nudged,
                 attempt,
                 text,
             }) => Some(Continuation {

@@ -227,9 +227,17 @@ impl Scheduler {
         }
     }
 
+    /// Task `i` passed its gate with the work of `attempt`: to the reviewer
+    /// agent when `[review]` covers it, else to the human.
+    fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+        if !self.start_review(i, attempt, out) {
+            self.human_review(i, attempt, out);
+        }
+    }
+
     /// Task `i` waits in review on the work of `attempt` (approved at once
     /// under auto-approve).
-    fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+    pub(super) fn human_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
         self.set_status(
             i,
             Status::Review {

@@ -9,14 +9,14 @@ use crate::agent::AgentEvent;
 use crate::core::planner;
 use crate::core::{Spend, Task};
 
-pub(super) fn spend_of(round: &Round) -> Spend {
+pub(crate) fn spend_of(round: &Round) -> Spend {
     Spend {
         usd: round.usd,
         tokens: round.input_tokens + round.output_tokens,
     }
 }
 
-pub(super) fn take_event(
+pub(crate) fn take_event(
     event: AgentEvent,
     round: &mut Round,
     price: Option<crate::config::Price>,
@@ -110,9 +110,9 @@ pub(super) fn cap(text: &str) -> String {
     )
 }
 
-/// The distinct roles of the plan, in plan order.
-pub(super) fn roles_of(tasks: &[Task]) -> Vec<String> {
-    let mut roles: Vec<String> = Vec::new();
+/// The roles of fleet.toml, then any other role of the plan, in plan order.
+pub(super) fn roles_of(configured: &[String], tasks: &[Task]) -> Vec<String> {
+    let mut roles: Vec<String> = configured.to_vec();
     for role in tasks.iter().filter_map(|t| t.spec.role.as_deref()) {
         if !roles.iter().any(|r| r == role) {
             roles.push(role.to_owned());

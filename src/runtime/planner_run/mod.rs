@@ -9,8 +9,8 @@
 //! `live.rs` runs one planner process (streamed, stopped on a timeout, the
 //! budget or shutdown); `answer.rs` reads the answer out of its output.
 
-mod answer;
-mod live;
+pub(crate) mod answer;
+pub(crate) mod live;
 
 pub(crate) use live::readable;
 
@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Msg;
-use super::agent_run::launch::{self, LaunchInput};
+use super::agent_run::launch;
 use crate::agent::SessionBaseline;
 use crate::config::{AgentProfile, StructuredOutput, SupervisorSection};
 use crate::core::planner::{self, PlanProblem, RepoSummary};
@@ -49,6 +49,8 @@ pub(crate) struct PlannerRun {
     pub agents: Vec<planner::AgentProfile>,
     /// The plan when the consultation started.
     pub tasks: Vec<Task>,
+    /// The roles of fleet.toml (built-in and `[roles.NAME]`).
+    pub roles: Vec<String>,
     pub goal: String,
     pub situation: Option<String>,
     pub verify: Vec<String>,
@@ -59,17 +61,18 @@ pub(crate) struct PlannerRun {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// What one round of the planner came to.
-struct Round {
+/// What one round of a headless run came to.
+#[derive(Default)]
+pub(crate) struct Round {
     /// Why it failed (could not start, error, timeout, budget, stopped).
-    failure: Option<String>,
-    stdout: String,
+    pub(crate) failure: Option<String>,
+    pub(crate) stdout: String,
     /// Its assistant messages and final result, in order.
-    messages: Vec<String>,
-    session: Option<String>,
-    input_tokens: u64,
-    output_tokens: u64,
-    usd: f64,
+    pub(crate) messages: Vec<String>,
+    pub(crate) session: Option<String>,
+    pub(crate) input_tokens: u64,
+    pub(crate) output_tokens: u64,
+    pub(crate) usd: f64,
 }
 
 impl PlannerRun {
@@ -202,7 +205,7 @@ impl PlannerRun {
     fn judge(&self, round: &Round) -> Result<(Judged, Vec<String>), Vec<PlanProblem>> {
         let answer = read_answer(&round.stdout, &round.messages).map_err(|e| vec![e.into()])?;
         let known: Vec<String> = self.agents.iter().map(|a| a.name.clone()).collect();
-        let roles = roles_of(&self.tasks);
+        let roles = roles_of(&self.roles, &self.tasks);
         let validated = planner::validate(&answer, &known, &roles, &self.tasks)?;
         let mut specs = validated.specs;
         let routed = routing::route(&mut specs, &self.section.routing);
@@ -269,7 +272,7 @@ impl PlannerRun {
     }
 
     fn prompt(&self, repo: &RepoSummary) -> String {
-        let roles = roles_of(&self.tasks);
+        let roles = roles_of(&self.roles, &self.tasks);
         planner::planning_prompt(&planner::PlanningContext {
             goal: &self.goal,
             repo,
@@ -303,21 +306,8 @@ impl PlannerRun {
         cwd: &Path,
         resume: Option<&(String, SessionBaseline)>,
     ) -> launch::Launch {
-        let exe = std::env::current_exe().ok();
-        let path = std::env::var_os("PATH");
         let home = self.home();
-        let mut l = launch::describe(&LaunchInput {
-            profile: &self.profile,
-            task: SUPERVISOR_TASK,
-            attempt: round,
-            prompt,
-            worktree: cwd,
-            fleet_dir: &self.fleet_dir,
-            resume: resume.map(|(s, b)| (s.as_str(), *b)),
-            home: home.as_deref(),
-            exe: exe.as_deref(),
-            path: path.as_deref(),
-        });
+        let mut l = live::describe_launch(self, round, prompt, cwd, resume, home.as_deref());
         l.env
             .push(("FLEET_CONSULT".into(), self.consult.to_string().into()));
         if self.section.structured_output == StructuredOutput::Auto {

@@ -7,6 +7,7 @@ mod money;
 mod nudge;
 mod plan;
 mod review;
+mod reviewer;
 mod supervise;
 mod team;
 mod update;
