@@ -60,9 +60,8 @@ impl Engine {
             commit,
             section,
             profile,
-            // The context store's entries, once the engine holds the store
-            // (the message bus part of issue 10); none until then.
-            context: Vec::new(),
+            // What the team agreed: the reviewer checks the work honours it.
+            context: self.scheduler.context().entries.clone(),
             stop_grace: Duration::from_secs_f64(self.config.fleet.stop_grace_secs),
             tx: self.tx.clone(),
             shutdown: self.shutdown.subscribe(),
