@@ -8,6 +8,7 @@
 
 mod budget;
 mod commands;
+mod group;
 mod nudge;
 mod reports;
 mod supervise;
@@ -82,6 +83,8 @@ pub struct Scheduler {
     gating: HashSet<TaskId>,
     /// Tasks whose update onto the target is in flight.
     updating: HashSet<TaskId>,
+    /// Groups whose integration is in flight.
+    integrating: HashSet<String>,
     /// The time (Unix ms) as last told by [`Scheduler::set_clock`] or [`Scheduler::tick`].
     now_ms: i64,
     /// The fleet was paused by its budget (raising the budget resumes it).
@@ -138,6 +141,7 @@ impl Scheduler {
             merging: None,
             gating: HashSet::new(),
             updating: HashSet::new(),
+            integrating: HashSet::new(),
             now_ms: 0,
             paused_for_budget: false,
             gates_while_held: false,
@@ -216,11 +220,10 @@ impl Scheduler {
     pub fn report(&mut self, report: Report) -> Vec<Effect> {
         let mut out = Out::default();
         match report {
-            Report::Message { .. }
-            | Report::Reviewed { .. }
-            | Report::Integrated { .. }
-            | Report::GroupMerged { .. }
-            | Report::Overlap { .. } => {}
+            Report::Message { .. } | Report::Reviewed { .. } => {}
+            Report::Integrated { group, result } => self.integrated(&group, result, &mut out),
+            Report::GroupMerged { group, result } => self.group_merged(&group, result, &mut out),
+            Report::Overlap { task, other, file } => self.overlap(&task, &other, file, &mut out),
             Report::AgentExited {
                 task,
                 attempt,
@@ -298,6 +301,7 @@ impl Scheduler {
         self.merging.is_none()
             && self.gating.is_empty()
             && self.updating.is_empty()
+            && self.integrating.is_empty()
             && (self.fleet.paused
                 || !self
                     .fleet
@@ -408,6 +412,7 @@ impl Scheduler {
         if self.merging.is_none() {
             let next = (0..self.fleet.tasks.len()).find(|&i| {
                 matches!(self.fleet.tasks[i].status, Status::Merging { .. })
+                    && self.fleet.tasks[i].spec.group.is_none() // landed by pump_groups
                     && self
                         .fleet
                         .pending_deps(&self.fleet.tasks[i])
@@ -424,6 +429,7 @@ impl Scheduler {
             }
         }
         self.pump_updates(out);
+        self.pump_groups(out);
         if self.fleet.paused && !self.gates_while_held {
             return;
         }

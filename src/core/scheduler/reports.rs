@@ -229,7 +229,10 @@ impl Scheduler {
 
     /// Task `i` waits in review on the work of `attempt` (approved at once
     /// under auto-approve).
-    fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+    pub(super) fn enter_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+        if self.hold_for_group(i, attempt, out) {
+            return;
+        }
         self.set_status(
             i,
             Status::Review {
@@ -301,7 +304,7 @@ impl Scheduler {
 
     /// After a failed attempt: queue it again with the failure as feedback,
     /// or fail the task when it has used its attempts.
-    fn retry_or_fail(
+    pub(super) fn retry_or_fail(
         &mut self,
         i: usize,
         attempt: u32,

@@ -2,6 +2,7 @@
 
 mod attempts;
 mod environment;
+mod group;
 mod money;
 mod nudge;
 mod plan;
