@@ -41,6 +41,22 @@ pub struct Config {
     pub supervisor: Option<SupervisorSection>,
     /// The plan as written in the file, in file order (imported into the store once by id).
     pub tasks: Vec<TaskSpec>,
+    /// `[groups.NAME]`: task groups' titles and gates (a group that tasks
+    /// name without a section has the defaults).
+    pub groups: BTreeMap<String, GroupSection>,
+}
+
+/// `[groups.NAME]`: a task group (members say `group = "NAME"`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSection {
+    /// Shown for the group and in its landing commit; default: its name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The group's gate, run on the integration branch with every
+    /// member's work merged; default: `[verify] commands`.
+    #[serde(default)]
+    pub verify: Option<Vec<String>>,
 }
 
 /// `[fleet]`
@@ -318,6 +334,8 @@ struct RawConfig {
     task: Vec<Spanned<RawTask>>,
     #[serde(default)]
     supervisor: Option<Spanned<supervisor::RawSupervisor>>,
+    #[serde(default)]
+    groups: BTreeMap<String, Spanned<GroupSection>>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +363,8 @@ struct RawTask {
     budget_tokens: Option<u64>,
     #[serde(default)]
     merge_style: Option<MergeStyle>,
+    #[serde(default)]
+    group: Option<String>,
 }
 
 impl Config {
@@ -528,7 +548,7 @@ impl Config {
                 split_from: None,
                 fanout: Vec::new(),
                 candidate_of: None,
-                group: None,
+                group: t.group,
             });
         }
         // An empty agent was reported above.
@@ -538,6 +558,28 @@ impl Config {
                     continue; // reported above, with its line
                 }
                 problems.push(at(lines.get(e.task()).cloned(), e.to_string()));
+            }
+        }
+        let group_spans: BTreeMap<&str, Range<usize>> = raw
+            .groups
+            .iter()
+            .map(|(n, g)| (n.as_str(), g.span()))
+            .collect();
+        for p in crate::core::team::group::check(&tasks, group_spans.keys().copied()) {
+            let span = match &p {
+                crate::core::team::group::GroupProblem::NoMembers { group } => {
+                    group_spans.get(group.as_str()).cloned()
+                }
+                _ => p.task().and_then(|t| lines.get(t).cloned()),
+            };
+            problems.push(at(span, p.to_string()));
+        }
+        for (name, g) in &raw.groups {
+            if g.get_ref().verify.as_ref().is_some_and(|v| v.is_empty()) {
+                problems.push(at(
+                    Some(g.span()),
+                    format!("[groups.{name}] verify is empty: give commands, or remove it to use [verify] commands"),
+                ));
             }
         }
         if !problems.is_empty() {
@@ -554,7 +596,28 @@ impl Config {
             ui: raw.ui,
             supervisor,
             tasks,
+            groups: raw
+                .groups
+                .into_iter()
+                .map(|(n, g)| (n, g.into_inner()))
+                .collect(),
         })
+    }
+
+    /// The gate of group `name`: its `verify`, else `[verify] commands`.
+    pub fn group_verify(&self, name: &str) -> &[String] {
+        self.groups
+            .get(name)
+            .and_then(|g| g.verify.as_deref())
+            .unwrap_or(&self.verify.commands)
+    }
+
+    /// The title of group `name`: its `title`, else its name.
+    pub fn group_title<'a>(&'a self, name: &'a str) -> &'a str {
+        self.groups
+            .get(name)
+            .and_then(|g| g.title.as_deref())
+            .unwrap_or(name)
     }
 
     /// The scheduler's limits from this configuration.
