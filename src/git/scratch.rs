@@ -23,8 +23,9 @@ use super::refs::local_branch_tip;
 
 /// The registration name of the scratch worktree in `.git/worktrees/`.
 pub const SCRATCH_NAME: &str = "_supervisor";
-/// The helper branch that exists only while the worktree is being added.
-const HELPER_BRANCH: &str = "fleetdeck-scratch-supervisor";
+/// The helper branch that exists only while a detached worktree is being
+/// added: this prefix and its name without the `_`.
+const HELPER_BRANCH_PREFIX: &str = "fleetdeck-scratch-";
 /// Most tree entries looked at for the languages (a 20,000-file repository
 /// is read whole; a bigger one by its first entries).
 const LANGUAGE_SCAN_LIMIT: usize = 50_000;
@@ -47,31 +48,44 @@ pub fn scratch_path(root: &Path) -> PathBuf {
 /// existing one to it (every change in it discarded). The caller creates
 /// `.fleet/scratch` (0700) first.
 pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
+    let tip = local_branch_tip(&open(root)?, target)?;
+    let path = scratch_path(root);
+    prepare_detached(root, SCRATCH_NAME, &path, tip)?;
+    Ok(Scratch { path, tip })
+}
+
+/// Makes a detached worktree registered as `name` (which no task id can
+/// be: it starts with `_`) at `path` on commit `tip`, or resets the
+/// existing one to it (every change in it discarded). A registration that
+/// is stale, broken or elsewhere is removed with its directory and the
+/// worktree made again, so it is never a half-made one. Used by the
+/// supervisor's scratch worktree and a group's integration worktree.
+pub(crate) fn prepare_detached(
+    root: &Path,
+    name: &str,
+    path: &Path,
+    tip: Oid,
+) -> Result<(), GitError> {
     let _serial = super::worktree::worktree_lock();
     super::worktree::ensure_excluded(root)?;
     let repo = open(root)?;
-    let tip = local_branch_tip(&repo, target)?;
-    let path = scratch_path(root);
-    let usable = match repo.find_worktree(SCRATCH_NAME) {
-        Ok(wt) => {
-            wt.validate().is_ok() && same_dir(wt.path(), &path) && path.join(".git").is_file()
-        }
+    let usable = match repo.find_worktree(name) {
+        Ok(wt) => wt.validate().is_ok() && same_dir(wt.path(), path) && path.join(".git").is_file(),
         Err(_) => false,
     };
     if !usable {
         // Only fleetdeck uses this name: a registration that is stale, broken
         // or copied from another clone is removed, never the directory it names.
-        let admin = repo.commondir().join("worktrees").join(SCRATCH_NAME);
+        let admin = repo.commondir().join("worktrees").join(name);
         if admin.exists() {
             fs::remove_dir_all(&admin).ctx(|| format!("remove {}", admin.display()))?;
         }
         if path.exists() {
-            fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+            fs::remove_dir_all(path).ctx(|| format!("remove {}", path.display()))?;
         }
-        add_detached(&repo, &path, tip)?;
+        add_detached(&repo, name, path, tip)?;
     }
-    reset_to(&path, tip)?;
-    Ok(Scratch { path, tip })
+    reset_to(path, tip)
 }
 
 /// True when `a` and `b` name the same directory (symlinks resolved).
@@ -82,25 +96,26 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn add_detached(repo: &Repository, path: &Path, tip: Oid) -> Result<(), GitError> {
+fn add_detached(repo: &Repository, name: &str, path: &Path, tip: Oid) -> Result<(), GitError> {
     let commit = repo.find_commit(tip).ctx(|| format!("read commit {tip}"))?;
+    let helper = format!("{HELPER_BRANCH_PREFIX}{}", name.trim_start_matches('_'));
     let branch = repo
-        .branch(HELPER_BRANCH, &commit, true)
-        .ctx(|| format!("create the helper branch {HELPER_BRANCH}"))?;
+        .branch(&helper, &commit, true)
+        .ctx(|| format!("create the helper branch {helper}"))?;
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(branch.get()));
     let added = repo
-        .worktree(SCRATCH_NAME, path, Some(&opts))
-        .ctx(|| format!("add the scratch worktree {}", path.display()));
+        .worktree(name, path, Some(&opts))
+        .ctx(|| format!("add the worktree {}", path.display()));
     let detached = added.and_then(|_| {
         let wt = Repository::open(path).ctx(|| format!("open {}", path.display()))?;
         wt.set_head_detached(tip)
             .ctx(|| "detach the scratch worktree's HEAD")
     });
     let deleted = repo
-        .find_branch(HELPER_BRANCH, git2::BranchType::Local)
+        .find_branch(&helper, git2::BranchType::Local)
         .and_then(|mut b| b.delete())
-        .ctx(|| format!("delete the helper branch {HELPER_BRANCH}"));
+        .ctx(|| format!("delete the helper branch {helper}"));
     detached.and(deleted)
 }
 
@@ -255,7 +270,7 @@ mod tests {
         assert!(wt.head_detached().unwrap());
         assert!(
             f.repo()
-                .find_branch(HELPER_BRANCH, git2::BranchType::Local)
+                .find_branch("fleetdeck-scratch-supervisor", git2::BranchType::Local)
                 .is_err()
         );
 
