@@ -600,11 +600,11 @@ impl Engine {
                 Effect::Merge { task, attempt } => self.start_merge(task, attempt),
                 Effect::Update { task, attempt } => self.start_update(task, attempt),
                 Effect::RemoveWorktree { task } => self.remove_worktree(task),
+                Effect::Integrate { group, members } => self.start_integration(group, members),
+                Effect::MergeGroup { group, members } => self.start_group_merge(group, members),
                 Effect::SaveContext { .. }
                 | Effect::Review { .. }
-                | Effect::DiscardCandidate { .. }
-                | Effect::Integrate { .. }
-                | Effect::MergeGroup { .. } => {
+                | Effect::DiscardCandidate { .. } => {
                     tracing::warn!(?effect, "not built yet");
                 }
             }

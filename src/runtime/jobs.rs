@@ -198,7 +198,7 @@ impl Engine {
 
     /// The agent (the attempt's, else the task's) and the title that
     /// attribute a commit made for `attempt` of `task`: a merge, an update.
-    fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
+    pub(super) fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
         let t = self.scheduler.task(task.as_str());
         let agent = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r.agent,

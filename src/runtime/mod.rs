@@ -15,6 +15,7 @@ pub mod editor;
 mod engine;
 mod faults;
 mod gate;
+mod group;
 mod handoff;
 pub mod inbox;
 mod jobs;
