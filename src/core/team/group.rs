@@ -188,25 +188,22 @@ pub fn blame(
     chosen.into_iter().cloned().collect()
 }
 
-/// Whether `output` names `file`: its path, or its file name where it
+/// Whether `output` names `file`: its path, or its file name, where it
 /// stands as a word of its own (not inside a longer name).
 fn names_file(output: &str, file: &str) -> bool {
-    if file.is_empty() {
-        return false;
-    }
-    if output.contains(file) {
-        return true;
-    }
     let name = file.rsplit('/').next().unwrap_or(file);
-    if name == file {
-        return false;
-    }
-    let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
-    output.match_indices(name).any(|(at, _)| {
-        let before = output[..at].chars().next_back();
-        let after = output[at + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-    })
+    !file.is_empty() && (names_word(output, file) || names_word(output, name))
+}
+
+/// Whether `word` occurs in `text` not inside a longer name.
+fn names_word(text: &str, word: &str) -> bool {
+    let inside = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
+    !word.is_empty()
+        && text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            !before.is_some_and(inside) && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
 }
 
 /// The feedback text for members sent back after the group's gate
@@ -218,7 +215,7 @@ pub fn verify_feedback(
     changed: &[(TaskId, Vec<String>)],
     worktree: &str,
 ) -> String {
-    let mut text = output.trim_end().to_owned();
+    let output = output.trim_end();
     let others: Vec<String> = changed
         .iter()
         .filter(|(t, _)| t != member)
@@ -229,13 +226,13 @@ pub fn verify_feedback(
                 .map(move |f| format!("{f} (from `{t}`)"))
         })
         .collect();
-    if !others.is_empty() {
-        text.push_str(&format!(
-            "\n\nThe failure names other members' files: {}. They are not in your worktree; read them in the group's integration worktree `{worktree}` and make your work pass them.",
-            others.join(", ")
-        ));
+    if others.is_empty() {
+        return output.to_owned();
     }
-    text
+    format!(
+        "The failure names other members' files: {}. They are not in your worktree; read them in the group's integration worktree `{worktree}` and make your work pass them.\n\n{output}",
+        others.join(", ")
+    )
 }
 
 /// The feedback text for the member whose work conflicted on the
@@ -343,6 +340,8 @@ mod tests {
         assert!(names_file("calc.sh: line 2", "src/calc.sh"));
         assert!(!names_file("mycalc.sh: line 2", "src/calc.sh"));
         assert!(!names_file("calc.shx", "src/calc.sh"));
+        assert!(!names_file("sh test_calc.sh", "calc.sh"));
+        assert!(names_file("sh calc.sh", "calc.sh"));
         assert!(!names_file("anything", ""));
     }
 
@@ -354,7 +353,7 @@ mod tests {
             &members(),
             ".fleet/worktrees/_group-calc",
         );
-        assert!(text.starts_with("FAIL tests/calc_test.sh\n\n"), "{text}");
+        assert!(text.ends_with("\n\nFAIL tests/calc_test.sh"), "{text}");
         assert!(text.contains("tests/calc_test.sh (from `tests`)"), "{text}");
         assert!(text.contains(".fleet/worktrees/_group-calc"), "{text}");
         let plain = verify_feedback("boom", &id("impl"), &members(), "w");
