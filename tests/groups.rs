@@ -156,3 +156,81 @@ fn a_group_is_fixed_by_its_implementer_and_lands_as_one_attributed_change() {
         .collect();
     assert_eq!(landed, [merge.to_string()]);
 }
+
+#[test]
+fn two_running_members_writing_the_same_file_are_told_of_the_overlap() {
+    let toml = format!(
+        "[fleet]\nmax_parallel = 2\n\n[verify]\ncommands = [\"true\"]\n{}{}{}{}",
+        profile("impl"),
+        profile("docs"),
+        member(
+            "one",
+            "impl",
+            "implementer",
+            "sleep 300\nwrite same.txt same\\n\nsleep 2500"
+        ),
+        member(
+            "two",
+            "docs",
+            "documenter",
+            "sleep 900\nwrite same.txt same\\n\nsleep 2500"
+        ),
+    )
+    .replace("group = \"calc\"", "group = \"pair\"");
+    let repo = TestRepo::new(&toml, &[]);
+    let mut run = repo.command(&["run", "--headless"]).spawn().unwrap();
+    let overlap = wait_for(
+        std::time::Duration::from_secs(30),
+        "an overlap event",
+        || {
+            // The run may not have made its database yet.
+            let db = rusqlite::Connection::open(repo.path().join(".fleet/fleet.db")).ok()?;
+            db.query_row(
+                "SELECT task, detail FROM events WHERE kind = 'overlap' ORDER BY id LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?)),
+            )
+            .ok()
+            .map(|(task, detail)| {
+                (
+                    task,
+                    serde_json::from_str::<serde_json::Value>(&detail).unwrap(),
+                )
+            })
+        },
+    );
+    assert_eq!(overlap.0.as_deref(), Some("two"), "{overlap:?}");
+    assert_eq!(overlap.1["other"], "one");
+    assert_eq!(overlap.1["file"], "same.txt");
+    // Both running tasks keep the overlap (saved with the task).
+    let db = rusqlite::Connection::open(repo.path().join(".fleet/fleet.db")).unwrap();
+    for (task, other) in [("one", "two"), ("two", "one")] {
+        let state: String = db
+            .query_row("SELECT state FROM tasks WHERE id = ?1", [task], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(
+            state["overlaps"],
+            serde_json::json!([{ "file": "same.txt", "other": other }]),
+            "{task}: {state}"
+        );
+    }
+    let status = wait_for(std::time::Duration::from_secs(60), "the run to end", || {
+        run.try_wait().unwrap()
+    });
+    assert!(status.code().is_some());
+    // Overlaps are about running work: gone once the members wait for their group.
+    for task in ["one", "two"] {
+        let state: String = db
+            .query_row("SELECT state FROM tasks WHERE id = ?1", [task], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(!state.contains("overlaps"), "{task}: {state}");
+    }
+    // Identical changes merge cleanly: the pair waits in review together.
+    assert_eq!(repo.task("one")["status"], "review");
+    assert_eq!(repo.task("two")["status"], "review");
+}

@@ -210,6 +210,8 @@ pub struct Engine {
     pub(super) inbox_taken: super::inbox::Taken,
     /// The progress ledger's summary of each running attempt, as last sent.
     pub(super) progress: HashMap<TaskId, (u32, String)>,
+    /// The worktrees of running group members watched for overlaps.
+    pub(super) overlap_watches: super::overlap::Watches,
 }
 
 impl Engine {
@@ -609,6 +611,7 @@ impl Engine {
                 }
             }
         }
+        self.sync_overlap_watches();
     }
 
     /// Stops every agent (TERM, grace, KILL) and verify command, and waits for

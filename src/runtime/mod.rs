@@ -21,6 +21,7 @@ pub mod inbox;
 mod jobs;
 mod live_log;
 mod open;
+mod overlap;
 mod planner_run;
 pub mod process;
 mod repair;

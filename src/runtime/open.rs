@@ -95,6 +95,7 @@ impl Engine {
             held,
             inbox_taken: Default::default(),
             progress: HashMap::new(),
+            overlap_watches: Default::default(),
         })
     }
 }
