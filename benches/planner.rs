@@ -31,6 +31,7 @@ fn answer_text(n: usize) -> String {
             split_from: None,
             auto_approve: false,
             verify: None,
+            group: None,
         })
         .collect();
     let json = serde_json::to_string(&PlanAnswer {

@@ -122,6 +122,7 @@ fn plan_task(rest: &str) -> Option<PlannedTask> {
         verify: None,
         split_from: None,
         auto_approve: false,
+        group: None,
     })
 }
 
@@ -255,6 +256,7 @@ pub(super) fn default_plan(prompt: &ReadPrompt, goal: &str) -> PlanAnswer {
         verify: None,
         split_from: None,
         auto_approve: false,
+        group: None,
     };
     let mut implement = task(
         "impl",

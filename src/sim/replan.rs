@@ -248,6 +248,7 @@ fn task_of(cur: &CurrentTask, known: &BTreeMap<String, PlannedTask>) -> PlannedT
         verify: None,
         split_from: None,
         auto_approve: false,
+        group: None,
     });
     task.title.clone_from(&cur.title);
     task.agent.clone_from(&cur.agent);
@@ -413,6 +414,7 @@ fn found_task(
         verify: None,
         split_from: None,
         auto_approve: false,
+        group: None,
     }
 }
 

@@ -121,6 +121,10 @@ pub struct PlannedTask {
     /// low-risk work); shown in the plan diff for the user to confirm.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_approve: bool,
+    /// The task group it belongs to: members run at once and land together
+    /// as one change after the group's gate passes on their merged work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The fields of [`PlanAnswer`], in schema order.
@@ -128,7 +132,7 @@ pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
 /// The fields of [`PlannedAction`], in schema order.
 pub const ACTION_FIELDS: [&str; 3] = ["kind", "task", "message"];
 /// The fields of [`PlannedTask`], in schema order.
-pub const TASK_FIELDS: [&str; 11] = [
+pub const TASK_FIELDS: [&str; 12] = [
     "id",
     "title",
     "prompt",
@@ -140,6 +144,7 @@ pub const TASK_FIELDS: [&str; 11] = [
     "verify",
     "split_from",
     "auto_approve",
+    "group",
 ];
 /// The fields a task must have.
 pub const REQUIRED_TASK_FIELDS: [&str; 4] = ["id", "title", "prompt", "agent"];

@@ -51,7 +51,8 @@ pub fn schema() -> Value {
                     "acceptance": strings("Acceptance criteria, one per entry."),
                     "verify": strings("Verify commands for this task instead of the fleet's."),
                     "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." },
-                    "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." }
+                    "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." },
+                    "group": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Task group: its members (at least two, no dependencies between them) run at once and land together as one change after the group's verify passes on their merged work (e.g. implement, test and document one feature)." }
                 }
             },
             "action": {
@@ -129,6 +130,7 @@ mod tests {
             verify: Some(vec![]),
             split_from: Some("b".into()),
             auto_approve: true,
+            group: Some("g".into()),
         };
         let v = serde_json::to_value(&task).unwrap();
         let mut got = keys(&v);

@@ -14,6 +14,7 @@ fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
         verify: None,
         split_from: None,
         auto_approve: false,
+        group: None,
     }
 }
 
@@ -369,4 +370,28 @@ fn an_action_of_an_unknown_kind_is_a_shape_error_with_its_path() {
         err,
         "actions[0].kind: expected one of `retry`, `restart`, `nudge`, `ask`, `drop`, found `explode`; actions[1]: missing field `kind`; actions[1].task: expected a string, found a number"
     );
+}
+
+#[test]
+fn a_planned_group_is_kept_and_its_rules_checked() {
+    let member = |id: &str, deps: &[&str]| PlannedTask {
+        group: Some("login".into()),
+        ..planned(id, deps, &[])
+    };
+    let ok = validate(
+        &answer(vec![member("code", &[]), member("tests", &[])]),
+        &agents(),
+        &[],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ok.specs[1].group.as_deref(), Some("login"));
+    let bad = problems(
+        &answer(vec![member("code", &[]), member("tests", &["code"])]),
+        &[],
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0].contains("both are in group `login`"), "{bad:?}");
+    let lonely = problems(&answer(vec![member("code", &[])]), &[]);
+    assert!(lonely[0].contains("only one member"), "{lonely:?}");
 }
