@@ -30,6 +30,7 @@ use crate::runtime::Notification;
 
 /// Something the app wants done outside itself.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // `Command::Add` carries a whole `TaskSpec`
 pub enum Intent {
     /// Send a command to the engine; its result comes back through [`App::command_done`].
     Command { command: Command, origin: Origin },
