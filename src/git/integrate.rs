@@ -18,7 +18,7 @@ use git2::{Oid, Repository};
 use super::error::{Context, GitError};
 use super::history::task_merge;
 use super::merge::{
-    MAX_ATTEMPTS, MergeOutcome, checkout_paths, conflict_paths, finish_leftover, land, merge_lock,
+    MAX_ATTEMPTS, MergeOutcome, checkout_paths, finish_leftover, land, merge_lock, merged_tree,
     task_commit,
 };
 use super::message::{author, committer, group_member_message, group_merge_message};
@@ -88,29 +88,24 @@ pub fn integrate_group(
         let theirs = local_branch_tip(&repo, &branch)?;
         let work = task_commit(&repo, m, tip, theirs)?;
         let files = work_files(&repo, &work)?;
-        let mut index = repo
-            .merge_commits(&acc, &work, None)
-            .ctx(|| format!("merge {branch} onto the integration of group {group}"))?;
-        if index.has_conflicts() {
-            let files = conflict_paths(&index)?;
-            let mut named = vec![m.task.to_owned()];
-            named.extend(
-                changed
-                    .iter()
-                    .filter(|(_, theirs)| theirs.iter().any(|f| files.contains(f)))
-                    .map(|(t, _)| t.clone()),
-            );
-            return Ok(IntegrateOutcome::Conflict {
-                files,
-                members: named,
-            });
-        }
-        let tree_id = index
-            .write_tree_to(&repo)
-            .ctx(|| format!("write the tree of {branch} on group {group}"))?;
-        let tree = repo
-            .find_tree(tree_id)
-            .ctx(|| format!("read tree {tree_id}"))?;
+        let what = format!("{branch} onto the integration of group {group}");
+        let merged = merged_tree(&repo, &acc, &work, &what)?;
+        let tree = match merged {
+            Ok(tree) => tree,
+            Err(files) => {
+                let mut named = vec![m.task.to_owned()];
+                named.extend(
+                    changed
+                        .iter()
+                        .filter(|(_, theirs)| theirs.iter().any(|f| files.contains(f)))
+                        .map(|(t, _)| t.clone()),
+                );
+                return Ok(IntegrateOutcome::Conflict {
+                    files,
+                    members: named,
+                });
+            }
+        };
         let id = repo
             .commit(
                 None,
@@ -210,20 +205,10 @@ fn land_on(
     let theirs = repo
         .find_commit(theirs_id)
         .ctx(|| format!("read {branch} tip {theirs_id}"))?;
-    let mut index = repo
-        .merge_commits(&ours, &theirs, None)
-        .ctx(|| format!("merge {branch} into {target}"))?;
-    if index.has_conflicts() {
-        return Ok(MergeOutcome::Conflict {
-            files: conflict_paths(&index)?,
-        });
-    }
-    let tree_id = index
-        .write_tree_to(repo)
-        .ctx(|| format!("write the merged tree of {branch} into {target}"))?;
-    let tree = repo
-        .find_tree(tree_id)
-        .ctx(|| format!("read merged tree {tree_id}"))?;
+    let tree = match merged_tree(repo, &ours, &theirs, &format!("{branch} into {target}"))? {
+        Ok(tree) => tree,
+        Err(files) => return Ok(MergeOutcome::Conflict { files }),
+    };
     let changed = match checkout_paths(repo, target, &ours, &tree, &branch)? {
         Ok(changed) => changed,
         Err(blocked) => return Ok(MergeOutcome::Refused { files: blocked }),

@@ -181,20 +181,10 @@ fn merge_onto(
         .find_commit(tip)
         .ctx(|| format!("read {target} tip {tip}"))?;
     let work = task_commit(repo, attr, tip, theirs_id)?;
-    let mut index = repo
-        .merge_commits(&ours, &work, None)
-        .ctx(|| format!("merge {branch} into {target}"))?;
-    if index.has_conflicts() {
-        return Ok(MergeOutcome::Conflict {
-            files: conflict_paths(&index)?,
-        });
-    }
-    let tree_id = index
-        .write_tree_to(repo)
-        .ctx(|| format!("write the merged tree of {branch} into {target}"))?;
-    let tree = repo
-        .find_tree(tree_id)
-        .ctx(|| format!("read merged tree {tree_id}"))?;
+    let tree = match merged_tree(repo, &ours, &work, &format!("{branch} into {target}"))? {
+        Ok(tree) => tree,
+        Err(files) => return Ok(MergeOutcome::Conflict { files }),
+    };
 
     let changed = match checkout_paths(repo, target, &ours, &tree, &branch)? {
         Ok(changed) => changed,
@@ -413,8 +403,31 @@ fn moved(target: &str, expected: Oid, actual: Oid) -> GitError {
     }
 }
 
+/// The tree of `theirs` merged in memory onto `ours` (`what`: which
+/// merge, for errors), or `Err` with the conflicting paths.
+pub(super) fn merged_tree<'r>(
+    repo: &'r Repository,
+    ours: &Commit<'_>,
+    theirs: &Commit<'_>,
+    what: &str,
+) -> Result<Result<git2::Tree<'r>, Vec<String>>, GitError> {
+    let mut index = repo
+        .merge_commits(ours, theirs, None)
+        .ctx(|| format!("merge {what}"))?;
+    if index.has_conflicts() {
+        return Ok(Err(conflict_paths(&index)?));
+    }
+    let tree_id = index
+        .write_tree_to(repo)
+        .ctx(|| format!("write the merged tree of {what}"))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .ctx(|| format!("read merged tree {tree_id}"))?;
+    Ok(Ok(tree))
+}
+
 /// Each conflicted path once, sorted.
-pub(super) fn conflict_paths(index: &Index) -> Result<Vec<String>, GitError> {
+fn conflict_paths(index: &Index) -> Result<Vec<String>, GitError> {
     let mut files = std::collections::BTreeSet::new();
     for conflict in index.conflicts().ctx(|| "list merge conflicts")? {
         let conflict = conflict.ctx(|| "read a merge conflict")?;

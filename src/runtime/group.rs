@@ -16,7 +16,7 @@ use super::gate::{VerifyRun, run_verify};
 use crate::agent::Format;
 use crate::core::messages::IntegrationResult;
 use crate::core::team::group::run_name;
-use crate::core::{MergeResult, Report, TaskId};
+use crate::core::{Report, TaskId};
 use crate::git;
 use crate::store::transcript::{self, Header, Stream, Writer};
 
@@ -97,22 +97,7 @@ impl Engine {
                 git::land_group(&root, &target, &name, &title, &attrs)
             })
             .await;
-            let result = match landed {
-                Ok(Ok(
-                    git::MergeOutcome::Merged { commit }
-                    | git::MergeOutcome::AlreadyMerged { commit },
-                )) => MergeResult::Merged {
-                    commit: commit.to_string(),
-                },
-                Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
-                Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
-                Ok(Err(e)) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-                Err(e) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-            };
+            let result = super::jobs::merge_result(landed);
             let _ = tx.send(Msg::Report(Report::GroupMerged { group, result }));
         });
     }

@@ -25,6 +25,23 @@ impl Scheduler {
             .collect()
     }
 
+    /// Each of `members` (at least one) with the attempt `attempt_in`
+    /// finds in its status; None when one of them has none.
+    fn all_in(
+        &self,
+        members: &[usize],
+        attempt_in: fn(&Status) -> Option<u32>,
+    ) -> Option<Vec<(TaskId, u32)>> {
+        let all: Option<Vec<(TaskId, u32)>> = members
+            .iter()
+            .map(|&i| {
+                let t = &self.fleet.tasks[i];
+                attempt_in(&t.status).map(|a| (t.spec.id.clone(), a))
+            })
+            .collect();
+        all.filter(|m| !m.is_empty())
+    }
+
     /// Called when task `i`'s `attempt` passed its own gate: a group
     /// member waits for its group instead of going to review. True when
     /// it did (the caller does nothing more).
@@ -53,33 +70,21 @@ impl Scheduler {
         }
         for group in groups {
             let members = self.members(&group);
-            let attempts: Option<Vec<(TaskId, u32)>> = members
-                .iter()
-                .map(|&i| {
-                    let t = &self.fleet.tasks[i];
-                    match t.status {
-                        Status::Grouped { attempt } => Some((t.spec.id.clone(), attempt)),
-                        _ => None,
-                    }
-                })
-                .collect();
-            if let Some(members) = attempts.filter(|m| !m.is_empty())
+            let grouped = self.all_in(&members, |s| match s {
+                Status::Grouped { attempt } => Some(*attempt),
+                _ => None,
+            });
+            if let Some(members) = grouped
                 && self.integrating.insert(group.clone())
             {
                 out.fx.push(Effect::Integrate { group, members });
                 continue;
             }
-            let merging: Option<Vec<(TaskId, u32)>> = members
-                .iter()
-                .map(|&i| {
-                    let t = &self.fleet.tasks[i];
-                    match t.status {
-                        Status::Merging { attempt } => Some((t.spec.id.clone(), attempt)),
-                        _ => None,
-                    }
-                })
-                .collect();
-            if let Some(members) = merging.filter(|m| !m.is_empty())
+            let merging = self.all_in(&members, |s| match s {
+                Status::Merging { attempt } => Some(*attempt),
+                _ => None,
+            });
+            if let Some(members) = merging
                 && self.merging.is_none()
             {
                 self.merging = Some(members[0].0.clone());
