@@ -209,6 +209,20 @@ impl Scheduler {
         self.retry_or_fail(i, attempt, kind, text, out);
     }
 
+    /// Whether member `i` runs again because its group's gate or
+    /// integration failed on its work: an attempt that changes nothing
+    /// then counts (the same work would fail the group again).
+    /// (Also after such an attempt that changed nothing: its feedback then
+    /// says so.)
+    pub(super) fn sent_back_by_group(&self, i: usize) -> bool {
+        let task = &self.fleet.tasks[i];
+        task.spec.group.is_some()
+            && matches!(
+                task.feedback.as_ref().map(|f| &f.kind),
+                Some(FeedbackKind::Group { .. } | FeedbackKind::NoChanges)
+            )
+    }
+
     /// `Approve` on member `i` of a group in review approves the group:
     /// every member in review goes to `Merging` (landed together by the
     /// pump). False when `i` is in no group.

@@ -185,7 +185,9 @@ impl Scheduler {
                 task.verified = Some(Verified { attempt, commit });
                 self.enter_review(i, attempt, out);
             }
-            GateResult::NoChanges if self.fleet.tasks[i].verified.is_some() => {
+            GateResult::NoChanges
+                if self.fleet.tasks[i].verified.is_some() && !self.sent_back_by_group(i) =>
+            {
                 // Nothing added to work that passed: back to review on it, not counted.
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);

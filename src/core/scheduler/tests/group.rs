@@ -198,6 +198,27 @@ fn a_member_that_fails_the_group_too_often_fails() {
 }
 
 #[test]
+fn a_member_sent_back_that_changes_nothing_uses_its_attempts() {
+    let mut s = group_of_three();
+    all_grouped(&mut s);
+    let failing = || IntegrationResult::VerifyFailed {
+        command: "make".into(),
+        output: "boom".into(),
+        changed: vec![],
+    };
+    integrated(&mut s, failing());
+    for attempt in 2..=3 {
+        exited(&mut s, "impl", attempt, AgentResult::Succeeded);
+        gated(&mut s, "impl", attempt, GateResult::NoChanges);
+    }
+    assert!(
+        matches!(status(&s, "impl"), Status::Failed { .. }),
+        "never an endless loop of the same work: {:?}",
+        status(&s, "impl")
+    );
+}
+
+#[test]
 fn a_conflict_sends_back_the_member_whose_merge_conflicted() {
     let mut s = group_of_three();
     all_grouped(&mut s);
