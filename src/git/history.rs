@@ -234,6 +234,7 @@ pub fn scan_fleet(root: &Path, target: &str) -> Result<FleetScan, GitError> {
             .ok()
             .flatten()
             .and_then(|n| n.strip_prefix("fleet/"))
+            .filter(|id| !id.contains('/')) // fleet/group/<name>: a group's, not a task's
             .map(str::to_owned)
         else {
             continue;

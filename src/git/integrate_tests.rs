@@ -98,6 +98,11 @@ fn members_integrate_one_commit_each_and_land_as_one_merge() {
     );
     let scan = crate::git::scan_fleet(&f.root, "main").unwrap();
     assert_eq!(scan.merged.len(), 3, "{:?}", scan.merged);
+    assert!(
+        scan.branches.keys().all(|id| !id.contains('/')),
+        "the integration branch is no task's: {:?}",
+        scan.branches.keys()
+    );
 }
 
 #[test]
