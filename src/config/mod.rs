@@ -5,6 +5,7 @@
 
 mod argv;
 mod error;
+mod groups;
 mod supervisor;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,7 @@ use toml::Spanned;
 
 pub use argv::{ArgvVars, PLACEHOLDERS, render_argv};
 pub use error::{ConfigError, Problem};
+pub use groups::GroupSection;
 pub use supervisor::{
     DEFAULT_PLANNER_TIMEOUT_SECS, DEFAULT_REASK_LIMIT, DEFAULT_STALL_AFTER_SECS, StructuredOutput,
     SupervisorSection,
@@ -44,19 +46,6 @@ pub struct Config {
     /// `[groups.NAME]`: task groups' titles and gates (a group that tasks
     /// name without a section has the defaults).
     pub groups: BTreeMap<String, GroupSection>,
-}
-
-/// `[groups.NAME]`: a task group (members say `group = "NAME"`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupSection {
-    /// Shown for the group and in its landing commit; default: its name.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// The group's gate, run on the integration branch with every
-    /// member's work merged; default: `[verify] commands`.
-    #[serde(default)]
-    pub verify: Option<Vec<String>>,
 }
 
 /// `[fleet]`
@@ -560,28 +549,11 @@ impl Config {
                 problems.push(at(lines.get(e.task()).cloned(), e.to_string()));
             }
         }
-        let group_spans: BTreeMap<&str, Range<usize>> = raw
-            .groups
-            .iter()
-            .map(|(n, g)| (n.as_str(), g.span()))
-            .collect();
-        for p in crate::core::team::group::check(&tasks, group_spans.keys().copied()) {
-            let span = match &p {
-                crate::core::team::group::GroupProblem::NoMembers { group } => {
-                    group_spans.get(group.as_str()).cloned()
-                }
-                _ => p.task().and_then(|t| lines.get(t).cloned()),
-            };
-            problems.push(at(span, p.to_string()));
-        }
-        for (name, g) in &raw.groups {
-            if g.get_ref().verify.as_ref().is_some_and(|v| v.is_empty()) {
-                problems.push(at(
-                    Some(g.span()),
-                    format!("[groups.{name}] verify is empty: give commands, or remove it to use [verify] commands"),
-                ));
-            }
-        }
+        problems.extend(
+            groups::check(&raw.groups, &tasks, &lines)
+                .into_iter()
+                .map(|(span, m)| at(span, m)),
+        );
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line.is_none(), p.line, p.col));
             return Err(invalid(problems));
@@ -602,22 +574,6 @@ impl Config {
                 .map(|(n, g)| (n, g.into_inner()))
                 .collect(),
         })
-    }
-
-    /// The gate of group `name`: its `verify`, else `[verify] commands`.
-    pub fn group_verify(&self, name: &str) -> &[String] {
-        self.groups
-            .get(name)
-            .and_then(|g| g.verify.as_deref())
-            .unwrap_or(&self.verify.commands)
-    }
-
-    /// The title of group `name`: its `title`, else its name.
-    pub fn group_title<'a>(&'a self, name: &'a str) -> &'a str {
-        self.groups
-            .get(name)
-            .and_then(|g| g.title.as_deref())
-            .unwrap_or(name)
     }
 
     /// The scheduler's limits from this configuration.
