@@ -335,3 +335,26 @@ fn an_ungrouped_task_still_goes_to_review() {
         }
     );
 }
+
+#[test]
+fn after_a_restart_a_waiting_group_integrates_and_an_approved_one_lands() {
+    let with = |status: Status| {
+        let mut tasks: Vec<Task> = [member("impl", "implementer"), member("tests", "tester")]
+            .into_iter()
+            .map(Task::new)
+            .collect();
+        for t in &mut tasks {
+            t.status = status.clone();
+        }
+        let mut s = Scheduler::new(limits(4), ["sim".to_string()], tasks, false);
+        s.start()
+    };
+    let fx = with(Status::Grouped { attempt: 2 });
+    assert_eq!(
+        integrations(&fx),
+        vec![("calc".to_string(), vec![(id("impl"), 2), (id("tests"), 2)])]
+    );
+    let fx = with(Status::Merging { attempt: 1 });
+    assert_eq!(landings(&fx), vec!["calc".to_string()]);
+    assert!(merges(&fx).is_empty());
+}
