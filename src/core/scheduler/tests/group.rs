@@ -55,6 +55,15 @@ fn integrated(s: &mut Scheduler, result: IntegrationResult) -> Vec<Effect> {
     })
 }
 
+/// The group's gate failed with an output that names no file.
+fn gate_failed() -> IntegrationResult {
+    IntegrationResult::VerifyFailed {
+        command: "make".into(),
+        output: "boom".into(),
+        changed: vec![],
+    }
+}
+
 /// All three passed their gates and integrated: returns the effects of the last gate.
 fn all_grouped(s: &mut Scheduler) -> Vec<Effect> {
     assert!(integrations(&pass(s, "impl", 1)).is_empty());
@@ -179,17 +188,12 @@ fn a_failing_group_gate_sends_the_implementer_back_with_the_output() {
 fn a_member_that_fails_the_group_too_often_fails() {
     let mut s = group_of_three();
     all_grouped(&mut s);
-    let failing = || IntegrationResult::VerifyFailed {
-        command: "make".into(),
-        output: "boom".into(),
-        changed: vec![],
-    };
     for attempt in 2..=3 {
-        integrated(&mut s, failing());
+        integrated(&mut s, gate_failed());
         assert_eq!(status(&s, "impl"), Status::Running { attempt });
         pass(&mut s, "impl", attempt);
     }
-    integrated(&mut s, failing());
+    integrated(&mut s, gate_failed());
     assert!(
         matches!(status(&s, "impl"), Status::Failed { .. }),
         "{:?}",
@@ -201,12 +205,7 @@ fn a_member_that_fails_the_group_too_often_fails() {
 fn a_member_sent_back_that_changes_nothing_uses_its_attempts() {
     let mut s = group_of_three();
     all_grouped(&mut s);
-    let failing = || IntegrationResult::VerifyFailed {
-        command: "make".into(),
-        output: "boom".into(),
-        changed: vec![],
-    };
-    integrated(&mut s, failing());
+    integrated(&mut s, gate_failed());
     for attempt in 2..=3 {
         exited(&mut s, "impl", attempt, AgentResult::Succeeded);
         gated(&mut s, "impl", attempt, GateResult::NoChanges);
