@@ -32,6 +32,7 @@ fn answer_text(n: usize) -> String {
             auto_approve: false,
             fanout: Vec::new(),
             verify: None,
+            group: None,
         })
         .collect();
     let json = serde_json::to_string(&PlanAnswer {

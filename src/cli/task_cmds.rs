@@ -332,6 +332,16 @@ fn apply(root: &Path, report: Option<&str>, make: impl FnOnce(&Engine) -> Comman
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         println!("{id}: {}{reason}", task.status);
+        if let Some(group) = &task.spec.group {
+            let members: Vec<&str> = (engine.scheduler().tasks().iter())
+                .filter(|t| t.spec.group.as_ref() == Some(group))
+                .map(|t| t.spec.id.as_str())
+                .collect();
+            println!(
+                "`{id}` is a member of group `{group}` ({}): the group is reviewed, approved and landed as one change",
+                members.join(", ")
+            );
+        }
         match (&task.status, &task.feedback) {
             (
                 Status::Review {

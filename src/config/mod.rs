@@ -5,6 +5,7 @@
 
 mod argv;
 mod error;
+mod groups;
 mod review;
 mod roles;
 mod supervisor;
@@ -18,6 +19,7 @@ use toml::Spanned;
 
 pub use argv::{ArgvVars, PLACEHOLDERS, render_argv};
 pub use error::{ConfigError, Problem};
+pub use groups::GroupSection;
 pub use review::{DEFAULT_REVIEW_TIMEOUT_SECS, ReviewSection};
 pub use roles::role_args;
 pub use supervisor::{
@@ -49,6 +51,9 @@ pub struct Config {
     pub review: Option<ReviewSection>,
     /// The plan as written in the file, in file order (imported into the store once by id).
     pub tasks: Vec<TaskSpec>,
+    /// `[groups.NAME]`: task groups' titles and gates (a group that tasks
+    /// name without a section has the defaults).
+    pub groups: BTreeMap<String, GroupSection>,
 }
 
 /// `[fleet]`
@@ -334,6 +339,8 @@ struct RawConfig {
     roles: BTreeMap<String, Spanned<roles::RawRole>>,
     #[serde(default)]
     review: Option<Spanned<review::RawReview>>,
+    #[serde(default)]
+    groups: BTreeMap<String, Spanned<GroupSection>>,
 }
 
 #[derive(Deserialize)]
@@ -364,6 +371,8 @@ struct RawTask {
     /// Run the task once per profile named here (at least two).
     #[serde(default)]
     fanout: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    group: Option<String>,
 }
 
 impl Config {
@@ -589,7 +598,7 @@ impl Config {
                 split_from: None,
                 fanout,
                 candidate_of: None,
-                group: None,
+                group: t.group,
             });
         }
         // An empty agent was reported above.
@@ -601,6 +610,11 @@ impl Config {
                 problems.push(at(lines.get(e.task()).cloned(), e.to_string()));
             }
         }
+        problems.extend(
+            groups::check(&raw.groups, &tasks, &lines)
+                .into_iter()
+                .map(|(span, m)| at(span, m)),
+        );
         if !problems.is_empty() {
             problems.sort_by_key(|p| (p.line.is_none(), p.line, p.col));
             return Err(invalid(problems));
@@ -617,6 +631,11 @@ impl Config {
             roles,
             review,
             tasks,
+            groups: raw
+                .groups
+                .into_iter()
+                .map(|(n, g)| (n, g.into_inner()))
+                .collect(),
         })
     }
 

@@ -444,3 +444,38 @@ fn fanout_needs_two_distinct_known_profiles_and_says_where() {
     ));
     assert!(e.contains("at least two"), "{e}");
 }
+
+#[test]
+fn groups_are_read_and_their_problems_name_the_lines() {
+    let ok = parse(&format!(
+        "{AGENTS}\n[verify]\ncommands = [\"make\"]\n\n[groups.calc]\ntitle = \"The calculator\"\nverify = [\"make check\"]\n\n[[task]]\nid = \"a\"\nprompt = \"p\"\ngroup = \"calc\"\n\n[[task]]\nid = \"b\"\nprompt = \"p\"\ngroup = \"calc\"\n\n[[task]]\nid = \"c\"\nprompt = \"p\"\ngroup = \"other\"\n\n[[task]]\nid = \"d\"\nprompt = \"p\"\ngroup = \"other\"\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.tasks[0].group.as_deref(), Some("calc"));
+    assert_eq!(ok.group_verify("calc"), ["make check"]);
+    assert_eq!(
+        ok.group_verify("other"),
+        ["make"],
+        "the fleet's verify by default"
+    );
+    assert_eq!(ok.group_title("calc"), "The calculator");
+    assert_eq!(ok.group_title("other"), "other");
+
+    let e = error(&format!(
+        "{AGENTS}\n[groups.empty]\n\n[[task]]\nid = \"a\"\nprompt = \"p\"\ngroup = \"g\"\n\n[[task]]\nid = \"b\"\nprompt = \"p\"\ngroup = \"g\"\ndeps = [\"a\"]\n\n[[task]]\nid = \"c\"\nprompt = \"p\"\ngroup = \"solo\"\n"
+    ));
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 3, "{e}");
+    assert!(
+        lines[0].starts_with("fleet.toml:7:1: [groups.empty] has no members"),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("fleet.toml:15:6: task `b` depends on `a`, but both are in group `g`"),
+        "{e}"
+    );
+    assert!(
+        lines[2].starts_with("fleet.toml:21:6: group `solo` has only one member, `c`"),
+        "{e}"
+    );
+}

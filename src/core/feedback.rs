@@ -28,6 +28,15 @@ pub enum FeedbackKind {
     /// Updating the task onto the target tip conflicted in `files`: the
     /// worktree holds them with conflict markers (see [`conflict_text`]).
     Conflict { files: Vec<String> },
+    /// The task is a member of group `group`, whose work was merged with
+    /// the other members' onto the integration branch: the group's verify
+    /// command `command` failed there and the failure is about this
+    /// member's work, or (no command) its work conflicted with theirs.
+    Group {
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+    },
 }
 
 /// A commit of the target that changed a conflicting file.
@@ -187,6 +196,18 @@ impl Feedback {
                  Resolve each conflict so that both the target's changes and this task's work are kept, and remove every marker. \
                  What the target changed there:",
                 files.join(", ")
+            ),
+            FeedbackKind::Group {
+                group,
+                command: Some(command),
+            } => format!(
+                "Attempt {n} passed its own gate and was merged with the other members of group `{group}`, but the group's verify command `{command}` failed on the merged work, and the failure is about your part. Fix it; its output:"
+            ),
+            FeedbackKind::Group {
+                group,
+                command: None,
+            } => format!(
+                "Attempt {n} passed its own gate, but merging it with the other members of group `{group}` conflicts:"
             ),
         }
     }

@@ -111,6 +111,11 @@ pub enum GitError {
         /// The rejected id.
         id: String,
     },
+    /// Returned when a task group's name is not a slug.
+    #[error(
+        "invalid group name `{name}`: expected lowercase letters, digits and dashes, starting with a letter or digit"
+    )]
+    InvalidGroupName { name: String },
     /// Returned when a local branch that the operation needs does not exist.
     #[error("branch `{branch}` does not exist")]
     BranchNotFound {

@@ -460,6 +460,8 @@ fn fleet_branch_ids(repo: &Repository) -> Result<Vec<String>, GitError> {
             .ok()
             .flatten()
             .and_then(|n| n.strip_prefix("fleet/"))
+            .filter(|id| !id.contains('/'))
+        // fleet/group/<name>: a group's, not a task's
         {
             ids.push(id.to_owned());
         }

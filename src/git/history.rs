@@ -15,7 +15,7 @@ use std::path::Path;
 use git2::{BranchType, Oid, Repository};
 
 use super::error::{Context, GitError};
-use super::message::{FleetTrailers, parse_trailers};
+use super::message::{FleetTrailers, parse_trailer_sets, parse_trailers};
 use super::open;
 use super::refs::{is_reachable, local_branch_tip};
 
@@ -180,8 +180,11 @@ fn each_task_merge(
     for id in walk.take(FIRST_PARENT_SEARCH_LIMIT) {
         let id = id.ctx(|| format!("walk the first-parent history of {tip}"))?;
         let commit = repo.find_commit(id).ctx(|| format!("read commit {id}"))?;
-        if let Some(trailers) = commit.message().ok().and_then(parse_trailers)
-            && visit(id, trailers).is_break()
+        // A group's landing commit carries one set per member.
+        let sets = commit.message().map(parse_trailer_sets).unwrap_or_default();
+        if sets
+            .into_iter()
+            .any(|trailers| visit(id, trailers).is_break())
         {
             break;
         }
@@ -231,6 +234,7 @@ pub fn scan_fleet(root: &Path, target: &str) -> Result<FleetScan, GitError> {
             .ok()
             .flatten()
             .and_then(|n| n.strip_prefix("fleet/"))
+            .filter(|id| !id.contains('/')) // fleet/group/<name>: a group's, not a task's
             .map(str::to_owned)
         else {
             continue;

@@ -38,7 +38,7 @@ use super::{Attribution, open, task_branch, validate_task_id};
 use crate::core::MergeStyle;
 
 /// How many times [`merge_task`] recomputes a merge when the target moves.
-const MAX_ATTEMPTS: u32 = 5;
+pub(super) const MAX_ATTEMPTS: u32 = 5;
 
 /// Serializes merges within this process. The compare-and-swap keeps refs
 /// correct without it, but between moving the ref and updating the checkout
@@ -153,7 +153,7 @@ pub fn merge_task_at(
 /// Finishes the checkout update of an earlier merge of this repository that
 /// did not complete (its update failed, or the process died before the engine
 /// could finish it), so its files do not count as the user's changes.
-fn finish_leftover(repo: &Repository) -> Result<(), GitError> {
+pub(super) fn finish_leftover(repo: &Repository) -> Result<(), GitError> {
     if let Some(message) = pending::finish_locked(repo)?.message() {
         tracing::warn!("{message}");
     }
@@ -181,20 +181,10 @@ fn merge_onto(
         .find_commit(tip)
         .ctx(|| format!("read {target} tip {tip}"))?;
     let work = task_commit(repo, attr, tip, theirs_id)?;
-    let mut index = repo
-        .merge_commits(&ours, &work, None)
-        .ctx(|| format!("merge {branch} into {target}"))?;
-    if index.has_conflicts() {
-        return Ok(MergeOutcome::Conflict {
-            files: conflict_paths(&index)?,
-        });
-    }
-    let tree_id = index
-        .write_tree_to(repo)
-        .ctx(|| format!("write the merged tree of {branch} into {target}"))?;
-    let tree = repo
-        .find_tree(tree_id)
-        .ctx(|| format!("read merged tree {tree_id}"))?;
+    let tree = match merged_tree(repo, &ours, &work, &format!("{branch} into {target}"))? {
+        Ok(tree) => tree,
+        Err(files) => return Ok(MergeOutcome::Conflict { files }),
+    };
 
     let changed = match checkout_paths(repo, target, &ours, &tree, &branch)? {
         Ok(changed) => changed,
@@ -210,7 +200,7 @@ fn merge_onto(
 /// on), with the approved attempt's attribution. The commits of earlier
 /// (failed) attempts stay on the branch only. The tip itself when it already
 /// is that commit (one attributed commit of this attempt on the base).
-fn task_commit<'r>(
+pub(super) fn task_commit<'r>(
     repo: &'r Repository,
     attr: &Attribution,
     tip: Oid,
@@ -297,7 +287,7 @@ fn landing_commit(
 /// The paths the merge changes in the user's checkout when `target` is
 /// checked out there (empty otherwise), or `Err` with the user's changed
 /// paths that are in the way.
-fn checkout_paths(
+pub(super) fn checkout_paths(
     repo: &Repository,
     target: &str,
     ours: &Commit<'_>,
@@ -336,7 +326,7 @@ fn checkout_paths(
 /// `tree` into the checkout for the `changed` paths (empty when the target is
 /// not checked out). The checkout lags behind the ref from the moment it
 /// moves until it is updated, so what is owed is recorded first.
-fn land(
+pub(super) fn land(
     repo: &Repository,
     target: &str,
     tip: Oid,
@@ -411,6 +401,29 @@ fn moved(target: &str, expected: Oid, actual: Oid) -> GitError {
         expected,
         actual,
     }
+}
+
+/// The tree of `theirs` merged in memory onto `ours` (`what`: which
+/// merge, for errors), or `Err` with the conflicting paths.
+pub(super) fn merged_tree<'r>(
+    repo: &'r Repository,
+    ours: &Commit<'_>,
+    theirs: &Commit<'_>,
+    what: &str,
+) -> Result<Result<git2::Tree<'r>, Vec<String>>, GitError> {
+    let mut index = repo
+        .merge_commits(ours, theirs, None)
+        .ctx(|| format!("merge {what}"))?;
+    if index.has_conflicts() {
+        return Ok(Err(conflict_paths(&index)?));
+    }
+    let tree_id = index
+        .write_tree_to(repo)
+        .ctx(|| format!("write the merged tree of {what}"))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .ctx(|| format!("read merged tree {tree_id}"))?;
+    Ok(Ok(tree))
 }
 
 /// Each conflicted path once, sorted.

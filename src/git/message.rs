@@ -45,6 +45,34 @@ pub fn parse_trailers(message: &str) -> Option<FleetTrailers> {
     })
 }
 
+/// Every set of `Fleet-*` trailers in a message, in order: a group's
+/// landing commit carries one `Fleet-Task`/`Fleet-Agent`/`Fleet-Attempt`
+/// set per member; any other fleetdeck commit one. A set missing a key
+/// (or with an attempt that is not a number) is left out.
+pub fn parse_trailer_sets(message: &str) -> Vec<FleetTrailers> {
+    let Ok(trailers) = git2::message_trailers_strs(message) else {
+        return Vec::new();
+    };
+    let mut sets: Vec<(String, Option<String>, Option<u32>)> = Vec::new();
+    for (key, value) in trailers.iter() {
+        match (key, sets.last_mut()) {
+            ("Fleet-Task", _) => sets.push((value.to_owned(), None, None)),
+            ("Fleet-Agent", Some(set)) => set.1 = Some(value.to_owned()),
+            ("Fleet-Attempt", Some(set)) => set.2 = value.parse().ok(),
+            _ => {}
+        }
+    }
+    sets.into_iter()
+        .filter_map(|(task, agent, attempt)| {
+            Some(FleetTrailers {
+                task,
+                agent: agent?,
+                attempt: attempt?,
+            })
+        })
+        .collect()
+}
+
 /// Flattens `text` to one line without angle brackets, so it is safe in a
 /// subject, a trailer value and a signature name; `fallback` when empty.
 fn one_line(text: &str, fallback: &str) -> String {
@@ -104,6 +132,44 @@ pub(crate) fn squash_message(attr: &Attribution) -> String {
         attr.attempt,
         one_line(attr.agent, "agent"),
         trailers(attr)
+    )
+}
+
+/// Message of a member's commit on its group's integration branch: the
+/// attempt's message with `Fleet-Group` before the member's trailers.
+pub(crate) fn group_member_message(attr: &Attribution, group: &str) -> String {
+    format!(
+        "fleet({}): {}\n\nAttempt {} by {}, member of group {group}.\n\nFleet-Group: {group}\n{}\n",
+        attr.task,
+        one_line(attr.title, "untitled"),
+        attr.attempt,
+        one_line(attr.agent, "agent"),
+        trailers(attr)
+    )
+}
+
+/// Message of the merge commit that lands group `group` on the target:
+/// names the group and its members, and carries every member's trailers
+/// (so each member counts as merged) after `Fleet-Group`.
+pub(crate) fn group_merge_message(group: &str, title: &str, members: &[Attribution]) -> String {
+    let names: Vec<String> = members
+        .iter()
+        .map(|m| {
+            format!(
+                "{} (attempt {} by {})",
+                m.task,
+                m.attempt,
+                one_line(m.agent, "agent")
+            )
+        })
+        .collect();
+    let sets: Vec<String> = members.iter().map(trailers).collect();
+    format!(
+        "Merge fleet/group/{group}: {}\n\nGroup {group}, {} members: {}.\n\nFleet-Group: {group}\n{}\n",
+        one_line(title, group),
+        members.len(),
+        names.join(", "),
+        sets.join("\n")
     )
 }
 
@@ -196,6 +262,36 @@ mod tests {
             "Merge fleet/add-login: Add a login page now\n\n\
              Fleet-Task: add-login\nFleet-Agent: claude\nFleet-Attempt: 2\n"
         );
+    }
+
+    #[test]
+    fn a_group_merge_carries_every_members_trailers() {
+        let a = attr();
+        let b = Attribution {
+            task: "login-tests",
+            agent: "codex",
+            attempt: 1,
+            title: "Tests",
+        };
+        let msg = group_merge_message("login", "The login", &[a, b]);
+        assert!(
+            msg.starts_with("Merge fleet/group/login: The login\n"),
+            "{msg}"
+        );
+        let sets = parse_trailer_sets(&msg);
+        assert_eq!(sets.len(), 2, "{msg}");
+        assert_eq!((sets[0].task.as_str(), sets[0].attempt), ("add-login", 2));
+        assert_eq!(
+            (sets[1].task.as_str(), sets[1].agent.as_str()),
+            ("login-tests", "codex")
+        );
+        let member = group_member_message(&attr(), "login");
+        assert_eq!(
+            parse_trailers(&member).map(|t| t.task),
+            Some("add-login".into())
+        );
+        assert_eq!(parse_trailer_sets(&member).len(), 1);
+        assert!(member.contains("\nFleet-Group: login\n"), "{member}");
     }
 
     #[test]

@@ -62,6 +62,7 @@ mod gc;
 mod gc_tests;
 mod handoff;
 mod history;
+mod integrate;
 mod integrity;
 mod locks;
 mod merge;
@@ -93,6 +94,7 @@ pub use handoff::{
     split_ref,
 };
 pub use history::{FleetScan, MergedTask, TaskBranch, scan_fleet};
+pub use integrate::{IntegrateOutcome, group_worktree_path, integrate_group, land_group};
 pub use integrity::{Expect, READY_FILE, WorktreeProblem, ensure_intact, verify_worktree};
 pub use locks::{clear_task_locks, sweep_stale_locks};
 pub use merge::{MergeOutcome, merge_task, merge_task_at, merge_task_with};

@@ -24,8 +24,9 @@ use super::refs::local_branch_tip;
 
 /// The registration name of the scratch worktree in `.git/worktrees/`.
 pub const SCRATCH_NAME: &str = "_supervisor";
-/// The helper branch that exists only while the worktree is being added.
-const HELPER_BRANCH: &str = "fleetdeck-scratch-supervisor";
+/// The helper branch that exists only while a detached worktree is being
+/// added: this prefix and its name without the `_`.
+const HELPER_BRANCH_PREFIX: &str = "fleetdeck-scratch-";
 /// Most tree entries looked at for the languages (a 20,000-file repository
 /// is read whole; a bigger one by its first entries).
 const LANGUAGE_SCAN_LIMIT: usize = 50_000;
@@ -48,11 +49,10 @@ pub fn scratch_path(root: &Path) -> PathBuf {
 /// existing one to it (every change in it discarded). The caller creates
 /// `.fleet/scratch` (0700) first.
 pub fn prepare_scratch(root: &Path, target: &str) -> Result<Scratch, GitError> {
-    let tip = {
-        let repo = open(root)?;
-        local_branch_tip(&repo, target)?
-    };
-    prepare_detached(root, SCRATCH_NAME, &scratch_path(root), HELPER_BRANCH, tip)
+    let tip = local_branch_tip(&open(root)?, target)?;
+    let path = scratch_path(root);
+    prepare_detached(root, SCRATCH_NAME, &path, tip)?;
+    Ok(Scratch { path, tip })
 }
 
 /// The reviewer's scratch worktree of `task`: `.fleet/scratch/review-<task>`.
@@ -66,13 +66,9 @@ pub fn review_scratch_path(root: &Path, task: &str) -> PathBuf {
 /// (the gated work), or resets the existing one to it. Registered as
 /// `_review-<task>`. The caller creates `.fleet/scratch` (0700) first.
 pub fn prepare_review_scratch(root: &Path, task: &str, commit: Oid) -> Result<Scratch, GitError> {
-    prepare_detached(
-        root,
-        &format!("_review-{task}"),
-        &review_scratch_path(root, task),
-        &format!("fleetdeck-scratch-review-{task}"),
-        commit,
-    )
+    let path = review_scratch_path(root, task);
+    prepare_detached(root, &format!("_review-{task}"), &path, commit)?;
+    Ok(Scratch { path, tip: commit })
 }
 
 /// Removes the reviewer's scratch worktree of `task` and its registration
@@ -94,15 +90,19 @@ pub fn remove_review_scratch(root: &Path, task: &str) -> Result<(), GitError> {
     Ok(())
 }
 
-/// A detached worktree registered as `name` at `path`, checked out at `tip`
-/// with nothing else in it.
-fn prepare_detached(
+/// Makes a detached worktree registered as `name` (which no task id can
+/// be: it starts with `_`) at `path` on commit `tip`, or resets the
+/// existing one to it (every change in it discarded). A registration that
+/// is stale, broken or elsewhere is removed with its directory and the
+/// worktree made again, so it is never a half-made one. Used by the
+/// supervisor's scratch worktree, the reviewer's and a group's integration
+/// worktree.
+pub(crate) fn prepare_detached(
     root: &Path,
     name: &str,
     path: &Path,
-    helper: &str,
     tip: Oid,
-) -> Result<Scratch, GitError> {
+) -> Result<(), GitError> {
     let _serial = super::worktree::worktree_lock();
     super::worktree::ensure_excluded(root)?;
     let repo = open(root)?;
@@ -120,13 +120,9 @@ fn prepare_detached(
         if path.exists() {
             fs::remove_dir_all(path).ctx(|| format!("remove {}", path.display()))?;
         }
-        add_detached(&repo, name, path, helper, tip)?;
+        add_detached(&repo, name, path, tip)?;
     }
-    reset_to(path, tip)?;
-    Ok(Scratch {
-        path: path.to_owned(),
-        tip,
-    })
+    reset_to(path, tip)
 }
 
 /// True when `a` and `b` name the same directory (symlinks resolved).
@@ -137,29 +133,24 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn add_detached(
-    repo: &Repository,
-    name: &str,
-    path: &Path,
-    helper: &str,
-    tip: Oid,
-) -> Result<(), GitError> {
+fn add_detached(repo: &Repository, name: &str, path: &Path, tip: Oid) -> Result<(), GitError> {
     let commit = repo.find_commit(tip).ctx(|| format!("read commit {tip}"))?;
+    let helper = format!("{HELPER_BRANCH_PREFIX}{}", name.trim_start_matches('_'));
     let branch = repo
-        .branch(helper, &commit, true)
+        .branch(&helper, &commit, true)
         .ctx(|| format!("create the helper branch {helper}"))?;
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(branch.get()));
     let added = repo
         .worktree(name, path, Some(&opts))
-        .ctx(|| format!("add the scratch worktree {}", path.display()));
+        .ctx(|| format!("add the worktree {}", path.display()));
     let detached = added.and_then(|_| {
         let wt = Repository::open(path).ctx(|| format!("open {}", path.display()))?;
         wt.set_head_detached(tip)
             .ctx(|| "detach the scratch worktree's HEAD")
     });
     let deleted = repo
-        .find_branch(helper, git2::BranchType::Local)
+        .find_branch(&helper, git2::BranchType::Local)
         .and_then(|mut b| b.delete())
         .ctx(|| format!("delete the helper branch {helper}"));
     detached.and(deleted)
@@ -316,7 +307,7 @@ mod tests {
         assert!(wt.head_detached().unwrap());
         assert!(
             f.repo()
-                .find_branch(HELPER_BRANCH, git2::BranchType::Local)
+                .find_branch("fleetdeck-scratch-supervisor", git2::BranchType::Local)
                 .is_err()
         );
 

@@ -212,6 +212,8 @@ pub struct Engine {
     pub(super) progress: HashMap<TaskId, (u32, String)>,
     /// The team layer's channels to running agents (note lines, progress).
     pub(super) team: super::team::TeamLinks,
+    /// The worktrees of running group members watched for overlaps.
+    pub(super) overlap_watches: super::overlap::Watches,
 }
 
 impl Engine {
@@ -612,12 +614,11 @@ impl Engine {
                     attempt,
                     round,
                 } => self.start_review(task, attempt, round),
-                Effect::Integrate { .. }
-                | Effect::MergeGroup { .. } => {
-                    tracing::warn!(?effect, "not built yet");
-                }
+                Effect::Integrate { group, members } => self.start_integration(group, members),
+                Effect::MergeGroup { group, members } => self.start_group_merge(group, members),
             }
         }
+        self.sync_overlap_watches();
     }
 
     /// Stops every agent (TERM, grace, KILL) and verify command, and waits for

@@ -133,88 +133,113 @@ impl Gate {
         Some(GateResult::Passed { commit })
     }
 
-    /// Runs one verify command through `sh -c`. Ok(()) when it passed,
-    /// Err(output) when it failed; None when the engine shut down.
+    /// Runs one verify command (see [`run_verify`]) with its output in the log.
     async fn verify(
         &mut self,
         command: &str,
         worktree: &Path,
         log: &mut LiveLog,
     ) -> Option<Result<(), String>> {
-        let args = ["-c".to_owned(), command.to_owned()];
-        let mut contain = process::Containment::new(
-            &self.fleet_dir,
-            process::Kind::Verify,
-            self.task.as_str(),
-            self.attempt,
-        );
-        let mut cmd = contain.command(Path::new("sh"), &args, worktree);
-        cmd.env("FLEET_TASK", self.task.as_str())
-            .env("FLEET_ATTEMPT", self.attempt.to_string());
-        let mut child = match contain.spawn(&mut cmd) {
-            Ok(c) => c,
-            Err(e) => return Some(Err(format!("cannot run `sh -c {command}`: {e}"))),
+        let run = VerifyRun {
+            fleet_dir: &self.fleet_dir,
+            name: self.task.as_str(),
+            attempt: self.attempt,
+            timeout: self.timeout,
         };
-        let (lines_tx, mut lines) = mpsc::channel::<String>(256);
-        if let Some(out) = child.stdout.take() {
-            tokio::spawn(process::read_lines(out, lines_tx.clone(), |l| l));
+        let mut line = |l: &str| log.line(Stream::Verify, l);
+        run_verify(&run, &mut self.shutdown, command, worktree, &mut line).await
+    }
+}
+
+/// Where and how long a verify command runs.
+pub(crate) struct VerifyRun<'a> {
+    pub fleet_dir: &'a Path,
+    /// The task (or `_group-<name>`) it runs for: its containment leaf and `FLEET_TASK`.
+    pub name: &'a str,
+    pub attempt: u32,
+    pub timeout: Option<Duration>,
+}
+
+/// Runs one verify command through `sh -c` in `worktree`, contained, each
+/// output line given to `line`. Ok(()) when it passed, Err(output) when it
+/// failed; None when the engine shut down. Used by a task's gate and a
+/// group's gate on its integration worktree.
+pub(crate) async fn run_verify(
+    run: &VerifyRun<'_>,
+    shutdown: &mut watch::Receiver<bool>,
+    command: &str,
+    worktree: &Path,
+    line: &mut (dyn FnMut(&str) + Send),
+) -> Option<Result<(), String>> {
+    let args = ["-c".to_owned(), command.to_owned()];
+    let mut contain =
+        process::Containment::new(run.fleet_dir, process::Kind::Verify, run.name, run.attempt);
+    let mut cmd = contain.command(Path::new("sh"), &args, worktree);
+    cmd.env("FLEET_TASK", run.name)
+        .env("FLEET_ATTEMPT", run.attempt.to_string());
+    let mut child = match contain.spawn(&mut cmd) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(format!("cannot run `sh -c {command}`: {e}"))),
+    };
+    let (lines_tx, mut lines) = mpsc::channel::<String>(256);
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(process::read_lines(out, lines_tx.clone(), |l| l));
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(process::read_lines(err, lines_tx.clone(), |l| l));
+    }
+    drop(lines_tx);
+    let mut output = String::new();
+    let deadline = run.timeout.map(|t| tokio::time::Instant::now() + t);
+    let timer = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
         }
-        if let Some(err) = child.stderr.take() {
-            tokio::spawn(process::read_lines(err, lines_tx.clone(), |l| l));
+    };
+    tokio::pin!(timer);
+    let mut lines_open = true;
+    let status = loop {
+        tokio::select! {
+            l = lines.recv(), if lines_open => match l {
+                Some(l) => keep(&mut output, line, &l),
+                None => lines_open = false,
+            },
+            status = child.wait() => break Some(status),
+            () = &mut timer => break None,
+            _ = shutdown.changed() => {
+                contain.kill_all();
+                return None;
+            }
         }
-        drop(lines_tx);
-        let mut output = String::new();
-        let deadline = self.timeout.map(|t| tokio::time::Instant::now() + t);
-        let timer = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(timer);
-        let mut lines_open = true;
-        let status = loop {
-            tokio::select! {
-                line = lines.recv(), if lines_open => match line {
-                    Some(line) => keep(&mut output, log, &line),
-                    None => lines_open = false,
-                },
-                status = child.wait() => break Some(status),
-                () = &mut timer => break None,
-                _ = self.shutdown.changed() => {
-                    contain.kill_all();
-                    return None;
-                }
-            }
-        };
-        contain.kill_all();
-        let drain = async {
-            while let Some(line) = lines.recv().await {
-                keep(&mut output, log, &line);
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
-        match status {
-            None => {
-                let secs = self.timeout.map_or(0, |t| t.as_secs());
-                let _ = child.wait().await;
-                Some(Err(format!(
-                    "{output}\n`{command}` timed out after {secs} s"
-                )))
-            }
-            Some(Ok(s)) if s.success() => Some(Ok(())),
-            Some(Ok(s)) => Some(Err(format!(
-                "{output}\n`{command}` failed: {}",
-                process::describe_exit(&s)
-            ))),
-            Some(Err(e)) => Some(Err(format!("lost track of `{command}`: {e}"))),
+    };
+    contain.kill_all();
+    let drain = async {
+        while let Some(l) = lines.recv().await {
+            keep(&mut output, line, &l);
         }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    match status {
+        None => {
+            let secs = run.timeout.map_or(0, |t| t.as_secs());
+            let _ = child.wait().await;
+            Some(Err(format!(
+                "{output}\n`{command}` timed out after {secs} s"
+            )))
+        }
+        Some(Ok(s)) if s.success() => Some(Ok(())),
+        Some(Ok(s)) => Some(Err(format!(
+            "{output}\n`{command}` failed: {}",
+            process::describe_exit(&s)
+        ))),
+        Some(Err(e)) => Some(Err(format!("lost track of `{command}`: {e}"))),
     }
 }
 
 /// Logs a line of verify output and keeps the end of the output for the feedback.
-fn keep(output: &mut String, log: &mut LiveLog, line: &str) {
-    log.line(Stream::Verify, line);
+fn keep(output: &mut String, log: &mut (dyn FnMut(&str) + Send), line: &str) {
+    log(line);
     output.push_str(line);
     output.push('\n');
     if output.len() > 2 * OUTPUT_KEEP {

@@ -207,7 +207,7 @@ impl Engine {
 
     /// The agent (the attempt's, else the task's) and the title that
     /// attribute a commit made for `attempt` of `task`: a merge, an update.
-    fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
+    pub(super) fn attribution_of(&self, task: &TaskId, attempt: u32) -> (String, String) {
         let t = self.scheduler.task(task.as_str());
         let agent = match self.store.attempt(task.as_str(), attempt) {
             Ok(Some(r)) => r.agent,
@@ -236,22 +236,7 @@ impl Engine {
                 git::merge_task_with(&root, &target, &attr, style)
             })
             .await;
-            let result = match merged {
-                Ok(Ok(
-                    git::MergeOutcome::Merged { commit }
-                    | git::MergeOutcome::AlreadyMerged { commit },
-                )) => MergeResult::Merged {
-                    commit: commit.to_string(),
-                },
-                Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
-                Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
-                Ok(Err(e)) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-                Err(e) => MergeResult::Error {
-                    message: e.to_string(),
-                },
-            };
+            let result = merge_result(merged);
             let _ = tx.send(Msg::Report(Report::Merged { task, result }));
         });
     }
@@ -418,6 +403,27 @@ fn update_result(outcome: git::UpdateOutcome) -> UpdateResult {
                     target_diff: f.target_diff,
                 })
                 .collect(),
+        },
+    }
+}
+
+/// What a merge job (a task's or a group's landing) reports.
+pub(super) fn merge_result(
+    merged: Result<Result<git::MergeOutcome, git::GitError>, tokio::task::JoinError>,
+) -> MergeResult {
+    match merged {
+        Ok(Ok(
+            git::MergeOutcome::Merged { commit } | git::MergeOutcome::AlreadyMerged { commit },
+        )) => MergeResult::Merged {
+            commit: commit.to_string(),
+        },
+        Ok(Ok(git::MergeOutcome::Conflict { files })) => MergeResult::Conflict { files },
+        Ok(Ok(git::MergeOutcome::Refused { files })) => MergeResult::Refused { files },
+        Ok(Err(e)) => MergeResult::Error {
+            message: e.to_string(),
+        },
+        Err(e) => MergeResult::Error {
+            message: e.to_string(),
         },
     }
 }

@@ -97,6 +97,7 @@ impl Engine {
             inbox_taken: Default::default(),
             progress: HashMap::new(),
             team: Default::default(),
+            overlap_watches: Default::default(),
         })
     }
 }

@@ -123,6 +123,7 @@ fn plan_task(rest: &str) -> Option<PlannedTask> {
         split_from: None,
         auto_approve: false,
         fanout: Vec::new(),
+        group: None,
     })
 }
 
@@ -257,6 +258,7 @@ pub(super) fn default_plan(prompt: &ReadPrompt, goal: &str) -> PlanAnswer {
         split_from: None,
         auto_approve: false,
         fanout: Vec::new(),
+        group: None,
     };
     let mut implement = task(
         "impl",

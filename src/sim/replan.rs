@@ -249,6 +249,7 @@ fn task_of(cur: &CurrentTask, known: &BTreeMap<String, PlannedTask>) -> PlannedT
         split_from: None,
         auto_approve: false,
         fanout: Vec::new(),
+        group: None,
     });
     task.title.clone_from(&cur.title);
     task.agent.clone_from(&cur.agent);
@@ -415,6 +416,7 @@ fn found_task(
         split_from: None,
         auto_approve: false,
         fanout: Vec::new(),
+        group: None,
     }
 }
 

@@ -363,7 +363,7 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
         let here = format!("{path}.{key}");
         match (key.as_str(), v) {
             ("id" | "title" | "prompt" | "agent", Value::String(_)) => {}
-            ("role" | "split_from", Value::String(_) | Value::Null) => {}
+            ("role" | "split_from" | "group", Value::String(_) | Value::Null) => {}
             ("verify", Value::Null) => {}
             ("auto_approve", Value::Bool(_) | Value::Null) => {}
             ("auto_approve", other) => {
@@ -372,7 +372,7 @@ fn check_task(path: &str, task: &Value, at: &mut impl FnMut(String, String)) {
                     format!("expected true or false, found {}", kind(other)),
                 );
             }
-            ("id" | "title" | "prompt" | "agent" | "role" | "split_from", other) => {
+            ("id" | "title" | "prompt" | "agent" | "role" | "split_from" | "group", other) => {
                 at(here, format!("expected a string, found {}", kind(other)));
             }
             ("deps" | "files" | "acceptance" | "verify" | "fanout", Value::Array(items)) => {

@@ -91,7 +91,7 @@ fn missing_fields_and_wrong_types_name_their_path() {
         [
             "tasks[1]: missing field `prompt`",
             "tasks[1].deps: expected an array of strings, found a string",
-            "tasks[2]: unknown field `owner` (expected one of `id`, `title`, `prompt`, `deps`, `agent`, `role`, `files`, `acceptance`, `verify`, `split_from`, `auto_approve`, `fanout`)",
+            "tasks[2]: unknown field `owner` (expected one of `id`, `title`, `prompt`, `deps`, `agent`, `role`, `files`, `acceptance`, `verify`, `split_from`, `auto_approve`, `fanout`, `group`)",
             "tasks[2].deps[1]: expected a string, found a number",
             "tasks[3]: expected a task object, found a string",
         ]

@@ -125,6 +125,10 @@ pub struct PlannedTask {
     /// picking one candidate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fanout: Vec<String>,
+    /// The task group it belongs to: members run at once and land together
+    /// as one change after the group's gate passes on their merged work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The fields of [`PlanAnswer`], in schema order.
@@ -132,7 +136,7 @@ pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
 /// The fields of [`PlannedAction`], in schema order.
 pub const ACTION_FIELDS: [&str; 3] = ["kind", "task", "message"];
 /// The fields of [`PlannedTask`], in schema order.
-pub const TASK_FIELDS: [&str; 12] = [
+pub const TASK_FIELDS: [&str; 13] = [
     "id",
     "title",
     "prompt",
@@ -145,6 +149,7 @@ pub const TASK_FIELDS: [&str; 12] = [
     "split_from",
     "auto_approve",
     "fanout",
+    "group",
 ];
 /// The fields a task must have.
 pub const REQUIRED_TASK_FIELDS: [&str; 4] = ["id", "title", "prompt", "agent"];

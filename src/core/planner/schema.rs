@@ -52,7 +52,8 @@ pub fn schema() -> Value {
                     "verify": strings("Verify commands for this task instead of the fleet's."),
                     "split_from": { "type": "string", "description": "Id of the current task this one is a part of; leave that task out of the plan and its work so far is handed to its parts." },
                     "auto_approve": { "type": "boolean", "description": "Merge without review once the verify commands pass; only for low-risk work (default false)." },
-                    "fanout": strings("Two or more agent profiles that each run the task; the user compares their work and picks one (only when the comparison is worth the cost).")
+                    "fanout": strings("Two or more agent profiles that each run the task; the user compares their work and picks one (only when the comparison is worth the cost)."),
+                    "group": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "description": "Task group: its members (at least two, no dependencies between them) run at once and land together as one change after the group's verify passes on their merged work (e.g. implement, test and document one feature)." }
                 }
             },
             "action": {
@@ -131,6 +132,7 @@ mod tests {
             split_from: Some("b".into()),
             auto_approve: true,
             fanout: vec!["sim".into(), "alt".into()],
+            group: Some("g".into()),
         };
         let v = serde_json::to_value(&task).unwrap();
         let mut got = keys(&v);

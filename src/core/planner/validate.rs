@@ -19,6 +19,8 @@ pub enum PlanProblem {
     Answer(#[from] AnswerError),
     #[error("the plan has no tasks")]
     NoTasks,
+    #[error("{0}")]
+    Group(crate::core::team::group::GroupProblem),
     #[error("tasks[{index}]: {error}")]
     BadId { index: usize, error: BadId },
     #[error("tasks[{index}]: `{field}` of task `{id}` is empty")]
@@ -153,13 +155,24 @@ pub fn validate(
     }
     let mut warnings = role_warnings(answer, roles);
     warnings.extend(overlap_warnings(&graph, answer_nodes, answer));
-    let specs = answer
+    let specs: Vec<TaskSpec> = answer
         .tasks
         .iter()
         .zip(ids)
         .zip(deps)
         .filter_map(|((task, id), deps)| Some(to_spec(task, id?, deps, old.get(task.id.as_str()))))
         .collect();
+    // Groups over the whole plan: the proposed tasks and the kept ones.
+    let mut whole = specs.clone();
+    whole.extend(
+        kept.iter()
+            .filter(|t| t.status != Status::Dropped)
+            .map(|t| t.spec.clone()),
+    );
+    let groups = crate::core::team::group::check(&whole, []);
+    if !groups.is_empty() {
+        return Err(groups.into_iter().map(PlanProblem::Group).collect());
+    }
     Ok(Validated {
         specs,
         warnings,
@@ -510,7 +523,7 @@ fn to_spec(task: &PlannedTask, id: TaskId, deps: Vec<TaskId>, old: Option<&&Task
             task.fanout.clone()
         },
         candidate_of: old.and_then(|s| s.candidate_of.clone()),
-        group: None,
+        group: task.group.clone(),
     }
 }
 

@@ -15,6 +15,7 @@ fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
         split_from: None,
         auto_approve: false,
         fanout: Vec::new(),
+        group: None,
     }
 }
 
@@ -393,4 +394,28 @@ fn a_planned_fanout_needs_two_known_profiles_and_reaches_the_spec() {
     let json = r#"{"tasks": [{"id": "t", "title": "T", "prompt": "p", "agent": "sim", "fanout": ["sim", 3]}]}"#;
     let e = extract(json).unwrap_err().to_string();
     assert!(e.contains("fanout"), "{e}");
+}
+
+#[test]
+fn a_planned_group_is_kept_and_its_rules_checked() {
+    let member = |id: &str, deps: &[&str]| PlannedTask {
+        group: Some("login".into()),
+        ..planned(id, deps, &[])
+    };
+    let ok = validate(
+        &answer(vec![member("code", &[]), member("tests", &[])]),
+        &agents(),
+        &[],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ok.specs[1].group.as_deref(), Some("login"));
+    let bad = problems(
+        &answer(vec![member("code", &[]), member("tests", &["code"])]),
+        &[],
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0].contains("both are in group `login`"), "{bad:?}");
+    let lonely = problems(&answer(vec![member("code", &[])]), &[]);
+    assert!(lonely[0].contains("only one member"), "{lonely:?}");
 }

@@ -113,7 +113,9 @@ impl Scheduler {
             Command::Approve { task } => {
                 let (i, attempt) = self.expect_review(&task, Verb::Approve)?;
                 self.refuse_unresolved(i)?;
-                self.set_status(i, Status::Merging { attempt }, Actor::User, out);
+                if !self.approve_group(i, Actor::User, out) {
+                    self.set_status(i, Status::Merging { attempt }, Actor::User, out);
+                }
             }
             Command::RequestChanges { task, feedback } => {
                 if feedback.trim().is_empty() {
@@ -138,6 +140,7 @@ impl Scheduler {
                 );
                 t.workspace = Workspace::Continue;
                 self.set_status(i, Status::Queued { held: false }, Actor::User, out);
+                self.regroup_others(i, out);
             }
             Command::Update { task } => self.update_task(&task, out)?,
             Command::Resolved { task } => self.resolved(&task, out)?,
@@ -153,6 +156,7 @@ impl Scheduler {
                 let reason =
                     "rejected by the reviewer (a retry starts over from the target)".into();
                 self.set_status(i, Status::Failed { reason }, Actor::User, out);
+                self.regroup_others(i, out);
             }
         }
         Ok(())

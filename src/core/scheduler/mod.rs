@@ -9,6 +9,7 @@
 mod budget;
 mod commands;
 mod fanout;
+mod group;
 mod nudge;
 mod reports;
 mod review;
@@ -91,6 +92,8 @@ pub struct Scheduler {
     gating: HashSet<TaskId>,
     /// Tasks whose update onto the target is in flight.
     updating: HashSet<TaskId>,
+    /// Groups whose integration is in flight.
+    integrating: HashSet<String>,
     /// The time (Unix ms) as last told by [`Scheduler::set_clock`] or [`Scheduler::tick`].
     now_ms: i64,
     /// The fleet was paused by its budget (raising the budget resumes it).
@@ -153,6 +156,7 @@ impl Scheduler {
             merging: None,
             gating: HashSet::new(),
             updating: HashSet::new(),
+            integrating: HashSet::new(),
             now_ms: 0,
             paused_for_budget: false,
             gates_while_held: false,
@@ -240,9 +244,9 @@ impl Scheduler {
                 round,
                 result,
             } => self.reviewed(&task, attempt, round, result, &mut out),
-            Report::Integrated { .. }
-            | Report::GroupMerged { .. }
-            | Report::Overlap { .. } => {}
+            Report::Integrated { group, result } => self.integrated(&group, result, &mut out),
+            Report::GroupMerged { group, result } => self.group_merged(&group, result, &mut out),
+            Report::Overlap { task, other, file } => self.overlap(&task, &other, file, &mut out),
             Report::AgentExited {
                 task,
                 attempt,
@@ -325,6 +329,7 @@ impl Scheduler {
                 .tasks
                 .iter()
                 .any(|t| matches!(t.status, Status::Reviewing { .. }))
+            && self.integrating.is_empty()
             && (self.fleet.paused
                 || !self
                     .fleet
@@ -441,6 +446,7 @@ impl Scheduler {
         if self.merging.is_none() {
             let next = (0..self.fleet.tasks.len()).find(|&i| {
                 matches!(self.fleet.tasks[i].status, Status::Merging { .. })
+                    && self.fleet.tasks[i].spec.group.is_none() // landed by pump_groups
                     && self
                         .fleet
                         .pending_deps(&self.fleet.tasks[i])
@@ -457,6 +463,7 @@ impl Scheduler {
             }
         }
         self.pump_updates(out);
+        self.pump_groups(out);
         if self.fleet.paused && !self.gates_while_held {
             return;
         }

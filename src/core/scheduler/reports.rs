@@ -185,7 +185,9 @@ impl Scheduler {
                 task.verified = Some(Verified { attempt, commit });
                 self.enter_review(i, attempt, out);
             }
-            GateResult::NoChanges if self.fleet.tasks[i].verified.is_some() => {
+            GateResult::NoChanges
+                if self.fleet.tasks[i].verified.is_some() && !self.sent_back_by_group(i) =>
+            {
                 // Nothing added to work that passed: back to review on it, not counted.
                 let task = &mut self.fleet.tasks[i];
                 task.tries = task.tries.saturating_sub(1);
@@ -238,6 +240,9 @@ impl Scheduler {
     /// Task `i` waits in review on the work of `attempt` (approved at once
     /// under auto-approve).
     pub(super) fn human_review(&mut self, i: usize, attempt: u32, out: &mut Out) {
+        if self.hold_for_group(i, attempt, out) {
+            return;
+        }
         self.set_status(
             i,
             Status::Review {
@@ -312,7 +317,7 @@ impl Scheduler {
 
     /// After a failed attempt: queue it again with the failure as feedback,
     /// or fail the task when it has used its attempts.
-    fn retry_or_fail(
+    pub(super) fn retry_or_fail(
         &mut self,
         i: usize,
         attempt: u32,

@@ -36,9 +36,6 @@ use crate::runtime::Notification;
 // fields (at 120e84b already); a few intents per key, so no box.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-// A `Command` carries a whole `TaskSpec` (grown by the team layer's
-// fields); boxing it changes every sender, so it is left to the merge.
-#[allow(clippy::large_enum_variant)]
 pub enum Intent {
     /// Send a command to the engine; its result comes back through [`App::command_done`].
     Command { command: Command, origin: Origin },

@@ -3,6 +3,7 @@
 mod attempts;
 mod environment;
 mod fanout;
+mod group;
 mod money;
 mod nudge;
 mod plan;
