@@ -7,9 +7,10 @@
 
 use super::{Out, Scheduler};
 use crate::core::feedback::FeedbackKind;
-use crate::core::messages::{Actor, Effect, Event, IntegrationResult, MergeResult};
+use crate::core::messages::{Actor, Effect, Event, IntegrationResult, MergeResult, Report};
 use crate::core::status::{MergeBlock, Status};
 use crate::core::task::TaskId;
+use crate::core::team::MessageKind;
 use crate::core::team::group::{
     Overlap, blame, conflict_feedback, integration_branch, run_name, verify_feedback,
 };
@@ -344,9 +345,23 @@ impl Scheduler {
             let event = Event::Overlap {
                 task: task.clone(),
                 other: other.clone(),
-                file,
+                file: file.clone(),
             };
             out.record(Actor::Engine, event);
+            // Raised as a conflict message of each task: in both
+            // transcripts, the Messages pane and a warning to the user.
+            for (i, o) in [(a, other), (b, task)] {
+                let t = &self.fleet.tasks[i];
+                let conflict = Report::Message {
+                    task: t.spec.id.clone(),
+                    attempt: t.attempts,
+                    kind: MessageKind::Conflict,
+                    text: format!("{file} is also changed by `{o}`, running in the same group"),
+                    paths: vec![file.clone()],
+                    time_ms: self.now_ms,
+                };
+                self.message(conflict, out);
+            }
         }
     }
 }

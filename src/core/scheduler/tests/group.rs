@@ -319,7 +319,41 @@ fn overlaps_are_kept_on_both_tasks_and_recorded_once() {
             .count()
     };
     assert_eq!(recorded(&fx), 1);
-    assert_eq!(recorded(&s.report(report())), 0);
+    // Raised as a conflict message of each task, naming the other.
+    let conflicts: Vec<(String, String)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record {
+                event: Event::Message { message },
+                ..
+            } if message.kind == crate::core::team::MessageKind::Conflict => {
+                Some((message.task.to_string(), message.text.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(conflicts.len(), 2, "{conflicts:?}");
+    assert!(conflicts.contains(&(
+        "impl".into(),
+        "README.md is also changed by `docs`, running in the same group".into()
+    )));
+    assert!(
+        conflicts
+            .iter()
+            .any(|(t, x)| t == "docs" && x.contains("`impl`"))
+    );
+    let again = s.report(report());
+    assert_eq!(recorded(&again), 0);
+    assert!(
+        !again.iter().any(|e| matches!(
+            e,
+            Effect::Record {
+                event: Event::Message { .. },
+                ..
+            }
+        )),
+        "an overlap already known raises nothing"
+    );
 }
 
 #[test]
