@@ -21,7 +21,7 @@ fn the_headless_demo_runs_to_its_designed_end() {
         stdout.starts_with(&format!("demo repository: {}", repo.display())),
         "{stdout}"
     );
-    assert!(stdout.contains("9 of 11 task(s) done"), "{stdout}");
+    assert!(stdout.contains("12 of 17 task(s) done"), "{stdout}");
     assert!(
         stdout.contains("supervisor: consulted (goal: Grow tally into a small calculator"),
         "{stdout}"
@@ -53,6 +53,60 @@ fn the_headless_demo_runs_to_its_designed_end() {
     assert!(
         stdout.contains("merge conflict in greeting.txt"),
         "{stdout}"
+    );
+    // The team layer: the group's gate sent its implementer back once with
+    // the tester's failing test, then the group landed as one merge; neg
+    // waits for the user's pick between its two candidates.
+    assert!(
+        stdout.contains("sq-impl              grouped -> queued"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sq-docs              merging -> done"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("neg                  fanned out -> comparing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mul                  reviewing -> queued"),
+        "the reviewer sent mul back: {stdout}"
+    );
+    let first_parent = std::process::Command::new("git")
+        .args(["log", "--first-parent", "--format=%s", "main"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let subjects = text(&first_parent.stdout);
+    assert_eq!(
+        subjects.matches("fleet/group/sq").count(),
+        1,
+        "one merge for the whole group: {subjects}"
+    );
+    let context = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .args(["context", "contract"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        text(&context.stdout).contains("every lib function echoes its result"),
+        "{}",
+        text(&context.stdout)
+    );
+    let mul = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+        .args(["log", "mul", "--attempt", "2"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let mul = text(&mul.stdout);
+    assert!(
+        mul.contains("> lib/mul.sh:1: name the loop counter"),
+        "{mul}"
+    );
+    assert!(
+        mul.contains("[contract] every lib function echoes"),
+        "{mul}"
     );
     // The project works after the fleet's merges: its own tests pass.
     let check = std::process::Command::new("sh")
@@ -87,7 +141,7 @@ fn the_headless_demo_runs_to_its_designed_end() {
         .unwrap();
     let history = text(&history.stdout);
     assert!(
-        history.contains("supervisor proposal 2, applied by itself: `div` failed"),
+        history.contains("applied by itself: `div` failed"),
         "{history}"
     );
     assert!(

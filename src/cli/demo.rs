@@ -187,6 +187,13 @@ fn explain(dir: &Path) -> i32 {
                 block: Some(MergeBlock::Conflict { files }),
                 ..
             } => files == &["greeting.txt".to_owned()],
+            // neg ran on two profiles: the pick is the user's.
+            Status::Comparing => t.spec.id.as_str() == "neg",
+            Status::Review { block: None, .. } => t
+                .spec
+                .candidate_of
+                .as_ref()
+                .is_some_and(|p| p.as_str() == "neg"),
             _ => false,
         });
     println!();
@@ -201,6 +208,15 @@ fn explain(dir: &Path) -> i32 {
     println!(
         "One of greet-en / greet-fr conflicts on greeting.txt on purpose and waits in review."
     );
+    println!("greet-fr sent a blocker message (the card's marker; M in the cockpit).");
+    println!(
+        "add published a contract that mul's prompt carried; the reviewer sent mul back once:"
+    );
+    println!("  fleetdeck -C {} context", dir.display());
+    println!("  fleetdeck -C {} log mul", dir.display());
+    println!("sq-impl, sq-test and sq-docs landed as one change (the group's gate sent sq-impl");
+    println!("back once with the tester's failing test). neg ran on two profiles; pick one:");
+    println!("  fleetdeck -C {} pick neg neg--checker", dir.display());
     println!("div failed twice; the supervisor split it into div-1 and div-2 (its reasoning:");
     println!("  fleetdeck -C {} plan --history", dir.display());
     println!("  fleetdeck -C {} status", dir.display());

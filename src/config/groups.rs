@@ -25,15 +25,19 @@ pub struct GroupSection {
 }
 
 /// Every problem of the plan's groups with the span it is about: a
-/// member's task (`lines`), else the `[groups.NAME]` section.
+/// member's task (`lines`), else the `[groups.NAME]` section. With a
+/// supervisor (`planned`), a group without members in fleet.toml is fine:
+/// its members come from the planner's plan.
 pub(super) fn check(
     sections: &BTreeMap<String, Spanned<GroupSection>>,
     tasks: &[TaskSpec],
     lines: &HashMap<TaskId, Range<usize>>,
+    planned: bool,
 ) -> Vec<(Option<Range<usize>>, String)> {
     let mut problems = Vec::new();
     for p in check_groups(tasks, sections.keys().map(String::as_str)) {
         let span = match &p {
+            GroupProblem::NoMembers { .. } if planned => continue,
             GroupProblem::NoMembers { group } => sections.get(group).map(Spanned::span),
             _ => p.task().and_then(|t| lines.get(t).cloned()),
         };

@@ -611,7 +611,7 @@ impl Config {
             }
         }
         problems.extend(
-            groups::check(&raw.groups, &tasks, &lines)
+            groups::check(&raw.groups, &tasks, &lines, supervisor.is_some())
                 .into_iter()
                 .map(|(span, m)| at(span, m)),
         );
@@ -661,6 +661,12 @@ impl Config {
             },
             supervisor: self.supervisor.as_ref().map(|s| s.autonomy),
             review: self.review.as_ref().map(ReviewSection::policy),
+            resumable: self
+                .agents
+                .iter()
+                .filter(|(_, p)| p.can_resume())
+                .map(|(name, _)| name.clone())
+                .collect(),
         }
     }
 

@@ -478,4 +478,10 @@ fn groups_are_read_and_their_problems_name_the_lines() {
         lines[2].starts_with("fleet.toml:21:6: group `solo` has only one member, `c`"),
         "{e}"
     );
+    // With a supervisor, a group's members come from its plan.
+    let planned = parse(&format!(
+        "{AGENTS}\n[supervisor]\nagent = \"sim\"\n\n[groups.later]\ntitle = \"Later\"\n"
+    ))
+    .unwrap();
+    assert_eq!(planned.group_title("later"), "Later");
 }

@@ -264,6 +264,11 @@ fn changed(
     let Some(repo) = m.repo.as_ref() else {
         return;
     };
+    if !repo.path().join(crate::git::READY_FILE).is_file() {
+        // Still being checked out by the attempt's preparing step: every
+        // file looks new until the index is written.
+        return;
+    }
     let file = rel.to_string_lossy().into_owned();
     let differs = match repo.status_file(rel) {
         Ok(s) => !(s.is_empty() || s.contains(git2::Status::IGNORED)),

@@ -19,7 +19,7 @@ mod team;
 mod tests;
 mod update;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use budget::Budgets;
 pub use reports::environment_reason;
@@ -62,6 +62,10 @@ pub struct Limits {
     /// `[review]`, when a reviewer agent is configured (None: the human
     /// reviews alone).
     pub review: Option<ReviewPolicy>,
+    /// Profiles whose sessions can be resumed: their running agents are
+    /// told a new context entry at once (stopped and resumed with it);
+    /// the others learn it in their next attempt's prompt.
+    pub resumable: BTreeSet<String>,
 }
 
 impl Default for Limits {
@@ -77,6 +81,7 @@ impl Default for Limits {
             budget: Budgets::default(),
             supervisor: None,
             review: None,
+            resumable: BTreeSet::new(),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! The team layer in the scheduler: agents' typed messages numbered,
 //! recorded and routed (see [`MessageKind::route`]), the shared context
 //! store changed by messages and by the user's commands, and running
-//! agents told of new entries in their scope (through the nudge path:
-//! stopped and resumed with the entries where the profile can, else told
-//! in their next attempt; entries arriving while such a stop is under way
-//! join the same message).
+//! agents told of new entries in their scope: where the profile can resume
+//! a session, through the nudge path (stopped and resumed with the
+//! entries; entries arriving while such a stop is under way join the same
+//! message); else in their next attempt's prompt, without a stop.
 
 use serde::{Deserialize, Serialize};
 
@@ -167,6 +167,19 @@ impl Scheduler {
                 continue;
             }
             let id = t.spec.id.clone();
+            if !self.limits.resumable.contains(&t.spec.agent) {
+                // Without a session to resume, stopping would cost the
+                // attempt's progress: its next attempt's prompt has the entry.
+                out.record(
+                    Actor::Engine,
+                    Event::ContextTold {
+                        task: id,
+                        entries: vec![entry.id],
+                        resumed: false,
+                    },
+                );
+                continue;
+            }
             match (&t.after_stop, &t.feedback) {
                 (None, _) => {
                     self.fleet.tasks[i].feedback = Some(Feedback {

@@ -114,6 +114,25 @@ fn queued_work_that_passed_its_gate_is_not_dropped_by_leaving_it_out() {
 }
 
 #[test]
+fn fan_out_candidates_are_the_schedulers_a_replan_neither_edits_nor_drops_them() {
+    let parent = task("neg", &[], Status::FannedOut);
+    let mut a = task("neg--a", &[], Status::Queued { held: false });
+    a.spec.candidate_of = Some(id("neg"));
+    let mut b = task("neg--b", &[], Status::Queued { held: false });
+    b.spec.candidate_of = Some(id("neg"));
+    // The planner lists one candidate with its own prompt and leaves the
+    // other out (it does not know what they are).
+    let mut echoed = spec("neg--a", &[]);
+    echoed.prompt = "say Title neg--a".into();
+    let p = proposal(
+        failed_trigger("div"),
+        vec![spec("neg", &[]), echoed, spec("new", &[])],
+        vec![],
+    );
+    assert_eq!(lines(&diff(&[parent, a, b], &p)), ["add `new`: Title new"]);
+}
+
+#[test]
 fn a_running_attempt_goes_only_by_an_explicit_drop_that_says_what_it_stops() {
     let current = [task("api", &[], Status::Running { attempt: 1 })];
     let p = proposal(goal(), vec![], vec![action(ActionKind::Drop, "api", None)]);

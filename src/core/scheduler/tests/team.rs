@@ -48,6 +48,7 @@ fn consults(fx: &[Effect]) -> Vec<&Trigger> {
 fn two_running(supervised: bool) -> Scheduler {
     let limits = Limits {
         supervisor: supervised.then(AutonomyTable::default),
+        resumable: ["sim".to_string()].into(),
         ..limits(2)
     };
     let (s, fx) = sched_with(vec![spec("a", &[], "sim"), spec("b", &[], "sim")], limits);
@@ -177,6 +178,27 @@ fn a_decision_becomes_an_entry_and_the_other_running_task_is_told() {
             .count(),
         1
     );
+}
+
+#[test]
+fn a_running_agent_that_cannot_resume_is_not_stopped_its_next_attempt_is_told() {
+    let (mut s, fx) = sched_with(
+        vec![spec("a", &[], "sim"), spec("b", &[], "sim")],
+        limits(2), // no profile resumes
+    );
+    assert_eq!(starts(&fx).len(), 2);
+    let fx = msg(&mut s, "a", 1, MessageKind::Decision, "errors are JSON");
+    assert_eq!(saved_context(&fx), vec![(1, false)]);
+    assert!(signals(&fx).is_empty(), "b keeps running: {fx:?}");
+    assert!(recorded(&fx).contains(&&Event::ContextTold {
+        task: id("b"),
+        entries: vec![1],
+        resumed: false
+    }));
+    assert!(matches!(
+        s.task("b").unwrap().status,
+        Status::Running { attempt: 1 }
+    ));
 }
 
 #[test]
