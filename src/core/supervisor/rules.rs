@@ -52,22 +52,30 @@ pub fn proposed_plan(current: &[Task], proposal: &Proposal) -> Vec<TaskSpec> {
     let named: HashSet<&TaskId> = proposal.specs.iter().map(|s| &s.id).collect();
     let drops = explicit_drops(proposal);
     // Fan-out candidates belong to the scheduler (made from their parent):
-    // a planner's version of one changes nothing, and one left out stays.
-    let candidate = |id: &TaskId| {
+    // a planner's version of one changes nothing, and one left out stays
+    // as it is (a dropped one stays dropped).
+    let is_candidate = |id: &TaskId| {
         current
             .iter()
-            .find(|t| t.id() == id && t.spec.candidate_of.is_some())
+            .any(|t| t.id() == id && t.spec.candidate_of.is_some())
     };
     let mut plan: Vec<TaskSpec> = proposal
         .specs
         .iter()
-        .map(|s| candidate(&s.id).map_or_else(|| s.clone(), |t| t.spec.clone()))
+        .filter(|s| !is_candidate(&s.id))
+        .cloned()
         .collect();
     plan.extend(
         current
             .iter()
-            .filter(|t| !named.contains(t.id()) && !drops.contains(t.id()))
-            .filter(|t| t.spec.candidate_of.is_some() || kept_when_left_out(t))
+            .filter(|t| !drops.contains(t.id()))
+            .filter(|t| {
+                if t.spec.candidate_of.is_some() {
+                    !matches!(t.status, Status::Dropped)
+                } else {
+                    !named.contains(t.id()) && kept_when_left_out(t)
+                }
+            })
             .map(|t| t.spec.clone()),
     );
     plan
