@@ -276,7 +276,16 @@ mod tests {
         );
         let names: Vec<String> = config.agents.keys().cloned().collect();
         let v = validate(&plan, &names, &[], &[]).expect("accepted");
-        assert_eq!(v.specs.len(), 9);
+        assert_eq!(v.specs.len(), 13);
+        let sq: Vec<&str> = v
+            .specs
+            .iter()
+            .filter(|s| s.group.as_deref() == Some("sq"))
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(sq, ["sq-impl", "sq-test", "sq-docs"], "one group of three");
+        let neg = v.specs.iter().find(|s| s.id.as_str() == "neg").unwrap();
+        assert_eq!(neg.fanout, ["builder", "checker"]);
         // greet-en and greet-fr touch the same file on purpose: one warning.
         assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
         assert!(v.warnings[0].contains("greeting.txt"), "{:?}", v.warnings);
