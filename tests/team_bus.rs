@@ -293,14 +293,26 @@ fn fifty_writers_of_forty_messages_each_while_the_engine_runs_lose_none_and_doub
     assert_eq!(repo.merged_tasks(), vec!["a"]);
 }
 
+fn told(repo: &TestRepo) -> Vec<serde_json::Value> {
+    repo.events()
+        .into_iter()
+        .filter(|(kind, ..)| kind == "context_told")
+        .map(|(.., detail)| detail)
+        .collect()
+}
+
 #[test]
-fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
+fn a_running_agent_that_can_resume_is_told_of_a_new_entry_in_its_session() {
     let tasks = [task(
         "a",
         &[],
-        "if-attempt 1 run for i in $(seq 1200); do sleep 0.05; done\nwrite a.txt a\\n",
+        "write a.txt a\\n\nif-attempt 1 run for i in $(seq 1200); do sleep 0.05; done\n",
     )];
-    let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
+    let config = config(&tasks).replace(
+        "format = \"claude\"\n",
+        "format = \"claude\"\nresume = [\"--resume\", \"{session}\"]\n",
+    );
+    let repo = TestRepo::new(&config, &[("README", "hi\n")]);
     let engine = run_until_a_runs(&repo);
     repo.expect(&["context", "--add", "decision", "listen on port 8080"], 0);
     let out = engine.wait_with_output().unwrap();
@@ -311,7 +323,7 @@ fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
         text(&out.stderr)
     );
     let prompts = repo.prompts("a");
-    assert_eq!(prompts.len(), 2, "stopped and continued: {prompts:?}");
+    assert_eq!(prompts.len(), 2, "stopped and resumed: {prompts:?}");
     assert!(
         prompts[1].contains("New team context arrived while you work"),
         "{}",
@@ -322,12 +334,40 @@ fn a_running_agent_in_scope_is_told_of_a_new_entry_in_its_next_attempt() {
         "{}",
         prompts[1]
     );
-    let told: Vec<_> = repo
-        .events()
-        .into_iter()
-        .filter(|(kind, ..)| kind == "context_told")
-        .collect();
+    let told = told(&repo);
     assert_eq!(told.len(), 1, "{told:?}");
-    assert_eq!(told[0].2["entries"], serde_json::json!([1]));
+    assert_eq!(told[0]["entries"], serde_json::json!([1]));
+    assert_eq!(told[0]["resumed"], serde_json::json!(true));
+    assert_eq!(repo.merged_tasks(), vec!["a"]);
+}
+
+#[test]
+fn a_running_agent_that_cannot_resume_is_not_stopped_for_a_new_entry() {
+    let tasks = [task(
+        "a",
+        &[],
+        "run for i in $(seq 100); do sleep 0.05; done\nwrite a.txt a\\n\n",
+    )];
+    let repo = TestRepo::new(&config(&tasks), &[("README", "hi\n")]);
+    let engine = run_until_a_runs(&repo);
+    repo.expect(&["context", "--add", "decision", "listen on port 8080"], 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while told(&repo).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the entry never reached the engine"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = engine.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(repo.prompts("a").len(), 1, "not stopped: one attempt");
+    let told = told(&repo);
+    assert_eq!(told[0]["resumed"], serde_json::json!(false), "{told:?}");
     assert_eq!(repo.merged_tasks(), vec!["a"]);
 }
