@@ -9,30 +9,27 @@ use fleetdeck::core::planner::{PlanAnswer, PlannedTask, extract, validate};
 /// before; neighbours of a layer share a file (500 warnings).
 fn answer_text(n: usize) -> String {
     let tasks = (0..n)
-        .map(|i| PlannedTask {
-            id: format!("t{i}"),
-            title: format!("Task {i}"),
-            prompt: format!("Implement part {i} of the feature and its tests."),
-            deps: if i < 10 {
-                vec![]
-            } else {
-                vec![
+        .map(|i| {
+            let agent = if i % 3 == 0 { "claude" } else { "sim" };
+            let mut t = PlannedTask::new(
+                format!("t{i}"),
+                format!("Task {i}"),
+                format!("Implement part {i} of the feature and its tests."),
+                agent,
+            );
+            if i >= 10 {
+                t.deps = vec![
                     format!("t{}", i - 10),
                     format!("t{}", (i / 10 - 1) * 10 + (i + 1) % 10),
-                ]
-            },
-            agent: if i % 3 == 0 { "claude" } else { "sim" }.into(),
-            role: Some("implementer".into()),
-            files: vec![
+                ];
+            }
+            t.role = Some("implementer".into());
+            t.files = vec![
                 format!("src/col{}.rs", i % 10),
                 format!("src/pair{}.rs", i / 2),
-            ],
-            acceptance: vec![format!("part {i} is tested")],
-            split_from: None,
-            auto_approve: false,
-            fanout: Vec::new(),
-            verify: None,
-            group: None,
+            ];
+            t.acceptance = vec![format!("part {i} is tested")];
+            t
         })
         .collect();
     let json = serde_json::to_string(&PlanAnswer {

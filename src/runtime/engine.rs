@@ -539,6 +539,17 @@ impl Engine {
     }
 
     pub(super) fn apply(&mut self, effects: Vec<Effect>) {
+        // Which worktrees are watched follows the statuses: nothing to do
+        // for the many batches that change none (usage, agent output).
+        let statuses_changed = effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Record {
+                    event: Event::Status { .. },
+                    ..
+                }
+            )
+        });
         for effect in effects {
             match effect {
                 Effect::SaveTask { task } => {
@@ -618,7 +629,9 @@ impl Engine {
                 Effect::MergeGroup { group, members } => self.start_group_merge(group, members),
             }
         }
-        self.sync_overlap_watches();
+        if statuses_changed {
+            self.sync_overlap_watches();
+        }
     }
 
     /// Stops every agent (TERM, grace, KILL) and verify command, and waits for

@@ -110,21 +110,10 @@ fn plan_task(rest: &str) -> Option<PlannedTask> {
         Some(p) => super::unescape(p),
         None => format!("say {title}"),
     };
-    Some(PlannedTask {
-        id,
-        title,
-        prompt,
-        deps,
-        agent,
-        role,
-        files: Vec::new(),
-        acceptance: Vec::new(),
-        verify: None,
-        split_from: None,
-        auto_approve: false,
-        fanout: Vec::new(),
-        group: None,
-    })
+    let mut task = PlannedTask::new(id, title, prompt, agent);
+    task.deps = deps;
+    task.role = role;
+    Some(task)
 }
 
 /// The plan for the prompt's goal: the plan file's answer (`file`: its
@@ -241,24 +230,19 @@ pub(super) fn default_plan(prompt: &ReadPrompt, goal: &str) -> PlanAnswer {
     let line = one_line(goal);
     let verify = verify_lines(prompt);
     let impl_id = format!("{slug}-impl");
-    let task = |suffix: &str, title: &str, role: &str, as_: Pick, file: String| PlannedTask {
-        id: format!("{slug}-{suffix}"),
-        title: format!("{title}: {goal}"),
-        prompt: String::new(),
-        deps: if suffix == "impl" {
-            Vec::new()
-        } else {
-            vec![impl_id.clone()]
-        },
-        agent: pick(&prompt.agents, as_),
-        role: Some(role.to_owned()),
-        files: vec![file],
-        acceptance: Vec::new(),
-        verify: None,
-        split_from: None,
-        auto_approve: false,
-        fanout: Vec::new(),
-        group: None,
+    let task = |suffix: &str, title: &str, role: &str, as_: Pick, file: String| {
+        let mut t = PlannedTask::new(
+            format!("{slug}-{suffix}"),
+            format!("{title}: {goal}"),
+            String::new(),
+            pick(&prompt.agents, as_),
+        );
+        if suffix != "impl" {
+            t.deps = vec![impl_id.clone()];
+        }
+        t.role = Some(role.to_owned());
+        t.files = vec![file];
+        t
     };
     let mut implement = task(
         "impl",

@@ -236,21 +236,10 @@ fn kept(current: &[CurrentTask], known: &BTreeMap<String, PlannedTask>) -> Vec<P
 /// A current task as a planned one: what is known of it, with the line's
 /// title, agent, role and deps (the plan may have been edited since).
 fn task_of(cur: &CurrentTask, known: &BTreeMap<String, PlannedTask>) -> PlannedTask {
-    let mut task = known.get(&cur.id).cloned().unwrap_or_else(|| PlannedTask {
-        id: cur.id.clone(),
-        title: cur.title.clone(),
-        prompt: format!("say {}", cur.title),
-        deps: Vec::new(),
-        agent: String::new(),
-        role: None,
-        files: Vec::new(),
-        acceptance: Vec::new(),
-        verify: None,
-        split_from: None,
-        auto_approve: false,
-        fanout: Vec::new(),
-        group: None,
-    });
+    let mut task = known
+        .get(&cur.id)
+        .cloned()
+        .unwrap_or_else(|| PlannedTask::new(&cur.id, &cur.title, format!("say {}", cur.title), ""));
     task.title.clone_from(&cur.title);
     task.agent.clone_from(&cur.agent);
     task.role.clone_from(&cur.role);
@@ -400,24 +389,20 @@ fn found_task(
     let id = free_id(&format!("{after}-found"), &taken);
     let line = text.replace('\\', "\\\\");
     let summary: String = text.chars().take(60).collect();
-    PlannedTask {
-        id: id.clone(),
-        title: format!("Found by {after}: {summary}"),
-        prompt: format!(
+    let mut task = PlannedTask::new(
+        &id,
+        format!("Found by {after}: {summary}"),
+        format!(
             "say Following up on what `{after}` found: {line}\nwrite {id}.txt {line}\\n\n{}say Done.\n",
             verify_lines(prompt)
         ),
-        deps: vec![after.to_owned()],
-        agent: agent.to_owned(),
-        role: Some("implementer".into()),
-        files: vec![format!("{id}.txt")],
-        acceptance: vec![format!("{id}.txt says what was found")],
-        verify: None,
-        split_from: None,
-        auto_approve: false,
-        fanout: Vec::new(),
-        group: None,
-    }
+        agent,
+    );
+    task.deps = vec![after.to_owned()];
+    task.role = Some("implementer".into());
+    task.files = vec![format!("{id}.txt")];
+    task.acceptance = vec![format!("{id}.txt says what was found")];
+    task
 }
 
 /// `drop <id>` in the feedback: the task left out (a drop action when it

@@ -131,6 +131,34 @@ pub struct PlannedTask {
     pub group: Option<String>,
 }
 
+impl PlannedTask {
+    /// A planned task with these fields and every other one at its default
+    /// (no deps, role, files, acceptance, verify, split, fan-out or group;
+    /// reviewed): for answers built in code (the simulated planner, tests).
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        prompt: impl Into<String>,
+        agent: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            prompt: prompt.into(),
+            deps: Vec::new(),
+            agent: agent.into(),
+            role: None,
+            files: Vec::new(),
+            acceptance: Vec::new(),
+            verify: None,
+            split_from: None,
+            auto_approve: false,
+            fanout: Vec::new(),
+            group: None,
+        }
+    }
+}
+
 /// The fields of [`PlanAnswer`], in schema order.
 pub const ANSWER_FIELDS: [&str; 3] = ["tasks", "notes", "actions"];
 /// The fields of [`PlannedAction`], in schema order.

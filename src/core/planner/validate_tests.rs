@@ -2,21 +2,10 @@ use super::*;
 use crate::core::planner::{ActionKind, PlannedAction, extract};
 
 fn planned(id: &str, deps: &[&str], files: &[&str]) -> PlannedTask {
-    PlannedTask {
-        id: id.into(),
-        title: format!("Title {id}"),
-        prompt: format!("do {id}"),
-        deps: deps.iter().map(|d| d.to_string()).collect(),
-        agent: "sim".into(),
-        role: None,
-        files: files.iter().map(|f| f.to_string()).collect(),
-        acceptance: vec![],
-        verify: None,
-        split_from: None,
-        auto_approve: false,
-        fanout: Vec::new(),
-        group: None,
-    }
+    let mut t = PlannedTask::new(id, format!("Title {id}"), format!("do {id}"), "sim");
+    t.deps = deps.iter().map(|d| d.to_string()).collect();
+    t.files = files.iter().map(|f| f.to_string()).collect();
+    t
 }
 
 fn answer(tasks: Vec<PlannedTask>) -> PlanAnswer {
