@@ -123,7 +123,9 @@ impl Scheduler {
             time_ms: m.time_ms,
         };
         // The inbox checked the text and the superseded entry is active, so
-        // this cannot fail; the message is recorded either way.
+        // this fails only when an active entry says the same already (a
+        // retried attempt sending its decision again): the message is
+        // recorded either way.
         if let Ok(added) = self.team.context.add(new) {
             self.context_added(added, Actor::Engine, out);
         }

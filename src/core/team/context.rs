@@ -217,6 +217,10 @@ pub enum ContextError {
     EmptyText,
     #[error("the text of a context entry has {0} characters; at most {TEXT_MAX}")]
     TooLong(usize),
+    #[error(
+        "context entry {0} already says this, for the same scope (edit it, or retire it first)"
+    )]
+    Duplicate(u64),
 }
 
 /// Most characters of an entry's text (as of a message's).
@@ -277,6 +281,14 @@ impl ContextStore {
     pub fn add(&mut self, new: NewEntry) -> Result<Added, ContextError> {
         let text = checked_text(&new.text)?;
         let old = new.supersedes.map(|id| self.index_active(id)).transpose()?;
+        // An agent's retried attempt sends its decisions again; two agents
+        // may agree on the same one: one entry says it once.
+        if let Some(same) = self
+            .active()
+            .find(|e| e.kind == new.kind && e.text == text && e.scope == new.scope)
+        {
+            return Err(ContextError::Duplicate(same.id));
+        }
         let retired = old.map(|i| {
             self.entries[i].retired = true;
             self.entries[i].clone()
@@ -490,7 +502,30 @@ mod tests {
         assert_eq!(s.add(n).unwrap_err(), ContextError::Unknown(9));
         let empty = new(ContextKind::Decision, "  ", Author::User, 3);
         assert_eq!(s.add(empty).unwrap_err(), ContextError::EmptyText);
-        assert_eq!(s.entries.len(), 2, "refused changes change nothing");
+        // The same decision again (a retried attempt, another agent): once.
+        let again = new(ContextKind::Decision, "use gRPC ", task("web"), 4);
+        assert_eq!(
+            s.add(again.clone()).unwrap_err(),
+            ContextError::Duplicate(2)
+        );
+        assert!(
+            ContextError::Duplicate(2)
+                .to_string()
+                .contains("edit it, or retire it first")
+        );
+        let elsewhere = NewEntry {
+            scope: Scope {
+                paths: vec!["web".into()],
+                ..Scope::default()
+            },
+            ..again
+        };
+        assert_eq!(
+            s.add(elsewhere).unwrap().entry.id,
+            3,
+            "another scope is another entry"
+        );
+        assert_eq!(s.entries.len(), 3, "refused changes change nothing");
     }
 
     #[test]

@@ -178,6 +178,13 @@ fn a_decision_becomes_an_entry_and_the_other_running_task_is_told() {
             .count(),
         1
     );
+    // The same decision again (say, from a's retried attempt): recorded as
+    // a message, but no second entry and nobody stopped to hear it twice.
+    let fx = msg(&mut s, "a", 2, MessageKind::Decision, "errors are JSON");
+    assert_eq!(recorded(&fx).len(), 1, "the message only: {fx:?}");
+    assert!(saved_context(&fx).is_empty());
+    assert!(signals(&fx).is_empty());
+    assert_eq!(s.context().active().count(), 2);
 }
 
 #[test]
